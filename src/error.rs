@@ -1,0 +1,188 @@
+//! The library's error type. Every fallible operation in the safe layer
+//! returns [`Error`]; the C boundary turns it into a `KafkaError` struct.
+
+use std::fmt;
+
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
+
+/// What kind of failure happened. The C enum `KafkaErrorCode` mirrors these
+/// one to one (see `ffi::error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// NULL pointer, empty topic, invalid UTF-8, unknown enum value.
+    InvalidArgument,
+    /// Missing servers, unknown setting, invalid setting value.
+    Config,
+    /// A value that should be JSON is not.
+    Serialization,
+    /// The operation did not finish within its timeout.
+    Timeout,
+    /// The local producer queue is full.
+    QueueFull,
+    /// librdkafka or the broker reported an error; see `rdkafka_code`.
+    Broker,
+    /// A user callback returned non-zero.
+    Callback,
+    /// A looked-up key or item does not exist.
+    NotFound,
+    /// The caller's buffer cannot hold the answer.
+    BufferTooSmall,
+    /// A bug in this library (a caught panic).
+    Internal,
+}
+
+/// A failure, with librdkafka's details when it came from there.
+///
+/// `message` must never hold a secret: messages are built from key names and
+/// positions, never from secret values, and the logging layer redacts every
+/// registered secret once more before anything leaves the library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// librdkafka's `rd_kafka_resp_err_t`, 0 when none.
+    pub rdkafka_code: i32,
+    pub retriable: bool,
+    pub fatal: bool,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            rdkafka_code: 0,
+            retriable: false,
+            fatal: false,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+
+    /// An error reported by librdkafka with a response/local error code.
+    /// `context` says what we were doing ("creating topic \"orders\"").
+    pub fn from_rdkafka_code(code: RDKafkaErrorCode, context: &str) -> Self {
+        let kind = match code {
+            RDKafkaErrorCode::OperationTimedOut
+            | RDKafkaErrorCode::MessageTimedOut
+            | RDKafkaErrorCode::RequestTimedOut => ErrorKind::Timeout,
+            RDKafkaErrorCode::QueueFull => ErrorKind::QueueFull,
+            _ => ErrorKind::Broker,
+        };
+        Error {
+            kind,
+            rdkafka_code: code as i32,
+            retriable: is_retriable(code),
+            fatal: code == RDKafkaErrorCode::Fatal,
+            message: format!("{context}: {code}"),
+        }
+    }
+
+    /// Converts an error from rust-rdkafka. Configuration errors become
+    /// [`ErrorKind::Config`]; everything with a librdkafka code keeps it.
+    pub fn from_rdkafka(err: &RdKafkaError, context: &str) -> Self {
+        if let RdKafkaError::ClientConfig(_, description, key, _value) = err {
+            // The description may quote the value; it is only ever built for
+            // non-secret keys by the config layer, which checks secrets itself.
+            return Error::config(format!("{context}: {key}: {description}"));
+        }
+        if let RdKafkaError::ClientCreation(reason) = err {
+            return Error::config(format!("{context}: {reason}"));
+        }
+        match err.rdkafka_error_code() {
+            Some(code) => {
+                let mut e = Error::from_rdkafka_code(code, context);
+                if let RdKafkaError::MessageConsumptionFatal(_) = err {
+                    e.fatal = true;
+                }
+                if let RdKafkaError::Transaction(rich) = err {
+                    e.fatal = rich.is_fatal();
+                    e.retriable = rich.is_retriable();
+                }
+                e
+            }
+            None => Error::new(ErrorKind::Broker, format!("{context}: {err}")),
+        }
+    }
+
+    /// Prefixes the message with what the caller was doing.
+    pub fn context(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Whether retrying the same request may succeed: the Kafka protocol's
+/// retriable errors plus librdkafka's transient local ones.
+fn is_retriable(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode as C;
+    matches!(
+        code,
+        C::BrokerTransportFailure
+            | C::AllBrokersDown
+            | C::OperationTimedOut
+            | C::MessageTimedOut
+            | C::QueueFull
+            | C::Retry
+            | C::UnknownTopicOrPartition
+            | C::LeaderNotAvailable
+            | C::NotLeaderForPartition
+            | C::RequestTimedOut
+            | C::NetworkException
+            | C::CoordinatorLoadInProgress
+            | C::CoordinatorNotAvailable
+            | C::NotCoordinator
+            | C::NotEnoughReplicas
+            | C::NotEnoughReplicasAfterAppend
+            | C::KafkaStorageError
+            | C::FetchSessionIdNotFound
+            | C::InvalidFetchSessionEpoch
+            | C::ListenerNotFound
+            | C::FencedLeaderEpoch
+            | C::UnknownLeaderEpoch
+            | C::OffsetNotAvailable
+            | C::PreferredLeaderNotAvailable
+            | C::EligibleLeadersNotAvailable
+            | C::ElectionNotNeeded
+            | C::ConcurrentTransactions
+            | C::ThrottlingQuotaExceeded
+            | C::UnstableOffsetCommit
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_full_queues_get_their_own_kind() {
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::MessageTimedOut, "sending");
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(e.retriable);
+        assert_eq!(e.rdkafka_code, -192);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::QueueFull, "sending");
+        assert_eq!(e.kind, ErrorKind::QueueFull);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::TopicAuthorizationFailed, "sending");
+        assert_eq!(e.kind, ErrorKind::Broker);
+        assert!(!e.retriable);
+        assert!(!e.fatal);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::Fatal, "sending");
+        assert!(e.fatal);
+    }
+}

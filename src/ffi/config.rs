@@ -1,0 +1,305 @@
+//! `KafkaConfig`: the seed's configuration builder.
+
+use std::ffi::c_char;
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind};
+use crate::ffi::error::{KafkaError, KafkaErrorCode};
+use crate::ffi::{arg, arg_mut, arg_str, call, call_infallible, free_handle, into_handle, site, Site};
+
+/// A set of settings. Not thread-safe: use one from one thread at a time,
+/// or clone it. Create with `kafka_config_new`, release with
+/// `kafka_config_free`.
+pub struct KafkaConfig {
+    pub(crate) inner: Config,
+}
+
+const SUBJECT: &str = "Kafka Config";
+
+/// A new, empty config. NULL only if memory ran out.
+#[no_mangle]
+pub extern "C" fn kafka_config_new() -> *mut KafkaConfig {
+    call_infallible(site("kafka_instance.config.new", SUBJECT), || {
+        into_handle(KafkaConfig {
+            inner: Config::new(),
+        })
+    })
+}
+
+/// A deep copy of `cfg` (secrets included), or NULL when `cfg` is NULL.
+/// Free it with `kafka_config_free`.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_clone(cfg: *const KafkaConfig) -> *mut KafkaConfig {
+    call_infallible(site("kafka_instance.config.clone", SUBJECT), || {
+        // SAFETY: cfg is NULL or a live KafkaConfig (module contract).
+        match unsafe { cfg.as_ref() } {
+            Some(c) => into_handle(KafkaConfig {
+                inner: c.inner.clone(),
+            }),
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Releases `cfg`. NULL is a no-op. Instances made from it are unaffected
+/// (they hold their own copy).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_free(cfg: *mut KafkaConfig) {
+    call_infallible(site("kafka_instance.config.free", SUBJECT), || {
+        // SAFETY: cfg is NULL or came from this library (module contract).
+        unsafe { free_handle(cfg) }
+    })
+}
+
+/// Sets `key` to the string argument `value` (named `value_name` in
+/// errors): the shared body of the seed's named setters.
+unsafe fn set_named(
+    where_: Site,
+    cfg: *mut KafkaConfig,
+    key: &'static str,
+    value: *const c_char,
+    value_name: &str,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(where_, err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        // SAFETY: module contract.
+        let value = unsafe { arg_str(value, value_name) }?;
+        cfg.inner.set(key, value)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Sets the connection URL: `kafka://user:password@host1:9092,host2:9092`.
+///
+/// - Schemes: `kafka://` (plaintext, or SASL_PLAINTEXT with credentials),
+///   `kafka+ssl://` (SSL, or SASL_SSL with credentials),
+///   `kafka+sasl_ssl://`, `kafka+sasl_plaintext://`, `kafka+plaintext://`;
+///   or no scheme: `host:port,host:port`.
+/// - Credentials are percent-decoded and become the SASL user name and
+///   password (SASL mechanism PLAIN unless one is set).
+/// - The URL wins over `kafka_config_set_bootstrap_servers` and over the
+///   username, password and security protocol for what it states.
+///
+/// A malformed URL fails with `KAFKA_ERR_CONFIG`; the message never quotes
+/// the password.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_kafka_url(
+    cfg: *mut KafkaConfig,
+    url: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_kafka_url", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "kafka_url", url, "url", err) }
+}
+
+/// Sets the bootstrap servers from an array of `count` `"host:port"`
+/// strings. An empty list, a NULL entry or a malformed address fails.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
+    cfg: *mut KafkaConfig,
+    servers: *const *const c_char,
+    count: usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.config.set_bootstrap_servers", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        if count == 0 {
+            return Err(Error::config("bootstrap servers: the list is empty (count is 0)"));
+        }
+        // SAFETY: module contract: servers points to count pointers.
+        let list = unsafe { std::slice::from_raw_parts(arg(servers, "servers")?, count) };
+        let mut names = Vec::with_capacity(count);
+        for (i, p) in list.iter().enumerate() {
+            // SAFETY: module contract.
+            names.push(unsafe { arg_str(*p, &format!("servers[{i}]")) }?);
+        }
+        cfg.inner.set_bootstrap_servers(&names)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any case).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_security_protocol(
+    cfg: *mut KafkaConfig,
+    protocol: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_security_protocol", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "security_protocol", protocol, "protocol", err) }
+}
+
+/// `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `GSSAPI` (only in builds with
+/// the `gssapi` feature) or `OAUTHBEARER` (any case).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_sasl_mechanism(
+    cfg: *mut KafkaConfig,
+    mechanism: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_sasl_mechanism", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "sasl_mechanism", mechanism, "mechanism", err) }
+}
+
+/// The SASL user name.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_sasl_plain_username(
+    cfg: *mut KafkaConfig,
+    username: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_sasl_plain_username", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "sasl_plain_username", username, "username", err) }
+}
+
+/// The SASL password. It never appears in a log record, an error message
+/// or a debug dump.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_sasl_plain_password(
+    cfg: *mut KafkaConfig,
+    password: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_sasl_plain_password", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "sasl_plain_password", password, "password", err) }
+}
+
+/// The client id brokers see in their logs and metrics.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_client_id(
+    cfg: *mut KafkaConfig,
+    client_id: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_client_id", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "client_id", client_id, "client_id", err) }
+}
+
+/// The consumer group id (required for consumers).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_group_id(
+    cfg: *mut KafkaConfig,
+    group_id: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_group_id", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "group_id", group_id, "group_id", err) }
+}
+
+/// Where a consumer group with no committed offset starts: `earliest`,
+/// `latest` (the default) or `none` (fail instead).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_auto_offset_reset(
+    cfg: *mut KafkaConfig,
+    reset: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    let at = site("kafka_instance.config.set_auto_offset_reset", SUBJECT);
+    // SAFETY: module contract.
+    unsafe { set_named(at, cfg, "auto_offset_reset", reset, "reset", err) }
+}
+
+/// Whether consumers commit offsets automatically (default true).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
+    cfg: *mut KafkaConfig,
+    enable: bool,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.config.set_enable_auto_commit", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        cfg.inner
+            .set("enable_auto_commit", if enable { "true" } else { "false" })?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Sets any setting by any of its names: a librdkafka property
+/// (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
+/// `"compression_type"`, `"max_poll_records"`, ...) or one of the seed's
+/// names (`"sasl_plain_username"`). The README lists every alias.
+///
+/// Unknown keys and values that librdkafka or this library refuse fail
+/// here, with `KAFKA_ERR_CONFIG` and a message naming the key.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set(
+    cfg: *mut KafkaConfig,
+    key: *const c_char,
+    value: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.config.set", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        // SAFETY: module contract.
+        let key = unsafe { arg_str(key, "key") }?;
+        // SAFETY: module contract.
+        let value = unsafe { arg_str(value, "value") }?;
+        cfg.inner.set(key, value)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// The seed's `get(key, default)`: copies the value of `key` (looked up
+/// under the name it was set with, its canonical name or any alias) into
+/// `buf`, NUL-terminated.
+///
+/// `*len` (when `len` is not NULL) receives the value's length without the
+/// NUL, even when `buf` is too small; then the result is
+/// `KAFKA_ERR_BUFFER_TOO_SMALL` and `buf` holds nothing. Pass `buf` NULL and
+/// `buf_len` 0 to ask for the length. A setting that is not set gives
+/// `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
+/// as errors: they are how the function is meant to be used.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_get(
+    cfg: *const KafkaConfig,
+    key: *const c_char,
+    buf: *mut c_char,
+    buf_len: usize,
+    len: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.config.get", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg(cfg, "cfg") }?;
+        // SAFETY: module contract.
+        let key = unsafe { arg_str(key, "key") }?;
+        if buf.is_null() && buf_len > 0 {
+            return Err(Error::invalid_argument("buf is NULL but buf_len is not 0"));
+        }
+        let value = cfg
+            .inner
+            .get(key)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{key:?} is not set")))?;
+        // SAFETY: len is NULL or a writable size_t (module contract).
+        if let Some(out) = unsafe { len.as_mut() } {
+            *out = value.len();
+        }
+        if value.len() >= buf_len {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!(
+                    "the value of {key:?} needs {} bytes with its NUL; buf_len is {buf_len}",
+                    value.len() + 1
+                ),
+            ));
+        }
+        // SAFETY: buf is writable for buf_len > value.len() bytes (checked).
+        unsafe {
+            std::ptr::copy_nonoverlapping(value.as_ptr(), buf.cast::<u8>(), value.len());
+            *buf.add(value.len()) = 0;
+        }
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}

@@ -1,0 +1,83 @@
+//! `KafkaInstance`: the seed's connection manager.
+
+use crate::ffi::config::KafkaConfig;
+use crate::ffi::error::{KafkaError, KafkaErrorCode};
+use crate::ffi::{arg, arg_str, call, call_infallible, free_handle, into_handle, site};
+use crate::instance::Instance;
+
+/// A resolved configuration from which producers and consumers are made.
+/// Safe to share between threads. Producers and consumers keep working
+/// after their instance is freed.
+pub struct KafkaInstance {
+    pub(crate) inner: Instance,
+}
+
+const SUBJECT: &str = "Kafka Instance";
+
+/// Creates an instance from a copy of `cfg` (later changes to `cfg` do not
+/// affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
+/// (neither a kafka_url nor bootstrap servers: the seed's ValueError) or
+/// when librdkafka refuses the combined settings. Returns NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_new(
+    cfg: *const KafkaConfig,
+    err: *mut KafkaError,
+) -> *mut KafkaInstance {
+    call(site("kafka_instance.instance.new", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { arg(cfg, "cfg") }?;
+        let inner = Instance::new(&cfg.inner)?;
+        Ok(into_handle(KafkaInstance { inner }))
+    })
+}
+
+/// Releases `inst`. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_free(inst: *mut KafkaInstance) {
+    call_infallible(site("kafka_instance.instance.free", SUBJECT), || {
+        // SAFETY: inst is NULL or came from kafka_instance_new (module contract).
+        unsafe { free_handle(inst) }
+    })
+}
+
+/// Creates `topic` on the cluster and waits up to `timeout_ms` (-1:
+/// forever) for the result. A topic that exists already fails with
+/// `KAFKA_ERR_BROKER` and `rdkafka_code` 36 (TOPIC_ALREADY_EXISTS), which
+/// callers may treat as success.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_create_topic(
+    inst: *mut KafkaInstance,
+    topic: *const std::ffi::c_char,
+    partitions: i32,
+    replication_factor: i32,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.instance.create_topic", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { arg(inst, "inst") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        inst.inner
+            .create_topic(topic, partitions, replication_factor, timeout_ms)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Deletes `topic` and waits up to `timeout_ms` (-1: forever).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_delete_topic(
+    inst: *mut KafkaInstance,
+    topic: *const std::ffi::c_char,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.instance.delete_topic", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { arg(inst, "inst") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        inst.inner.delete_topic(topic, timeout_ms)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}

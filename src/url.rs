@@ -1,0 +1,267 @@
+//! `kafka_url` parsing: `kafka://user:pass@host1:9092,host2:9092`.
+//!
+//! Error messages here never quote the part of the URL before `@`: it may
+//! hold a password.
+
+use crate::error::{Error, Result};
+use crate::secrets;
+
+/// The schemes we accept, and the security protocol each states.
+/// `None`: the scheme says nothing about security (then credentials in the
+/// URL mean SASL_PLAINTEXT and no credentials leave `security_protocol`
+/// as set).
+const SCHEMES: &[(&str, Option<&str>)] = &[
+    ("kafka", None),
+    ("kafka+plaintext", Some("PLAINTEXT")),
+    ("kafka+ssl", Some("SSL")),
+    ("kafkas", Some("SSL")),
+    ("kafka+sasl_plaintext", Some("SASL_PLAINTEXT")),
+    ("kafka+sasl_ssl", Some("SASL_SSL")),
+];
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct KafkaUrl {
+    /// The protocol the scheme states, before credentials are considered.
+    scheme_protocol: Option<&'static str>,
+    pub servers: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for KafkaUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaUrl")
+            .field("scheme_protocol", &self.scheme_protocol)
+            .field("servers", &self.servers)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl KafkaUrl {
+    /// Parses a `kafka_url`. Accepted forms:
+    /// - `SCHEME://[user[:password]@]host[:port][,host[:port]...][/]`
+    /// - `[user[:password]@]host[:port][,...]` (no scheme)
+    ///
+    /// Credentials are percent-decoded. A password with a literal `@` is
+    /// tolerated (the last `@` ends the credentials).
+    pub fn parse(url: &str) -> Result<Self> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::config("the URL is empty"));
+        }
+        let (scheme_protocol, rest) = match url.find("://") {
+            Some(i) => {
+                let scheme = &url[..i];
+                let known = SCHEMES
+                    .iter()
+                    .find(|(s, _)| s.eq_ignore_ascii_case(scheme))
+                    .ok_or_else(|| {
+                        // The scheme sits before any credentials: safe to show,
+                        // but cap it in case this was not a URL at all.
+                        let shown: String = scheme.chars().take(32).collect();
+                        Error::config(format!(
+                            "unsupported URL scheme {shown:?}: use kafka://, kafka+ssl://, \
+                             kafka+sasl_plaintext:// or kafka+sasl_ssl://"
+                        ))
+                    })?;
+                (known.1, &url[i + 3..])
+            }
+            None => (None, url),
+        };
+        let (userinfo, hosts) = match rest.rfind('@') {
+            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+            None => (None, rest),
+        };
+        let (username, password) = match userinfo {
+            None => (None, None),
+            Some(info) => {
+                // Register before anything can fail, so even a message about
+                // a broken URL cannot carry the raw password.
+                let (user_raw, pass_raw) = match info.find(':') {
+                    Some(i) => (&info[..i], Some(&info[i + 1..])),
+                    None => (info, None),
+                };
+                if let Some(p) = pass_raw {
+                    secrets::register(p);
+                }
+                let password = pass_raw
+                    .map(|p| {
+                        percent_decode(p).ok_or_else(|| {
+                            Error::config(
+                                "the password in the URL has an invalid percent-encoding \
+                                 (value not shown)",
+                            )
+                        })
+                    })
+                    .transpose()?;
+                if let Some(p) = &password {
+                    secrets::register(p);
+                }
+                let username = percent_decode(user_raw).ok_or_else(|| {
+                    Error::config("the user name in the URL has an invalid percent-encoding")
+                })?;
+                if username.is_empty() {
+                    return Err(Error::config("the URL has credentials but no user name"));
+                }
+                (Some(username), password)
+            }
+        };
+        let hosts = hosts.strip_suffix('/').unwrap_or(hosts);
+        if let Some(bad) = hosts.find(['/', '?', '#']) {
+            return Err(Error::config(format!(
+                "the URL may not have a path, query or fragment (found {:?} after the hosts)",
+                &hosts[bad..bad + 1]
+            )));
+        }
+        let servers = parse_servers(hosts)?;
+        Ok(KafkaUrl {
+            scheme_protocol,
+            servers,
+            username,
+            password,
+        })
+    }
+
+    /// The security protocol this URL selects, if it selects one: the
+    /// scheme's, upgraded to its SASL form when credentials are present.
+    pub fn security_protocol(&self) -> Option<&'static str> {
+        let sasl = self.username.is_some();
+        match (self.scheme_protocol, sasl) {
+            (None, false) => None,
+            (None, true) | (Some("PLAINTEXT"), true) => Some("SASL_PLAINTEXT"),
+            (Some("SSL"), true) => Some("SASL_SSL"),
+            (Some(p), _) => Some(p),
+        }
+    }
+}
+
+/// Splits and checks `host[:port],host[:port]`. IPv6 hosts go in brackets:
+/// `[::1]:9092`. A missing port means Kafka's 9092 (librdkafka's default).
+pub fn parse_servers(list: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for raw in list.split(',') {
+        let server = raw.trim();
+        if server.is_empty() {
+            return Err(Error::config(if list.trim().is_empty() {
+                "no hosts given".to_owned()
+            } else {
+                format!("empty host in {list:?}")
+            }));
+        }
+        check_server(server)?;
+        out.push(server.to_owned());
+    }
+    Ok(out)
+}
+
+fn check_server(server: &str) -> Result<()> {
+    let bad = |why: &str| Error::config(format!("invalid broker address {server:?}: {why}"));
+    let (host, port) = if let Some(rest) = server.strip_prefix('[') {
+        let end = rest.find(']').ok_or_else(|| bad("unclosed '['"))?;
+        let host = &rest[..end];
+        if host.is_empty() || !host.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+            return Err(bad("not an IPv6 address"));
+        }
+        match &rest[end + 1..] {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or_else(|| bad("expected ':' after ']'"))?)),
+        }
+    } else {
+        match server.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (server, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("no host name"));
+    }
+    if !server.starts_with('[')
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+    {
+        return Err(bad("host names use letters, digits, '.', '-' and '_'"));
+    }
+    if let Some(p) = port {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 => {}
+            _ => return Err(bad("the port must be a number from 1 to 65535")),
+        }
+    }
+    Ok(())
+}
+
+/// Decodes `%XX` escapes; `None` for a broken escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_url_with_credentials() {
+        let u = KafkaUrl::parse("kafka://alice:s%40cret%3A1@b1:9092,b2:9093").unwrap();
+        assert_eq!(u.servers, vec!["b1:9092", "b2:9093"]);
+        assert_eq!(u.username.as_deref(), Some("alice"));
+        assert_eq!(u.password.as_deref(), Some("s@cret:1"));
+        assert_eq!(u.security_protocol(), Some("SASL_PLAINTEXT"));
+    }
+
+    #[test]
+    fn schemes_select_protocols() {
+        let p = |s: &str| KafkaUrl::parse(s).unwrap().security_protocol();
+        assert_eq!(p("kafka://h:1"), None);
+        assert_eq!(p("h:1,h2:2"), None);
+        assert_eq!(p("kafka+ssl://h:1"), Some("SSL"));
+        assert_eq!(p("KAFKA+SSL://h:1"), Some("SSL"));
+        assert_eq!(p("kafka+ssl://u:p@h:1"), Some("SASL_SSL"));
+        assert_eq!(p("kafka+sasl_ssl://u:p@h:1"), Some("SASL_SSL"));
+        assert_eq!(p("kafka+sasl_plaintext://u:p@h:1"), Some("SASL_PLAINTEXT"));
+        assert_eq!(p("kafka+plaintext://h:1"), Some("PLAINTEXT"));
+    }
+
+    #[test]
+    fn ipv6_and_missing_ports() {
+        let u = KafkaUrl::parse("kafka://[::1]:9092,localhost").unwrap();
+        assert_eq!(u.servers, vec!["[::1]:9092", "localhost"]);
+    }
+
+    #[test]
+    fn garbage_is_refused_without_echoing_the_password() {
+        for bad in [
+            "",
+            "http://h:1",
+            "kafka://",
+            "kafka://u:pw-xyz@",
+            "kafka://u:pw-xyz@h:0",
+            "kafka://u:pw-xyz@h:99999",
+            "kafka://u:pw-xyz@h:1/path",
+            "kafka://u:pw-xyz@h:1?x=1",
+            "kafka://u:pw-x%zz@h:1",
+            "kafka://:pw-xyz@h:1",
+            "kafka://u:pw-xyz@h 1:2",
+            "kafka://h1:1,,h2:2",
+            "kafka://[::1:9092",
+        ] {
+            let err = KafkaUrl::parse(bad).expect_err(bad);
+            assert!(!err.message.contains("pw-x"), "{bad}: {}", err.message);
+        }
+    }
+}
