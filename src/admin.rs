@@ -60,7 +60,11 @@ pub fn create_topic(
     }
     let opts = options(timeout_ms)?;
     let admin = client(config)?;
-    let new_topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication_factor));
+    let new_topic = NewTopic::new(
+        name,
+        partitions,
+        TopicReplication::Fixed(replication_factor),
+    );
     let context = format!("creating topic {name:?}");
     let results = block_on(admin.create_topics([&new_topic], &opts))
         .map_err(|e| Error::from_rdkafka(&e, &context))?;
@@ -84,7 +88,10 @@ fn one_result(
     match results.into_iter().next() {
         Some(Ok(_)) => Ok(()),
         Some(Err((_, code))) => Err(Error::from_rdkafka_code(code, context)),
-        None => Err(Error::new(ErrorKind::Broker, format!("{context}: no result"))),
+        None => Err(Error::new(
+            ErrorKind::Broker,
+            format!("{context}: no result"),
+        )),
     }
 }
 

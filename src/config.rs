@@ -72,11 +72,31 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     ("bootstrap_servers", BOOTSTRAP_SERVERS, Kind::Servers),
     ("bootstrap.servers", BOOTSTRAP_SERVERS, Kind::Servers),
     ("metadata.broker.list", BOOTSTRAP_SERVERS, Kind::Servers),
-    ("security_protocol", SECURITY_PROTOCOL, Kind::Enum(SECURITY_PROTOCOLS)),
-    ("security.protocol", SECURITY_PROTOCOL, Kind::Enum(SECURITY_PROTOCOLS)),
-    ("sasl_mechanism", SASL_MECHANISM, Kind::Enum(SASL_MECHANISMS)),
-    ("sasl.mechanism", SASL_MECHANISM, Kind::Enum(SASL_MECHANISMS)),
-    ("sasl.mechanisms", SASL_MECHANISM, Kind::Enum(SASL_MECHANISMS)),
+    (
+        "security_protocol",
+        SECURITY_PROTOCOL,
+        Kind::Enum(SECURITY_PROTOCOLS),
+    ),
+    (
+        "security.protocol",
+        SECURITY_PROTOCOL,
+        Kind::Enum(SECURITY_PROTOCOLS),
+    ),
+    (
+        "sasl_mechanism",
+        SASL_MECHANISM,
+        Kind::Enum(SASL_MECHANISMS),
+    ),
+    (
+        "sasl.mechanism",
+        SASL_MECHANISM,
+        Kind::Enum(SASL_MECHANISMS),
+    ),
+    (
+        "sasl.mechanisms",
+        SASL_MECHANISM,
+        Kind::Enum(SASL_MECHANISMS),
+    ),
     ("sasl_plain_username", SASL_USERNAME, Kind::Passthrough),
     ("sasl.username", SASL_USERNAME, Kind::Passthrough),
     ("sasl_plain_password", SASL_PASSWORD, Kind::Passthrough),
@@ -85,8 +105,16 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     ("client.id", CLIENT_ID, Kind::Passthrough),
     ("group_id", GROUP_ID, Kind::Passthrough),
     ("group.id", GROUP_ID, Kind::Passthrough),
-    ("auto_offset_reset", AUTO_OFFSET_RESET, Kind::Enum(OFFSET_RESETS)),
-    ("auto.offset.reset", AUTO_OFFSET_RESET, Kind::Enum(OFFSET_RESETS)),
+    (
+        "auto_offset_reset",
+        AUTO_OFFSET_RESET,
+        Kind::Enum(OFFSET_RESETS),
+    ),
+    (
+        "auto.offset.reset",
+        AUTO_OFFSET_RESET,
+        Kind::Enum(OFFSET_RESETS),
+    ),
     ("enable_auto_commit", ENABLE_AUTO_COMMIT, Kind::Bool),
     ("enable.auto.commit", ENABLE_AUTO_COMMIT, Kind::Bool),
     // Producer (kafka-python keyword, librdkafka's own aliases).
@@ -112,12 +140,36 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
         "max.in.flight.requests.per.connection",
         Kind::Passthrough,
     ),
-    ("max.in.flight", "max.in.flight.requests.per.connection", Kind::Passthrough),
-    ("request_timeout_ms", "request.timeout.ms", Kind::Passthrough),
-    ("request.timeout.ms", "request.timeout.ms", Kind::Passthrough),
-    ("delivery_timeout_ms", "delivery.timeout.ms", Kind::Passthrough),
-    ("delivery.timeout.ms", "delivery.timeout.ms", Kind::Passthrough),
-    ("message.timeout.ms", "delivery.timeout.ms", Kind::Passthrough),
+    (
+        "max.in.flight",
+        "max.in.flight.requests.per.connection",
+        Kind::Passthrough,
+    ),
+    (
+        "request_timeout_ms",
+        "request.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "request.timeout.ms",
+        "request.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "delivery_timeout_ms",
+        "delivery.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "delivery.timeout.ms",
+        "delivery.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "message.timeout.ms",
+        "delivery.timeout.ms",
+        Kind::Passthrough,
+    ),
     ("enable_idempotence", "enable.idempotence", Kind::Bool),
     ("enable.idempotence", "enable.idempotence", Kind::Bool),
     ("transactional_id", "transactional.id", Kind::Passthrough),
@@ -129,12 +181,36 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     // Consumer.
     ("max_poll_records", MAX_POLL_RECORDS, Kind::OwnPositiveInt),
     ("max.poll.records", MAX_POLL_RECORDS, Kind::OwnPositiveInt),
-    ("max_poll_interval_ms", "max.poll.interval.ms", Kind::Passthrough),
-    ("max.poll.interval.ms", "max.poll.interval.ms", Kind::Passthrough),
-    ("session_timeout_ms", "session.timeout.ms", Kind::Passthrough),
-    ("session.timeout.ms", "session.timeout.ms", Kind::Passthrough),
-    ("heartbeat_interval_ms", "heartbeat.interval.ms", Kind::Passthrough),
-    ("heartbeat.interval.ms", "heartbeat.interval.ms", Kind::Passthrough),
+    (
+        "max_poll_interval_ms",
+        "max.poll.interval.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "max.poll.interval.ms",
+        "max.poll.interval.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "session_timeout_ms",
+        "session.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "session.timeout.ms",
+        "session.timeout.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "heartbeat_interval_ms",
+        "heartbeat.interval.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "heartbeat.interval.ms",
+        "heartbeat.interval.ms",
+        Kind::Passthrough,
+    ),
     ("fetch_min_bytes", "fetch.min.bytes", Kind::Passthrough),
     ("fetch.min.bytes", "fetch.min.bytes", Kind::Passthrough),
     ("fetch_max_wait_ms", "fetch.wait.max.ms", Kind::Passthrough),
@@ -142,38 +218,118 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     ("fetch.max.wait.ms", "fetch.wait.max.ms", Kind::Passthrough),
     ("fetch_max_bytes", "fetch.max.bytes", Kind::Passthrough),
     ("fetch.max.bytes", "fetch.max.bytes", Kind::Passthrough),
-    ("max_partition_fetch_bytes", "max.partition.fetch.bytes", Kind::Passthrough),
-    ("max.partition.fetch.bytes", "max.partition.fetch.bytes", Kind::Passthrough),
-    ("auto_commit_interval_ms", "auto.commit.interval.ms", Kind::Passthrough),
-    ("auto.commit.interval.ms", "auto.commit.interval.ms", Kind::Passthrough),
+    (
+        "max_partition_fetch_bytes",
+        "max.partition.fetch.bytes",
+        Kind::Passthrough,
+    ),
+    (
+        "max.partition.fetch.bytes",
+        "max.partition.fetch.bytes",
+        Kind::Passthrough,
+    ),
+    (
+        "auto_commit_interval_ms",
+        "auto.commit.interval.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "auto.commit.interval.ms",
+        "auto.commit.interval.ms",
+        Kind::Passthrough,
+    ),
     ("isolation_level", "isolation.level", Kind::Passthrough),
     ("isolation.level", "isolation.level", Kind::Passthrough),
     ("group_instance_id", "group.instance.id", Kind::Passthrough),
     ("group.instance.id", "group.instance.id", Kind::Passthrough),
     ("check_crcs", "check.crcs", Kind::Bool),
     ("check.crcs", "check.crcs", Kind::Bool),
-    ("allow_auto_create_topics", "allow.auto.create.topics", Kind::Bool),
-    ("allow.auto.create.topics", "allow.auto.create.topics", Kind::Bool),
+    (
+        "allow_auto_create_topics",
+        "allow.auto.create.topics",
+        Kind::Bool,
+    ),
+    (
+        "allow.auto.create.topics",
+        "allow.auto.create.topics",
+        Kind::Bool,
+    ),
     // Connections.
     ("client_rack", "client.rack", Kind::Passthrough),
     ("client.rack", "client.rack", Kind::Passthrough),
-    ("metadata_max_age_ms", "metadata.max.age.ms", Kind::Passthrough),
-    ("metadata.max.age.ms", "metadata.max.age.ms", Kind::Passthrough),
-    ("reconnect_backoff_ms", "reconnect.backoff.ms", Kind::Passthrough),
-    ("reconnect.backoff.ms", "reconnect.backoff.ms", Kind::Passthrough),
-    ("reconnect_backoff_max_ms", "reconnect.backoff.max.ms", Kind::Passthrough),
-    ("reconnect.backoff.max.ms", "reconnect.backoff.max.ms", Kind::Passthrough),
-    ("connections_max_idle_ms", "connections.max.idle.ms", Kind::Passthrough),
-    ("connections.max.idle.ms", "connections.max.idle.ms", Kind::Passthrough),
-    ("receive_buffer_bytes", "socket.receive.buffer.bytes", Kind::Passthrough),
-    ("socket.receive.buffer.bytes", "socket.receive.buffer.bytes", Kind::Passthrough),
-    ("send_buffer_bytes", "socket.send.buffer.bytes", Kind::Passthrough),
-    ("socket.send.buffer.bytes", "socket.send.buffer.bytes", Kind::Passthrough),
+    (
+        "metadata_max_age_ms",
+        "metadata.max.age.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "metadata.max.age.ms",
+        "metadata.max.age.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "reconnect_backoff_ms",
+        "reconnect.backoff.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "reconnect.backoff.ms",
+        "reconnect.backoff.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "reconnect_backoff_max_ms",
+        "reconnect.backoff.max.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "reconnect.backoff.max.ms",
+        "reconnect.backoff.max.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "connections_max_idle_ms",
+        "connections.max.idle.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "connections.max.idle.ms",
+        "connections.max.idle.ms",
+        Kind::Passthrough,
+    ),
+    (
+        "receive_buffer_bytes",
+        "socket.receive.buffer.bytes",
+        Kind::Passthrough,
+    ),
+    (
+        "socket.receive.buffer.bytes",
+        "socket.receive.buffer.bytes",
+        Kind::Passthrough,
+    ),
+    (
+        "send_buffer_bytes",
+        "socket.send.buffer.bytes",
+        Kind::Passthrough,
+    ),
+    (
+        "socket.send.buffer.bytes",
+        "socket.send.buffer.bytes",
+        Kind::Passthrough,
+    ),
     // TLS and SASL details.
     ("ssl_cafile", "ssl.ca.location", Kind::Passthrough),
     ("ssl.ca.location", "ssl.ca.location", Kind::Passthrough),
-    ("ssl_certfile", "ssl.certificate.location", Kind::Passthrough),
-    ("ssl.certificate.location", "ssl.certificate.location", Kind::Passthrough),
+    (
+        "ssl_certfile",
+        "ssl.certificate.location",
+        Kind::Passthrough,
+    ),
+    (
+        "ssl.certificate.location",
+        "ssl.certificate.location",
+        Kind::Passthrough,
+    ),
     ("ssl_keyfile", "ssl.key.location", Kind::Passthrough),
     ("ssl.key.location", "ssl.key.location", Kind::Passthrough),
     ("ssl_password", "ssl.key.password", Kind::Passthrough),
@@ -182,14 +338,26 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     ("ssl.crl.location", "ssl.crl.location", Kind::Passthrough),
     ("ssl_ciphers", "ssl.cipher.suites", Kind::Passthrough),
     ("ssl.cipher.suites", "ssl.cipher.suites", Kind::Passthrough),
-    ("ssl_check_hostname", "ssl.endpoint.identification.algorithm", Kind::CheckHostname),
+    (
+        "ssl_check_hostname",
+        "ssl.endpoint.identification.algorithm",
+        Kind::CheckHostname,
+    ),
     (
         "ssl.endpoint.identification.algorithm",
         "ssl.endpoint.identification.algorithm",
         Kind::Passthrough,
     ),
-    ("sasl_kerberos_service_name", "sasl.kerberos.service.name", Kind::Passthrough),
-    ("sasl.kerberos.service.name", "sasl.kerberos.service.name", Kind::Passthrough),
+    (
+        "sasl_kerberos_service_name",
+        "sasl.kerberos.service.name",
+        Kind::Passthrough,
+    ),
+    (
+        "sasl.kerberos.service.name",
+        "sasl.kerberos.service.name",
+        Kind::Passthrough,
+    ),
 ];
 
 /// Settings whose values are secrets: never logged, never in an error
@@ -318,17 +486,22 @@ impl Config {
                 (joined.clone(), Some(joined))
             }
             Kind::Url => {
-                let url = KafkaUrl::parse(value)
-                    .map_err(|e| e.context(&format!("invalid {key}")))?;
+                let url =
+                    KafkaUrl::parse(value).map_err(|e| e.context(&format!("invalid {key}")))?;
                 self.url = Some(url);
                 (value.to_owned(), None)
             }
             Kind::OwnPositiveInt => {
-                let n: usize = value.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    Error::config(format!(
-                        "invalid value {value:?} for {key}: expected a positive integer"
-                    ))
-                })?;
+                let n: usize = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        Error::config(format!(
+                            "invalid value {value:?} for {key}: expected a positive integer"
+                        ))
+                    })?;
                 (n.to_string(), None)
             }
         };
@@ -522,7 +695,7 @@ fn check_with_librdkafka(key: &str, canonical: &str, value: &str, secret: bool) 
                      setting or kafka_instance setting (see the README's alias table)"
                 ),
                 _ if secret => format!("invalid value for {key} (value not shown)"),
-                _ => format!("invalid value for {key}: {description}"),
+                _ => format!("invalid value for {key}: {}", description.trim_end()),
             };
             Err(Error::config(message))
         }

@@ -92,12 +92,16 @@ impl Error {
         if let RdKafkaError::ClientConfig(_, description, key, _value) = err {
             // The description may quote the value; it is only ever built for
             // non-secret keys by the config layer, which checks secrets itself.
-            return Error::config(format!("{context}: {key}: {description}"));
+            return Error::config(format!("{context}: {key}: {}", description.trim_end()));
         }
         if let RdKafkaError::ClientCreation(reason) = err {
             return Error::config(format!("{context}: {reason}"));
         }
-        match err.rdkafka_error_code() {
+        let code = match err {
+            RdKafkaError::AdminOp(code) => Some(*code),
+            other => other.rdkafka_error_code(),
+        };
+        match code {
             Some(code) => {
                 let mut e = Error::from_rdkafka_code(code, context);
                 if let RdKafkaError::MessageConsumptionFatal(_) = err {

@@ -44,7 +44,13 @@ impl Instance {
         replication_factor: i32,
         timeout_ms: i32,
     ) -> Result<()> {
-        admin::create_topic(&self.resolved, topic, partitions, replication_factor, timeout_ms)
+        admin::create_topic(
+            &self.resolved,
+            topic,
+            partitions,
+            replication_factor,
+            timeout_ms,
+        )
     }
 
     pub fn delete_topic(&self, topic: &str, timeout_ms: i32) -> Result<()> {

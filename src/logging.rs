@@ -228,7 +228,13 @@ pub fn forward_librdkafka_log(syslog_level: i32, fac: &str, message: &str) {
     let level = Level::from_syslog(syslog_level);
     if enabled(level) {
         let controller = format!("librdkafka.{}", fac.to_ascii_lowercase());
-        log(level, &controller, "librdkafka", message, Some(json!({ "facility": fac })));
+        log(
+            level,
+            &controller,
+            "librdkafka",
+            message,
+            Some(json!({ "facility": fac })),
+        );
     }
 }
 
@@ -248,7 +254,13 @@ pub fn forward_librdkafka_error(error: &rdkafka::error::KafkaError, reason: &str
             "retriable": err.retriable,
             "fatal": err.fatal,
         });
-        log(level, "librdkafka.error", "librdkafka", &err.message, Some(payload));
+        log(
+            level,
+            "librdkafka.error",
+            "librdkafka",
+            &err.message,
+            Some(payload),
+        );
     }
 }
 

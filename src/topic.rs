@@ -18,7 +18,9 @@ pub fn validate(topic: &str) -> Result<()> {
         )));
     }
     if topic == "." || topic == ".." {
-        return Err(Error::invalid_argument(format!("{topic:?} is not a valid topic name")));
+        return Err(Error::invalid_argument(format!(
+            "{topic:?} is not a valid topic name"
+        )));
     }
     if let Some(c) = topic
         .chars()

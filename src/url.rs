@@ -161,12 +161,22 @@ fn check_server(server: &str) -> Result<()> {
     let (host, port) = if let Some(rest) = server.strip_prefix('[') {
         let end = rest.find(']').ok_or_else(|| bad("unclosed '['"))?;
         let host = &rest[..end];
-        if host.is_empty() || !host.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return Err(bad("not an IPv6 address"));
         }
         match &rest[end + 1..] {
             "" => (host, None),
-            p => (host, Some(p.strip_prefix(':').ok_or_else(|| bad("expected ':' after ']'"))?)),
+            p => (
+                host,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| bad("expected ':' after ']'"))?,
+                ),
+            ),
         }
     } else {
         match server.rsplit_once(':') {

@@ -5,7 +5,9 @@ use std::ffi::c_char;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
-use crate::ffi::{arg, arg_mut, arg_str, call, call_infallible, free_handle, into_handle, site, Site};
+use crate::ffi::{
+    arg, arg_mut, arg_str, call, call_infallible, free_handle, into_handle, site, Site,
+};
 
 /// A set of settings. Not thread-safe: use one from one thread at a time,
 /// or clone it. Create with `kafka_config_new`, release with
@@ -104,22 +106,28 @@ pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
     count: usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.config.set_bootstrap_servers", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
-        if count == 0 {
-            return Err(Error::config("bootstrap servers: the list is empty (count is 0)"));
-        }
-        // SAFETY: module contract: servers points to count pointers.
-        let list = unsafe { std::slice::from_raw_parts(arg(servers, "servers")?, count) };
-        let mut names = Vec::with_capacity(count);
-        for (i, p) in list.iter().enumerate() {
+    call(
+        site("kafka_instance.config.set_bootstrap_servers", SUBJECT),
+        err,
+        || {
             // SAFETY: module contract.
-            names.push(unsafe { arg_str(*p, &format!("servers[{i}]")) }?);
-        }
-        cfg.inner.set_bootstrap_servers(&names)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+            let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+            if count == 0 {
+                return Err(Error::config(
+                    "bootstrap servers: the list is empty (count is 0)",
+                ));
+            }
+            // SAFETY: module contract: servers points to count pointers.
+            let list = unsafe { std::slice::from_raw_parts(arg(servers, "servers")?, count) };
+            let mut names = Vec::with_capacity(count);
+            for (i, p) in list.iter().enumerate() {
+                // SAFETY: module contract.
+                names.push(unsafe { arg_str(*p, &format!("servers[{i}]")) }?);
+            }
+            cfg.inner.set_bootstrap_servers(&names)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any case).
@@ -216,13 +224,17 @@ pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
     enable: bool,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.config.set_enable_auto_commit", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
-        cfg.inner
-            .set("enable_auto_commit", if enable { "true" } else { "false" })?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.config.set_enable_auto_commit", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+            cfg.inner
+                .set("enable_auto_commit", if enable { "true" } else { "false" })?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// Sets any setting by any of its names: a librdkafka property

@@ -119,7 +119,32 @@ pub struct KafkaError {
     pub message: [c_char; KAFKA_ERROR_MESSAGE_SIZE],
 }
 
+impl Default for KafkaError {
+    /// `KAFKA_OK` with an empty message (for Rust callers; C callers may
+    /// pass an uninitialized struct).
+    fn default() -> Self {
+        KafkaError {
+            code: KafkaErrorCode::KAFKA_OK,
+            rdkafka_code: 0,
+            retriable: false,
+            fatal: false,
+            message: [0; KAFKA_ERROR_MESSAGE_SIZE],
+        }
+    }
+}
+
 impl KafkaError {
+    /// The message as a Rust string.
+    pub fn message_str(&self) -> String {
+        let bytes: Vec<u8> = self
+            .message
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     pub(crate) fn set_ok(&mut self) {
         self.code = KafkaErrorCode::KAFKA_OK;
         self.rdkafka_code = 0;
@@ -159,13 +184,16 @@ pub(crate) fn write_message(buf: &mut [c_char], text: &str) {
 /// `"KAFKA_ERR_UNKNOWN"`.
 #[no_mangle]
 pub extern "C" fn kafka_error_code_name(code: KafkaErrorCodeArg) -> *const c_char {
-    call_infallible(site("kafka_instance.error.code_name", "Kafka Error"), || {
-        KafkaErrorCode::ALL
-            .iter()
-            .find(|c| **c as c_int == code.0)
-            .map_or(c"KAFKA_ERR_UNKNOWN", |c| c.c_name())
-            .as_ptr()
-    })
+    call_infallible(
+        site("kafka_instance.error.code_name", "Kafka Error"),
+        || {
+            KafkaErrorCode::ALL
+                .iter()
+                .find(|c| **c as c_int == code.0)
+                .map_or(c"KAFKA_ERR_UNKNOWN", |c| c.c_name())
+                .as_ptr()
+        },
+    )
 }
 
 #[cfg(test)]

@@ -53,15 +53,19 @@ pub unsafe extern "C" fn kafka_instance_create_topic(
     timeout_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.instance.create_topic", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let inst = unsafe { arg(inst, "inst") }?;
-        // SAFETY: module contract.
-        let topic = unsafe { arg_str(topic, "topic") }?;
-        inst.inner
-            .create_topic(topic, partitions, replication_factor, timeout_ms)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.instance.create_topic", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let inst = unsafe { arg(inst, "inst") }?;
+            // SAFETY: module contract.
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            inst.inner
+                .create_topic(topic, partitions, replication_factor, timeout_ms)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// Deletes `topic` and waits up to `timeout_ms` (-1: forever).
@@ -72,12 +76,16 @@ pub unsafe extern "C" fn kafka_instance_delete_topic(
     timeout_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.instance.delete_topic", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let inst = unsafe { arg(inst, "inst") }?;
-        // SAFETY: module contract.
-        let topic = unsafe { arg_str(topic, "topic") }?;
-        inst.inner.delete_topic(topic, timeout_ms)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.instance.delete_topic", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let inst = unsafe { arg(inst, "inst") }?;
+            // SAFETY: module contract.
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            inst.inner.delete_topic(topic, timeout_ms)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }

@@ -23,15 +23,19 @@ pub unsafe extern "C" fn kafka_mock_cluster_new(
     broker_count: i32,
     err: *mut KafkaError,
 ) -> *mut KafkaMockCluster {
-    call(site("kafka_instance.mock_cluster.new", SUBJECT), err, || {
-        let inner = MockCluster::new(broker_count)?;
-        // Host:port lists never contain NUL.
-        let bootstrap_servers = CString::new(inner.bootstrap_servers()).unwrap_or_default();
-        Ok(into_handle(KafkaMockCluster {
-            inner,
-            bootstrap_servers,
-        }))
-    })
+    call(
+        site("kafka_instance.mock_cluster.new", SUBJECT),
+        err,
+        || {
+            let inner = MockCluster::new(broker_count)?;
+            // Host:port lists never contain NUL.
+            let bootstrap_servers = CString::new(inner.bootstrap_servers()).unwrap_or_default();
+            Ok(into_handle(KafkaMockCluster {
+                inner,
+                bootstrap_servers,
+            }))
+        },
+    )
 }
 
 /// The cluster's `host:port,...` bootstrap string, owned by `mc` and valid
@@ -40,13 +44,16 @@ pub unsafe extern "C" fn kafka_mock_cluster_new(
 pub unsafe extern "C" fn kafka_mock_cluster_bootstrap_servers(
     mc: *const KafkaMockCluster,
 ) -> *const c_char {
-    call_infallible(site("kafka_instance.mock_cluster.bootstrap_servers", SUBJECT), || {
-        // SAFETY: module contract.
-        match unsafe { mc.as_ref() } {
-            Some(mc) => mc.bootstrap_servers.as_ptr(),
-            None => std::ptr::null(),
-        }
-    })
+    call_infallible(
+        site("kafka_instance.mock_cluster.bootstrap_servers", SUBJECT),
+        || {
+            // SAFETY: module contract.
+            match unsafe { mc.as_ref() } {
+                Some(mc) => mc.bootstrap_servers.as_ptr(),
+                None => std::ptr::null(),
+            }
+        },
+    )
 }
 
 /// Creates `topic` with `partitions` partitions and `replication_factor`
@@ -59,14 +66,19 @@ pub unsafe extern "C" fn kafka_mock_cluster_create_topic(
     replication_factor: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.mock_cluster.create_topic", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let mc = unsafe { arg(mc, "mc") }?;
-        // SAFETY: module contract.
-        let topic = unsafe { arg_str(topic, "topic") }?;
-        mc.inner.create_topic(topic, partitions, replication_factor)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.mock_cluster.create_topic", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            // SAFETY: module contract.
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            mc.inner
+                .create_topic(topic, partitions, replication_factor)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// Stops broker `broker_id`: its connections drop and it accepts none until
@@ -77,12 +89,16 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_down(
     broker_id: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.mock_cluster.broker_down", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let mc = unsafe { arg(mc, "mc") }?;
-        mc.inner.broker_down(broker_id)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.mock_cluster.broker_down", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            mc.inner.broker_down(broker_id)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// Restarts broker `broker_id` after `kafka_mock_cluster_broker_down`.
@@ -92,12 +108,16 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
     broker_id: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.mock_cluster.broker_up", SUBJECT), err, || {
-        // SAFETY: module contract.
-        let mc = unsafe { arg(mc, "mc") }?;
-        mc.inner.broker_up(broker_id)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
-    })
+    call(
+        site("kafka_instance.mock_cluster.broker_up", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            mc.inner.broker_up(broker_id)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
 }
 
 /// Stops the cluster and releases it. NULL is a no-op. Clients still

@@ -16,11 +16,14 @@ pub extern "C" fn kafka_instance_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn kafka_instance_librdkafka_version() -> *const c_char {
     static VERSION: OnceLock<CString> = OnceLock::new();
-    call_infallible(site("kafka_instance.version.librdkafka", "Kafka Instance"), || {
-        VERSION
-            .get_or_init(|| {
-                CString::new(rdkafka::util::get_rdkafka_version().1).unwrap_or_default()
-            })
-            .as_ptr()
-    })
+    call_infallible(
+        site("kafka_instance.version.librdkafka", "Kafka Instance"),
+        || {
+            VERSION
+                .get_or_init(|| {
+                    CString::new(rdkafka::util::get_rdkafka_version().1).unwrap_or_default()
+                })
+                .as_ptr()
+        },
+    )
 }

@@ -1,0 +1,34 @@
+//! Builds the C programs under tests/c/ against the header and the built
+//! shared library with `cc -Wall -Wextra -Werror -std=c11 -pedantic`, and
+//! runs them against the embedded broker.
+
+mod common;
+use common::cbuild::{assert_ok, compile_c, run, ROOT};
+
+use std::path::Path;
+
+#[test]
+fn foundation_program_passes() {
+    let bin = compile_c(&Path::new(ROOT).join("tests/c/foundation.c"));
+    let out = run(&bin, &[]);
+    assert_ok(&out, "foundation.c");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+
+    // Without a callback, failures go to stderr as one JSON line each.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("default.sink.probe"))
+        .unwrap_or_else(|| panic!("no stderr record:\n{stderr}"));
+    let record: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(record["log_type"], "error");
+    assert_eq!(record["controller"], "kafka_instance.config.set");
+    assert_eq!(record["subject"], "Kafka Config");
+    assert_eq!(record["payload"]["code"], "KAFKA_ERR_CONFIG");
+
+    // KAFKA_INSTANCE_LOG=off silences the default sink.
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, "foundation.c with logging off");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("default.sink.probe"));
+}

@@ -1,0 +1,80 @@
+//! Compiling and running C programs against the header and the freshly
+//! built shared library.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The warnings every C program in this repository compiles clean with.
+pub const C_FLAGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-std=c11", "-pedantic", "-g"];
+
+/// A folder laid out as an install would be: `libkafka_instance.so` and
+/// its soname link `libkafka_instance.so.0`, both to the fresh cdylib that
+/// `cargo test` leaves in target/<profile>/deps.
+pub fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let built = exe.parent().unwrap().join("libkafka_instance.so");
+        assert!(built.exists(), "no {}", built.display());
+        let dir = Path::new(ROOT)
+            .join("target")
+            .join("c-tests")
+            .join(format!("lib-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["libkafka_instance.so", "libkafka_instance.so.0"] {
+            let link = dir.join(name);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&built, &link).unwrap();
+        }
+        dir
+    })
+}
+
+/// Compiles one C source file; returns the binary.
+pub fn compile_c(source: &Path) -> PathBuf {
+    let out_dir = Path::new(ROOT).join("target").join("c-tests");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let bin = out_dir.join(source.file_stem().unwrap());
+    let lib = lib_dir();
+    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(C_FLAGS)
+        .arg("-I")
+        .arg(Path::new(ROOT).join("include"))
+        .arg(source)
+        .arg("-o")
+        .arg(&bin)
+        .arg("-L")
+        .arg(lib)
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lkafka_instance")
+        .output()
+        .expect("a C compiler (cc) is installed");
+    assert!(
+        out.status.success(),
+        "compiling {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
+pub fn run(bin: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,74 @@
+//! The committed C header is what cbindgen generates from the sources.
+
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn generated() -> String {
+    std::fs::read_to_string(env!("KAFKA_INSTANCE_GENERATED_HEADER")).unwrap()
+}
+
+#[test]
+fn include_holds_the_generated_header() {
+    let in_tree =
+        std::fs::read_to_string(Path::new(ROOT).join("include/kafka_instance.h")).unwrap();
+    assert!(
+        in_tree == generated(),
+        "include/kafka_instance.h differs from a fresh generation"
+    );
+}
+
+/// build.rs refreshes include/ on every build, so the tree is always fresh;
+/// what must be checked is that the refreshed header was committed.
+#[test]
+fn the_committed_header_is_not_stale() {
+    if !Path::new(ROOT).join(".git").exists() {
+        eprintln!("NOTE: not a git checkout; the committed header cannot be compared");
+        return;
+    }
+    let out = Command::new("git")
+        .args(["-C", ROOT, "show", "HEAD:include/kafka_instance.h"])
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "include/kafka_instance.h is not committed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        committed == generated(),
+        "the committed include/kafka_instance.h is stale: commit the regenerated header"
+    );
+}
+
+#[test]
+fn the_header_has_guards_and_the_contract_names() {
+    let h = generated();
+    for needle in [
+        "#ifndef KAFKA_INSTANCE_H",
+        "#define KAFKA_INSTANCE_H",
+        "#ifdef __cplusplus",
+        "extern \"C\" {",
+        "KAFKA_OK = 0,",
+        "KAFKA_ERR_INTERNAL = 99,",
+        "KAFKA_LOG_DEBUG = 7,",
+        "const char *kafka_error_code_name(KafkaErrorCode code);",
+        "void kafka_set_log_callback(KafkaLogCallback cb, void *opaque, KafkaLogLevel max_level);",
+        "char message[KAFKA_ERROR_MESSAGE_SIZE];",
+    ] {
+        assert!(h.contains(needle), "header lacks {needle:?}");
+    }
+    // Every function has a doc comment right above it.
+    let lines: Vec<&str> = h.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains("kafka_")
+            && line.ends_with(");")
+            && !line.starts_with(' ')
+            && !line.starts_with("typedef")
+        {
+            assert!(lines[i - 1].trim() == "*/", "no doc comment above: {line}");
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! KafkaInstance: creation rules, URL resolution, admin calls, threads.
+
+mod common;
+use common::*;
+
+use std::time::{Duration, Instant};
+
+use kafka_instance::config::Config;
+use kafka_instance::instance::Instance;
+
+/// The settings an instance resolves `settings` to (safe API: the C API has
+/// no reason to expose resolved settings).
+fn resolved(settings: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut cfg = Config::new();
+    for (k, v) in settings {
+        cfg.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
+    }
+    let mut out = Instance::new(&cfg).unwrap().resolved().rdkafka.clone();
+    out.sort();
+    out
+}
+
+fn value<'a>(r: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    r.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn no_brokers_is_a_config_error() {
+    let cfg = config(&[("client_id", "x"), ("group_id", "g")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    assert!(inst.is_null());
+    assert_eq!(e.code, KAFKA_ERR_CONFIG);
+    assert!(
+        e.message_str().contains("kafka_url or bootstrap servers"),
+        "{}",
+        e.message_str()
+    );
+    unsafe { kafka_config_free(cfg) };
+}
+
+#[test]
+fn instance_copies_its_config() {
+    let cfg = config(&[("bootstrap_servers", "h:1")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    assert!(!inst.is_null(), "{}", e.message_str());
+    // Freeing the config does not affect the instance.
+    unsafe { kafka_config_free(cfg) };
+    let rc = unsafe { kafka_instance_create_topic(inst, c("").as_ptr(), 1, 1, 100, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+    unsafe {
+        kafka_instance_free(inst);
+        kafka_instance_free(std::ptr::null_mut());
+    }
+}
+
+#[test]
+fn url_hosts_become_the_bootstrap_servers_and_the_url_wins() {
+    let r = resolved(&[
+        ("bootstrap_servers", "other:1"),
+        ("kafka_url", "kafka://b1:9092,b2:9093"),
+    ]);
+    assert_eq!(value(&r, "bootstrap.servers"), Some("b1:9092,b2:9093"));
+    assert_eq!(
+        value(&r, "security.protocol"),
+        None,
+        "kafka:// without credentials states no protocol"
+    );
+    // Order of setting does not matter.
+    let r = resolved(&[("kafka_url", "b1:9092"), ("bootstrap_servers", "other:1")]);
+    assert_eq!(value(&r, "bootstrap.servers"), Some("b1:9092"));
+}
+
+#[test]
+fn url_credentials_are_decoded_and_imply_sasl_plain() {
+    let r = resolved(&[
+        ("sasl_plain_username", "ignored"),
+        ("sasl_plain_password", "ignored-pw"),
+        ("kafka_url", "kafka://app%20user:p%40ss%3Aw%2Fd@b1:9092"),
+    ]);
+    assert_eq!(value(&r, "sasl.username"), Some("app user"));
+    assert_eq!(value(&r, "sasl.password"), Some("p@ss:w/d"));
+    assert_eq!(value(&r, "security.protocol"), Some("sasl_plaintext"));
+    assert_eq!(value(&r, "sasl.mechanism"), Some("PLAIN"));
+}
+
+#[test]
+fn secure_schemes_select_the_protocol() {
+    for (url, protocol) in [
+        ("kafka+ssl://b:9093", "ssl"),
+        ("kafkas://b:9093", "ssl"),
+        ("kafka+ssl://u:p@b:9093", "sasl_ssl"),
+        ("kafka+sasl_ssl://u:p@b:9093", "sasl_ssl"),
+        ("kafka+sasl_plaintext://u:p@b:9092", "sasl_plaintext"),
+        ("kafka://u:p@b:9092", "sasl_plaintext"),
+        ("kafka+plaintext://b:9092", "plaintext"),
+    ] {
+        let r = resolved(&[("security_protocol", "PLAINTEXT"), ("kafka_url", url)]);
+        assert_eq!(value(&r, "security.protocol"), Some(protocol), "{url}");
+    }
+}
+
+#[test]
+fn an_explicit_mechanism_is_kept_with_url_credentials() {
+    let r = resolved(&[
+        ("sasl_mechanism", "SCRAM-SHA-512"),
+        ("kafka_url", "kafka+ssl://u:p@b:9093"),
+    ]);
+    assert_eq!(value(&r, "sasl.mechanism"), Some("SCRAM-SHA-512"));
+    assert_eq!(value(&r, "security.protocol"), Some("sasl_ssl"));
+}
+
+#[test]
+fn without_a_url_the_seed_parameters_are_used() {
+    let r = resolved(&[
+        ("bootstrap_servers", "prod-broker1:9093,prod-broker2:9093"),
+        ("security_protocol", "SASL_SSL"),
+        ("sasl_mechanism", "SCRAM-SHA-256"),
+        ("sasl_plain_username", "app_user"),
+        ("sasl_plain_password", "secure_password"),
+        ("client_id", "payment-service"),
+    ]);
+    assert_eq!(
+        value(&r, "bootstrap.servers"),
+        Some("prod-broker1:9093,prod-broker2:9093")
+    );
+    assert_eq!(value(&r, "security.protocol"), Some("sasl_ssl"));
+    assert_eq!(value(&r, "sasl.mechanism"), Some("SCRAM-SHA-256"));
+    assert_eq!(value(&r, "sasl.username"), Some("app_user"));
+    assert_eq!(value(&r, "client.id"), Some("payment-service"));
+    // Our own settings never reach librdkafka; auto_offset_reset=none is
+    // librdkafka's "error".
+    let r = resolved(&[
+        ("bootstrap_servers", "h:1"),
+        ("max_poll_records", "10"),
+        ("auto_offset_reset", "none"),
+    ]);
+    assert_eq!(value(&r, "max.poll.records"), None);
+    assert_eq!(value(&r, "auto.offset.reset"), Some("error"));
+}
+
+#[test]
+fn malformed_urls_fail_at_set_time() {
+    let cfg = kafka_config_new();
+    for bad in [
+        "",
+        "   ",
+        "http://h:1",
+        "kafka://",
+        "kafka://h:1/topic",
+        "kafka://h:1?acks=all",
+        "kafka://h:abc",
+        "kafka://u:p%4@h:1",
+        "kafka://:p@h:1",
+        "kafka://h1:1,,h2:1",
+        "not a url at all",
+    ] {
+        let mut e = err();
+        let rc = unsafe { kafka_config_set_kafka_url(cfg, c(bad).as_ptr(), &mut e) };
+        assert_eq!(rc, KAFKA_ERR_CONFIG, "{bad:?}");
+        assert!(!e.message_str().is_empty());
+    }
+    unsafe { kafka_config_free(cfg) };
+}
+
+#[test]
+fn admin_calls_check_their_arguments() {
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    unsafe {
+        for (topic, partitions, rf, timeout) in [
+            ("", 1, 1, 100),
+            ("bad topic", 1, 1, 100),
+            (&*"x".repeat(250), 1, 1, 100),
+            ("ok", 0, 1, 100),
+            ("ok", 1, 0, 100),
+            ("ok", 1, 1, -2),
+        ] {
+            let rc = kafka_instance_create_topic(
+                inst,
+                c(topic).as_ptr(),
+                partitions,
+                rf,
+                timeout,
+                &mut e,
+            );
+            assert_eq!(
+                rc, KAFKA_ERR_INVALID_ARGUMENT,
+                "{topic} {partitions} {rf} {timeout}"
+            );
+        }
+        assert_eq!(
+            kafka_instance_delete_topic(inst, c("a/b").as_ptr(), 100, &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_instance_delete_topic(inst, c("ok").as_ptr(), -7, &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}
+
+#[test]
+fn admin_calls_to_an_unreachable_broker_end_within_their_timeout() {
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    let start = Instant::now();
+    let rc = unsafe { kafka_instance_create_topic(inst, c("t").as_ptr(), 1, 1, 1000, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+    assert!(e.retriable);
+    // Generous bound: this checks "no hang", not speed.
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    unsafe {
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}
+
+/// The embedded broker does not implement CreateTopics/DeleteTopics (use
+/// kafka_mock_cluster_create_topic there); a real broker must.
+#[test]
+fn admin_creates_and_deletes_topics_on_a_real_broker() {
+    for broker in brokers() {
+        let cfg = config(&[("bootstrap_servers", &broker.bootstrap)]);
+        let mut e = err();
+        let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+        let topic = unique_topic("admin");
+        let rc =
+            unsafe { kafka_instance_create_topic(inst, c(&topic).as_ptr(), 3, 1, 5000, &mut e) };
+        if broker.name == "embedded" {
+            assert_eq!(
+                rc, KAFKA_ERR_TIMEOUT,
+                "the mock cluster gained CreateTopics: test it here"
+            );
+        } else {
+            assert_eq!(rc, KAFKA_OK, "{}: {}", broker.name, e.message_str());
+            let rc = unsafe {
+                kafka_instance_create_topic(inst, c(&topic).as_ptr(), 3, 1, 5000, &mut e)
+            };
+            assert_eq!(rc, KAFKA_ERR_BROKER);
+            assert_eq!(
+                e.rdkafka_code,
+                36,
+                "TOPIC_ALREADY_EXISTS: {}",
+                e.message_str()
+            );
+            let rc = unsafe { kafka_instance_delete_topic(inst, c(&topic).as_ptr(), 5000, &mut e) };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        }
+        unsafe {
+            kafka_instance_free(inst);
+            kafka_config_free(cfg);
+        }
+    }
+}
+
+#[test]
+fn one_instance_is_shared_between_threads() {
+    struct Shared(*mut KafkaInstance);
+    unsafe impl Send for Shared {}
+    unsafe impl Sync for Shared {}
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+    let mut e = err();
+    let inst = Shared(unsafe { kafka_instance_new(cfg, &mut e) });
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let inst = &inst;
+            scope.spawn(move || {
+                let mut e = err();
+                let topic = c(&format!("shared-{i}"));
+                let rc = unsafe {
+                    kafka_instance_create_topic(inst.0, topic.as_ptr(), 1, 1, 300, &mut e)
+                };
+                assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+            });
+        }
+    });
+    unsafe {
+        kafka_instance_free(inst.0);
+        kafka_config_free(cfg);
+    }
+}

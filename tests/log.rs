@@ -1,0 +1,211 @@
+//! Logging: records, levels, callback changes, re-entrancy, threads.
+//! The callback is process-global, so these tests run one at a time.
+
+mod common;
+use common::*;
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn install(max: KafkaLogLevel) {
+    capture_logs_at(max as i32);
+    clear_logged();
+}
+
+fn records() -> Vec<Logged> {
+    logged()
+}
+
+fn fail_once(marker: &str) {
+    let cfg = kafka_config_new();
+    let mut e = err();
+    unsafe {
+        kafka_config_set(cfg, c(marker).as_ptr(), c("1").as_ptr(), &mut e);
+        kafka_config_free(cfg);
+    }
+}
+
+#[test]
+fn every_returned_failure_is_logged_with_controller_subject_and_payload() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    fail_once("marker.one");
+    let r = records();
+    let rec = r
+        .iter()
+        .find(|r| r.message.contains("marker.one"))
+        .expect("logged");
+    assert_eq!(rec.level, 3);
+    assert_eq!(rec.controller, "kafka_instance.config.set");
+    assert_eq!(rec.subject, "Kafka Config");
+    let payload: serde_json::Value =
+        serde_json::from_str(rec.payload_json.as_deref().unwrap()).unwrap();
+    assert_eq!(payload["code"], "KAFKA_ERR_CONFIG");
+    assert_eq!(payload["rdkafka_code"], 0);
+    // A NULL argument is a failure too.
+    unsafe {
+        kafka_config_set(
+            std::ptr::null_mut(),
+            c("k").as_ptr(),
+            c("v").as_ptr(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(records()
+        .iter()
+        .any(|r| r.message == "cfg is NULL" && r.level == 3));
+}
+
+#[test]
+fn lookups_that_find_nothing_are_debug_records_not_errors() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    let cfg = kafka_config_new();
+    let mut e = err();
+    let rc = unsafe {
+        kafka_config_get(
+            cfg,
+            c("group_id").as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            &mut e,
+        )
+    };
+    assert_eq!(rc, KAFKA_ERR_NOT_FOUND);
+    let r = records();
+    let rec = r
+        .iter()
+        .find(|r| r.controller == "kafka_instance.config.get")
+        .expect("logged");
+    assert_eq!(rec.level, 7);
+    unsafe { kafka_config_free(cfg) };
+}
+
+#[test]
+fn max_level_filters_and_below_error_is_off() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_ERROR);
+    let mut e = err();
+    let mc = unsafe { kafka_mock_cluster_new(1, &mut e) };
+    fail_once("marker.two");
+    let r = records();
+    assert!(r.iter().all(|r| r.level <= 3), "{r:?}");
+    assert!(r.iter().any(|r| r.message.contains("marker.two")));
+    unsafe { kafka_mock_cluster_free(mc) };
+
+    install(KafkaLogLevel::KAFKA_LOG_INFO);
+    let mc = unsafe { kafka_mock_cluster_new(1, &mut e) };
+    assert!(
+        records()
+            .iter()
+            .any(|r| r.level == 6 && r.subject == "Kafka Mock Cluster"),
+        "{:?}",
+        records()
+    );
+    unsafe { kafka_mock_cluster_free(mc) };
+
+    capture_logs_at(0);
+    clear_logged();
+    fail_once("marker.three");
+    assert!(records().is_empty());
+    // Unknown levels above debug mean everything.
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    capture_logs_at(1000);
+    fail_once("marker.four");
+    assert!(records().iter().any(|r| r.message.contains("marker.four")));
+}
+
+static OLD_CALLS: AtomicUsize = AtomicUsize::new(0);
+unsafe extern "C" fn old_callback(_: *const KafkaLogRecord, opaque: *mut c_void) {
+    assert_eq!(opaque as usize, 0x5eed);
+    OLD_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_replaced_callback_is_never_called_again_and_gets_its_opaque() {
+    let _g = serial();
+    kafka_set_log_callback(
+        Some(old_callback),
+        0x5eed as *mut c_void,
+        KafkaLogLevelArg(7),
+    );
+    fail_once("marker.five");
+    let before = OLD_CALLS.load(Ordering::SeqCst);
+    assert!(before >= 1);
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    fail_once("marker.six");
+    assert_eq!(OLD_CALLS.load(Ordering::SeqCst), before);
+    assert!(records().iter().any(|r| r.message.contains("marker.six")));
+}
+
+unsafe extern "C" fn reentrant(r: *const KafkaLogRecord, _: *mut c_void) {
+    unsafe { CAPTURE.unwrap()(r, std::ptr::null_mut()) };
+    // Calling into the library from the callback: allowed. Its own failure
+    // records go to stderr instead of recursing.
+    let cfg = kafka_config_new();
+    unsafe {
+        kafka_config_set(
+            cfg,
+            c("nested.failure").as_ptr(),
+            c("1").as_ptr(),
+            std::ptr::null_mut(),
+        );
+        kafka_config_free(cfg);
+    }
+    // Changing the callback from inside it would wait for itself: ignored.
+    kafka_set_log_callback(None, std::ptr::null_mut(), KafkaLogLevelArg(0));
+}
+
+#[test]
+fn a_callback_may_call_into_the_library() {
+    let _g = serial();
+    kafka_set_log_callback(Some(reentrant), std::ptr::null_mut(), KafkaLogLevelArg(7));
+    clear_logged();
+    fail_once("marker.seven");
+    fail_once("marker.eight");
+    let r = records();
+    assert!(r.iter().any(|r| r.message.contains("marker.seven")));
+    assert!(
+        r.iter().any(|r| r.message.contains("marker.eight")),
+        "the callback was not replaced"
+    );
+    assert!(
+        !r.iter().any(|r| r.message.contains("nested.failure")),
+        "nested records go to stderr"
+    );
+}
+
+#[test]
+fn callbacks_change_while_other_threads_log() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            scope.spawn(move || {
+                for i in 0..300 {
+                    fail_once(&format!("thread.{t}.{i}"));
+                }
+            });
+        }
+        for i in 0..200 {
+            if i % 2 == 0 {
+                capture_logs_at(7);
+            } else {
+                kafka_set_log_callback(
+                    Some(old_callback),
+                    0x5eed as *mut c_void,
+                    KafkaLogLevelArg(7),
+                );
+            }
+        }
+        install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    });
+    // Every record that arrived is whole.
+    for r in records() {
+        assert!(!r.message.is_empty() && !r.controller.is_empty() && !r.subject.is_empty());
+        if let Some(p) = r.payload_json {
+            serde_json::from_str::<serde_json::Value>(&p).unwrap();
+        }
+    }
+}

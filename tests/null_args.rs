@@ -1,0 +1,303 @@
+//! Every public function, called with NULL in each pointer argument: an
+//! error code (KAFKA_ERR_INVALID_ARGUMENT) or a no-op, never a crash.
+//!
+//! The list of functions is checked against include/kafka_instance.h, so a
+//! new function cannot be added without its NULL case here.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeSet;
+use std::ffi::c_char;
+use std::ptr::{null, null_mut};
+
+type StrSetter =
+    unsafe extern "C" fn(*mut KafkaConfig, *const c_char, *mut KafkaError) -> KafkaErrorCode;
+
+fn invalid(rc: KafkaErrorCode, e: &KafkaError, what: &str) {
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "{what}");
+    assert_eq!(e.code, KAFKA_ERR_INVALID_ARGUMENT, "{what}");
+    assert!(
+        e.message_str().ends_with("is NULL"),
+        "{what}: {}",
+        e.message_str()
+    );
+}
+
+fn string_setter(f: StrSetter, value: &str) {
+    let cfg = kafka_config_new();
+    let v = c(value);
+    let mut e = err();
+    unsafe {
+        invalid(f(null_mut(), v.as_ptr(), &mut e), &e, "cfg");
+        invalid(f(cfg, null(), &mut e), &e, "value");
+        // err NULL: still a clean failure.
+        assert_eq!(f(cfg, null(), null_mut()), KAFKA_ERR_INVALID_ARGUMENT);
+        kafka_config_free(cfg);
+    }
+}
+
+/// One case per function in the header.
+/// A function's name and its NULL case.
+type Case = (&'static str, Box<dyn Fn()>);
+
+fn cases() -> Vec<Case> {
+    let mut v: Vec<Case> = Vec::new();
+    macro_rules! case {
+        ($name:ident, $body:expr) => {
+            v.push((stringify!($name), Box::new($body)))
+        };
+    }
+    macro_rules! setter {
+        ($name:ident, $value:expr) => {
+            case!($name, || string_setter($name, $value))
+        };
+    }
+    case!(kafka_config_new, || unsafe {
+        kafka_config_free(kafka_config_new())
+    });
+    case!(kafka_config_clone, || assert!(unsafe {
+        kafka_config_clone(null())
+    }
+    .is_null()));
+    case!(kafka_config_free, || unsafe {
+        kafka_config_free(null_mut())
+    });
+    setter!(kafka_config_set_kafka_url, "kafka://h:1");
+    setter!(kafka_config_set_security_protocol, "SSL");
+    setter!(kafka_config_set_sasl_mechanism, "PLAIN");
+    setter!(kafka_config_set_sasl_plain_username, "u");
+    setter!(kafka_config_set_sasl_plain_password, "p");
+    setter!(kafka_config_set_client_id, "c");
+    setter!(kafka_config_set_group_id, "g");
+    setter!(kafka_config_set_auto_offset_reset, "earliest");
+    case!(kafka_config_set_bootstrap_servers, || unsafe {
+        let cfg = kafka_config_new();
+        let h = c("h:1");
+        let list = [h.as_ptr()];
+        let mut e = err();
+        invalid(
+            kafka_config_set_bootstrap_servers(null_mut(), list.as_ptr(), 1, &mut e),
+            &e,
+            "cfg",
+        );
+        invalid(
+            kafka_config_set_bootstrap_servers(cfg, null(), 1, &mut e),
+            &e,
+            "servers",
+        );
+        let holes = [null()];
+        invalid(
+            kafka_config_set_bootstrap_servers(cfg, holes.as_ptr(), 1, &mut e),
+            &e,
+            "servers[0]",
+        );
+        kafka_config_free(cfg);
+    });
+    case!(kafka_config_set_enable_auto_commit, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_config_set_enable_auto_commit(null_mut(), true, &mut e),
+            &e,
+            "cfg",
+        );
+    });
+    case!(kafka_config_set, || unsafe {
+        let cfg = kafka_config_new();
+        let (k, val) = (c("client_id"), c("x"));
+        let mut e = err();
+        invalid(
+            kafka_config_set(null_mut(), k.as_ptr(), val.as_ptr(), &mut e),
+            &e,
+            "cfg",
+        );
+        invalid(
+            kafka_config_set(cfg, null(), val.as_ptr(), &mut e),
+            &e,
+            "key",
+        );
+        invalid(
+            kafka_config_set(cfg, k.as_ptr(), null(), &mut e),
+            &e,
+            "value",
+        );
+        kafka_config_free(cfg);
+    });
+    case!(kafka_config_get, || unsafe {
+        let cfg = config(&[("client_id", "x")]);
+        let k = c("client_id");
+        let mut buf = [0 as c_char; 8];
+        let mut len = 0usize;
+        let mut e = err();
+        invalid(
+            kafka_config_get(null(), k.as_ptr(), buf.as_mut_ptr(), 8, &mut len, &mut e),
+            &e,
+            "cfg",
+        );
+        invalid(
+            kafka_config_get(cfg, null(), buf.as_mut_ptr(), 8, &mut len, &mut e),
+            &e,
+            "key",
+        );
+        // NULL len is allowed; NULL buf with length 0 is a size query.
+        assert_eq!(
+            kafka_config_get(cfg, k.as_ptr(), buf.as_mut_ptr(), 8, null_mut(), &mut e),
+            KAFKA_OK
+        );
+        assert_eq!(
+            kafka_config_get(cfg, k.as_ptr(), null_mut(), 0, &mut len, &mut e),
+            KAFKA_ERR_BUFFER_TOO_SMALL
+        );
+        assert_eq!(
+            kafka_config_get(cfg, k.as_ptr(), null_mut(), 8, &mut len, &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        kafka_config_free(cfg);
+    });
+    case!(kafka_error_code_name, || assert!(!kafka_error_code_name(
+        KafkaErrorCodeArg(12345)
+    )
+    .is_null()));
+    case!(kafka_instance_new, || unsafe {
+        let mut e = err();
+        let inst = kafka_instance_new(null(), &mut e);
+        assert!(inst.is_null());
+        invalid(e.code, &e, "cfg");
+        assert!(kafka_instance_new(null(), null_mut()).is_null());
+    });
+    case!(kafka_instance_free, || unsafe {
+        kafka_instance_free(null_mut())
+    });
+    case!(kafka_instance_create_topic, || unsafe {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+        let inst = kafka_instance_new(cfg, null_mut());
+        let t = c("t");
+        let mut e = err();
+        invalid(
+            kafka_instance_create_topic(null_mut(), t.as_ptr(), 1, 1, 10, &mut e),
+            &e,
+            "inst",
+        );
+        invalid(
+            kafka_instance_create_topic(inst, null(), 1, 1, 10, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    });
+    case!(kafka_instance_delete_topic, || unsafe {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+        let inst = kafka_instance_new(cfg, null_mut());
+        let t = c("t");
+        let mut e = err();
+        invalid(
+            kafka_instance_delete_topic(null_mut(), t.as_ptr(), 10, &mut e),
+            &e,
+            "inst",
+        );
+        invalid(
+            kafka_instance_delete_topic(inst, null(), 10, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    });
+    case!(kafka_set_log_callback, || {
+        // NULL callback and NULL opaque: back to stderr, a no-op here.
+        kafka_set_log_callback(None, null_mut(), KafkaLogLevelArg(4));
+        capture_logs();
+    });
+    case!(kafka_mock_cluster_new, || unsafe {
+        // The only pointer is err.
+        let mc = kafka_mock_cluster_new(1, null_mut());
+        assert!(!mc.is_null());
+        kafka_mock_cluster_free(mc);
+    });
+    case!(kafka_mock_cluster_bootstrap_servers, || assert!(unsafe {
+        kafka_mock_cluster_bootstrap_servers(null())
+    }
+    .is_null()));
+    case!(kafka_mock_cluster_create_topic, || unsafe {
+        let mut e = err();
+        let mc = kafka_mock_cluster_new(1, null_mut());
+        invalid(
+            kafka_mock_cluster_create_topic(null_mut(), c("t").as_ptr(), 1, 1, &mut e),
+            &e,
+            "mc",
+        );
+        invalid(
+            kafka_mock_cluster_create_topic(mc, null(), 1, 1, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_mock_cluster_free(mc);
+    });
+    case!(kafka_mock_cluster_broker_down, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_mock_cluster_broker_down(null_mut(), 1, &mut e),
+            &e,
+            "mc",
+        );
+    });
+    case!(kafka_mock_cluster_broker_up, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_mock_cluster_broker_up(null_mut(), 1, &mut e),
+            &e,
+            "mc",
+        );
+    });
+    case!(kafka_mock_cluster_free, || unsafe {
+        kafka_mock_cluster_free(null_mut())
+    });
+    case!(kafka_instance_version, || assert!(!kafka_instance_version(
+    )
+    .is_null()));
+    case!(kafka_instance_librdkafka_version, || assert!(
+        !kafka_instance_librdkafka_version().is_null()
+    ));
+    v
+}
+
+/// Function names declared in the header.
+fn header_functions() -> BTreeSet<String> {
+    let header = std::fs::read_to_string(env!("KAFKA_INSTANCE_GENERATED_HEADER")).unwrap();
+    header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && l.ends_with(");"))
+        .filter_map(|l| {
+            let before_paren = &l[..l.find('(')?];
+            let name = before_paren.rsplit([' ', '*']).next()?;
+            name.starts_with("kafka_").then(|| name.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_header_function_has_a_null_case() {
+    let declared = header_functions();
+    assert!(declared.len() >= 29, "{declared:?}");
+    let covered: BTreeSet<String> = cases().iter().map(|(n, _)| n.to_string()).collect();
+    let missing: Vec<_> = declared.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "functions without a NULL case: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&declared).collect();
+    assert!(
+        stale.is_empty(),
+        "cases for functions not in the header: {stale:?}"
+    );
+}
+
+#[test]
+fn null_arguments_never_crash() {
+    capture_logs();
+    for (name, case) in cases() {
+        eprintln!("{name}");
+        case();
+    }
+}
