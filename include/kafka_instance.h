@@ -113,6 +113,13 @@ typedef struct KafkaInstance KafkaInstance;
 typedef struct KafkaMockCluster KafkaMockCluster;
 
 /**
+ * A producer. Safe to share between threads: any number may send, flush
+ * and query it at once. Delivery callbacks run on a thread the library
+ * owns; you never poll. Close it with `kafka_producer_close`.
+ */
+typedef struct KafkaProducer KafkaProducer;
+
+/**
  * The details of a failure. Every fallible function takes a
  * `KafkaError *err` as its last parameter; it may be NULL. On success
  * `code` is `KAFKA_OK` and `message` is empty.
@@ -178,6 +185,107 @@ typedef struct KafkaLogRecord {
  * (ignored there); records such calls produce go to stderr.
  */
 typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
+
+/**
+ * The outcome of one message.
+ */
+typedef struct KafkaDeliveryReport {
+  /**
+   * `KAFKA_OK` when the broker acknowledged the message.
+   */
+  enum KafkaErrorCode code;
+  /**
+   * librdkafka's error code, 0 on success.
+   */
+  int32_t rdkafka_code;
+  /**
+   * In a callback: valid only during the callback. From a sync send:
+   * the `topic` pointer the caller passed in.
+   */
+  const char *topic;
+  /**
+   * -1 when the message did not reach a partition.
+   */
+  int32_t partition;
+  /**
+   * -1 when the message was not acknowledged.
+   */
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+} KafkaDeliveryReport;
+
+/**
+ * One message header. `value` may be NULL (with `value_len` 0) for a
+ * header without a value.
+ */
+typedef struct KafkaHeader {
+  /**
+   * NUL-terminated UTF-8.
+   */
+  const char *name;
+  const void *value;
+  size_t value_len;
+} KafkaHeader;
+
+/**
+ * A message for `kafka_producer_send` / `kafka_producer_send_sync`.
+ *
+ * A zero-initialized record plus a topic is valid and means: no key, no
+ * value, the partitioner chooses, timestamp now, no headers.
+ * (`KafkaRecord r = {0}; r.topic = "orders";`)
+ *
+ * Layout stability: these fields never change. New fields, if any, will
+ * come with a new send function that takes the struct's size, so code
+ * compiled against this header keeps working unchanged.
+ */
+typedef struct KafkaRecord {
+  /**
+   * The topic, NUL-terminated: 1 to 249 of `[A-Za-z0-9._-]`.
+   */
+  const char *topic;
+  /**
+   * NULL: no key. (A non-NULL key of length 0 is an empty key.)
+   */
+  const void *key;
+  size_t key_len;
+  /**
+   * NULL: no value (a tombstone).
+   */
+  const void *value;
+  size_t value_len;
+  /**
+   * `header_count` headers, or NULL when `header_count` is 0.
+   */
+  const struct KafkaHeader *headers;
+  size_t header_count;
+  /**
+   * false: the partitioner chooses (murmur2 of the key, like the Java
+   * client; random without a key).
+   */
+  bool has_partition;
+  int32_t partition;
+  /**
+   * Milliseconds since the epoch; 0: now.
+   */
+  int64_t timestamp_ms;
+} KafkaRecord;
+
+/**
+ * Called once per message sent with `kafka_producer_send`, on the
+ * producer's own thread, with the message's outcome (success, failure,
+ * timeout, or purge at close). It must not block for long; it may call
+ * any function of this library except closing the producer it reports on.
+ */
+typedef void (*KafkaDeliveryCallback)(const struct KafkaDeliveryReport *report, void *opaque);
+
+/**
+ * The body of `kafka_instance_with_producer`. Return 0 for success; it
+ * must not close `p`.
+ */
+typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
 
 #ifdef __cplusplus
 extern "C" {
@@ -374,6 +482,85 @@ enum KafkaErrorCode kafka_mock_cluster_broker_up(struct KafkaMockCluster *mc, in
  * connected see the brokers go away.
  */
 void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
+
+/**
+ * Creates a producer: the instance's settings (consumer-only ones left
+ * out), then `overrides` (NULL, or any settings `kafka_config_set`
+ * accepts) on top. Consumer-only settings in `overrides` fail with
+ * `KAFKA_ERR_CONFIG`. Idempotence is on by default (unless `acks` or
+ * in-flight settings that exclude it are set); the partitioner is
+ * `murmur2_random`, the Java client's. The producer keeps working after
+ * the instance is freed. NULL on failure.
+ */
+struct KafkaProducer *kafka_instance_get_producer(struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
+
+/**
+ * Sends a JSON value (the seed's automatic JSON serialization).
+ *
+ * `json` must be exactly one valid JSON text; otherwise
+ * `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
+ * The bytes sent are `json` as given (not re-encoded). `key`: NULL or a
+ * NUL-terminated string. Asynchronous: returns once queued; a delivery
+ * failure is logged at error level. A full queue is `KAFKA_ERR_QUEUE_FULL`
+ * (nothing queued; retry later).
+ */
+enum KafkaErrorCode kafka_producer_send_json(struct KafkaProducer *p, const char *topic, const char *key, const char *json, struct KafkaError *err);
+
+/**
+ * Sends a JSON value and waits up to `timeout_ms` for the broker's
+ * acknowledgement (the seed's `Producer.send(topic, value, key, timeout)`;
+ * 10000 ms is the recommended timeout). `report` (may be NULL) receives
+ * partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
+ * acknowledgement came in time: the message stays queued and may still
+ * be delivered (once, with idempotence).
+ */
+enum KafkaErrorCode kafka_producer_send_json_sync(struct KafkaProducer *p, const char *topic, const char *key, const char *json, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
+
+/**
+ * Sends a record with binary key and value, headers, an explicit
+ * partition or timestamp. Asynchronous: returns once queued. `cb` (may be
+ * NULL) is called exactly once with the outcome, on the producer's
+ * thread; `opaque` is passed to it. Invalid records and a full queue fail
+ * here and queue nothing (no callback is made for them).
+ */
+enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * Sends a record and waits up to `timeout_ms` for the broker's
+ * acknowledgement; `report` (may be NULL) receives where it went.
+ */
+enum KafkaErrorCode kafka_producer_send_sync(struct KafkaProducer *p, const struct KafkaRecord *record, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
+
+/**
+ * Waits until every queued message is acknowledged or has failed (and
+ * its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
+ * `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
+ */
+enum KafkaErrorCode kafka_producer_flush(struct KafkaProducer *p, int32_t timeout_ms, size_t *remaining, struct KafkaError *err);
+
+/**
+ * Messages queued whose outcome has not been reported yet. 0 for NULL.
+ */
+size_t kafka_producer_in_flight(const struct KafkaProducer *p);
+
+/**
+ * Flushes for up to `timeout_ms`, then releases the producer; `p` is
+ * invalid after. Messages still queued when the timeout passes are
+ * purged: each gets its failure callback before this returns, the result
+ * is `KAFKA_ERR_TIMEOUT` and the message says how many. Callbacks never
+ * run after this returns. NULL is a no-op. An invalid timeout (below -1)
+ * fails with `KAFKA_ERR_INVALID_ARGUMENT` and leaves `p` open.
+ */
+enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * The seed's `producer_context()`: creates a producer (as
+ * `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
+ * closes it whatever `fn` returned. The flush waits until every message is
+ * delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
+ * `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
+ */
+enum KafkaErrorCode kafka_instance_with_producer(struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
 
 /**
  * This library's version, e.g. `"0.1.0"`: a static string.

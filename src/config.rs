@@ -360,6 +360,100 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     ),
 ];
 
+/// Which clients a setting applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Both,
+    Producer,
+    Consumer,
+}
+
+/// librdkafka's consumer-only properties (CONFIGURATION.md, `C`), plus
+/// this library's own `max.poll.records`. A unit test checks this list
+/// against the CONFIGURATION.md of the librdkafka that is built in.
+const CONSUMER_ONLY: &[&str] = &[
+    "group.id",
+    "group.instance.id",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "group.protocol.type",
+    "group.protocol",
+    "group.remote.assignor",
+    "coordinator.query.interval.ms",
+    "max.poll.interval.ms",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "enable.auto.offset.store",
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "fetch.wait.max.ms",
+    "fetch.queue.backoff.ms",
+    "fetch.message.max.bytes",
+    "max.partition.fetch.bytes",
+    "fetch.max.bytes",
+    "fetch.min.bytes",
+    "fetch.error.backoff.ms",
+    "offset.store.method",
+    "isolation.level",
+    "consume_cb",
+    "rebalance_cb",
+    "offset_commit_cb",
+    "enable.partition.eof",
+    "check.crcs",
+    "auto.commit.enable",
+    "auto.offset.reset",
+    "offset.store.path",
+    "offset.store.sync.interval.ms",
+    "consume.callback.max.messages",
+    MAX_POLL_RECORDS,
+];
+
+/// librdkafka's producer-only properties (CONFIGURATION.md, `P`).
+const PRODUCER_ONLY: &[&str] = &[
+    "transactional.id",
+    "transaction.timeout.ms",
+    "enable.idempotence",
+    "enable.gapless.guarantee",
+    "queue.buffering.max.messages",
+    "queue.buffering.max.kbytes",
+    "queue.buffering.max.ms",
+    "linger.ms",
+    "message.send.max.retries",
+    "retries",
+    "queue.buffering.backpressure.threshold",
+    "compression.codec",
+    "compression.type",
+    "batch.num.messages",
+    "batch.size",
+    "delivery.report.only.error",
+    "dr_cb",
+    "dr_msg_cb",
+    "sticky.partitioning.linger.ms",
+    "request.required.acks",
+    "acks",
+    "request.timeout.ms",
+    "message.timeout.ms",
+    "delivery.timeout.ms",
+    "queuing.strategy",
+    "produce.offset.report",
+    "partitioner",
+    "partitioner_cb",
+    "msg_order_cmp",
+    "compression.level",
+];
+
+/// The clients a canonical setting applies to.
+pub fn scope(canonical: &str) -> Scope {
+    if CONSUMER_ONLY.contains(&canonical) {
+        Scope::Consumer
+    } else if PRODUCER_ONLY.contains(&canonical) {
+        Scope::Producer
+    } else {
+        Scope::Both
+    }
+}
+
 /// Settings whose values are secrets: never logged, never in an error
 /// message, redacted in `Debug`.
 fn is_secret(canonical: &str) -> bool {
@@ -572,6 +666,35 @@ impl Config {
         self.entries.iter().map(|e| e.canonical.as_str())
     }
 
+    /// The settings (as named by the caller) that do not apply to a client
+    /// of scope `client`.
+    pub fn foreign_to(&self, client: Scope) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter(|e| {
+                let s = scope(&e.canonical);
+                s != Scope::Both && s != client
+            })
+            .map(|e| e.set_as.as_str())
+            .collect()
+    }
+
+    /// This config without the settings that do not apply to `client`
+    /// (an instance's base settings serve producers and consumers alike).
+    pub fn only_for(&self, client: Scope) -> Config {
+        let mut out = self.clone();
+        out.entries.retain(|e| {
+            let s = scope(&e.canonical);
+            s == Scope::Both || s == client
+        });
+        out
+    }
+
+    /// Whether a setting is set (under any of its names).
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     fn value(&self, canonical: &str) -> Option<&str> {
         self.entries
             .iter()
@@ -726,6 +849,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The scope lists match the CONFIGURATION.md of the built librdkafka.
+    #[test]
+    fn scope_lists_match_librdkafka() {
+        let build = std::env::current_exe().unwrap();
+        let build = build.parent().unwrap().parent().unwrap().join("build");
+        let doc = std::fs::read_dir(&build)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.ok()?.path().join("out").join("CONFIGURATION.md");
+                p.exists().then_some(p)
+            })
+            .next()
+            .expect("librdkafka's CONFIGURATION.md in the rdkafka-sys build output");
+        let doc = std::fs::read_to_string(doc).unwrap();
+        for line in doc.lines() {
+            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+            if cols.len() < 3 {
+                continue;
+            }
+            let expected = match cols[1] {
+                "C" => Scope::Consumer,
+                "P" => Scope::Producer,
+                _ => continue,
+            };
+            assert_eq!(scope(cols[0]), expected, "{}", cols[0]);
+        }
+        assert_eq!(scope("linger.ms"), Scope::Producer);
+        assert_eq!(scope("max.poll.records"), Scope::Consumer);
+        assert_eq!(scope("client.id"), Scope::Both);
     }
 
     #[test]

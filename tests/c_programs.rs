@@ -32,3 +32,11 @@ fn foundation_program_passes() {
     assert_ok(&out, "foundation.c with logging off");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("default.sink.probe"));
 }
+
+#[test]
+fn producer_program_passes() {
+    let bin = compile_c(&Path::new(ROOT).join("tests/c/producer.c"));
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, "producer.c");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+}

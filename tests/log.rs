@@ -209,3 +209,35 @@ fn callbacks_change_while_other_threads_log() {
         }
     }
 }
+
+#[test]
+fn librdkafka_lines_arrive_through_the_callback() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("debug", "broker")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    let p = unsafe { kafka_instance_get_producer(inst, std::ptr::null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let found = loop {
+        let r = records();
+        if let Some(rec) = r.iter().find(|r| r.subject == "librdkafka") {
+            break Some(rec.clone());
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let rec = found.expect("a librdkafka log line within 10 s");
+    assert!(rec.controller.starts_with("librdkafka."), "{rec:?}");
+    let payload: serde_json::Value =
+        serde_json::from_str(rec.payload_json.as_deref().unwrap()).unwrap();
+    assert!(payload["facility"].is_string());
+    unsafe {
+        kafka_producer_close(p, 0, std::ptr::null_mut());
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}

@@ -37,6 +37,28 @@ fn string_setter(f: StrSetter, value: &str) {
     }
 }
 
+unsafe extern "C" fn noop_scope(
+    _: *mut KafkaProducer,
+    _: *mut std::ffi::c_void,
+) -> std::ffi::c_int {
+    0
+}
+
+/// Runs `f` with a producer whose broker is unreachable.
+fn with_producer(f: impl FnOnce(*mut KafkaProducer)) {
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+    let mut e = err();
+    unsafe {
+        let inst = kafka_instance_new(cfg, &mut e);
+        let p = kafka_instance_get_producer(inst, null(), &mut e);
+        assert!(!p.is_null(), "{}", e.message_str());
+        f(p);
+        kafka_producer_close(p, 0, null_mut());
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}
+
 /// One case per function in the header.
 /// A function's name and its NULL case.
 type Case = (&'static str, Box<dyn Fn()>);
@@ -253,6 +275,196 @@ fn cases() -> Vec<Case> {
     case!(kafka_mock_cluster_free, || unsafe {
         kafka_mock_cluster_free(null_mut())
     });
+    case!(kafka_instance_get_producer, || unsafe {
+        let mut e = err();
+        assert!(kafka_instance_get_producer(null_mut(), null(), &mut e).is_null());
+        invalid(e.code, &e, "inst");
+    });
+    case!(kafka_producer_send_json, || with_producer(|p| unsafe {
+        let (t, j) = (c("t"), c("{}"));
+        let mut e = err();
+        invalid(
+            kafka_producer_send_json(null_mut(), t.as_ptr(), null(), j.as_ptr(), &mut e),
+            &e,
+            "p",
+        );
+        invalid(
+            kafka_producer_send_json(p, null(), null(), j.as_ptr(), &mut e),
+            &e,
+            "topic",
+        );
+        invalid(
+            kafka_producer_send_json(p, t.as_ptr(), null(), null(), &mut e),
+            &e,
+            "json",
+        );
+        // key NULL means no key: not an error (the broker is unreachable,
+        // so the message just waits in the queue until close).
+        assert_eq!(
+            kafka_producer_send_json(p, t.as_ptr(), null(), j.as_ptr(), &mut e),
+            KAFKA_OK
+        );
+    }));
+    case!(kafka_producer_send_json_sync, || with_producer(
+        |p| unsafe {
+            let (t, j) = (c("t"), c("{}"));
+            let mut e = err();
+            invalid(
+                kafka_producer_send_json_sync(
+                    null_mut(),
+                    t.as_ptr(),
+                    null(),
+                    j.as_ptr(),
+                    10,
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "p",
+            );
+            invalid(
+                kafka_producer_send_json_sync(
+                    p,
+                    null(),
+                    null(),
+                    j.as_ptr(),
+                    10,
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "topic",
+            );
+            invalid(
+                kafka_producer_send_json_sync(
+                    p,
+                    t.as_ptr(),
+                    null(),
+                    null(),
+                    10,
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "json",
+            );
+            // report NULL is allowed.
+            assert_eq!(
+                kafka_producer_send_json_sync(
+                    p,
+                    t.as_ptr(),
+                    null(),
+                    j.as_ptr(),
+                    10,
+                    null_mut(),
+                    &mut e
+                ),
+                KAFKA_ERR_TIMEOUT
+            );
+        }
+    ));
+    case!(kafka_producer_send, || with_producer(|p| unsafe {
+        let t = c("t");
+        let r = KafkaRecord {
+            topic: t.as_ptr(),
+            key: null(),
+            key_len: 0,
+            value: null(),
+            value_len: 0,
+            headers: null(),
+            header_count: 0,
+            has_partition: false,
+            partition: 0,
+            timestamp_ms: 0,
+        };
+        let mut e = err();
+        invalid(
+            kafka_producer_send(null_mut(), &r, None, null_mut(), &mut e),
+            &e,
+            "p",
+        );
+        invalid(
+            kafka_producer_send(p, null(), None, null_mut(), &mut e),
+            &e,
+            "record",
+        );
+        let no_topic = KafkaRecord { topic: null(), ..r };
+        invalid(
+            kafka_producer_send(p, &no_topic, None, null_mut(), &mut e),
+            &e,
+            "record->topic",
+        );
+        // cb and opaque NULL are allowed.
+        assert_eq!(
+            kafka_producer_send(p, &r, None, null_mut(), &mut e),
+            KAFKA_OK
+        );
+    }));
+    case!(kafka_producer_send_sync, || with_producer(|p| unsafe {
+        let t = c("t");
+        let r = KafkaRecord {
+            topic: t.as_ptr(),
+            key: null(),
+            key_len: 0,
+            value: null(),
+            value_len: 0,
+            headers: null(),
+            header_count: 0,
+            has_partition: false,
+            partition: 0,
+            timestamp_ms: 0,
+        };
+        let mut e = err();
+        invalid(
+            kafka_producer_send_sync(null_mut(), &r, 10, null_mut(), &mut e),
+            &e,
+            "p",
+        );
+        invalid(
+            kafka_producer_send_sync(p, null(), 10, null_mut(), &mut e),
+            &e,
+            "record",
+        );
+    }));
+    case!(kafka_producer_flush, || with_producer(|p| unsafe {
+        let mut e = err();
+        invalid(
+            kafka_producer_flush(null_mut(), 10, null_mut(), &mut e),
+            &e,
+            "p",
+        );
+        assert_eq!(kafka_producer_flush(p, 10, null_mut(), &mut e), KAFKA_OK);
+    }));
+    case!(kafka_producer_in_flight, || assert_eq!(
+        unsafe { kafka_producer_in_flight(null()) },
+        0
+    ));
+    case!(kafka_producer_close, || unsafe {
+        let mut e = err();
+        assert_eq!(kafka_producer_close(null_mut(), 10, &mut e), KAFKA_OK);
+    });
+    case!(kafka_instance_with_producer, || unsafe {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+        let inst = kafka_instance_new(cfg, null_mut());
+        let mut e = err();
+        invalid(
+            kafka_instance_with_producer(null_mut(), null(), Some(noop_scope), null_mut(), &mut e),
+            &e,
+            "inst",
+        );
+        invalid(
+            kafka_instance_with_producer(inst, null(), None, null_mut(), &mut e),
+            &e,
+            "scope",
+        );
+        // overrides and opaque NULL are allowed.
+        assert_eq!(
+            kafka_instance_with_producer(inst, null(), Some(noop_scope), null_mut(), &mut e),
+            KAFKA_OK
+        );
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    });
     case!(kafka_instance_version, || assert!(!kafka_instance_version(
     )
     .is_null()));
@@ -279,7 +491,7 @@ fn header_functions() -> BTreeSet<String> {
 #[test]
 fn every_header_function_has_a_null_case() {
     let declared = header_functions();
-    assert!(declared.len() >= 29, "{declared:?}");
+    assert!(declared.len() >= 38, "{declared:?}");
     let covered: BTreeSet<String> = cases().iter().map(|(n, _)| n.to_string()).collect();
     let missing: Vec<_> = declared.difference(&covered).collect();
     assert!(

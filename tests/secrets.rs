@@ -4,6 +4,8 @@
 mod common;
 use common::*;
 
+use std::ptr::{null, null_mut};
+
 use kafka_instance::config::Config;
 
 const PASSWORD: &str = "Zebra-Quartz-7781";
@@ -79,6 +81,32 @@ fn no_path_leaks_the_password() {
         record(&e);
         kafka_instance_create_topic(inst, c("t").as_ptr(), 1, 1, 500, &mut e);
         record(&e);
+        // A producer with every librdkafka debug context on, whose
+        // connection and sends fail.
+        let debug = config(&[("debug", "all")]);
+        let p = kafka_instance_get_producer(inst, debug, &mut e);
+        record(&e);
+        assert!(!p.is_null(), "{}", e.message_str());
+        kafka_producer_send_json_sync(
+            p,
+            c("t").as_ptr(),
+            null(),
+            c("{}").as_ptr(),
+            1500,
+            null_mut(),
+            &mut e,
+        );
+        record(&e);
+        kafka_producer_close(p, 100, &mut e);
+        record(&e);
+        kafka_config_free(debug);
+        // A producer whose overrides carry the password in a bad place.
+        let o = config(&[("sasl_plain_password", PASSWORD)]);
+        kafka_config_set(o, c("group_id").as_ptr(), c(PASSWORD).as_ptr(), &mut e);
+        let p = kafka_instance_get_producer(inst, o, &mut e);
+        record(&e);
+        assert!(p.is_null());
+        kafka_config_free(o);
         kafka_instance_free(inst);
         kafka_config_free(cfg);
     }

@@ -23,6 +23,7 @@ pub mod error;
 pub mod instance;
 pub mod log;
 pub mod mock_cluster;
+pub mod producer;
 pub mod version;
 
 use std::ffi::{c_char, CStr};
@@ -187,6 +188,49 @@ pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
             e.valid_up_to()
         ))
     })
+}
+
+/// Bytes from a `(pointer, length)` argument pair: NULL with length 0 is
+/// "none"; NULL with a length is `KAFKA_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `ptr` is NULL or readable for `len` bytes for the returned lifetime.
+pub(crate) unsafe fn arg_bytes<'a>(
+    ptr: *const std::ffi::c_void,
+    len: usize,
+    name: &str,
+) -> Result<Option<&'a [u8]>> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(None)
+        } else {
+            Err(Error::invalid_argument(format!(
+                "{name} is NULL but its length is {len}"
+            )))
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid_argument(format!(
+            "{name}: length {len} is not a valid size"
+        )));
+    }
+    // SAFETY: guaranteed by the caller; len checked against isize::MAX.
+    Ok(Some(unsafe {
+        std::slice::from_raw_parts(ptr.cast::<u8>(), len)
+    }))
+}
+
+/// Like [`arg_str`], but NULL means "not given".
+///
+/// # Safety
+/// As [`arg_str`].
+pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { arg_str(ptr, name) }.map(Some)
+    }
 }
 
 fn null_argument(name: &str) -> Error {

@@ -161,3 +161,107 @@ pub fn unique_topic(prefix: &str) -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+pub use kafka_instance::ffi::producer::*;
+
+/// Creates a topic on `broker`: through the mock cluster's own call on the
+/// embedded broker, through the admin API on a real one.
+pub fn create_topic(broker: &Broker, topic: &str, partitions: i32) {
+    let mut e = err();
+    if broker.mock.is_null() {
+        let cfg = config(&[("bootstrap_servers", &broker.bootstrap)]);
+        let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+        let rc = unsafe {
+            kafka_instance_create_topic(inst, c(topic).as_ptr(), partitions, 1, 10000, &mut e)
+        };
+        assert_eq!(rc, KAFKA_OK, "creating {topic}: {}", e.message_str());
+        unsafe {
+            kafka_instance_free(inst);
+            kafka_config_free(cfg);
+        }
+    } else {
+        let rc = unsafe {
+            kafka_mock_cluster_create_topic(broker.mock, c(topic).as_ptr(), partitions, 1, &mut e)
+        };
+        assert_eq!(rc, KAFKA_OK, "creating {topic}: {}", e.message_str());
+    }
+}
+
+/// An instance for `broker`, with extra settings.
+pub fn instance(broker: &Broker, settings: &[(&str, &str)]) -> *mut KafkaInstance {
+    let mut all = vec![("bootstrap_servers", broker.bootstrap.as_str())];
+    all.extend_from_slice(settings);
+    let cfg = config(&all);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    assert!(!inst.is_null(), "{}", e.message_str());
+    unsafe { kafka_config_free(cfg) };
+    inst
+}
+
+/// Every message of `topic` from the beginning, read with a plain
+/// rust-rdkafka consumer (independent of our consumer), until `expected`
+/// arrived or `timeout` passed.
+pub fn read_back(
+    bootstrap: &str,
+    topic: &str,
+    expected: usize,
+    timeout: std::time::Duration,
+) -> Vec<rdkafka::message::OwnedMessage> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::Message;
+    let consumer: BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique_topic("reader"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = std::time::Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < expected && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(std::time::Duration::from_millis(100)) {
+            out.push(m.detach());
+        }
+    }
+    // Anything beyond what was expected is a duplicate: wait a little for it.
+    let settle = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    while std::time::Instant::now() < settle {
+        if let Some(Ok(m)) = consumer.poll(std::time::Duration::from_millis(50)) {
+            out.push(m.detach());
+        }
+    }
+    out
+}
+
+/// The Java client's murmur2 (`org.apache.kafka.common.utils.Utils`),
+/// written from its definition, to check where keyed messages land.
+pub fn java_partition(key: &[u8], partitions: i32) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ key.len() as u32;
+    let chunks = key.chunks_exact(4);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut k = u32::from_le_bytes(chunk.try_into().unwrap());
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    if tail.len() == 3 {
+        h ^= (tail[2] as u32) << 16;
+    }
+    if tail.len() >= 2 {
+        h ^= (tail[1] as u32) << 8;
+    }
+    if !tail.is_empty() {
+        h ^= tail[0] as u32;
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    ((h as i32) & 0x7fff_ffff) % partitions
+}

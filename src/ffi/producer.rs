@@ -1,0 +1,444 @@
+//! `KafkaProducer`: JSON and raw sends, acknowledged sends, delivery
+//! callbacks, flush, close, and the scoped producer.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, c_void, CString};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ffi::config::KafkaConfig;
+use crate::ffi::error::{KafkaError, KafkaErrorCode};
+use crate::ffi::instance::KafkaInstance;
+use crate::ffi::{arg, arg_bytes, arg_opt_str, arg_str, call, call_infallible, into_handle, site};
+use crate::producer::{Delivered, Delivery, Producer, Record};
+
+/// A producer. Safe to share between threads: any number may send, flush
+/// and query it at once. Delivery callbacks run on a thread the library
+/// owns; you never poll. Close it with `kafka_producer_close`.
+pub struct KafkaProducer {
+    inner: Producer,
+}
+
+/// One message header. `value` may be NULL (with `value_len` 0) for a
+/// header without a value.
+#[repr(C)]
+pub struct KafkaHeader {
+    /// NUL-terminated UTF-8.
+    pub name: *const c_char,
+    pub value: *const c_void,
+    pub value_len: usize,
+}
+
+/// A message for `kafka_producer_send` / `kafka_producer_send_sync`.
+///
+/// A zero-initialized record plus a topic is valid and means: no key, no
+/// value, the partitioner chooses, timestamp now, no headers.
+/// (`KafkaRecord r = {0}; r.topic = "orders";`)
+///
+/// Layout stability: these fields never change. New fields, if any, will
+/// come with a new send function that takes the struct's size, so code
+/// compiled against this header keeps working unchanged.
+#[repr(C)]
+pub struct KafkaRecord {
+    /// The topic, NUL-terminated: 1 to 249 of `[A-Za-z0-9._-]`.
+    pub topic: *const c_char,
+    /// NULL: no key. (A non-NULL key of length 0 is an empty key.)
+    pub key: *const c_void,
+    pub key_len: usize,
+    /// NULL: no value (a tombstone).
+    pub value: *const c_void,
+    pub value_len: usize,
+    /// `header_count` headers, or NULL when `header_count` is 0.
+    pub headers: *const KafkaHeader,
+    pub header_count: usize,
+    /// false: the partitioner chooses (murmur2 of the key, like the Java
+    /// client; random without a key).
+    pub has_partition: bool,
+    pub partition: i32,
+    /// Milliseconds since the epoch; 0: now.
+    pub timestamp_ms: i64,
+}
+
+/// The outcome of one message.
+#[repr(C)]
+pub struct KafkaDeliveryReport {
+    /// `KAFKA_OK` when the broker acknowledged the message.
+    pub code: KafkaErrorCode,
+    /// librdkafka's error code, 0 on success.
+    pub rdkafka_code: i32,
+    /// In a callback: valid only during the callback. From a sync send:
+    /// the `topic` pointer the caller passed in.
+    pub topic: *const c_char,
+    /// -1 when the message did not reach a partition.
+    pub partition: i32,
+    /// -1 when the message was not acknowledged.
+    pub offset: i64,
+    /// Milliseconds since the epoch, -1 when unknown.
+    pub timestamp_ms: i64,
+}
+
+/// Called once per message sent with `kafka_producer_send`, on the
+/// producer's own thread, with the message's outcome (success, failure,
+/// timeout, or purge at close). It must not block for long; it may call
+/// any function of this library except closing the producer it reports on.
+pub type KafkaDeliveryCallback =
+    Option<unsafe extern "C" fn(report: *const KafkaDeliveryReport, opaque: *mut c_void)>;
+
+/// The body of `kafka_instance_with_producer`. Return 0 for success; it
+/// must not close `p`.
+pub type KafkaProducerScope =
+    Option<unsafe extern "C" fn(p: *mut KafkaProducer, opaque: *mut c_void) -> c_int>;
+
+const SUBJECT: &str = "Kafka Producer";
+
+/// Creates a producer: the instance's settings (consumer-only ones left
+/// out), then `overrides` (NULL, or any settings `kafka_config_set`
+/// accepts) on top. Consumer-only settings in `overrides` fail with
+/// `KAFKA_ERR_CONFIG`. Idempotence is on by default (unless `acks` or
+/// in-flight settings that exclude it are set); the partitioner is
+/// `murmur2_random`, the Java client's. The producer keeps working after
+/// the instance is freed. NULL on failure.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_get_producer(
+    inst: *mut KafkaInstance,
+    overrides: *const KafkaConfig,
+    err: *mut KafkaError,
+) -> *mut KafkaProducer {
+    call(
+        site("kafka_instance.instance.get_producer", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let inst = unsafe { arg(inst, "inst") }?;
+            // SAFETY: module contract (NULL means no overrides).
+            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
+            let inner = Producer::new(&inst.inner, overrides)?;
+            Ok(into_handle(KafkaProducer { inner }))
+        },
+    )
+}
+
+/// Converts a C record into the safe layer's, borrowing its memory.
+///
+/// # Safety
+/// `record` is valid, and its pointers as its doc comment says.
+unsafe fn record_from<'a>(
+    record: &'a KafkaRecord,
+    headers: &'a mut Vec<(&'a str, Option<&'a [u8]>)>,
+) -> Result<Record<'a>> {
+    // SAFETY (all below): the caller's record contract.
+    let topic = unsafe { arg_str(record.topic, "record->topic") }?;
+    let key = unsafe { arg_bytes(record.key, record.key_len, "record->key") }?;
+    let value = unsafe { arg_bytes(record.value, record.value_len, "record->value") }?;
+    if record.header_count > 0 {
+        let list = unsafe { arg(record.headers, "record->headers") }?;
+        let list = unsafe { std::slice::from_raw_parts(list, record.header_count) };
+        for (i, h) in list.iter().enumerate() {
+            let name = unsafe { arg_str(h.name, &format!("record->headers[{i}].name")) }?;
+            let value =
+                unsafe { arg_bytes(h.value, h.value_len, &format!("record->headers[{i}].value")) }?;
+            headers.push((name, value));
+        }
+    }
+    Ok(Record {
+        topic,
+        key,
+        value,
+        headers,
+        partition: record.has_partition.then_some(record.partition),
+        timestamp_ms: (record.timestamp_ms != 0).then_some(record.timestamp_ms),
+    })
+}
+
+/// A JSON record from the JSON send functions' arguments.
+///
+/// # Safety
+/// The pointers are NULL or NUL-terminated strings.
+unsafe fn json_record<'a>(
+    topic: *const c_char,
+    key: *const c_char,
+    json: *const c_char,
+) -> Result<Record<'a>> {
+    // SAFETY (all below): module contract.
+    let topic = unsafe { arg_str(topic, "topic") }?;
+    let key = unsafe { arg_opt_str(key, "key") }?;
+    let json = unsafe { arg_str(json, "json") }?;
+    crate::json::validate(json)?;
+    Ok(Record {
+        topic,
+        key: key.map(str::as_bytes),
+        value: Some(json.as_bytes()),
+        ..Record::default()
+    })
+}
+
+/// Fills a sync report (when not NULL) from an outcome.
+fn fill_report(
+    report: Option<&mut KafkaDeliveryReport>,
+    topic: *const c_char,
+    outcome: &Result<Delivered>,
+) {
+    if let Some(r) = report {
+        r.topic = topic;
+        match outcome {
+            Ok(d) => {
+                r.code = KafkaErrorCode::KAFKA_OK;
+                r.rdkafka_code = 0;
+                r.partition = d.partition;
+                r.offset = d.offset;
+                r.timestamp_ms = d.timestamp_ms;
+            }
+            Err(e) => {
+                r.code = e.kind.into();
+                r.rdkafka_code = e.rdkafka_code;
+                r.partition = -1;
+                r.offset = -1;
+                r.timestamp_ms = -1;
+            }
+        }
+    }
+}
+
+/// Sends a JSON value (the seed's automatic JSON serialization).
+///
+/// `json` must be exactly one valid JSON text; otherwise
+/// `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
+/// The bytes sent are `json` as given (not re-encoded). `key`: NULL or a
+/// NUL-terminated string. Asynchronous: returns once queued; a delivery
+/// failure is logged at error level. A full queue is `KAFKA_ERR_QUEUE_FULL`
+/// (nothing queued; retry later).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_json(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    key: *const c_char,
+    json: *const c_char,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.producer.send_json", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let p = unsafe { arg(p, "p") }?;
+            // SAFETY: module contract.
+            let record = unsafe { json_record(topic, key, json) }?;
+            p.inner.send(&record, None)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// Sends a JSON value and waits up to `timeout_ms` for the broker's
+/// acknowledgement (the seed's `Producer.send(topic, value, key, timeout)`;
+/// 10000 ms is the recommended timeout). `report` (may be NULL) receives
+/// partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
+/// acknowledgement came in time: the message stays queued and may still
+/// be delivered (once, with idempotence).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_json_sync(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    key: *const c_char,
+    json: *const c_char,
+    timeout_ms: i32,
+    report: *mut KafkaDeliveryReport,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.producer.send_json_sync", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let p = unsafe { arg(p, "p") }?;
+            // SAFETY: module contract.
+            let record = unsafe { json_record(topic, key, json) }?;
+            let outcome = p.inner.send_sync(&record, timeout_ms);
+            // SAFETY: report is NULL or writable (module contract).
+            fill_report(unsafe { report.as_mut() }, topic, &outcome);
+            outcome.map(|_| KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+thread_local! {
+    /// The last topic name handed to a delivery callback on this thread,
+    /// so that a stream of reports for one topic allocates nothing.
+    static TOPIC: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Sends a record with binary key and value, headers, an explicit
+/// partition or timestamp. Asynchronous: returns once queued. `cb` (may be
+/// NULL) is called exactly once with the outcome, on the producer's
+/// thread; `opaque` is passed to it. Invalid records and a full queue fail
+/// here and queue nothing (no callback is made for them).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send(
+    p: *mut KafkaProducer,
+    record: *const KafkaRecord,
+    cb: KafkaDeliveryCallback,
+    opaque: *mut c_void,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.producer.send", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { arg(p, "p") }?;
+        // SAFETY: module contract.
+        let record = unsafe { arg(record, "record") }?;
+        let mut headers = Vec::new();
+        // SAFETY: the record's pointers per its contract.
+        let record = unsafe { record_from(record, &mut headers) }?;
+        let on_delivery = cb.map(|f| {
+            // The caller promises opaque may be used from the producer's thread.
+            let opaque = opaque as usize;
+            Box::new(move |d: &Delivery<'_>| {
+                TOPIC.with(|cached| {
+                    let mut cached = cached.borrow_mut();
+                    if cached.as_bytes() != d.topic.as_bytes() {
+                        *cached = CString::new(d.topic).unwrap_or_default();
+                    }
+                    let (code, rdkafka_code) = match &d.error {
+                        None => (KafkaErrorCode::KAFKA_OK, 0),
+                        Some(e) => (e.kind.into(), e.rdkafka_code),
+                    };
+                    let report = KafkaDeliveryReport {
+                        code,
+                        rdkafka_code,
+                        topic: cached.as_ptr(),
+                        partition: d.partition,
+                        offset: d.offset,
+                        timestamp_ms: d.timestamp_ms,
+                    };
+                    // SAFETY: the caller's callback; report lives until it returns.
+                    unsafe { f(&report, opaque as *mut c_void) };
+                })
+            }) as crate::producer::OnDelivery
+        });
+        p.inner.send(&record, on_delivery)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Sends a record and waits up to `timeout_ms` for the broker's
+/// acknowledgement; `report` (may be NULL) receives where it went.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_sync(
+    p: *mut KafkaProducer,
+    record: *const KafkaRecord,
+    timeout_ms: i32,
+    report: *mut KafkaDeliveryReport,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.producer.send_sync", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let p = unsafe { arg(p, "p") }?;
+            // SAFETY: module contract.
+            let c_record = unsafe { arg(record, "record") }?;
+            let mut headers = Vec::new();
+            // SAFETY: the record's pointers per its contract.
+            let record = unsafe { record_from(c_record, &mut headers) }?;
+            let outcome = p.inner.send_sync(&record, timeout_ms);
+            // SAFETY: report is NULL or writable (module contract).
+            fill_report(unsafe { report.as_mut() }, c_record.topic, &outcome);
+            outcome.map(|_| KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// Waits until every queued message is acknowledged or has failed (and
+/// its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
+/// `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_flush(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    remaining: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.producer.flush", SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { arg(p, "p") }?;
+        let result = p.inner.flush(timeout_ms);
+        // SAFETY: remaining is NULL or writable (module contract).
+        if let Some(out) = unsafe { remaining.as_mut() } {
+            *out = p.inner.in_flight();
+        }
+        result.map(|_| KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Messages queued whose outcome has not been reported yet. 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_in_flight(p: *const KafkaProducer) -> usize {
+    call_infallible(site("kafka_instance.producer.in_flight", SUBJECT), || {
+        // SAFETY: module contract.
+        unsafe { p.as_ref() }.map_or(0, |p| p.inner.in_flight())
+    })
+}
+
+/// Flushes for up to `timeout_ms`, then releases the producer; `p` is
+/// invalid after. Messages still queued when the timeout passes are
+/// purged: each gets its failure callback before this returns, the result
+/// is `KAFKA_ERR_TIMEOUT` and the message says how many. Callbacks never
+/// run after this returns. NULL is a no-op. An invalid timeout (below -1)
+/// fails with `KAFKA_ERR_INVALID_ARGUMENT` and leaves `p` open.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_close(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(site("kafka_instance.producer.close", SUBJECT), err, || {
+        if p.is_null() {
+            return Ok(KafkaErrorCode::KAFKA_OK);
+        }
+        crate::producer::deadline(timeout_ms)?;
+        // SAFETY: p came from kafka_instance_get_producer (module contract).
+        let producer = unsafe { Box::from_raw(p) };
+        producer.inner.close(timeout_ms)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// The seed's `producer_context()`: creates a producer (as
+/// `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
+/// closes it whatever `fn` returned. The flush waits until every message is
+/// delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
+/// `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_with_producer(
+    inst: *mut KafkaInstance,
+    overrides: *const KafkaConfig,
+    scope: KafkaProducerScope,
+    opaque: *mut c_void,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.instance.with_producer", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let inst = unsafe { arg(inst, "inst") }?;
+            let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
+            // SAFETY: module contract.
+            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
+            let handle = into_handle(KafkaProducer {
+                inner: Producer::new(&inst.inner, overrides)?,
+            });
+            // SAFETY: the caller's function, given a live producer.
+            let rc = unsafe { body(handle, opaque) };
+            // SAFETY: handle came from into_handle above and fn must not close it.
+            let producer = unsafe { Box::from_raw(handle) };
+            let closed = producer.inner.close(-1);
+            if rc != 0 {
+                return Err(Error::new(
+                    ErrorKind::Callback,
+                    format!("the producer scope function returned {rc}"),
+                ));
+            }
+            closed.map(|_| KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}

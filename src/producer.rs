@@ -1,0 +1,449 @@
+//! The producer: JSON and raw sends, acknowledged sends, delivery
+//! notifications, flush and close, over rust-rdkafka's `ThreadedProducer`.
+//!
+//! Delivery reports are served by the producer's own polling thread; the
+//! caller never polls. Every message that was queued gets exactly one
+//! notification: success, failure, timeout, or purge at close (those run
+//! inside `close`, before it returns).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError as RdKafkaError;
+use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use serde_json::json;
+
+use crate::config::{Config, Scope};
+use crate::error::{Error, ErrorKind, Result};
+use crate::instance::Instance;
+use crate::logging::{self, Level};
+use crate::topic;
+
+const SUBJECT: &str = "Kafka Producer";
+
+/// The outcome of one message, as reported to a delivery notification.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    pub topic: &'a str,
+    /// -1 when the message never reached a partition.
+    pub partition: i32,
+    /// -1 when the broker did not acknowledge the message.
+    pub offset: i64,
+    /// Milliseconds since the epoch, -1 when unknown.
+    pub timestamp_ms: i64,
+    /// `None` when delivered.
+    pub error: Option<Error>,
+}
+
+/// Where an acknowledged message went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: i64,
+}
+
+/// Called once per message on the producer's thread.
+pub type OnDelivery = Box<dyn Fn(&Delivery<'_>) + Send + Sync>;
+
+/// A message to send. Borrowed: nothing is copied until librdkafka copies
+/// it into its queue.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Record<'a> {
+    pub topic: &'a str,
+    pub key: Option<&'a [u8]>,
+    /// `None`: a tombstone (no value).
+    pub value: Option<&'a [u8]>,
+    /// `(name, value)`; a `None` value is a header without a value.
+    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    pub partition: Option<i32>,
+    /// Milliseconds since the epoch; `None` means now.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// What to do when a message's outcome is known.
+enum Notify {
+    Nothing,
+    Call(OnDelivery),
+    Wake(Arc<SyncSlot>),
+}
+
+/// The meeting point of an acknowledged send and the polling thread.
+#[derive(Default)]
+struct SyncSlot {
+    outcome: Mutex<Option<Result<Delivered>>>,
+    ready: Condvar,
+}
+
+/// Shared between the producer handle and its polling thread's context.
+struct Shared {
+    /// Messages queued and not yet notified.
+    pending: AtomicUsize,
+    /// Messages whose delivery failed, over the producer's life.
+    failed: AtomicUsize,
+    idle_lock: Mutex<()>,
+    idle: Condvar,
+}
+
+/// The rust-rdkafka context: delivery reports and librdkafka's log lines.
+struct Context {
+    shared: Arc<Shared>,
+}
+
+impl ClientContext for Context {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        logging::forward_librdkafka_log(level as i32, fac, message);
+    }
+
+    fn error(&self, error: RdKafkaError, reason: &str) {
+        logging::forward_librdkafka_error(&error, reason);
+    }
+}
+
+impl ProducerContext for Context {
+    type DeliveryOpaque = Arc<Notify>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, notify: Arc<Notify>) {
+        let (message, error) = match result {
+            Ok(m) => (m, None),
+            Err((e, m)) => (m, Some(Error::from_rdkafka(e, "delivering a message"))),
+        };
+        let delivery = Delivery {
+            topic: message.topic(),
+            partition: if message.partition() >= 0 {
+                message.partition()
+            } else {
+                -1
+            },
+            offset: if error.is_none() && message.offset() >= 0 {
+                message.offset()
+            } else {
+                -1
+            },
+            timestamp_ms: match message.timestamp() {
+                Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+                Timestamp::NotAvailable => -1,
+            },
+            error,
+        };
+        if let Some(e) = &delivery.error {
+            self.shared.failed.fetch_add(1, Ordering::Relaxed);
+            if matches!(*notify, Notify::Nothing) {
+                // Nobody else will hear of it: never lose a failure silently.
+                logging::log(
+                    Level::Error,
+                    "kafka_instance.producer.delivery",
+                    SUBJECT,
+                    &format!(
+                        "message to {:?} not delivered: {}",
+                        delivery.topic, e.message
+                    ),
+                    Some(json!({ "topic": delivery.topic, "rdkafka_code": e.rdkafka_code })),
+                );
+            }
+        }
+        match &*notify {
+            Notify::Nothing => {}
+            Notify::Call(f) => {
+                // A panicking callback must not take the polling thread down.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&delivery)));
+            }
+            Notify::Wake(slot) => {
+                let outcome = match delivery.error {
+                    None => Ok(Delivered {
+                        partition: delivery.partition,
+                        offset: delivery.offset,
+                        timestamp_ms: delivery.timestamp_ms,
+                    }),
+                    Some(e) => Err(e),
+                };
+                *slot.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+                slot.ready.notify_all();
+            }
+        }
+        drop(notify);
+        if self.shared.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = self
+                .shared
+                .idle_lock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.shared.idle.notify_all();
+        }
+    }
+}
+
+/// A producer. Safe to share between threads.
+pub struct Producer {
+    inner: ThreadedProducer<Context>,
+    shared: Arc<Shared>,
+    nothing: Arc<Notify>,
+}
+
+/// `timeout_ms` as a deadline: -1 forever, otherwise at least 0.
+pub fn deadline(timeout_ms: i32) -> Result<Option<Instant>> {
+    match timeout_ms {
+        -1 => Ok(None),
+        t if t >= 0 => Ok(Some(Instant::now() + Duration::from_millis(t as u64))),
+        t => Err(Error::invalid_argument(format!(
+            "timeout_ms must be -1 (forever) or at least 0, not {t}"
+        ))),
+    }
+}
+
+fn remaining(deadline: Option<Instant>) -> Option<Duration> {
+    deadline.map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+impl Producer {
+    /// A producer with `instance`'s settings and `overrides` on top.
+    /// Consumer-only settings in `overrides` are an error; those of the
+    /// instance (a group id, say) are left out.
+    ///
+    /// Defaults differing from librdkafka's: `enable.idempotence=true`
+    /// (unless `acks` or in-flight settings that exclude it were set), and
+    /// `partitioner=murmur2_random` (the Java client's, so keyed messages
+    /// land where Java producers put them).
+    pub fn new(instance: &Instance, overrides: Option<&Config>) -> Result<Self> {
+        if let Some(o) = overrides {
+            let foreign = o.foreign_to(Scope::Producer);
+            if !foreign.is_empty() {
+                return Err(Error::config(format!(
+                    "consumer-only setting(s) in producer overrides: {}",
+                    foreign.join(", ")
+                )));
+            }
+        }
+        let base = instance.config().only_for(Scope::Producer);
+        let mut config = match overrides {
+            Some(o) => base.merged(o),
+            None => base,
+        };
+        if !config.contains("enable.idempotence") && idempotence_fits(&config) {
+            config.set("enable.idempotence", "true")?;
+        }
+        if !config.contains("partitioner") {
+            config.set("partitioner", "murmur2_random")?;
+        }
+        let mut cc = config.resolve()?.client_config();
+        cc.set_log_level(logging::rdkafka_log_level());
+        let shared = Arc::new(Shared {
+            pending: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            idle_lock: Mutex::new(()),
+            idle: Condvar::new(),
+        });
+        let nothing = Arc::new(Notify::Nothing);
+        let context = Context {
+            shared: shared.clone(),
+        };
+        let inner: ThreadedProducer<Context> = cc
+            .create_with_context(context)
+            .map_err(|e| Error::from_rdkafka(&e, "creating the producer"))?;
+        Ok(Producer {
+            inner,
+            shared,
+            nothing,
+        })
+    }
+
+    /// Queues `record`; `on_delivery` (if any) is called once with its
+    /// outcome. Returns as soon as librdkafka has queued it.
+    pub fn send(&self, record: &Record<'_>, on_delivery: Option<OnDelivery>) -> Result<()> {
+        let notify = match on_delivery {
+            Some(f) => Arc::new(Notify::Call(f)),
+            None => self.nothing.clone(),
+        };
+        self.enqueue(record, notify)
+    }
+
+    /// The seed's `Producer.send(topic, value, key, timeout)`: queues
+    /// `record` and waits for the broker's acknowledgement.
+    ///
+    /// On `KAFKA_ERR_TIMEOUT` the message stays queued and may still be
+    /// delivered later (once: idempotence is on by default); its outcome is
+    /// then logged if it fails.
+    pub fn send_sync(&self, record: &Record<'_>, timeout_ms: i32) -> Result<Delivered> {
+        let deadline = deadline(timeout_ms)?;
+        let slot = Arc::new(SyncSlot::default());
+        self.enqueue(record, Arc::new(Notify::Wake(slot.clone())))?;
+        let mut outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(result) = outcome.take() {
+                if let Ok(d) = &result {
+                    if logging::enabled(Level::Info) {
+                        logging::log(
+                            Level::Info,
+                            "kafka_instance.producer.send_sync",
+                            SUBJECT,
+                            &format!(
+                                "message delivered to {:?} partition {} offset {}",
+                                record.topic, d.partition, d.offset
+                            ),
+                            Some(json!({
+                                "topic": record.topic,
+                                "partition": d.partition,
+                                "offset": d.offset,
+                            })),
+                        );
+                    }
+                }
+                return result;
+            }
+            let wait = match remaining(deadline) {
+                Some(left) if left.is_zero() => {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "no acknowledgement for the message to {:?} within {timeout_ms} ms; \
+                             it stays queued",
+                            record.topic
+                        ),
+                    ));
+                }
+                Some(left) => left.min(Duration::from_millis(100)),
+                None => Duration::from_millis(100),
+            };
+            outcome = slot
+                .ready
+                .wait_timeout(outcome, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn enqueue(&self, record: &Record<'_>, notify: Arc<Notify>) -> Result<()> {
+        topic::validate(record.topic)?;
+        let mut base: BaseRecord<'_, [u8], [u8], Arc<Notify>> =
+            BaseRecord::with_opaque_to(record.topic, notify);
+        if let Some(key) = record.key {
+            base = base.key(key);
+        }
+        if let Some(value) = record.value {
+            base = base.payload(value);
+        }
+        if let Some(p) = record.partition {
+            if p < 0 {
+                return Err(Error::invalid_argument(format!(
+                    "partition must be at least 0, not {p}"
+                )));
+            }
+            base = base.partition(p);
+        }
+        if let Some(ts) = record.timestamp_ms {
+            if ts < 0 {
+                return Err(Error::invalid_argument(format!(
+                    "timestamp_ms must be at least 0 (0 is now), not {ts}"
+                )));
+            }
+            base = base.timestamp(ts);
+        }
+        if !record.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+            for (key, value) in record.headers {
+                headers = headers.insert(Header { key, value: *value });
+            }
+            base = base.headers(headers);
+        }
+        // Counted before librdkafka can report it, so the count never dips
+        // below the truth.
+        self.shared.pending.fetch_add(1, Ordering::AcqRel);
+        match self.inner.send(base) {
+            Ok(()) => Ok(()),
+            Err((e, _record)) => {
+                // Not queued: no report will come. (Dropping the record
+                // releases its notification; nobody is waiting on it.)
+                self.shared.pending.fetch_sub(1, Ordering::AcqRel);
+                Err(Error::from_rdkafka(
+                    &e,
+                    &format!("queueing a message to {:?}", record.topic),
+                ))
+            }
+        }
+    }
+
+    /// Messages queued whose outcome is not yet reported.
+    pub fn in_flight(&self) -> usize {
+        self.shared.pending.load(Ordering::Acquire)
+    }
+
+    /// Messages whose delivery failed since the producer was created.
+    pub fn failed(&self) -> usize {
+        self.shared.failed.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every queued message has been reported (delivered or
+    /// failed), or the timeout passes: then `KAFKA_ERR_TIMEOUT` saying how
+    /// many remain. Reports are served by the producer's thread, not here.
+    pub fn flush(&self, timeout_ms: i32) -> Result<()> {
+        let deadline = deadline(timeout_ms)?;
+        let mut guard = self
+            .shared
+            .idle_lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        loop {
+            let left = self.in_flight();
+            if left == 0 {
+                return Ok(());
+            }
+            let wait = match remaining(deadline) {
+                Some(d) if d.is_zero() => {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("flush timed out after {timeout_ms} ms with {left} message(s) not yet delivered"),
+                    ));
+                }
+                Some(d) => d.min(Duration::from_millis(100)),
+                None => Duration::from_millis(100),
+            };
+            guard = self
+                .shared
+                .idle
+                .wait_timeout(guard, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Flushes (up to `timeout_ms`), then releases everything. Messages
+    /// still queued when the timeout passes are purged: each gets its
+    /// failure notification before this returns, and the result is
+    /// `KAFKA_ERR_TIMEOUT` with their count.
+    pub fn close(self, timeout_ms: i32) -> Result<()> {
+        deadline(timeout_ms)?;
+        let flushed = self.flush(timeout_ms);
+        let left = self.in_flight();
+        // ThreadedProducer's drop stops the polling thread, purges what is
+        // left and serves the purge reports on this thread.
+        drop(self.inner);
+        match flushed {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("producer closed after {timeout_ms} ms with {left} message(s) not delivered (purged and reported as failed)"),
+            )),
+        }
+    }
+}
+
+/// Whether idempotence can be turned on by default: librdkafka requires
+/// acks=all, at most 5 requests in flight, and retries.
+fn idempotence_fits(config: &Config) -> bool {
+    let acks_ok = config
+        .get("acks")
+        .is_none_or(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "all" | "-1"));
+    let in_flight_ok = config
+        .get("max.in.flight.requests.per.connection")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_none_or(|n| n <= 5);
+    let retries_ok = config
+        .get("retries")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_none_or(|n| n > 0);
+    acks_ok && in_flight_ok && retries_ok
+}
