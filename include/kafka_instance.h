@@ -25,6 +25,12 @@
 #include <stdint.h>
 
 /**
+ * The default cap on one `consume` batch when `max_poll_records` is not
+ * set (kafka-python's default).
+ */
+#define DEFAULT_MAX_POLL_RECORDS 500
+
+/**
  * Room for an error message, including its terminating NUL.
  */
 #define KAFKA_ERROR_MESSAGE_SIZE 512
@@ -99,6 +105,12 @@ typedef enum KafkaLogLevel {
 typedef struct KafkaConfig KafkaConfig;
 
 /**
+ * A subscribed consumer. Use it from one thread at a time. Close it with
+ * `kafka_consumer_close`.
+ */
+typedef struct KafkaConsumer KafkaConsumer;
+
+/**
  * A resolved configuration from which producers and consumers are made.
  * Safe to share between threads. Producers and consumers keep working
  * after their instance is freed.
@@ -118,6 +130,12 @@ typedef struct KafkaMockCluster KafkaMockCluster;
  * owns; you never poll. Close it with `kafka_producer_close`.
  */
 typedef struct KafkaProducer KafkaProducer;
+
+/**
+ * A consumed message, owned: it outlives its consumer. Text fields are
+ * kept NUL-terminated so that C callers read them without copies.
+ */
+typedef struct KafkaMessage KafkaMessage;
 
 /**
  * The details of a failure. Every fallible function takes a
@@ -148,6 +166,20 @@ typedef struct KafkaError {
    */
   char message[KAFKA_ERROR_MESSAGE_SIZE];
 } KafkaError;
+
+/**
+ * The body of `kafka_instance_with_consumer`. Return 0 for success; it
+ * must not close `c`.
+ */
+typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
+
+/**
+ * A topic handler: called with each consumed message of its topic, in
+ * registration order. Return 0 for success; non-zero is logged (with
+ * topic, partition and offset) and processing goes on. `m` is valid only
+ * during the call.
+ */
+typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
 /**
  * One structured log record (the seed's footprint). Every pointer is valid
@@ -400,6 +432,81 @@ enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, c
 enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *key, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
 
 /**
+ * Creates a consumer subscribed to `topic_count` topics: the instance's
+ * settings (producer-only ones left out), then `overrides` (NULL or any
+ * settings `kafka_config_set` accepts, e.g. `max_poll_records`,
+ * `session_timeout_ms`, `fetch_min_bytes`). A group id is required
+ * (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
+ * `enable_auto_commit` to true. Producer-only settings in `overrides`,
+ * an empty topic list or an invalid topic name fail. NULL on failure.
+ */
+struct KafkaConsumer *kafka_instance_get_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
+
+/**
+ * Waits up to `timeout_ms` for one message. `*out` receives it (free it
+ * with `kafka_message_free`), or NULL with `KAFKA_OK` when none arrived.
+ * Partition ends and transient broker errors are logged, not returned.
+ * A fatal error is `KAFKA_ERR_BROKER` with `fatal` set; with
+ * `auto_offset_reset` none, a partition without a committed offset is
+ * `KAFKA_ERR_BROKER` with `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`).
+ */
+enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaMessage **out, struct KafkaError *err);
+
+/**
+ * Fills `out[0..*count]` with up to `capacity` messages (and at most
+ * `max_poll_records` when set): waits up to `timeout_ms` for the first,
+ * then takes only those already fetched, returning at once. `*count`
+ * (may be NULL) receives how many; each must be freed with
+ * `kafka_message_free`.
+ */
+enum KafkaErrorCode kafka_consumer_poll_batch(struct KafkaConsumer *c, struct KafkaMessage **out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
+
+/**
+ * Commits the current positions (the offset after each message returned
+ * so far) and waits for the broker. Nothing consumed yet is not an error.
+ */
+enum KafkaErrorCode kafka_consumer_commit(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Commits `m`'s offset + 1 for its partition (the next message to read)
+ * and waits for the broker.
+ */
+enum KafkaErrorCode kafka_consumer_commit_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
+
+/**
+ * Leaves the group cleanly (its partitions go to the remaining members
+ * at once), committing first when auto-commit is on, then releases the
+ * consumer; `c` is invalid after. Messages already polled stay valid.
+ * NULL is a no-op.
+ */
+enum KafkaErrorCode kafka_consumer_close(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * The seed's `consumer_context()`: creates a consumer (as
+ * `kafka_instance_get_consumer`), calls `fn(c, opaque)`, then closes it
+ * whatever `fn` returned. `fn` returning non-zero gives
+ * `KAFKA_ERR_CALLBACK` (after the close).
+ */
+enum KafkaErrorCode kafka_instance_with_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
+
+/**
+ * The seed's `Consumer.register_handler(topic, fn)`: adds `fn` for
+ * `topic`. Several handlers per topic run in registration order. `topic`
+ * need not be subscribed (its handlers then never run).
+ */
+enum KafkaErrorCode kafka_consumer_register_handler(struct KafkaConsumer *c, const char *topic, KafkaHandler handler, void *opaque, struct KafkaError *err);
+
+/**
+ * The seed's `Consumer.consume(timeout)`: polls one batch (up to
+ * `max_poll_records`, default 500), dispatches each message to its
+ * topic's handlers (a non-zero return is logged and processing goes on;
+ * a message of a topic without handlers is logged at debug and still
+ * counts as consumed), then commits when auto-commit is disabled.
+ * `*dispatched` (may be NULL) receives how many messages were polled.
+ */
+enum KafkaErrorCode kafka_consumer_consume(struct KafkaConsumer *c, int32_t timeout_ms, size_t *dispatched, struct KafkaError *err);
+
+/**
  * The C name of an error code, e.g. `"KAFKA_ERR_TIMEOUT"`: a static
  * string, never NULL. A value that is not a `KafkaErrorCode` gives
  * `"KAFKA_ERR_UNKNOWN"`.
@@ -447,6 +554,58 @@ enum KafkaErrorCode kafka_instance_delete_topic(struct KafkaInstance *inst, cons
  * and will not be called again, so its `opaque` may be freed.
  */
 void kafka_set_log_callback(KafkaLogCallback cb, void *opaque, KafkaLogLevel max_level);
+
+/**
+ * The message's topic: valid until `kafka_message_free`. NULL for NULL.
+ */
+const char *kafka_message_topic(const struct KafkaMessage *m);
+
+/**
+ * The message's partition; -1 for NULL.
+ */
+int32_t kafka_message_partition(const struct KafkaMessage *m);
+
+/**
+ * The message's offset; -1 for NULL.
+ */
+int64_t kafka_message_offset(const struct KafkaMessage *m);
+
+/**
+ * The message's timestamp in milliseconds since the epoch; -1 if it has
+ * none (or for NULL).
+ */
+int64_t kafka_message_timestamp(const struct KafkaMessage *m);
+
+/**
+ * The key: NULL if the message has none (`*len` = 0). Valid until
+ * `kafka_message_free`. `len` may be NULL.
+ */
+const void *kafka_message_key(const struct KafkaMessage *m, size_t *len);
+
+/**
+ * The value: NULL if the message has none (a tombstone; `*len` = 0).
+ * Valid until `kafka_message_free`. `len` may be NULL.
+ */
+const void *kafka_message_value(const struct KafkaMessage *m, size_t *len);
+
+/**
+ * How many headers the message has; 0 for NULL.
+ */
+size_t kafka_message_header_count(const struct KafkaMessage *m);
+
+/**
+ * Header `index` (in the order they were sent): `*name` (NUL-terminated),
+ * `*value` (NULL for a header without a value) and `*value_len`; each
+ * output may be NULL. The pointers are valid until `kafka_message_free`.
+ * false when `index` is out of range or `m` is NULL.
+ */
+bool kafka_message_header(const struct KafkaMessage *m, size_t index, const char **name, const void **value, size_t *value_len);
+
+/**
+ * Releases a message. NULL is a no-op. Messages outlive their consumer:
+ * free them before or after closing it.
+ */
+void kafka_message_free(struct KafkaMessage *m);
 
 /**
  * Starts `broker_count` brokers (1 to 64; ids 1..broker_count) on

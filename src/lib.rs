@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod instance;
 pub mod json;

@@ -40,3 +40,11 @@ fn producer_program_passes() {
     assert_ok(&out, "producer.c");
     assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
 }
+
+#[test]
+fn consumer_program_passes() {
+    let bin = compile_c(&Path::new(ROOT).join("tests/c/consumer.c"));
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, "consumer.c");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+}

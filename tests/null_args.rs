@@ -44,6 +44,37 @@ unsafe extern "C" fn noop_scope(
     0
 }
 
+unsafe extern "C" fn noop_consumer_scope(
+    _: *mut KafkaConsumer,
+    _: *mut std::ffi::c_void,
+) -> std::ffi::c_int {
+    0
+}
+
+unsafe extern "C" fn noop_handler(
+    _: *const KafkaMessage,
+    _: *mut std::ffi::c_void,
+) -> std::ffi::c_int {
+    0
+}
+
+/// Runs `f` with a consumer whose broker is unreachable.
+fn with_consumer(f: impl FnOnce(*mut KafkaConsumer)) {
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
+    let t = c("t");
+    let list = [t.as_ptr()];
+    let mut e = err();
+    unsafe {
+        let inst = kafka_instance_new(cfg, &mut e);
+        let cons = kafka_instance_get_consumer(inst, list.as_ptr(), 1, null(), &mut e);
+        assert!(!cons.is_null(), "{}", e.message_str());
+        f(cons);
+        kafka_consumer_close(cons, null_mut());
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}
+
 /// Runs `f` with a producer whose broker is unreachable.
 fn with_producer(f: impl FnOnce(*mut KafkaProducer)) {
     let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
@@ -465,6 +496,202 @@ fn cases() -> Vec<Case> {
         kafka_instance_free(inst);
         kafka_config_free(cfg);
     });
+    case!(kafka_instance_get_consumer, || unsafe {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
+        let inst = kafka_instance_new(cfg, null_mut());
+        let t = c("t");
+        let list = [t.as_ptr()];
+        let mut e = err();
+        assert!(
+            kafka_instance_get_consumer(null_mut(), list.as_ptr(), 1, null(), &mut e).is_null()
+        );
+        invalid(e.code, &e, "inst");
+        assert!(kafka_instance_get_consumer(inst, null(), 1, null(), &mut e).is_null());
+        invalid(e.code, &e, "topics");
+        let holes = [null()];
+        assert!(kafka_instance_get_consumer(inst, holes.as_ptr(), 1, null(), &mut e).is_null());
+        invalid(e.code, &e, "topics[0]");
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    });
+    case!(kafka_consumer_poll, || with_consumer(|cons| unsafe {
+        let mut m = null_mut();
+        let mut e = err();
+        invalid(kafka_consumer_poll(null_mut(), 0, &mut m, &mut e), &e, "c");
+        invalid(kafka_consumer_poll(cons, 0, null_mut(), &mut e), &e, "out");
+        assert_eq!(kafka_consumer_poll(cons, 0, &mut m, null_mut()), KAFKA_OK);
+    }));
+    case!(kafka_consumer_poll_batch, || with_consumer(|cons| unsafe {
+        let mut out = [null_mut(); 2];
+        let mut e = err();
+        invalid(
+            kafka_consumer_poll_batch(null_mut(), out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
+            &e,
+            "c",
+        );
+        assert_eq!(
+            kafka_consumer_poll_batch(cons, null_mut(), 2, 0, null_mut(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        // count NULL is allowed.
+        assert_eq!(
+            kafka_consumer_poll_batch(cons, out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
+            KAFKA_OK
+        );
+    }));
+    case!(kafka_consumer_commit, || unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_commit(null_mut(), &mut e), &e, "c");
+    });
+    case!(kafka_consumer_commit_message, || with_consumer(
+        |cons| unsafe {
+            let mut e = err();
+            invalid(kafka_consumer_commit_message(cons, null(), &mut e), &e, "m");
+            invalid(
+                kafka_consumer_commit_message(null_mut(), null(), &mut e),
+                &e,
+                "c",
+            );
+        }
+    ));
+    case!(kafka_consumer_close, || unsafe {
+        let mut e = err();
+        assert_eq!(kafka_consumer_close(null_mut(), &mut e), KAFKA_OK);
+    });
+    case!(kafka_instance_with_consumer, || unsafe {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
+        let inst = kafka_instance_new(cfg, null_mut());
+        let t = c("t");
+        let list = [t.as_ptr()];
+        let mut e = err();
+        invalid(
+            kafka_instance_with_consumer(
+                null_mut(),
+                list.as_ptr(),
+                1,
+                null(),
+                Some(noop_consumer_scope),
+                null_mut(),
+                &mut e,
+            ),
+            &e,
+            "inst",
+        );
+        invalid(
+            kafka_instance_with_consumer(
+                inst,
+                null(),
+                1,
+                null(),
+                Some(noop_consumer_scope),
+                null_mut(),
+                &mut e,
+            ),
+            &e,
+            "topics",
+        );
+        invalid(
+            kafka_instance_with_consumer(inst, list.as_ptr(), 1, null(), None, null_mut(), &mut e),
+            &e,
+            "scope",
+        );
+        assert_eq!(
+            kafka_instance_with_consumer(
+                inst,
+                list.as_ptr(),
+                1,
+                null(),
+                Some(noop_consumer_scope),
+                null_mut(),
+                &mut e
+            ),
+            KAFKA_OK
+        );
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    });
+    case!(kafka_consumer_register_handler, || with_consumer(
+        |cons| unsafe {
+            let t = c("t");
+            let mut e = err();
+            invalid(
+                kafka_consumer_register_handler(
+                    null_mut(),
+                    t.as_ptr(),
+                    Some(noop_handler),
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "c",
+            );
+            invalid(
+                kafka_consumer_register_handler(
+                    cons,
+                    null(),
+                    Some(noop_handler),
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "topic",
+            );
+            invalid(
+                kafka_consumer_register_handler(cons, t.as_ptr(), None, null_mut(), &mut e),
+                &e,
+                "fn",
+            );
+        }
+    ));
+    case!(kafka_consumer_consume, || with_consumer(|cons| unsafe {
+        let mut e = err();
+        invalid(
+            kafka_consumer_consume(null_mut(), 0, null_mut(), &mut e),
+            &e,
+            "c",
+        );
+        assert_eq!(
+            kafka_consumer_consume(cons, 0, null_mut(), &mut e),
+            KAFKA_OK
+        );
+    }));
+    case!(kafka_message_topic, || assert!(unsafe {
+        kafka_message_topic(null())
+    }
+    .is_null()));
+    case!(kafka_message_partition, || assert_eq!(
+        unsafe { kafka_message_partition(null()) },
+        -1
+    ));
+    case!(kafka_message_offset, || assert_eq!(
+        unsafe { kafka_message_offset(null()) },
+        -1
+    ));
+    case!(kafka_message_timestamp, || assert_eq!(
+        unsafe { kafka_message_timestamp(null()) },
+        -1
+    ));
+    case!(kafka_message_key, || unsafe {
+        let mut len = 9usize;
+        assert!(kafka_message_key(null(), &mut len).is_null());
+        assert_eq!(len, 0);
+        assert!(kafka_message_key(null(), null_mut()).is_null());
+    });
+    case!(kafka_message_value, || unsafe {
+        let mut len = 9usize;
+        assert!(kafka_message_value(null(), &mut len).is_null());
+        assert_eq!(len, 0);
+    });
+    case!(kafka_message_header_count, || assert_eq!(
+        unsafe { kafka_message_header_count(null()) },
+        0
+    ));
+    case!(kafka_message_header, || assert!(!unsafe {
+        kafka_message_header(null(), 0, null_mut(), null_mut(), null_mut())
+    }));
+    case!(kafka_message_free, || unsafe {
+        kafka_message_free(null_mut())
+    });
     case!(kafka_instance_version, || assert!(!kafka_instance_version(
     )
     .is_null()));
@@ -491,7 +718,7 @@ fn header_functions() -> BTreeSet<String> {
 #[test]
 fn every_header_function_has_a_null_case() {
     let declared = header_functions();
-    assert!(declared.len() >= 38, "{declared:?}");
+    assert!(declared.len() >= 55, "{declared:?}");
     let covered: BTreeSet<String> = cases().iter().map(|(n, _)| n.to_string()).collect();
     let missing: Vec<_> = declared.difference(&covered).collect();
     assert!(

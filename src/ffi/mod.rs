@@ -19,9 +19,11 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod instance;
 pub mod log;
+pub mod message;
 pub mod mock_cluster;
 pub mod producer;
 pub mod version;

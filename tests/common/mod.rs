@@ -162,7 +162,12 @@ pub fn unique_topic(prefix: &str) -> String {
     )
 }
 
+pub use kafka_instance::ffi::consumer::*;
+pub use kafka_instance::ffi::message::*;
 pub use kafka_instance::ffi::producer::*;
+
+/// The message handle, as the header names it.
+pub type KafkaMessage = kafka_instance::consumer::Message;
 
 /// Creates a topic on `broker`: through the mock cluster's own call on the
 /// embedded broker, through the admin API on a real one.
