@@ -666,28 +666,40 @@ impl Config {
         self.entries.iter().map(|e| e.canonical.as_str())
     }
 
-    /// The settings (as named by the caller) that do not apply to a client
-    /// of scope `client`.
-    pub fn foreign_to(&self, client: Scope) -> Vec<&str> {
-        self.entries
-            .iter()
-            .filter(|e| {
-                let s = scope(&e.canonical);
-                s != Scope::Both && s != client
-            })
-            .map(|e| e.set_as.as_str())
-            .collect()
-    }
-
-    /// This config without the settings that do not apply to `client`
-    /// (an instance's base settings serve producers and consumers alike).
-    pub fn only_for(&self, client: Scope) -> Config {
-        let mut out = self.clone();
-        out.entries.retain(|e| {
-            let s = scope(&e.canonical);
+    /// The settings for one client: this (an instance's base) config's
+    /// settings that apply to `client`, with `overrides` on top. A base
+    /// serves producers and consumers alike, so its foreign settings are
+    /// left out; foreign settings in `overrides` are an error, since the
+    /// caller asked for them on this very client.
+    pub fn for_client(&self, client: Scope, overrides: Option<&Config>) -> Result<Config> {
+        let applies = |canonical: &str| {
+            let s = scope(canonical);
             s == Scope::Both || s == client
-        });
-        out
+        };
+        if let Some(o) = overrides {
+            let foreign: Vec<&str> = o
+                .entries
+                .iter()
+                .filter(|e| !applies(&e.canonical))
+                .map(|e| e.set_as.as_str())
+                .collect();
+            if !foreign.is_empty() {
+                let (other, this) = match client {
+                    Scope::Producer => ("consumer", "producer"),
+                    _ => ("producer", "consumer"),
+                };
+                return Err(Error::config(format!(
+                    "{other}-only setting(s) in {this} overrides: {}",
+                    foreign.join(", ")
+                )));
+            }
+        }
+        let mut base = self.clone();
+        base.entries.retain(|e| applies(&e.canonical));
+        Ok(match overrides {
+            Some(o) => base.merged(o),
+            None => base,
+        })
     }
 
     /// Whether a setting is set (under any of its names).

@@ -126,20 +126,7 @@ impl Consumer {
         for t in topics {
             topic::validate(t)?;
         }
-        if let Some(o) = overrides {
-            let foreign = o.foreign_to(Scope::Consumer);
-            if !foreign.is_empty() {
-                return Err(Error::config(format!(
-                    "producer-only setting(s) in consumer overrides: {}",
-                    foreign.join(", ")
-                )));
-            }
-        }
-        let base = instance.config().only_for(Scope::Consumer);
-        let mut config = match overrides {
-            Some(o) => base.merged(o),
-            None => base,
-        };
+        let mut config = instance.config().for_client(Scope::Consumer, overrides)?;
         if !config.contains("group.id") {
             return Err(Error::config(
                 "a consumer needs a group id: set group_id on the config or in the overrides",

@@ -209,20 +209,7 @@ impl Producer {
     /// `partitioner=murmur2_random` (the Java client's, so keyed messages
     /// land where Java producers put them).
     pub fn new(instance: &Instance, overrides: Option<&Config>) -> Result<Self> {
-        if let Some(o) = overrides {
-            let foreign = o.foreign_to(Scope::Producer);
-            if !foreign.is_empty() {
-                return Err(Error::config(format!(
-                    "consumer-only setting(s) in producer overrides: {}",
-                    foreign.join(", ")
-                )));
-            }
-        }
-        let base = instance.config().only_for(Scope::Producer);
-        let mut config = match overrides {
-            Some(o) => base.merged(o),
-            None => base,
-        };
+        let mut config = instance.config().for_client(Scope::Producer, overrides)?;
         if !config.contains("enable.idempotence") && idempotence_fits(&config) {
             config.set("enable.idempotence", "true")?;
         }

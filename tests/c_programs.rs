@@ -33,18 +33,20 @@ fn foundation_program_passes() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("default.sink.probe"));
 }
 
+/// Compiles and runs tests/c/NAME.c; it prints "NAME: all checks passed".
+fn program_passes(name: &str) {
+    let bin = compile_c(&Path::new(ROOT).join(format!("tests/c/{name}.c")));
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, name);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{name}: all checks passed")));
+}
+
 #[test]
 fn producer_program_passes() {
-    let bin = compile_c(&Path::new(ROOT).join("tests/c/producer.c"));
-    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
-    assert_ok(&out, "producer.c");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    program_passes("producer");
 }
 
 #[test]
 fn consumer_program_passes() {
-    let bin = compile_c(&Path::new(ROOT).join("tests/c/consumer.c"));
-    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
-    assert_ok(&out, "consumer.c");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("all checks passed"));
+    program_passes("consumer");
 }

@@ -58,36 +58,41 @@ unsafe extern "C" fn noop_handler(
     0
 }
 
-/// Runs `f` with a consumer whose broker is unreachable.
-fn with_consumer(f: impl FnOnce(*mut KafkaConsumer)) {
+/// Runs `f` with an instance whose broker is unreachable.
+fn with_instance(f: impl FnOnce(*mut KafkaInstance)) {
     let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
-    let t = c("t");
-    let list = [t.as_ptr()];
     let mut e = err();
     unsafe {
         let inst = kafka_instance_new(cfg, &mut e);
-        let cons = kafka_instance_get_consumer(inst, list.as_ptr(), 1, null(), &mut e);
-        assert!(!cons.is_null(), "{}", e.message_str());
-        f(cons);
-        kafka_consumer_close(cons, null_mut());
+        assert!(!inst.is_null(), "{}", e.message_str());
+        f(inst);
         kafka_instance_free(inst);
         kafka_config_free(cfg);
     }
 }
 
+/// Runs `f` with a consumer whose broker is unreachable.
+fn with_consumer(f: impl FnOnce(*mut KafkaConsumer)) {
+    with_instance(|inst| unsafe {
+        let t = c("t");
+        let list = [t.as_ptr()];
+        let mut e = err();
+        let cons = kafka_instance_get_consumer(inst, list.as_ptr(), 1, null(), &mut e);
+        assert!(!cons.is_null(), "{}", e.message_str());
+        f(cons);
+        kafka_consumer_close(cons, null_mut());
+    })
+}
+
 /// Runs `f` with a producer whose broker is unreachable.
 fn with_producer(f: impl FnOnce(*mut KafkaProducer)) {
-    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
-    let mut e = err();
-    unsafe {
-        let inst = kafka_instance_new(cfg, &mut e);
+    with_instance(|inst| unsafe {
+        let mut e = err();
         let p = kafka_instance_get_producer(inst, null(), &mut e);
         assert!(!p.is_null(), "{}", e.message_str());
         f(p);
         kafka_producer_close(p, 0, null_mut());
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    }
+    })
 }
 
 /// One case per function in the header.
@@ -221,42 +226,38 @@ fn cases() -> Vec<Case> {
     case!(kafka_instance_free, || unsafe {
         kafka_instance_free(null_mut())
     });
-    case!(kafka_instance_create_topic, || unsafe {
-        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
-        let inst = kafka_instance_new(cfg, null_mut());
-        let t = c("t");
-        let mut e = err();
-        invalid(
-            kafka_instance_create_topic(null_mut(), t.as_ptr(), 1, 1, 10, &mut e),
-            &e,
-            "inst",
-        );
-        invalid(
-            kafka_instance_create_topic(inst, null(), 1, 1, 10, &mut e),
-            &e,
-            "topic",
-        );
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    });
-    case!(kafka_instance_delete_topic, || unsafe {
-        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
-        let inst = kafka_instance_new(cfg, null_mut());
-        let t = c("t");
-        let mut e = err();
-        invalid(
-            kafka_instance_delete_topic(null_mut(), t.as_ptr(), 10, &mut e),
-            &e,
-            "inst",
-        );
-        invalid(
-            kafka_instance_delete_topic(inst, null(), 10, &mut e),
-            &e,
-            "topic",
-        );
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    });
+    case!(kafka_instance_create_topic, || with_instance(
+        |inst| unsafe {
+            let t = c("t");
+            let mut e = err();
+            invalid(
+                kafka_instance_create_topic(null_mut(), t.as_ptr(), 1, 1, 10, &mut e),
+                &e,
+                "inst",
+            );
+            invalid(
+                kafka_instance_create_topic(inst, null(), 1, 1, 10, &mut e),
+                &e,
+                "topic",
+            );
+        }
+    ));
+    case!(kafka_instance_delete_topic, || with_instance(
+        |inst| unsafe {
+            let t = c("t");
+            let mut e = err();
+            invalid(
+                kafka_instance_delete_topic(null_mut(), t.as_ptr(), 10, &mut e),
+                &e,
+                "inst",
+            );
+            invalid(
+                kafka_instance_delete_topic(inst, null(), 10, &mut e),
+                &e,
+                "topic",
+            );
+        }
+    ));
     case!(kafka_set_log_callback, || {
         // NULL callback and NULL opaque: back to stderr, a no-op here.
         kafka_set_log_callback(None, null_mut(), KafkaLogLevelArg(4));
@@ -474,46 +475,48 @@ fn cases() -> Vec<Case> {
         let mut e = err();
         assert_eq!(kafka_producer_close(null_mut(), 10, &mut e), KAFKA_OK);
     });
-    case!(kafka_instance_with_producer, || unsafe {
-        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
-        let inst = kafka_instance_new(cfg, null_mut());
-        let mut e = err();
-        invalid(
-            kafka_instance_with_producer(null_mut(), null(), Some(noop_scope), null_mut(), &mut e),
-            &e,
-            "inst",
-        );
-        invalid(
-            kafka_instance_with_producer(inst, null(), None, null_mut(), &mut e),
-            &e,
-            "scope",
-        );
-        // overrides and opaque NULL are allowed.
-        assert_eq!(
-            kafka_instance_with_producer(inst, null(), Some(noop_scope), null_mut(), &mut e),
-            KAFKA_OK
-        );
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    });
-    case!(kafka_instance_get_consumer, || unsafe {
-        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
-        let inst = kafka_instance_new(cfg, null_mut());
-        let t = c("t");
-        let list = [t.as_ptr()];
-        let mut e = err();
-        assert!(
-            kafka_instance_get_consumer(null_mut(), list.as_ptr(), 1, null(), &mut e).is_null()
-        );
-        invalid(e.code, &e, "inst");
-        assert!(kafka_instance_get_consumer(inst, null(), 1, null(), &mut e).is_null());
-        invalid(e.code, &e, "topics");
-        let holes = [null()];
-        assert!(kafka_instance_get_consumer(inst, holes.as_ptr(), 1, null(), &mut e).is_null());
-        invalid(e.code, &e, "topics[0]");
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    });
+    case!(kafka_instance_with_producer, || with_instance(
+        |inst| unsafe {
+            let mut e = err();
+            invalid(
+                kafka_instance_with_producer(
+                    null_mut(),
+                    null(),
+                    Some(noop_scope),
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "inst",
+            );
+            invalid(
+                kafka_instance_with_producer(inst, null(), None, null_mut(), &mut e),
+                &e,
+                "scope",
+            );
+            // overrides and opaque NULL are allowed.
+            assert_eq!(
+                kafka_instance_with_producer(inst, null(), Some(noop_scope), null_mut(), &mut e),
+                KAFKA_OK
+            );
+        }
+    ));
+    case!(kafka_instance_get_consumer, || with_instance(
+        |inst| unsafe {
+            let t = c("t");
+            let list = [t.as_ptr()];
+            let mut e = err();
+            assert!(
+                kafka_instance_get_consumer(null_mut(), list.as_ptr(), 1, null(), &mut e).is_null()
+            );
+            invalid(e.code, &e, "inst");
+            assert!(kafka_instance_get_consumer(inst, null(), 1, null(), &mut e).is_null());
+            invalid(e.code, &e, "topics");
+            let holes = [null()];
+            assert!(kafka_instance_get_consumer(inst, holes.as_ptr(), 1, null(), &mut e).is_null());
+            invalid(e.code, &e, "topics[0]");
+        }
+    ));
     case!(kafka_consumer_poll, || with_consumer(|cons| unsafe {
         let mut m = null_mut();
         let mut e = err();
@@ -558,58 +561,64 @@ fn cases() -> Vec<Case> {
         let mut e = err();
         assert_eq!(kafka_consumer_close(null_mut(), &mut e), KAFKA_OK);
     });
-    case!(kafka_instance_with_consumer, || unsafe {
-        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1"), ("group_id", "g")]);
-        let inst = kafka_instance_new(cfg, null_mut());
-        let t = c("t");
-        let list = [t.as_ptr()];
-        let mut e = err();
-        invalid(
-            kafka_instance_with_consumer(
-                null_mut(),
-                list.as_ptr(),
-                1,
-                null(),
-                Some(noop_consumer_scope),
-                null_mut(),
-                &mut e,
-            ),
-            &e,
-            "inst",
-        );
-        invalid(
-            kafka_instance_with_consumer(
-                inst,
-                null(),
-                1,
-                null(),
-                Some(noop_consumer_scope),
-                null_mut(),
-                &mut e,
-            ),
-            &e,
-            "topics",
-        );
-        invalid(
-            kafka_instance_with_consumer(inst, list.as_ptr(), 1, null(), None, null_mut(), &mut e),
-            &e,
-            "scope",
-        );
-        assert_eq!(
-            kafka_instance_with_consumer(
-                inst,
-                list.as_ptr(),
-                1,
-                null(),
-                Some(noop_consumer_scope),
-                null_mut(),
-                &mut e
-            ),
-            KAFKA_OK
-        );
-        kafka_instance_free(inst);
-        kafka_config_free(cfg);
-    });
+    case!(kafka_instance_with_consumer, || with_instance(
+        |inst| unsafe {
+            let t = c("t");
+            let list = [t.as_ptr()];
+            let mut e = err();
+            invalid(
+                kafka_instance_with_consumer(
+                    null_mut(),
+                    list.as_ptr(),
+                    1,
+                    null(),
+                    Some(noop_consumer_scope),
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "inst",
+            );
+            invalid(
+                kafka_instance_with_consumer(
+                    inst,
+                    null(),
+                    1,
+                    null(),
+                    Some(noop_consumer_scope),
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "topics",
+            );
+            invalid(
+                kafka_instance_with_consumer(
+                    inst,
+                    list.as_ptr(),
+                    1,
+                    null(),
+                    None,
+                    null_mut(),
+                    &mut e,
+                ),
+                &e,
+                "scope",
+            );
+            assert_eq!(
+                kafka_instance_with_consumer(
+                    inst,
+                    list.as_ptr(),
+                    1,
+                    null(),
+                    Some(noop_consumer_scope),
+                    null_mut(),
+                    &mut e
+                ),
+                KAFKA_OK
+            );
+        }
+    ));
     case!(kafka_consumer_register_handler, || with_consumer(
         |cons| unsafe {
             let t = c("t");

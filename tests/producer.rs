@@ -107,18 +107,7 @@ fn send_record(
 }
 
 fn record(topic: &CStr) -> KafkaRecord {
-    KafkaRecord {
-        topic: topic.as_ptr(),
-        key: null(),
-        key_len: 0,
-        value: null(),
-        value_len: 0,
-        headers: null(),
-        header_count: 0,
-        has_partition: false,
-        partition: 0,
-        timestamp_ms: 0,
-    }
+    empty_record(topic)
 }
 
 #[test]

@@ -6,18 +6,8 @@
 #include <time.h>
 
 #include "kafka_instance.h"
+#include "check.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                  \
-  do {                                                    \
-    if (!(cond)) {                                        \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                       \
-      fprintf(stderr, "\n");                              \
-      failures++;                                         \
-    }                                                     \
-  } while (0)
 
 /* Polls one message, waiting up to 30 s. */
 static KafkaMessage *next(KafkaConsumer *c) {
@@ -146,10 +136,5 @@ int main(void) {
   kafka_config_free(cfg);
   kafka_instance_free(inst);
   kafka_mock_cluster_free(mc);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("consumer: all checks passed\n");
-  return 0;
+  FINISH("consumer");
 }

@@ -6,18 +6,8 @@
 #include <string.h>
 
 #include "kafka_instance.h"
+#include "check.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                  \
-  do {                                                    \
-    if (!(cond)) {                                        \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                       \
-      fprintf(stderr, "\n");                              \
-      failures++;                                         \
-    }                                                     \
-  } while (0)
 
 struct log_counts {
   int errors;
@@ -113,10 +103,5 @@ int main(void) {
   kafka_mock_cluster_free(NULL);
   kafka_set_log_callback(NULL, NULL, KAFKA_LOG_WARNING);
 
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("foundation: all checks passed\n");
-  return 0;
+  FINISH("foundation");
 }

@@ -270,3 +270,19 @@ pub fn java_partition(key: &[u8], partitions: i32) -> i32 {
     h ^= h >> 15;
     ((h as i32) & 0x7fff_ffff) % partitions
 }
+
+/// A zero-initialized record plus a topic: all defaults.
+pub fn empty_record(topic: &std::ffi::CStr) -> KafkaRecord {
+    KafkaRecord {
+        topic: topic.as_ptr(),
+        key: std::ptr::null(),
+        key_len: 0,
+        value: std::ptr::null(),
+        value_len: 0,
+        headers: std::ptr::null(),
+        header_count: 0,
+        has_partition: false,
+        partition: 0,
+        timestamp_ms: 0,
+    }
+}
