@@ -428,6 +428,9 @@ enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, c
  * `buf_len` 0 to ask for the length. A setting that is not set gives
  * `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
  * as errors: they are how the function is meant to be used.
+ *
+ * Secrets are write-only: a password reads back as `***`, and a
+ * kafka_url as the URL with its password shown as `***`.
  */
 enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *key, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
 

@@ -48,6 +48,9 @@ pub const SASL_MECHANISMS: &[&str] = &[
 ];
 pub const OFFSET_RESETS: &[&str] = &["earliest", "latest", "none"];
 
+/// What a secret reads back as.
+pub const SECRET_MASK: &str = "***";
+
 /// Canonical names of the settings this library handles itself.
 pub const KAFKA_URL: &str = "kafka.url";
 pub const MAX_POLL_RECORDS: &str = "max.poll.records";
@@ -625,7 +628,8 @@ impl Config {
     }
 
     /// The value of a setting, under the name it was set with, its
-    /// canonical name, or any other alias.
+    /// canonical name, or any other alias. Secrets read back as `***`, and
+    /// a URL with its password as `***`.
     pub fn get(&self, key: &str) -> Option<String> {
         let key = key.trim();
         let (canonical, asked_kind) = match lookup(key) {
@@ -636,6 +640,13 @@ impl Config {
             .entries
             .iter()
             .find(|e| e.canonical == canonical || e.set_as == key)?;
+        // Secrets are write-only: reading one says it is set, not what it is.
+        if entry.canonical == KAFKA_URL {
+            return Some(crate::url::redact(&entry.value));
+        }
+        if is_secret(&entry.canonical) {
+            return Some(SECRET_MASK.to_owned());
+        }
         if entry.kind == asked_kind || entry.rdkafka_value.is_none() {
             return Some(entry.value.clone());
         }

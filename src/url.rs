@@ -137,6 +137,23 @@ impl KafkaUrl {
     }
 }
 
+/// `url` with the password of its credentials (if any) shown as `***`.
+/// Works on malformed URLs too: whatever stands between the first `:` of
+/// the credentials and their last `@` is masked.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    match rest.rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{scheme}{}:***{}", &rest[..colon], &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// Splits and checks `host[:port],host[:port]`. IPv6 hosts go in brackets:
 /// `[::1]:9092`. A missing port means Kafka's 9092 (librdkafka's default).
 pub fn parse_servers(list: &str) -> Result<Vec<String>> {
@@ -245,6 +262,17 @@ mod tests {
         assert_eq!(p("kafka+sasl_ssl://u:p@h:1"), Some("SASL_SSL"));
         assert_eq!(p("kafka+sasl_plaintext://u:p@h:1"), Some("SASL_PLAINTEXT"));
         assert_eq!(p("kafka+plaintext://h:1"), Some("PLAINTEXT"));
+    }
+
+    #[test]
+    fn redaction_masks_only_the_password() {
+        assert_eq!(
+            redact("kafka://u:p%40ss@h:1,h2:2"),
+            "kafka://u:***@h:1,h2:2"
+        );
+        assert_eq!(redact("u:a@b@h:1"), "u:***@h:1");
+        assert_eq!(redact("kafka+ssl://h:1"), "kafka+ssl://h:1");
+        assert_eq!(redact("kafka://user@h:1"), "kafka://user@h:1");
     }
 
     #[test]

@@ -20,8 +20,8 @@ fn assert_clean(text: &str, what: &str) {
 #[test]
 fn no_path_leaks_the_password() {
     capture_logs();
-    let mut errors = Vec::new();
-    let mut record = |e: &KafkaError| errors.push(e.message_str());
+    let errors = std::cell::RefCell::new(Vec::new());
+    let record = |e: &KafkaError| errors.borrow_mut().push(e.message_str());
     unsafe {
         let cfg = kafka_config_new();
         let mut e = err();
@@ -70,6 +70,25 @@ fn no_path_leaks_the_password() {
         record(&e);
         kafka_config_set(cfg, c("linger_ms").as_ptr(), c(PASSWORD).as_ptr(), &mut e);
         record(&e);
+        // Reading the settings back: masked.
+        for key in [
+            "kafka_url",
+            "sasl_plain_password",
+            "sasl.password",
+            "ssl_password",
+        ] {
+            let mut buf = [0 as std::ffi::c_char; 256];
+            kafka_config_get(
+                cfg,
+                c(key).as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                null_mut(),
+                &mut e,
+            );
+            record(&e);
+            errors.borrow_mut().push(s(buf.as_ptr()));
+        }
         // Instances and admin calls with the password configured, against
         // a broker that is not there.
         kafka_config_set_kafka_url(
@@ -115,6 +134,7 @@ fn no_path_leaks_the_password() {
     cfg.set("sasl_plain_password", PASSWORD).unwrap();
     cfg.set("kafka_url", &format!("kafka://u:{ENCODED}@h:1"))
         .unwrap();
+    let mut errors = errors.into_inner();
     errors.push(format!("{cfg:?}"));
 
     assert!(errors.iter().any(|m| !m.is_empty()), "some paths failed");

@@ -273,6 +273,9 @@ pub unsafe extern "C" fn kafka_config_set(
 /// `buf_len` 0 to ask for the length. A setting that is not set gives
 /// `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
 /// as errors: they are how the function is meant to be used.
+///
+/// Secrets are write-only: a password reads back as `***`, and a
+/// kafka_url as the URL with its password shown as `***`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_get(
     cfg: *const KafkaConfig,
