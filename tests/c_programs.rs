@@ -1,9 +1,10 @@
-//! Builds the C programs under tests/c/ against the header and the built
-//! shared library with `cc -Wall -Wextra -Werror -std=c11 -pedantic`, and
-//! runs them against the embedded broker.
+//! Builds the C programs under tests/c/ (`cc -Wall -Wextra -Werror -std=c11
+//! -pedantic`) and the C++ ones under tests/cpp/ (`c++ ... -std=c++17`)
+//! against the headers and the built shared library, and runs them against
+//! the embedded broker.
 
 mod common;
-use common::cbuild::{assert_ok, compile_c, run, ROOT};
+use common::cbuild::{assert_ok, compile_c, compile_cpp, run, ROOT};
 
 use std::path::Path;
 
@@ -49,4 +50,12 @@ fn producer_program_passes() {
 #[test]
 fn consumer_program_passes() {
     program_passes("consumer");
+}
+
+#[test]
+fn cpp_raii_program_passes() {
+    let bin = compile_cpp(&Path::new(ROOT).join("tests/cpp/raii.cpp"));
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, "raii.cpp");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("raii: all checks passed"));
 }

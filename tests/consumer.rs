@@ -147,6 +147,36 @@ fn n_of(s: &Seen) -> usize {
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// Polls `consumers` until the log holds, after record `since`, `count`
+/// assignments of `topic` of `each` partitions: the group has settled.
+/// (Needs capture_logs(); the consumer logs every rebalance.) On the mock
+/// cluster a second member's join settles only after its rebalance delay,
+/// so no fixed sleep is long enough on a loaded machine.
+fn settle(consumers: &[*mut KafkaConsumer], topic: &str, since: usize, count: usize, each: usize) {
+    let needle = format!("topic: \"{topic}\"");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let assigned = logged()[since..]
+            .iter()
+            .filter(|r| r.message.starts_with("rebalance: Assign(") && r.message.contains(&needle))
+            .filter(|r| r.message.matches("partition: ").count() == each)
+            .count();
+        if assigned >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the group did not settle on {count} x {each} partitions of {topic}"
+        );
+        for c in consumers {
+            assert!(
+                poll_n(*c, 1, Duration::from_millis(100)).is_empty(),
+                "nothing is produced yet"
+            );
+        }
+    }
+}
+
 #[test]
 fn produce_n_consume_n_everything_identical_and_in_order() {
     for broker in brokers() {
@@ -330,6 +360,7 @@ fn manual_commits_resume_exactly_after_the_last_committed_message() {
 
 #[test]
 fn offset_reset_earliest_latest_and_none_on_a_new_group() {
+    capture_logs();
     for broker in brokers() {
         let topic = unique_topic("reset");
         create_topic(&broker, &topic, 1);
@@ -411,31 +442,42 @@ fn two_members_share_partitions_and_a_leaver_hands_its_share_over() {
             &broker,
             &[("group_id", &group), ("auto_offset_reset", "earliest")],
         );
+        let since = logged().len();
         let a = consumer(inst, &[&topic], &[]);
         let b = consumer(inst, &[&topic], &[("debug", "cgrp")]);
-        // Both poll until the group has settled on both members.
-        let settle = Instant::now() + Duration::from_secs(6);
-        while Instant::now() < settle {
-            poll_n(a, 1, Duration::from_millis(200));
-            poll_n(b, 1, Duration::from_millis(200));
-        }
+        // Both poll until each holds two of the four partitions.
+        settle(&[a, b], &topic, since, 2, 2);
+        let settled = logged().len();
         produce(inst, &topic, 0, 40, 40);
         let (mut from_a, mut from_b) = (Vec::new(), Vec::new());
+        let ns = |v: &[Seen]| v.iter().map(n_of).collect::<BTreeSet<_>>();
         let deadline = Instant::now() + WAIT;
-        while from_a.len() + from_b.len() < 40 && Instant::now() < deadline {
+        while ns(&[from_a.clone(), from_b.clone()].concat()).len() < 40 && Instant::now() < deadline
+        {
             from_a.extend(poll_n(a, 40, Duration::from_millis(300)));
             from_b.extend(poll_n(b, 40, Duration::from_millis(300)));
         }
-        assert_eq!(from_a.len() + from_b.len(), 40, "{}", broker.name);
-        let parts = |v: &[Seen]| v.iter().map(|s| s.partition).collect::<BTreeSet<_>>();
+        let all = [from_a.clone(), from_b.clone()].concat();
+        assert_eq!(ns(&all), (0..40).collect(), "{}: nothing lost", broker.name);
         assert!(
             !from_a.is_empty() && !from_b.is_empty(),
             "both members got partitions"
         );
-        assert!(
-            parts(&from_a).is_disjoint(&parts(&from_b)),
-            "no partition twice"
-        );
+        // A machine loaded enough to miss heartbeats rebalances the group
+        // again; then re-delivery is librdkafka's at-least-once guarantee.
+        // Without one, no partition is read by both and nothing twice.
+        let rebalanced = logged()[settled..].iter().any(|r| {
+            r.message.starts_with("rebalance: ")
+                && r.message.contains(&format!("topic: \"{topic}\""))
+        });
+        if !rebalanced {
+            let parts = |v: &[Seen]| v.iter().map(|s| s.partition).collect::<BTreeSet<_>>();
+            assert!(
+                parts(&from_a).is_disjoint(&parts(&from_b)),
+                "no partition twice"
+            );
+            assert_eq!(all.len(), 40, "nothing twice");
+        }
 
         // b leaves the group explicitly (librdkafka says so: its LeaveGroup
         // was answered), and a takes over b's partitions.
@@ -447,10 +489,13 @@ fn two_members_share_partitions_and_a_leaver_hands_its_share_over() {
             "b sent LeaveGroup on close"
         );
         produce(inst, &topic, 40, 20, 20);
-        let rest = poll_n(a, 20, WAIT);
-        assert_eq!(
-            rest.len(),
-            20,
+        let mut rest = Vec::new();
+        let deadline = Instant::now() + WAIT;
+        while !ns(&rest).is_superset(&(40..60).collect()) && Instant::now() < deadline {
+            rest.extend(poll_n(a, 20, Duration::from_millis(300)));
+        }
+        assert!(
+            ns(&rest).is_superset(&(40..60).collect()),
             "{}: a took over b's partitions",
             broker.name
         );

@@ -3,7 +3,7 @@
 //! KAFKA_BOOTSTRAP_SERVERS when that is set: the examples read it).
 
 mod common;
-use common::cbuild::{assert_ok, compile_c, run, ROOT};
+use common::cbuild::{assert_ok, compile_c, compile_cpp, run, ROOT};
 
 use std::path::Path;
 
@@ -20,7 +20,7 @@ fn every_example_is_tested() {
         .unwrap()
         .filter_map(|e| {
             let name = e.unwrap().file_name().into_string().unwrap();
-            name.strip_suffix(".c").map(str::to_owned)
+            (name.ends_with(".c") || name.ends_with(".cpp")).then_some(name)
         })
         .collect();
     sources.sort();
@@ -30,7 +30,15 @@ fn every_example_is_tested() {
     );
 }
 
-const TESTED: &[&str] = &["quickstart"];
+const TESTED: &[&str] = &["orders.cpp", "quickstart.c"];
+
+#[test]
+fn orders_cpp() {
+    let bin = compile_cpp(&Path::new(ROOT).join("examples-c/orders.cpp"));
+    let out = run(&bin, &[]);
+    assert_ok(&out, "orders.cpp");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("orders: ok"));
+}
 
 #[test]
 fn quickstart() {
@@ -43,19 +51,54 @@ fn quickstart() {
     assert!(out.contains("quickstart: ok"), "{out}");
 }
 
-/// The README's C example compiles as printed (it needs a broker on
-/// localhost:9092 to run, so it is only compiled).
+/// Every C and C++ code block in the README is a complete program that
+/// compiles (they need a broker on localhost:9092 to run, so they are only
+/// compiled).
 #[test]
-fn the_readme_c_example_compiles() {
+fn every_readme_code_block_compiles() {
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    let start = readme
-        .find("## In C")
-        .expect("README has an 'In C' section");
-    let code_start = readme[start..].find("```c\n").unwrap() + start + 5;
-    let code_end = readme[code_start..].find("```").unwrap() + code_start;
     let dir = Path::new(ROOT).join("target").join("c-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    let source = dir.join("readme_example.c");
-    std::fs::write(&source, &readme[code_start..code_end]).unwrap();
-    compile_c(&source);
+    let mut compiled = 0;
+    let mut rest = readme.as_str();
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let lang_end = after.find('\n').unwrap();
+        let lang = &after[..lang_end];
+        let body_end = after[lang_end..].find("```").unwrap() + lang_end;
+        let body = &after[lang_end + 1..body_end];
+        rest = &after[body_end + 3..];
+        let ext = match lang {
+            "c" => "c",
+            "cpp" => "cpp",
+            _ => continue,
+        };
+        let source = dir.join(format!("readme_{compiled}.{ext}"));
+        std::fs::write(&source, body).unwrap();
+        if ext == "c" {
+            compile_c(&source);
+        } else {
+            compile_cpp(&source);
+        }
+        compiled += 1;
+    }
+    assert!(compiled >= 4, "found {compiled} C/C++ blocks");
+}
+
+/// The Python ctypes binding and its demo, run with the machine's python3.
+#[test]
+fn python_ctypes_demo() {
+    let lib = common::cbuild::lib_dir().join("libkafka_instance.so");
+    let out = std::process::Command::new("python3")
+        .arg(Path::new(ROOT).join("examples-python/demo.py"))
+        .env("KAFKA_INSTANCE_LIB", &lib)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("python3 is installed (.ci/run installs it)");
+    assert_ok(&out, "examples-python/demo.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("produced 5 orders, consumed 5, equal: True"),
+        "{stdout}"
+    );
 }

@@ -33,14 +33,41 @@ pub fn lib_dir() -> &'static Path {
     })
 }
 
+/// The warnings every C++ program in this repository compiles clean with.
+pub const CXX_FLAGS: &[&str] = &[
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-std=c++17",
+    "-pedantic",
+    "-g",
+];
+
 /// Compiles one C source file; returns the binary.
 pub fn compile_c(source: &Path) -> PathBuf {
+    compile(
+        source,
+        &std::env::var("CC").unwrap_or_else(|_| "cc".into()),
+        C_FLAGS,
+    )
+}
+
+/// Compiles one C++ source file; returns the binary.
+pub fn compile_cpp(source: &Path) -> PathBuf {
+    compile(
+        source,
+        &std::env::var("CXX").unwrap_or_else(|_| "c++".into()),
+        CXX_FLAGS,
+    )
+}
+
+fn compile(source: &Path, compiler: &str, flags: &[&str]) -> PathBuf {
     let out_dir = Path::new(ROOT).join("target").join("c-tests");
     std::fs::create_dir_all(&out_dir).unwrap();
     let bin = out_dir.join(source.file_stem().unwrap());
     let lib = lib_dir();
-    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(C_FLAGS)
+    let out = Command::new(compiler)
+        .args(flags)
         .arg("-I")
         .arg(Path::new(ROOT).join("include"))
         .arg(source)
@@ -51,7 +78,7 @@ pub fn compile_c(source: &Path) -> PathBuf {
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-lkafka_instance")
         .output()
-        .expect("a C compiler (cc) is installed");
+        .unwrap_or_else(|e| panic!("running {compiler}: {e}"));
     assert!(
         out.status.success(),
         "compiling {}:\n{}",

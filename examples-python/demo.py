@@ -1,0 +1,43 @@
+"""Produce JSON with the ctypes binding and consume it back through a
+handler, on the embedded broker (or KAFKA_BOOTSTRAP_SERVERS)."""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafka_instance import Config, KafkaError, KafkaInstance, MockCluster  # noqa: E402
+
+servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+embedded = None
+topic = "py-orders-%d" % os.getpid()
+if not servers:
+    embedded = MockCluster(1)
+    servers = embedded.bootstrap_servers
+    embedded.create_topic(topic, partitions=2)
+
+kafka = KafkaInstance(Config(kafka_url="kafka://" + servers, group_id=topic + "-group",
+                             auto_offset_reset="earliest"))
+orders = [{"order_id": i, "amount": 9.99 * i, "note": "caf\u00e9"} for i in range(1, 6)]
+with kafka.get_producer(acks="all") as producer:
+    for order in orders:
+        producer.send(topic, order, key="customer-%d" % (order["order_id"] % 2))
+
+try:
+    with kafka.get_producer() as producer:
+        producer.send(topic, float("nan"))  # json.dumps gives NaN: not JSON
+    raise SystemExit("demo: invalid JSON was accepted")
+except KafkaError as e:
+    assert e.code == "KAFKA_ERR_SERIALIZATION", e
+
+received = []
+with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:
+    consumer.register_handler(topic, lambda m: received.append(json.loads(m.value)))
+    deadline = time.time() + 30
+    while len(received) < len(orders) and time.time() < deadline:
+        consumer.consume(500)
+
+ok = sorted(received, key=lambda o: o["order_id"]) == orders
+print("demo: produced %d orders, consumed %d, equal: %s" % (len(orders), len(received), ok))
+sys.exit(0 if ok else 1)

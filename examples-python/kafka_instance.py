@@ -1,0 +1,215 @@
+"""kafka_instance from Python through ctypes (standard library only).
+
+A small binding that shows the FFI rules any language follows:
+- every fallible call takes a KafkaError* last; check its code;
+- handles (config, instance, producer, consumer, message) are owned by the
+  caller and released with their free/close function exactly once;
+- strings go in as NUL-terminated UTF-8 bytes; bytes come back as
+  (pointer, length) pairs that stay valid until the owning handle is freed;
+- callbacks may run on library threads: keep the ctypes function objects
+  alive as long as the library may call them.
+
+The library is found through KAFKA_INSTANCE_LIB, else in ../target/release
+or ../target/debug.
+"""
+
+import ctypes
+import json
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char,
+                    c_char_p, c_int, c_int32, c_int64, c_size_t, c_void_p)
+
+
+def _load():
+    path = os.environ.get("KAFKA_INSTANCE_LIB")
+    if not path:
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target")
+        for profile in ("release", "debug"):
+            candidate = os.path.join(root, profile, "libkafka_instance.so")
+            if os.path.exists(candidate):
+                path = candidate
+                break
+    if not path:
+        raise OSError("libkafka_instance.so not found: build it or set KAFKA_INSTANCE_LIB")
+    return ctypes.CDLL(path)
+
+
+lib = _load()
+
+
+class _Error(Structure):
+    _fields_ = [("code", c_int), ("rdkafka_code", c_int32), ("retriable", c_bool),
+                ("fatal", c_bool), ("message", c_char * 512)]
+
+
+HANDLER = CFUNCTYPE(c_int, c_void_p, c_void_p)
+
+
+def _sig(name, restype, *argtypes):
+    f = getattr(lib, name)
+    f.restype, f.argtypes = restype, list(argtypes)
+
+
+_E = POINTER(_Error)
+_sig("kafka_error_code_name", c_char_p, c_int)
+_sig("kafka_config_new", c_void_p)
+_sig("kafka_config_free", None, c_void_p)
+_sig("kafka_config_set", c_int, c_void_p, c_char_p, c_char_p, _E)
+_sig("kafka_instance_new", c_void_p, c_void_p, _E)
+_sig("kafka_instance_free", None, c_void_p)
+_sig("kafka_instance_get_producer", c_void_p, c_void_p, c_void_p, _E)
+_sig("kafka_producer_send_json", c_int, c_void_p, c_char_p, c_char_p, c_char_p, _E)
+_sig("kafka_producer_flush", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
+_sig("kafka_producer_close", c_int, c_void_p, c_int32, _E)
+_sig("kafka_instance_get_consumer", c_void_p, c_void_p, POINTER(c_char_p), c_size_t, c_void_p, _E)
+_sig("kafka_consumer_register_handler", c_int, c_void_p, c_char_p, HANDLER, c_void_p, _E)
+_sig("kafka_consumer_consume", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
+_sig("kafka_consumer_close", c_int, c_void_p, _E)
+_sig("kafka_message_topic", c_char_p, c_void_p)
+_sig("kafka_message_partition", c_int32, c_void_p)
+_sig("kafka_message_offset", c_int64, c_void_p)
+_sig("kafka_message_key", c_void_p, c_void_p, POINTER(c_size_t))
+_sig("kafka_message_value", c_void_p, c_void_p, POINTER(c_size_t))
+_sig("kafka_mock_cluster_new", c_void_p, c_int32, _E)
+_sig("kafka_mock_cluster_bootstrap_servers", c_char_p, c_void_p)
+_sig("kafka_mock_cluster_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32, _E)
+_sig("kafka_mock_cluster_free", None, c_void_p)
+
+
+class KafkaError(Exception):
+    def __init__(self, err):
+        self.code = lib.kafka_error_code_name(err.code).decode()
+        self.rdkafka_code = err.rdkafka_code
+        super().__init__("%s: %s" % (self.code, err.message.decode("utf-8", "replace")))
+
+
+def _call(f, *args):
+    err = _Error()
+    result = f(*args, byref(err))
+    if err.code != 0:
+        raise KafkaError(err)
+    return result
+
+
+def _b(text):
+    return None if text is None else text.encode("utf-8")
+
+
+class Config:
+    def __init__(self, **settings):
+        self._cfg = lib.kafka_config_new()
+        for key, value in settings.items():
+            self.set(key, value)
+
+    def set(self, key, value):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        _call(lib.kafka_config_set, self._cfg, _b(key), _b(str(value)))
+        return self
+
+    def __del__(self):
+        lib.kafka_config_free(self._cfg)
+
+
+class Message:
+    """A view of a message, valid only inside the handler."""
+
+    def __init__(self, ptr):
+        self.topic = lib.kafka_message_topic(ptr).decode()
+        self.partition = lib.kafka_message_partition(ptr)
+        self.offset = lib.kafka_message_offset(ptr)
+        self.key = self._bytes(lib.kafka_message_key, ptr)
+        self.value = self._bytes(lib.kafka_message_value, ptr)
+
+    @staticmethod
+    def _bytes(f, ptr):
+        n = c_size_t()
+        p = f(ptr, byref(n))
+        return None if not p else ctypes.string_at(p, n.value)
+
+
+class Producer:
+    def __init__(self, handle):
+        self._p = handle
+
+    def send(self, topic, value, key=None):
+        """The seed's send: `value` is JSON-encoded (sent as the text)."""
+        _call(lib.kafka_producer_send_json, self._p, _b(topic), _b(key), _b(json.dumps(value)))
+
+    def close(self, timeout_ms=10000):
+        p, self._p = self._p, None
+        if p:
+            _call(lib.kafka_producer_close, p, timeout_ms)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Consumer:
+    def __init__(self, handle):
+        self._c = handle
+        self._handlers = []  # keeps the ctypes callbacks alive
+
+    def register_handler(self, topic, fn):
+        def trampoline(msg, _opaque):
+            try:
+                fn(Message(msg))
+                return 0
+            except Exception:  # a failing handler is logged by the library
+                return 1
+        cb = HANDLER(trampoline)
+        self._handlers.append(cb)
+        _call(lib.kafka_consumer_register_handler, self._c, _b(topic), cb, None)
+        return self
+
+    def consume(self, timeout_ms=1000):
+        n = c_size_t()
+        _call(lib.kafka_consumer_consume, self._c, timeout_ms, byref(n))
+        return n.value
+
+    def close(self):
+        c, self._c = self._c, None
+        if c:
+            _call(lib.kafka_consumer_close, c)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class KafkaInstance:
+    def __init__(self, config):
+        self._inst = _call(lib.kafka_instance_new, config._cfg)
+
+    def get_producer(self, **overrides):
+        cfg = Config(**overrides) if overrides else None
+        return Producer(_call(lib.kafka_instance_get_producer, self._inst, cfg._cfg if cfg else None))
+
+    def get_consumer(self, topics, **overrides):
+        cfg = Config(**overrides) if overrides else None
+        names = (c_char_p * len(topics))(*[_b(t) for t in topics])
+        return Consumer(_call(lib.kafka_instance_get_consumer, self._inst, names, len(topics),
+                              cfg._cfg if cfg else None))
+
+    def __del__(self):
+        lib.kafka_instance_free(self._inst)
+
+
+class MockCluster:
+    def __init__(self, brokers=1):
+        self._mc = _call(lib.kafka_mock_cluster_new, brokers)
+
+    @property
+    def bootstrap_servers(self):
+        return lib.kafka_mock_cluster_bootstrap_servers(self._mc).decode()
+
+    def create_topic(self, topic, partitions=1):
+        _call(lib.kafka_mock_cluster_create_topic, self._mc, _b(topic), partitions, 1)
+
+    def __del__(self):
+        lib.kafka_mock_cluster_free(self._mc)

@@ -1,0 +1,502 @@
+// kafka_instance.hpp: a header-only C++17 layer over kafka_instance.h.
+//
+// Move-only owners for every handle, errors as kafka::Error exceptions,
+// scopes that flush and close in destructors, handlers and delivery
+// callbacks as std::function. Written by hand (kafka_instance.h is
+// generated); every call goes through the C API.
+//
+//   kafka::Instance kafka(kafka::Config().kafka_url("kafka://localhost:9092").group_id("billing"));
+//   kafka.producer().send_json_sync("orders", R"({"order_id": 1})", "alice");
+//   auto consumer = kafka.consumer({"orders"});
+//   consumer.on("orders", [](const kafka::MessageView &m) { std::cout << m.value() << "\n"; });
+//   consumer.consume(5000);
+//
+// Exceptions thrown by a handler or a delivery callback never cross into
+// the library: a handler's exception counts as a failed handler (logged by
+// the library), a delivery callback's is swallowed.
+#ifndef KAFKA_INSTANCE_HPP
+#define KAFKA_INSTANCE_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kafka_instance.h"
+
+namespace kafka {
+
+/// A failure reported by the library: the C API's KafkaError.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const KafkaError &e)
+      : std::runtime_error(std::string(kafka_error_code_name(e.code)) + ": " + e.message),
+        code_(e.code),
+        rdkafka_code_(e.rdkafka_code),
+        retriable_(e.retriable),
+        fatal_(e.fatal) {}
+
+  KafkaErrorCode code() const noexcept { return code_; }
+  int32_t rdkafka_code() const noexcept { return rdkafka_code_; }
+  bool retriable() const noexcept { return retriable_; }
+  bool fatal() const noexcept { return fatal_; }
+
+ private:
+  KafkaErrorCode code_;
+  int32_t rdkafka_code_;
+  bool retriable_;
+  bool fatal_;
+};
+
+namespace detail {
+
+/// Calls a C function that takes a trailing KafkaError* and throws on
+/// failure.
+template <typename F>
+auto call(F &&f) {
+  KafkaError err{};
+  auto result = f(&err);
+  if (err.code != KAFKA_OK) throw Error(err);
+  return result;
+}
+
+/// A C handle owned by a unique_ptr with its free function.
+template <typename T, void (*Free)(T *)>
+struct Deleter {
+  void operator()(T *p) const noexcept { Free(p); }
+};
+
+}  // namespace detail
+
+/// The seed's KafkaConfig: chainable setters; not thread-safe.
+class Config {
+ public:
+  Config() : cfg_(kafka_config_new()) {}
+  Config(const Config &other) : cfg_(kafka_config_clone(other.cfg_.get())) {}
+  Config &operator=(const Config &other) {
+    if (this != &other) cfg_.reset(kafka_config_clone(other.cfg_.get()));
+    return *this;
+  }
+  Config(Config &&) noexcept = default;
+  Config &operator=(Config &&) noexcept = default;
+
+  Config &kafka_url(const std::string &url) {
+    return apply([&](KafkaError *e) { return kafka_config_set_kafka_url(raw(), url.c_str(), e); });
+  }
+  Config &bootstrap_servers(const std::vector<std::string> &servers) {
+    std::vector<const char *> list;
+    for (const auto &s : servers) list.push_back(s.c_str());
+    return apply([&](KafkaError *e) {
+      return kafka_config_set_bootstrap_servers(raw(), list.data(), list.size(), e);
+    });
+  }
+  Config &security_protocol(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_security_protocol(raw(), v.c_str(), e); });
+  }
+  Config &sasl_mechanism(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_sasl_mechanism(raw(), v.c_str(), e); });
+  }
+  Config &sasl_plain_username(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_sasl_plain_username(raw(), v.c_str(), e); });
+  }
+  Config &sasl_plain_password(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_sasl_plain_password(raw(), v.c_str(), e); });
+  }
+  Config &client_id(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_client_id(raw(), v.c_str(), e); });
+  }
+  Config &group_id(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_group_id(raw(), v.c_str(), e); });
+  }
+  Config &auto_offset_reset(const std::string &v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_auto_offset_reset(raw(), v.c_str(), e); });
+  }
+  Config &enable_auto_commit(bool v) {
+    return apply([&](KafkaError *e) { return kafka_config_set_enable_auto_commit(raw(), v, e); });
+  }
+  /// Any setting by any name (librdkafka, kafka-python or the seed's).
+  Config &set(const std::string &key, const std::string &value) {
+    return apply([&](KafkaError *e) { return kafka_config_set(raw(), key.c_str(), value.c_str(), e); });
+  }
+
+  /// The seed's get(key, default): std::nullopt when unset.
+  std::optional<std::string> get(const std::string &key) const {
+    KafkaError err{};
+    size_t len = 0;
+    KafkaErrorCode rc = kafka_config_get(cfg_.get(), key.c_str(), nullptr, 0, &len, &err);
+    if (rc == KAFKA_ERR_NOT_FOUND) return std::nullopt;
+    if (rc != KAFKA_ERR_BUFFER_TOO_SMALL) throw Error(err);
+    std::string value(len + 1, '\0');
+    detail::call([&](KafkaError *e) {
+      return kafka_config_get(cfg_.get(), key.c_str(), value.data(), value.size(), &len, e);
+    });
+    value.resize(len);
+    return value;
+  }
+
+  KafkaConfig *raw() const noexcept { return cfg_.get(); }
+
+ private:
+  template <typename F>
+  Config &apply(F &&f) {
+    detail::call(std::forward<F>(f));
+    return *this;
+  }
+  std::unique_ptr<KafkaConfig, detail::Deleter<KafkaConfig, kafka_config_free>> cfg_;
+};
+
+/// A borrowed view of a consumed message (what handlers receive).
+class MessageView {
+ public:
+  explicit MessageView(const KafkaMessage *m) noexcept : m_(m) {}
+
+  std::string_view topic() const { return kafka_message_topic(m_); }
+  int32_t partition() const noexcept { return kafka_message_partition(m_); }
+  int64_t offset() const noexcept { return kafka_message_offset(m_); }
+  /// Milliseconds since the epoch, -1 if none.
+  int64_t timestamp() const noexcept { return kafka_message_timestamp(m_); }
+  /// std::nullopt when the message has no key.
+  std::optional<std::string_view> key() const { return bytes(kafka_message_key); }
+  /// The value; empty for a tombstone (see has_value).
+  std::string_view value() const { return bytes(kafka_message_value).value_or(std::string_view()); }
+  bool has_value() const { return bytes(kafka_message_value).has_value(); }
+  size_t header_count() const noexcept { return kafka_message_header_count(m_); }
+  /// Header `i` as (name, value); the value is nullopt for a header without
+  /// one. std::nullopt when `i` is out of range.
+  std::optional<std::pair<std::string_view, std::optional<std::string_view>>> header(size_t i) const {
+    const char *name = nullptr;
+    const void *value = nullptr;
+    size_t len = 0;
+    if (!kafka_message_header(m_, i, &name, &value, &len)) return std::nullopt;
+    std::optional<std::string_view> v;
+    if (value) v = std::string_view(static_cast<const char *>(value), len);
+    return std::make_pair(std::string_view(name), v);
+  }
+  const KafkaMessage *raw() const noexcept { return m_; }
+
+ protected:
+  template <typename F>
+  std::optional<std::string_view> bytes(F f) const {
+    size_t len = 0;
+    const void *p = f(m_, &len);
+    if (!p) return std::nullopt;
+    return std::string_view(static_cast<const char *>(p), len);
+  }
+  const KafkaMessage *m_;
+};
+
+/// An owned message: freed when it goes out of scope; outlives its
+/// consumer.
+class Message : public MessageView {
+ public:
+  explicit Message(KafkaMessage *m) noexcept : MessageView(m) {}
+  Message(Message &&other) noexcept : MessageView(other.m_) { other.m_ = nullptr; }
+  Message &operator=(Message &&other) noexcept {
+    if (this != &other) {
+      kafka_message_free(const_cast<KafkaMessage *>(m_));
+      m_ = other.m_;
+      other.m_ = nullptr;
+    }
+    return *this;
+  }
+  Message(const Message &) = delete;
+  Message &operator=(const Message &) = delete;
+  ~Message() { kafka_message_free(const_cast<KafkaMessage *>(m_)); }
+};
+
+/// Where an acknowledged message went (or why it did not).
+struct Delivery {
+  KafkaErrorCode code;
+  int32_t rdkafka_code;
+  std::string topic;
+  int32_t partition;
+  int64_t offset;
+  int64_t timestamp_ms;
+  bool ok() const noexcept { return code == KAFKA_OK; }
+};
+
+/// A message for Producer::send: binary key and value, headers, partition
+/// and timestamp are optional.
+struct Record {
+  std::string topic;
+  std::optional<std::string> key;
+  std::optional<std::string> value;  // nullopt: a tombstone
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<int32_t> partition;
+  int64_t timestamp_ms = 0;  // 0: now
+};
+
+/// A producer: safe to share between threads. Its destructor flushes (up to
+/// 10 s) and closes it.
+class Producer {
+ public:
+  using Callback = std::function<void(const Delivery &)>;
+
+  explicit Producer(KafkaProducer *p) noexcept : p_(p) {}
+  Producer(Producer &&other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+  Producer &operator=(Producer &&other) noexcept {
+    if (this != &other) {
+      kafka_producer_close(p_, 10000, nullptr);
+      p_ = std::exchange(other.p_, nullptr);
+    }
+    return *this;
+  }
+  Producer(const Producer &) = delete;
+  Producer &operator=(const Producer &) = delete;
+  ~Producer() { kafka_producer_close(p_, 10000, nullptr); }
+
+  /// Queues a JSON value (checked: kafka::Error with KAFKA_ERR_SERIALIZATION
+  /// when it is not JSON).
+  void send_json(const std::string &topic, const std::string &json,
+                 const std::optional<std::string> &key = std::nullopt) {
+    detail::call([&](KafkaError *e) {
+      return kafka_producer_send_json(p_, topic.c_str(), key ? key->c_str() : nullptr, json.c_str(), e);
+    });
+  }
+
+  /// Sends a JSON value and waits for the broker (the seed's send(...,
+  /// timeout); 10 s by default).
+  Delivery send_json_sync(const std::string &topic, const std::string &json,
+                          const std::optional<std::string> &key = std::nullopt, int32_t timeout_ms = 10000) {
+    KafkaDeliveryReport r{};
+    detail::call([&](KafkaError *e) {
+      return kafka_producer_send_json_sync(p_, topic.c_str(), key ? key->c_str() : nullptr, json.c_str(), timeout_ms,
+                                           &r, e);
+    });
+    return Delivery{r.code, r.rdkafka_code, topic, r.partition, r.offset, r.timestamp_ms};
+  }
+
+  /// Queues a record; `on_delivery` (optional) runs once with its outcome,
+  /// on the producer's thread.
+  void send(const Record &record, Callback on_delivery = nullptr) {
+    std::vector<KafkaHeader> headers;
+    for (const auto &h : record.headers) headers.push_back(KafkaHeader{h.first.c_str(), h.second.data(), h.second.size()});
+    KafkaRecord r{};
+    r.topic = record.topic.c_str();
+    if (record.key) {
+      r.key = record.key->data();
+      r.key_len = record.key->size();
+    }
+    if (record.value) {
+      r.value = record.value->data();
+      r.value_len = record.value->size();
+    }
+    r.headers = headers.empty() ? nullptr : headers.data();
+    r.header_count = headers.size();
+    r.has_partition = record.partition.has_value();
+    r.partition = record.partition.value_or(0);
+    r.timestamp_ms = record.timestamp_ms;
+    if (!on_delivery) {
+      detail::call([&](KafkaError *e) { return kafka_producer_send(p_, &r, nullptr, nullptr, e); });
+      return;
+    }
+    auto owned = std::make_unique<Callback>(std::move(on_delivery));
+    detail::call([&](KafkaError *e) { return kafka_producer_send(p_, &r, &Producer::deliver, owned.get(), e); });
+    owned.release();  // deliver() deletes it, exactly once
+  }
+
+  /// Waits for every outcome; kafka::Error (KAFKA_ERR_TIMEOUT) when some
+  /// remain after `timeout_ms`.
+  void flush(int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) { return kafka_producer_flush(p_, timeout_ms, nullptr, e); });
+  }
+  size_t in_flight() const noexcept { return kafka_producer_in_flight(p_); }
+
+  /// Flushes and closes now, reporting failures (the destructor cannot).
+  void close(int32_t timeout_ms = 10000) {
+    KafkaProducer *p = std::exchange(p_, nullptr);
+    detail::call([&](KafkaError *e) { return kafka_producer_close(p, timeout_ms, e); });
+  }
+
+  KafkaProducer *raw() const noexcept { return p_; }
+
+ private:
+  static void deliver(const KafkaDeliveryReport *r, void *opaque) {
+    std::unique_ptr<Callback> f(static_cast<Callback *>(opaque));
+    try {
+      (*f)(Delivery{r->code, r->rdkafka_code, r->topic, r->partition, r->offset, r->timestamp_ms});
+    } catch (...) {
+      // Never let an exception unwind into the library's thread.
+    }
+  }
+  KafkaProducer *p_;
+};
+
+/// A subscribed consumer; one thread at a time. Its destructor closes it
+/// (leaving the group).
+class Consumer {
+ public:
+  /// A handler; returning normally is success, throwing is a failure that
+  /// the library logs with the message's coordinates.
+  using Handler = std::function<void(const MessageView &)>;
+
+  explicit Consumer(KafkaConsumer *c) noexcept : c_(c) {}
+  Consumer(Consumer &&other) noexcept
+      : c_(std::exchange(other.c_, nullptr)), handlers_(std::move(other.handlers_)) {}
+  Consumer &operator=(Consumer &&other) noexcept {
+    if (this != &other) {
+      kafka_consumer_close(c_, nullptr);
+      c_ = std::exchange(other.c_, nullptr);
+      handlers_ = std::move(other.handlers_);
+    }
+    return *this;
+  }
+  Consumer(const Consumer &) = delete;
+  Consumer &operator=(const Consumer &) = delete;
+  ~Consumer() { kafka_consumer_close(c_, nullptr); }
+
+  /// One message, or std::nullopt when none came within `timeout_ms`.
+  std::optional<Message> poll(int32_t timeout_ms) {
+    KafkaMessage *m = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_consumer_poll(c_, timeout_ms, &m, e); });
+    if (!m) return std::nullopt;
+    return Message(m);
+  }
+
+  /// Up to `max` messages: waits for the first, then takes what is there.
+  std::vector<Message> poll_batch(size_t max, int32_t timeout_ms) {
+    std::vector<KafkaMessage *> out(max);
+    size_t count = 0;
+    detail::call([&](KafkaError *e) { return kafka_consumer_poll_batch(c_, out.data(), max, timeout_ms, &count, e); });
+    std::vector<Message> messages;
+    messages.reserve(count);
+    for (size_t i = 0; i < count; i++) messages.emplace_back(out[i]);
+    return messages;
+  }
+
+  /// Commits the current positions.
+  void commit() {
+    detail::call([&](KafkaError *e) { return kafka_consumer_commit(c_, e); });
+  }
+  /// Commits the offset after `m`.
+  void commit(const MessageView &m) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_commit_message(c_, m.raw(), e); });
+  }
+
+  /// The seed's register_handler: handlers run in registration order.
+  Consumer &on(const std::string &topic, Handler handler) {
+    handlers_.push_back(std::move(handler));
+    Handler *stored = &handlers_.back();  // std::list: the address stays put
+    detail::call([&](KafkaError *e) {
+      return kafka_consumer_register_handler(c_, topic.c_str(), &Consumer::dispatch, stored, e);
+    });
+    return *this;
+  }
+
+  /// The seed's consume(timeout): one batch through the handlers; returns
+  /// how many messages were polled.
+  size_t consume(int32_t timeout_ms = 1000) {
+    size_t n = 0;
+    detail::call([&](KafkaError *e) { return kafka_consumer_consume(c_, timeout_ms, &n, e); });
+    return n;
+  }
+
+  /// Leaves the group and closes now, reporting failures.
+  void close() {
+    KafkaConsumer *c = std::exchange(c_, nullptr);
+    detail::call([&](KafkaError *e) { return kafka_consumer_close(c, e); });
+  }
+
+  KafkaConsumer *raw() const noexcept { return c_; }
+
+ private:
+  static int dispatch(const KafkaMessage *m, void *opaque) {
+    try {
+      (*static_cast<Handler *>(opaque))(MessageView(m));
+      return 0;
+    } catch (...) {
+      return 1;
+    }
+  }
+  KafkaConsumer *c_;
+  std::list<Handler> handlers_;
+};
+
+/// The seed's KafkaInstance: thread-safe; producers and consumers outlive
+/// it.
+class Instance {
+ public:
+  explicit Instance(const Config &config)
+      : inst_(detail::call([&](KafkaError *e) { return kafka_instance_new(config.raw(), e); })) {}
+
+  /// A producer with optional overrides (the seed's **kwargs).
+  Producer producer(const std::optional<Config> &overrides = std::nullopt) {
+    return Producer(detail::call([&](KafkaError *e) {
+      return kafka_instance_get_producer(inst_.get(), overrides ? overrides->raw() : nullptr, e);
+    }));
+  }
+
+  /// A consumer subscribed to `topics`.
+  Consumer consumer(const std::vector<std::string> &topics, const std::optional<Config> &overrides = std::nullopt) {
+    std::vector<const char *> list;
+    for (const auto &t : topics) list.push_back(t.c_str());
+    return Consumer(detail::call([&](KafkaError *e) {
+      return kafka_instance_get_consumer(inst_.get(), list.data(), list.size(),
+                                         overrides ? overrides->raw() : nullptr, e);
+    }));
+  }
+
+  /// The seed's producer_context(): `body(producer)`, then flush and close
+  /// whatever happens (an exception propagates after the cleanup).
+  template <typename F>
+  void with_producer(F &&body, const std::optional<Config> &overrides = std::nullopt) {
+    Producer p = producer(overrides);
+    body(p);
+    p.close();
+  }
+
+  /// The seed's consumer_context(): `body(consumer)`, then close.
+  template <typename F>
+  void with_consumer(const std::vector<std::string> &topics, F &&body,
+                     const std::optional<Config> &overrides = std::nullopt) {
+    Consumer c = consumer(topics, overrides);
+    body(c);
+    c.close();
+  }
+
+  void create_topic(const std::string &topic, int32_t partitions, int32_t replication_factor = 1,
+                    int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_create_topic(inst_.get(), topic.c_str(), partitions, replication_factor, timeout_ms, e);
+    });
+  }
+
+  KafkaInstance *raw() const noexcept { return inst_.get(); }
+
+ private:
+  std::unique_ptr<KafkaInstance, detail::Deleter<KafkaInstance, kafka_instance_free>> inst_;
+};
+
+/// The embedded broker, for development and tests.
+class MockCluster {
+ public:
+  explicit MockCluster(int32_t brokers = 1)
+      : mc_(detail::call([&](KafkaError *e) { return kafka_mock_cluster_new(brokers, e); })) {}
+  std::string bootstrap_servers() const { return kafka_mock_cluster_bootstrap_servers(mc_.get()); }
+  void create_topic(const std::string &topic, int32_t partitions, int32_t replication_factor = 1) {
+    detail::call([&](KafkaError *e) {
+      return kafka_mock_cluster_create_topic(mc_.get(), topic.c_str(), partitions, replication_factor, e);
+    });
+  }
+  void broker_down(int32_t id) {
+    detail::call([&](KafkaError *e) { return kafka_mock_cluster_broker_down(mc_.get(), id, e); });
+  }
+  void broker_up(int32_t id) {
+    detail::call([&](KafkaError *e) { return kafka_mock_cluster_broker_up(mc_.get(), id, e); });
+  }
+
+ private:
+  std::unique_ptr<KafkaMockCluster, detail::Deleter<KafkaMockCluster, kafka_mock_cluster_free>> mc_;
+};
+
+}  // namespace kafka
+
+#endif  // KAFKA_INSTANCE_HPP

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs kafka_instance: the shared library with its soname links, the
+# static library, both headers and a pkg-config file.
+#
+#   cargo build --release && scripts/install.sh --prefix /usr/local
+#
+# Options:
+#   --prefix DIR   where to install (required)
+#   --from DIR     where the built libraries are (default: target/release)
+#   --destdir DIR  staging root prepended to every path (packaging)
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+prefix=""
+from="$root/target/release"
+destdir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) prefix=$2; shift 2 ;;
+    --from) from=$2; shift 2 ;;
+    --destdir) destdir=$2; shift 2 ;;
+    *) echo "install.sh: unknown option $1 (see the comment at the top)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$prefix" ] || { echo "install.sh: --prefix is required" >&2; exit 2; }
+for f in libkafka_instance.so libkafka_instance.a; do
+  [ -f "$from/$f" ] || { echo "install.sh: $from/$f is missing: run cargo build --release first" >&2; exit 1; }
+done
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+major=${version%%.*}
+lib="$destdir$prefix/lib"
+inc="$destdir$prefix/include"
+mkdir -p "$lib/pkgconfig" "$inc"
+
+install -m 755 "$from/libkafka_instance.so" "$lib/libkafka_instance.so.$version"
+ln -sf "libkafka_instance.so.$version" "$lib/libkafka_instance.so.$major"
+ln -sf "libkafka_instance.so.$major" "$lib/libkafka_instance.so"
+install -m 644 "$from/libkafka_instance.a" "$lib/libkafka_instance.a"
+install -m 644 "$root/include/kafka_instance.h" "$root/include/kafka_instance.hpp" "$inc/"
+sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" "$root/scripts/kafka_instance.pc.in" \
+  > "$lib/pkgconfig/kafka_instance.pc"
+
+echo "installed kafka_instance $version under $destdir$prefix"

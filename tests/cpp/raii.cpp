@@ -1,0 +1,127 @@
+// The C++ layer: owners, exceptions, scopes, handlers and callbacks,
+// against the embedded broker.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kafka_instance.hpp"
+
+static int failures = 0;
+#define CHECK(cond, what)                                                     \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::cerr << "FAIL " << __FILE__ << ":" << __LINE__ << ": " << what << "\n"; \
+      failures++;                                                             \
+    }                                                                         \
+  } while (0)
+
+template <typename F>
+static bool throws_code(F &&f, KafkaErrorCode code) {
+  try {
+    f();
+  } catch (const kafka::Error &e) {
+    return e.code() == code;
+  }
+  return false;
+}
+
+int main() {
+  kafka::MockCluster cluster(1);
+  cluster.create_topic("orders", 3);
+  cluster.create_topic("payments", 1);
+
+  kafka::Config config;
+  config.bootstrap_servers({cluster.bootstrap_servers()})
+      .client_id("cpp-test")
+      .group_id("cpp-group")
+      .auto_offset_reset("earliest")
+      .enable_auto_commit(false)
+      .set("session_timeout_ms", "6000");
+  CHECK(config.get("client.id") == std::optional<std::string>("cpp-test"), "get under the canonical name");
+  CHECK(!config.get("transactional_id").has_value(), "unset is nullopt");
+  CHECK(throws_code([&] { config.set("no.such.key", "1"); }, KAFKA_ERR_CONFIG), "unknown key throws");
+  kafka::Config copy = config;  // deep copy
+  copy.client_id("other");
+  CHECK(config.get("client_id") == std::optional<std::string>("cpp-test"), "copies are independent");
+
+  CHECK(throws_code([] { kafka::Instance none{kafka::Config()}; }, KAFKA_ERR_CONFIG), "no brokers throws");
+  kafka::Instance kafka(config);
+
+  // Produce: JSON sync, JSON async, records with a callback.
+  std::atomic<int> delivered{0};
+  {
+    kafka::Producer producer = kafka.producer(kafka::Config().set("linger_ms", "5"));
+    kafka::Delivery d = producer.send_json_sync("orders", R"({"order_id": 1})", std::string("alice"));
+    CHECK(d.ok() && d.offset >= 0 && d.topic == "orders", "sync delivery");
+    CHECK(throws_code([&] { producer.send_json("orders", "{not json"); }, KAFKA_ERR_SERIALIZATION),
+          "invalid JSON throws");
+    CHECK(throws_code([&] { producer.send_json("", "{}"); }, KAFKA_ERR_INVALID_ARGUMENT), "empty topic throws");
+    for (int i = 2; i <= 4; i++) producer.send_json("orders", "{\"order_id\": " + std::to_string(i) + "}", "bob");
+    kafka::Record r;
+    r.topic = "payments";
+    r.key = std::string("k\0ey", 4);
+    r.value = std::string(R"({"paid": true})");
+    r.headers = {{"trace", "t-1"}};
+    producer.send(r, [&](const kafka::Delivery &d) {
+      if (d.ok()) delivered++;
+    });
+    producer.send(r, [](const kafka::Delivery &) { throw std::runtime_error("swallowed"); });
+    kafka::Producer moved = std::move(producer);  // the moved-from one owns nothing
+    moved.flush();
+    CHECK(moved.in_flight() == 0, "flushed");
+  }  // the destructor closes it
+  CHECK(delivered == 1, "one callback per record");
+
+  // The producer scope.
+  kafka.with_producer([](kafka::Producer &p) { p.send_json("payments", R"({"paid": false})"); });
+
+  // Consume with handlers; a throwing handler is a logged failure.
+  std::vector<std::string> seen;
+  {
+    kafka::Consumer consumer = kafka.consumer({"orders", "payments"});
+    consumer.on("orders", [&](const kafka::MessageView &m) { seen.push_back(std::string(m.value())); })
+        .on("orders", [](const kafka::MessageView &m) {
+          if (m.value().find("\"order_id\": 3") != std::string_view::npos) throw std::runtime_error("bad order");
+        })
+        .on("payments", [&](const kafka::MessageView &m) {
+          CHECK(m.header_count() <= 1, "headers");
+          seen.push_back("payment");
+        });
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    size_t total = 0;
+    while (total < 7 && std::chrono::steady_clock::now() < give_up) total += consumer.consume(500);
+    CHECK(total == 7, "7 messages consumed, got " << total);
+  }
+  CHECK(seen.size() == 7, "handlers saw every message");
+
+  // poll / poll_batch / commit, and messages outliving their consumer.
+  kafka.producer().send_json_sync("payments", R"({"late": true})");
+  std::optional<kafka::Message> kept;
+  {
+    kafka::Consumer consumer = kafka.consumer({"payments"}, kafka::Config().group_id("cpp-poll"));
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::vector<kafka::Message> batch;
+    while (batch.empty() && std::chrono::steady_clock::now() < give_up) batch = consumer.poll_batch(10, 500);
+    CHECK(!batch.empty(), "a batch");
+    if (!batch.empty()) {
+      consumer.commit(batch.back());
+      kept = std::move(batch.front());
+    }
+    consumer.commit();
+    consumer.close();
+  }
+  CHECK(kept && kept->topic() == "payments" && kept->offset() == 0, "the message outlives its consumer");
+  CHECK(kept && kept->key().has_value() && kept->key()->size() == 4, "binary key");
+  CHECK(kept && kept->header(0) && kept->header(0)->first == "trace", "header");
+
+  if (failures) {
+    std::cerr << failures << " check(s) failed\n";
+    return 1;
+  }
+  std::cout << "raii: all checks passed\n";
+  return 0;
+}
