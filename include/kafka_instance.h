@@ -543,6 +543,19 @@ enum KafkaErrorCode kafka_instance_create_topic(struct KafkaInstance *inst, cons
 enum KafkaErrorCode kafka_instance_delete_topic(struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaError *err);
 
 /**
+ * The cluster's topic names, sorted, each followed by `'\n'`, copied
+ * into `buf` NUL-terminated (internal topics, whose names start with
+ * `__`, are left out). Waits up to `timeout_ms` for the broker.
+ *
+ * `*len` (may be NULL) receives the text's length without the NUL even
+ * when `buf` is too small; then the result is `KAFKA_ERR_BUFFER_TOO_SMALL`
+ * and `buf` holds nothing: call again with a larger buffer (topics may
+ * have been added meanwhile, so allow some room). `buf` NULL with
+ * `buf_len` 0 asks for the length.
+ */
+enum KafkaErrorCode kafka_instance_list_topics(struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+
+/**
  * Sends log records to `cb` instead of stderr, or back to stderr when `cb`
  * is NULL. Records whose level is at most `max_level` are delivered: pass
  * `KAFKA_LOG_ERROR` for errors only, `KAFKA_LOG_DEBUG` for everything; a

@@ -81,6 +81,25 @@ pub fn delete_topic(config: &Resolved, name: &str, timeout_ms: i32) -> Result<()
     one_result(results, &context)
 }
 
+/// The cluster's topic names, sorted, without internal topics (names
+/// starting with `__`, such as `__consumer_offsets`).
+pub fn list_topics(config: &Resolved, timeout_ms: i32) -> Result<Vec<String>> {
+    let t = timeout(timeout_ms)?;
+    let admin = client(config)?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, t)
+        .map_err(|e| Error::from_rdkafka(&e, "listing topics"))?;
+    let mut names: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .filter(|n| !n.starts_with("__"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 fn one_result(
     results: Vec<std::result::Result<String, (String, RDKafkaErrorCode)>>,
     context: &str,

@@ -56,4 +56,8 @@ impl Instance {
     pub fn delete_topic(&self, topic: &str, timeout_ms: i32) -> Result<()> {
         admin::delete_topic(&self.resolved, topic, timeout_ms)
     }
+
+    pub fn list_topics(&self, timeout_ms: i32) -> Result<Vec<String>> {
+        admin::list_topics(&self.resolved, timeout_ms)
+    }
 }

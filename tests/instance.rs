@@ -289,3 +289,99 @@ fn one_instance_is_shared_between_threads() {
         kafka_config_free(cfg);
     }
 }
+
+fn list_topics(inst: *mut KafkaInstance) -> Vec<String> {
+    let mut len = 0usize;
+    let mut e = err();
+    let rc = unsafe {
+        kafka_instance_list_topics(inst, 10000, std::ptr::null_mut(), 0, &mut len, &mut e)
+    };
+    assert_eq!(
+        rc,
+        KAFKA_ERR_BUFFER_TOO_SMALL,
+        "size query: {}",
+        e.message_str()
+    );
+    let mut buf = vec![0 as std::ffi::c_char; len + 256];
+    let rc = unsafe {
+        kafka_instance_list_topics(inst, 10000, buf.as_mut_ptr(), buf.len(), &mut len, &mut e)
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let text = s(buf.as_ptr());
+    assert_eq!(text.len(), len);
+    assert!(text.is_empty() || text.ends_with('\n'));
+    text.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn list_topics_names_the_clusters_topics() {
+    for broker in brokers() {
+        let names = [unique_topic("listed"), unique_topic("listed")];
+        for n in &names {
+            create_topic(&broker, n, 2);
+        }
+        let inst = instance(&broker, &[]);
+        let listed = list_topics(inst);
+        for n in &names {
+            assert!(listed.contains(n), "{}: {n} in {listed:?}", broker.name);
+        }
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted);
+        assert!(
+            listed.iter().all(|t| !t.starts_with("__")),
+            "internal topics left out"
+        );
+        // A buffer one byte short: nothing written, the length reported.
+        let mut len = 0usize;
+        let mut e = err();
+        unsafe {
+            kafka_instance_list_topics(inst, 10000, std::ptr::null_mut(), 0, &mut len, &mut e)
+        };
+        let mut small = vec![b'x' as std::ffi::c_char; len];
+        let rc = unsafe {
+            kafka_instance_list_topics(
+                inst,
+                10000,
+                small.as_mut_ptr(),
+                small.len(),
+                &mut len,
+                &mut e,
+            )
+        };
+        assert_eq!(rc, KAFKA_ERR_BUFFER_TOO_SMALL);
+        assert_eq!(small[0], b'x' as std::ffi::c_char);
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+#[test]
+fn list_topics_fails_promptly_without_a_broker_and_checks_arguments() {
+    let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+    let mut e = err();
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    let mut len = 0usize;
+    let start = Instant::now();
+    let rc =
+        unsafe { kafka_instance_list_topics(inst, 500, std::ptr::null_mut(), 0, &mut len, &mut e) };
+    // librdkafka may fail the metadata request at once when nothing
+    // listens (_TRANSPORT, -195) instead of waiting: both are retriable.
+    assert!(
+        rc == KAFKA_ERR_TIMEOUT || (rc == KAFKA_ERR_BROKER && e.rdkafka_code == -195),
+        "{rc:?}: {}",
+        e.message_str()
+    );
+    assert!(e.retriable);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let rc =
+        unsafe { kafka_instance_list_topics(inst, -5, std::ptr::null_mut(), 0, &mut len, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+    let rc = unsafe {
+        kafka_instance_list_topics(inst, 500, std::ptr::null_mut(), 10, &mut len, &mut e)
+    };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+    unsafe {
+        kafka_instance_free(inst);
+        kafka_config_free(cfg);
+    }
+}

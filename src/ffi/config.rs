@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::{
-    arg, arg_mut, arg_str, call, call_infallible, free_handle, into_handle, site, Site,
+    arg, arg_mut, arg_str, call, call_infallible, copy_out, free_handle, into_handle, site, Site,
 };
 
 /// A set of settings. Not thread-safe: use one from one thread at a time,
@@ -290,31 +290,12 @@ pub unsafe extern "C" fn kafka_config_get(
         let cfg = unsafe { arg(cfg, "cfg") }?;
         // SAFETY: module contract.
         let key = unsafe { arg_str(key, "key") }?;
-        if buf.is_null() && buf_len > 0 {
-            return Err(Error::invalid_argument("buf is NULL but buf_len is not 0"));
-        }
         let value = cfg
             .inner
             .get(key)
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{key:?} is not set")))?;
-        // SAFETY: len is NULL or a writable size_t (module contract).
-        if let Some(out) = unsafe { len.as_mut() } {
-            *out = value.len();
-        }
-        if value.len() >= buf_len {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!(
-                    "the value of {key:?} needs {} bytes with its NUL; buf_len is {buf_len}",
-                    value.len() + 1
-                ),
-            ));
-        }
-        // SAFETY: buf is writable for buf_len > value.len() bytes (checked).
-        unsafe {
-            std::ptr::copy_nonoverlapping(value.as_ptr(), buf.cast::<u8>(), value.len());
-            *buf.add(value.len()) = 0;
-        }
+        // SAFETY: buf and len per the function's contract.
+        unsafe { copy_out(&value, &format!("the value of {key:?}"), buf, buf_len, len) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }

@@ -2,7 +2,7 @@
 
 use crate::ffi::config::KafkaConfig;
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
-use crate::ffi::{arg, arg_str, call, call_infallible, free_handle, into_handle, site};
+use crate::ffi::{arg, arg_str, call, call_infallible, copy_out, free_handle, into_handle, site};
 use crate::instance::Instance;
 
 /// A resolved configuration from which producers and consumers are made.
@@ -85,6 +85,47 @@ pub unsafe extern "C" fn kafka_instance_delete_topic(
             // SAFETY: module contract.
             let topic = unsafe { arg_str(topic, "topic") }?;
             inst.inner.delete_topic(topic, timeout_ms)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// The cluster's topic names, sorted, each followed by `'\n'`, copied
+/// into `buf` NUL-terminated (internal topics, whose names start with
+/// `__`, are left out). Waits up to `timeout_ms` for the broker.
+///
+/// `*len` (may be NULL) receives the text's length without the NUL even
+/// when `buf` is too small; then the result is `KAFKA_ERR_BUFFER_TOO_SMALL`
+/// and `buf` holds nothing: call again with a larger buffer (topics may
+/// have been added meanwhile, so allow some room). `buf` NULL with
+/// `buf_len` 0 asks for the length.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_list_topics(
+    inst: *mut KafkaInstance,
+    timeout_ms: i32,
+    buf: *mut std::ffi::c_char,
+    buf_len: usize,
+    len: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.instance.list_topics", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let inst = unsafe { arg(inst, "inst") }?;
+            if buf.is_null() && buf_len > 0 {
+                return Err(crate::error::Error::invalid_argument(
+                    "buf is NULL but buf_len is not 0",
+                ));
+            }
+            let mut text = String::new();
+            for name in inst.inner.list_topics(timeout_ms)? {
+                text.push_str(&name);
+                text.push('\n');
+            }
+            // SAFETY: buf and len per the function's contract.
+            unsafe { copy_out(&text, "the topic list", buf, buf_len, len) }?;
             Ok(KafkaErrorCode::KAFKA_OK)
         },
     )

@@ -235,6 +235,46 @@ pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<O
     }
 }
 
+/// Copies `value` into a caller's buffer, NUL-terminated: the contract
+/// shared by functions that return text to C. `*len` (when not NULL) gets
+/// the length without the NUL even when `buf` is too small; then the
+/// result is `KAFKA_ERR_BUFFER_TOO_SMALL` and nothing is written. `buf`
+/// NULL with `buf_len` 0 asks for the length.
+///
+/// # Safety
+/// `buf` is NULL or writable for `buf_len` bytes; `len` is NULL or
+/// writable.
+pub(crate) unsafe fn copy_out(
+    value: &str,
+    what: &str,
+    buf: *mut c_char,
+    buf_len: usize,
+    len: *mut usize,
+) -> Result<()> {
+    if buf.is_null() && buf_len > 0 {
+        return Err(Error::invalid_argument("buf is NULL but buf_len is not 0"));
+    }
+    // SAFETY: guaranteed by the caller.
+    if let Some(out) = unsafe { len.as_mut() } {
+        *out = value.len();
+    }
+    if value.len() >= buf_len {
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall,
+            format!(
+                "{what} needs {} bytes with its NUL; buf_len is {buf_len}",
+                value.len() + 1
+            ),
+        ));
+    }
+    // SAFETY: buf is writable for buf_len > value.len() bytes (checked).
+    unsafe {
+        std::ptr::copy_nonoverlapping(value.as_ptr(), buf.cast::<u8>(), value.len());
+        *buf.add(value.len()) = 0;
+    }
+    Ok(())
+}
+
 fn null_argument(name: &str) -> Error {
     Error::invalid_argument(format!("{name} is NULL"))
 }
