@@ -10,6 +10,11 @@ use std::ptr::{null, null_mut};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Polls one at a time until `n` messages or `timeout`.
+fn poll_n(cons: *mut KafkaConsumer, n: usize, timeout: Duration) -> Vec<Seen> {
+    poll_messages(cons, n, timeout, seen)
+}
+
 /// What a test reads of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Seen {
@@ -98,27 +103,6 @@ fn close_consumer(cons: *mut KafkaConsumer) {
     );
 }
 
-/// Polls one at a time until `n` messages or `timeout`.
-fn poll_n(cons: *mut KafkaConsumer, n: usize, timeout: Duration) -> Vec<Seen> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
-        let mut m = null_mut();
-        let mut e = err();
-        assert_eq!(
-            unsafe { kafka_consumer_poll(cons, 200, &mut m, &mut e) },
-            KAFKA_OK,
-            "{}",
-            e.message_str()
-        );
-        if !m.is_null() {
-            out.push(seen(m));
-            unsafe { kafka_message_free(m) };
-        }
-    }
-    out
-}
-
 /// Produces `n` JSON messages (key k{i % keys}) and waits for them.
 fn produce(inst: *mut KafkaInstance, topic: &str, from: usize, n: usize, keys: usize) {
     let mut e = err();
@@ -146,36 +130,6 @@ fn n_of(s: &Seen) -> usize {
 }
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Polls `consumers` until the log holds, after record `since`, `count`
-/// assignments of `topic` of `each` partitions: the group has settled.
-/// (Needs capture_logs(); the consumer logs every rebalance.) On the mock
-/// cluster a second member's join settles only after its rebalance delay,
-/// so no fixed sleep is long enough on a loaded machine.
-fn settle(consumers: &[*mut KafkaConsumer], topic: &str, since: usize, count: usize, each: usize) {
-    let needle = format!("topic: \"{topic}\"");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let assigned = logged()[since..]
-            .iter()
-            .filter(|r| r.message.starts_with("rebalance: Assign(") && r.message.contains(&needle))
-            .filter(|r| r.message.matches("partition: ").count() == each)
-            .count();
-        if assigned >= count {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the group did not settle on {count} x {each} partitions of {topic}"
-        );
-        for c in consumers {
-            assert!(
-                poll_n(*c, 1, Duration::from_millis(100)).is_empty(),
-                "nothing is produced yet"
-            );
-        }
-    }
-}
 
 #[test]
 fn produce_n_consume_n_everything_identical_and_in_order() {

@@ -286,3 +286,60 @@ pub fn empty_record(topic: &std::ffi::CStr) -> KafkaRecord {
         timestamp_ms: 0,
     }
 }
+
+/// Polls one message at a time until `n` or `timeout`, converting each
+/// with `read` before freeing it.
+pub fn poll_messages<T>(
+    cons: *mut KafkaConsumer,
+    n: usize,
+    timeout: std::time::Duration,
+    read: impl Fn(*const KafkaMessage) -> T,
+) -> Vec<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && std::time::Instant::now() < deadline {
+        let mut m = std::ptr::null_mut();
+        let mut e = err();
+        let rc = unsafe { kafka_consumer_poll(cons, 200, &mut m, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        if !m.is_null() {
+            out.push(read(m));
+            unsafe { kafka_message_free(m) };
+        }
+    }
+    out
+}
+
+/// Polls `consumers` until the log holds, after record `since`, `count`
+/// assignments of `topic` of `each` partitions: the group has settled.
+/// (Needs capture_logs(); our consumer logs every rebalance.) On the mock
+/// cluster a member's join settles only after a rebalance delay, so no
+/// fixed sleep is long enough on a loaded machine.
+pub fn settle(
+    consumers: &[*mut KafkaConsumer],
+    topic: &str,
+    since: usize,
+    count: usize,
+    each: usize,
+) {
+    let needle = format!("topic: \"{topic}\"");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let assigned = logged()[since..]
+            .iter()
+            .filter(|r| r.message.starts_with("rebalance: Assign(") && r.message.contains(&needle))
+            .filter(|r| r.message.matches("partition: ").count() == each)
+            .count();
+        if assigned >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the group did not settle on {count} x {each} partitions of {topic}"
+        );
+        for c in consumers {
+            let got = poll_messages(*c, 1, std::time::Duration::from_millis(100), |_| ());
+            assert!(got.is_empty(), "nothing is produced yet");
+        }
+    }
+}
