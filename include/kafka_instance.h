@@ -653,6 +653,30 @@ enum KafkaErrorCode kafka_mock_cluster_broker_down(struct KafkaMockCluster *mc, 
 enum KafkaErrorCode kafka_mock_cluster_broker_up(struct KafkaMockCluster *mc, int32_t broker_id, struct KafkaError *err);
 
 /**
+ * Makes the next requests of Kafka API `api_key` fail, one request per
+ * code, with the broker error codes `errors[0..count]`, in order. API
+ * keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
+ * 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
+ * 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId. Codes are Kafka's (and
+ * librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
+ * 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
+ * 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the
+ * connection instead.
+ */
+enum KafkaErrorCode kafka_mock_cluster_push_request_errors(struct KafkaMockCluster *mc, int16_t api_key, const int32_t *errors, size_t count, struct KafkaError *err);
+
+/**
+ * Forgets the errors pushed for `api_key` that have not been used yet.
+ */
+enum KafkaErrorCode kafka_mock_cluster_clear_request_errors(struct KafkaMockCluster *mc, int16_t api_key, struct KafkaError *err);
+
+/**
+ * Delays every response of broker `broker_id` (-1: every broker) by
+ * `rtt_ms` milliseconds (0 removes the delay).
+ */
+enum KafkaErrorCode kafka_mock_cluster_set_round_trip_time(struct KafkaMockCluster *mc, int32_t broker_id, int32_t rtt_ms, struct KafkaError *err);
+
+/**
  * Stops the cluster and releases it. NULL is a no-op. Clients still
  * connected see the brokers go away.
  */

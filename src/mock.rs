@@ -1,8 +1,11 @@
 //! The embedded broker: librdkafka's mock cluster, a real Kafka-protocol
 //! server on loopback inside this process.
 
+use std::time::Duration;
+
 use rdkafka::mocking::MockCluster as RdMockCluster;
 use rdkafka::producer::DefaultProducerContext;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use crate::error::{Error, Result};
 use crate::logging::{self, Level};
@@ -82,6 +85,43 @@ impl MockCluster {
             .map_err(|e| Error::from_rdkafka(&e, &format!("starting broker {broker_id}")))
     }
 
+    /// Makes the next requests of Kafka API `api_key` fail, one each, with
+    /// the broker error codes in `errors`, in order.
+    pub fn push_request_errors(&self, api_key: i16, errors: &[i32]) -> Result<()> {
+        let key = api_key_of(api_key)?;
+        let codes = errors
+            .iter()
+            .map(|&c| {
+                RDKafkaRespErr::try_from(c)
+                    .map_err(|_| Error::invalid_argument(format!("{c} is not a Kafka error code")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.inner.request_errors(key, &codes);
+        Ok(())
+    }
+
+    /// Forgets the errors pushed for `api_key` that were not used yet.
+    pub fn clear_request_errors(&self, api_key: i16) -> Result<()> {
+        self.inner.clear_request_errors(api_key_of(api_key)?);
+        Ok(())
+    }
+
+    /// Delays every response of broker `broker_id` (-1: all brokers) by
+    /// `rtt_ms`.
+    pub fn set_round_trip_time(&self, broker_id: i32, rtt_ms: i32) -> Result<()> {
+        if broker_id != -1 {
+            self.check_broker(broker_id)?;
+        }
+        if rtt_ms < 0 {
+            return Err(Error::invalid_argument(format!(
+                "rtt_ms must be at least 0, not {rtt_ms}"
+            )));
+        }
+        self.inner
+            .broker_round_trip_time(broker_id, Duration::from_millis(rtt_ms as u64))
+            .map_err(|e| Error::from_rdkafka(&e, "setting the round-trip time"))
+    }
+
     fn check_broker(&self, broker_id: i32) -> Result<()> {
         if (1..=self.broker_count).contains(&broker_id) {
             Ok(())
@@ -92,4 +132,30 @@ impl MockCluster {
             )))
         }
     }
+}
+
+/// The Kafka API keys whose requests can be made to fail.
+fn api_key_of(key: i16) -> Result<RDKafkaApiKey> {
+    use RDKafkaApiKey as K;
+    Ok(match key {
+        0 => K::Produce,
+        1 => K::Fetch,
+        2 => K::ListOffsets,
+        3 => K::Metadata,
+        8 => K::OffsetCommit,
+        9 => K::OffsetFetch,
+        10 => K::FindCoordinator,
+        11 => K::JoinGroup,
+        12 => K::Heartbeat,
+        13 => K::LeaveGroup,
+        14 => K::SyncGroup,
+        22 => K::InitProducerId,
+        other => {
+            return Err(Error::invalid_argument(format!(
+                "api_key {other} is not one of 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, \
+                 8 OffsetCommit, 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat, \
+                 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId"
+            )))
+        }
+    })
 }

@@ -304,6 +304,42 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
+    case!(kafka_mock_cluster_push_request_errors, || unsafe {
+        let mut e = err();
+        let codes = [6];
+        invalid(
+            kafka_mock_cluster_push_request_errors(null_mut(), 0, codes.as_ptr(), 1, &mut e),
+            &e,
+            "mc",
+        );
+        let mc = kafka_mock_cluster_new(1, null_mut());
+        invalid(
+            kafka_mock_cluster_push_request_errors(mc, 0, null(), 1, &mut e),
+            &e,
+            "errors",
+        );
+        assert_eq!(
+            kafka_mock_cluster_push_request_errors(mc, 0, null(), 0, &mut e),
+            KAFKA_OK
+        );
+        kafka_mock_cluster_free(mc);
+    });
+    case!(kafka_mock_cluster_clear_request_errors, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_mock_cluster_clear_request_errors(null_mut(), 0, &mut e),
+            &e,
+            "mc",
+        );
+    });
+    case!(kafka_mock_cluster_set_round_trip_time, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_mock_cluster_set_round_trip_time(null_mut(), 1, 10, &mut e),
+            &e,
+            "mc",
+        );
+    });
     case!(kafka_mock_cluster_free, || unsafe {
         kafka_mock_cluster_free(null_mut())
     });
@@ -735,7 +771,7 @@ fn header_functions() -> BTreeSet<String> {
 #[test]
 fn every_header_function_has_a_null_case() {
     let declared = header_functions();
-    assert!(declared.len() >= 56, "{declared:?}");
+    assert!(declared.len() >= 59, "{declared:?}");
     let covered: BTreeSet<String> = cases().iter().map(|(n, _)| n.to_string()).collect();
     let missing: Vec<_> = declared.difference(&covered).collect();
     assert!(

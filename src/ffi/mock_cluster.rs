@@ -120,6 +120,81 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
     )
 }
 
+/// Makes the next requests of Kafka API `api_key` fail, one request per
+/// code, with the broker error codes `errors[0..count]`, in order. API
+/// keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
+/// 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
+/// 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId. Codes are Kafka's (and
+/// librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
+/// 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
+/// 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the
+/// connection instead.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_mock_cluster_push_request_errors(
+    mc: *mut KafkaMockCluster,
+    api_key: i16,
+    errors: *const i32,
+    count: usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.mock_cluster.push_request_errors", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            let codes = if count == 0 {
+                &[][..]
+            } else {
+                // SAFETY: module contract: errors points to count codes.
+                unsafe { std::slice::from_raw_parts(arg(errors, "errors")?, count) }
+            };
+            mc.inner.push_request_errors(api_key, codes)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// Forgets the errors pushed for `api_key` that have not been used yet.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_mock_cluster_clear_request_errors(
+    mc: *mut KafkaMockCluster,
+    api_key: i16,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.mock_cluster.clear_request_errors", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            mc.inner.clear_request_errors(api_key)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// Delays every response of broker `broker_id` (-1: every broker) by
+/// `rtt_ms` milliseconds (0 removes the delay).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_mock_cluster_set_round_trip_time(
+    mc: *mut KafkaMockCluster,
+    broker_id: i32,
+    rtt_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.mock_cluster.set_round_trip_time", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            mc.inner.set_round_trip_time(broker_id, rtt_ms)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
 /// Stops the cluster and releases it. NULL is a no-op. Clients still
 /// connected see the brokers go away.
 #[no_mangle]
