@@ -6,6 +6,11 @@
 //! every `KafkaError` message. Secrets are kept for the life of the process
 //! (a config may be cloned anywhere), and only secrets of 3 or more bytes are
 //! matched, so that a one-letter password does not blank every message.
+//! The price of masking everywhere: a password that is a common word
+//! (`kafka`, `false`) is masked wherever that word appears, so some
+//! messages read oddly; a garbled message is better than a leaked
+//! password. Each message is checked against every secret, which is cheap
+//! for the handful of credentials a process holds.
 
 use std::borrow::Cow;
 use std::sync::RwLock;
@@ -22,9 +27,9 @@ pub fn register(secret: &str) {
     }
     let mut all = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     if !all.iter().any(|s| s == secret) {
-        all.push(secret.to_owned());
         // Longest first, so a secret containing another is masked whole.
-        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let at = all.partition_point(|s| s.len() >= secret.len());
+        all.insert(at, secret.to_owned());
     }
 }
 
