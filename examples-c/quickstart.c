@@ -30,8 +30,11 @@ static int on_order(const KafkaMessage *m, void *opaque) {
   size_t len = 0, key_len = 0;
   const char *value = kafka_message_value(m, &len);
   const char *key = kafka_message_key(m, &key_len);
+  /* Values are bytes with a length, not C strings: copy before parsing. */
+  char text[128] = {0};
+  if (value != NULL && len < sizeof text) memcpy(text, value, len);
   int id = -1;
-  if (value == NULL || sscanf(value, "{\"order_id\": %d", &id) != 1 || id < 0 || id >= ORDERS) {
+  if (value == NULL || sscanf(text, "{\"order_id\": %d", &id) != 1 || id < 0 || id >= ORDERS) {
     fprintf(stderr, "quickstart: unexpected message\n");
     return 1; /* logged by the library; consumption goes on */
   }

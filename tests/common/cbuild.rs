@@ -19,10 +19,12 @@ pub fn lib_dir() -> &'static Path {
         let exe = std::env::current_exe().unwrap();
         let built = exe.parent().unwrap().join("libkafka_instance.so");
         assert!(built.exists(), "no {}", built.display());
+        // One folder per test binary (they run one after another).
+        let binary = exe.file_stem().unwrap().to_string_lossy().into_owned();
         let dir = Path::new(ROOT)
             .join("target")
             .join("c-tests")
-            .join(format!("lib-{}", std::process::id()));
+            .join(format!("lib-{binary}"));
         std::fs::create_dir_all(&dir).unwrap();
         for name in ["libkafka_instance.so", "libkafka_instance.so.0"] {
             let link = dir.join(name);

@@ -1,0 +1,58 @@
+//! Every C and C++ test program, and the quickstart, under valgrind
+//! memcheck: no invalid access, no uninitialised read, and 0 bytes
+//! definitely or indirectly lost beyond the allocations named (with their
+//! reasons) in tests/valgrind/kafka_instance.supp.
+
+mod common;
+use common::cbuild::{compile_c, compile_cpp, ROOT};
+
+use std::path::Path;
+use std::process::Command;
+
+fn memcheck(bin: &Path) -> Result<(), String> {
+    let out = Command::new("valgrind")
+        .arg(format!(
+            "--suppressions={ROOT}/tests/valgrind/kafka_instance.supp"
+        ))
+        .args([
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect",
+            "--error-exitcode=3",
+        ])
+        .arg(bin)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .map_err(|e| format!("valgrind is installed (.ci/run installs it): {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && stderr.contains("ERROR SUMMARY: 0 errors") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} under memcheck ({}):\n{stderr}",
+            bin.display(),
+            out.status
+        ))
+    }
+}
+
+#[test]
+fn test_programs_and_quickstart_are_memcheck_clean() {
+    let bins = [
+        compile_c(&Path::new(ROOT).join("tests/c/foundation.c")),
+        compile_c(&Path::new(ROOT).join("tests/c/producer.c")),
+        compile_c(&Path::new(ROOT).join("tests/c/consumer.c")),
+        compile_cpp(&Path::new(ROOT).join("tests/cpp/raii.cpp")),
+        compile_c(&Path::new(ROOT).join("examples-c/quickstart.c")),
+    ];
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = bins
+            .iter()
+            .map(|b| scope.spawn(move || memcheck(b)))
+            .collect();
+        runs.into_iter()
+            .filter_map(|r| r.join().unwrap().err())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
