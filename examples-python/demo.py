@@ -19,6 +19,8 @@ if not servers:
 
 kafka = KafkaInstance(Config(kafka_url="kafka://" + servers, group_id=topic + "-group",
                              auto_offset_reset="earliest"))
+if not embedded:
+    kafka.create_topic(topic, partitions=2)
 orders = [{"order_id": i, "amount": 9.99 * i, "note": "caf\u00e9"} for i in range(1, 6)]
 with kafka.get_producer(acks="all") as producer:
     for order in orders:

@@ -58,6 +58,7 @@ _sig("kafka_config_set", c_int, c_void_p, c_char_p, c_char_p, _E)
 _sig("kafka_instance_new", c_void_p, c_void_p, _E)
 _sig("kafka_instance_free", None, c_void_p)
 _sig("kafka_instance_get_producer", c_void_p, c_void_p, c_void_p, _E)
+_sig("kafka_instance_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32, c_int32, _E)
 _sig("kafka_producer_send_json", c_int, c_void_p, c_char_p, c_char_p, c_char_p, _E)
 _sig("kafka_producer_flush", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_producer_close", c_int, c_void_p, c_int32, _E)
@@ -185,6 +186,10 @@ class Consumer:
 class KafkaInstance:
     def __init__(self, config):
         self._inst = _call(lib.kafka_instance_new, config._cfg)
+
+    def create_topic(self, topic, partitions=1, replication_factor=1, timeout_ms=10000):
+        """Creates a topic on a real cluster (the embedded broker: MockCluster.create_topic)."""
+        _call(lib.kafka_instance_create_topic, self._inst, _b(topic), partitions, replication_factor, timeout_ms)
 
     def get_producer(self, **overrides):
         cfg = Config(**overrides) if overrides else None
