@@ -1,6 +1,7 @@
 // orders: the C++ layer in a few lines. Produces three orders and reads
 // them back through a handler; against KAFKA_BOOTSTRAP_SERVERS when set,
 // otherwise the embedded broker.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -15,7 +16,7 @@ int main() try {
     embedded = std::make_unique<kafka::MockCluster>(1);
     servers = embedded->bootstrap_servers();
   }
-  std::string topic = "cpp-orders-" + std::to_string(std::rand());
+  std::string topic = "cpp-orders-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   kafka::Instance kafka(kafka::Config()
                             .kafka_url("kafka://" + servers)
                             .group_id(topic + "-group")

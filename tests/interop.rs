@@ -17,14 +17,24 @@ use std::time::{Duration, Instant};
 
 const KAFKA_PYTHON: &str = "kafka-python==2.2.21";
 
-/// The venv's python with kafka-python, created once.
+/// The venv's python with kafka-python, created once (`.ci/run` prepares
+/// it ahead, with retries, so a slow registry does not fail a test).
 fn python() -> &'static Path {
     static PY: OnceLock<PathBuf> = OnceLock::new();
     PY.get_or_init(|| {
         let venv = Path::new(cbuild::ROOT).join("target").join("venv");
         let py = venv.join("bin").join("python");
-        let ready = venv.join(format!(".{KAFKA_PYTHON}"));
-        if !ready.exists() {
+        let version = KAFKA_PYTHON.split("==").nth(1).unwrap();
+        let ready = || {
+            Command::new(&py)
+                .args([
+                    "-c",
+                    &format!("import kafka, sys; sys.exit(kafka.__version__ != '{version}')"),
+                ])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !ready() {
             let out = Command::new("python3")
                 .args(["-m", "venv"])
                 .arg(&venv)
@@ -44,7 +54,7 @@ fn python() -> &'static Path {
                 "pip install {KAFKA_PYTHON}: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            std::fs::write(&ready, "").unwrap();
+            assert!(ready(), "{KAFKA_PYTHON} importable after install");
         }
         py
     })
