@@ -30,7 +30,50 @@ fn every_example_is_tested() {
     );
 }
 
-const TESTED: &[&str] = &["orders.cpp", "quickstart.c"];
+const TESTED: &[&str] = &[
+    "basic_consumer.c",
+    "basic_producer.c",
+    "handlers.c",
+    "manual_commit_consumer.c",
+    "multi_topic_consumer.c",
+    "orders.cpp",
+    "quickstart.c",
+    "reliable_producer.c",
+    "sasl_ssl.c",
+    "scoped.c",
+];
+
+/// The C counterparts of the seed's usage examples, run side by side (each
+/// starts its own embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set).
+#[test]
+fn seed_examples_run() {
+    let names = [
+        ("basic_producer", "Message sent successfully"),
+        ("basic_consumer", "Received:"),
+        ("scoped", "Received 100 messages"),
+        ("sasl_ssl", "sasl_plain_password = ***"),
+        ("multi_topic_consumer", "Topic: user-deleted"),
+        ("reliable_producer", "acknowledged by all replicas"),
+        ("manual_commit_consumer", "committed 4 messages"),
+        ("handlers", "audit: audited offset"),
+    ];
+    let bins: Vec<_> = names
+        .iter()
+        .map(|(n, _)| compile_c(&Path::new(ROOT).join(format!("examples-c/{n}.c"))))
+        .collect();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = bins
+            .iter()
+            .map(|b| scope.spawn(move || run(b, &[("KAFKA_INSTANCE_LOG", "off")])))
+            .collect();
+        for ((name, expect), r) in names.iter().zip(runs) {
+            let out = r.join().unwrap();
+            assert_ok(&out, name);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.contains(expect), "{name}: {stdout}");
+        }
+    });
+}
 
 #[test]
 fn orders_cpp() {
