@@ -5,7 +5,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::error::RDKafkaErrorCode;
@@ -17,13 +16,7 @@ use crate::logging::{self, LibrdkafkaLog};
 use crate::topic;
 
 fn timeout(timeout_ms: i32) -> Result<Timeout> {
-    match timeout_ms {
-        -1 => Ok(Timeout::Never),
-        t if t >= 0 => Ok(Timeout::After(Duration::from_millis(t as u64))),
-        t => Err(Error::invalid_argument(format!(
-            "timeout_ms must be -1 (forever) or at least 0, not {t}"
-        ))),
-    }
+    Ok(crate::timeout::duration(timeout_ms)?.map_or(Timeout::Never, Timeout::After))
 }
 
 fn client(config: &Resolved) -> Result<AdminClient<LibrdkafkaLog>> {

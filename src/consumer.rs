@@ -17,7 +17,7 @@ use crate::config::{Config, Scope};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::logging::{self, Level};
-use crate::producer::deadline;
+use crate::timeout::deadline;
 use crate::topic;
 
 const SUBJECT: &str = "Kafka Consumer";

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -21,6 +21,7 @@ use crate::config::{Config, Scope};
 use crate::error::{Error, ErrorKind, Result};
 use crate::instance::Instance;
 use crate::logging::{self, Level};
+use crate::timeout::{deadline, remaining};
 use crate::topic;
 
 const SUBJECT: &str = "Kafka Producer";
@@ -182,21 +183,6 @@ pub struct Producer {
     inner: ThreadedProducer<Context>,
     shared: Arc<Shared>,
     nothing: Arc<Notify>,
-}
-
-/// `timeout_ms` as a deadline: -1 forever, otherwise at least 0.
-pub fn deadline(timeout_ms: i32) -> Result<Option<Instant>> {
-    match timeout_ms {
-        -1 => Ok(None),
-        t if t >= 0 => Ok(Some(Instant::now() + Duration::from_millis(t as u64))),
-        t => Err(Error::invalid_argument(format!(
-            "timeout_ms must be -1 (forever) or at least 0, not {t}"
-        ))),
-    }
-}
-
-fn remaining(deadline: Option<Instant>) -> Option<Duration> {
-    deadline.map(|d| d.saturating_duration_since(Instant::now()))
 }
 
 impl Producer {

@@ -394,7 +394,7 @@ pub unsafe extern "C" fn kafka_producer_close(
         if p.is_null() {
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
-        crate::producer::deadline(timeout_ms)?;
+        crate::timeout::duration(timeout_ms)?;
         // SAFETY: p came from kafka_instance_get_producer (module contract).
         let producer = unsafe { Box::from_raw(p) };
         producer.inner.close(timeout_ms)?;
