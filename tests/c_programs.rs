@@ -3,6 +3,8 @@
 //! against the headers and the built shared library, and runs them against
 //! the embedded broker.
 
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
 mod common;
 use common::cbuild::{assert_ok, compile_c, compile_cpp, run, ROOT};
 

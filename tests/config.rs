@@ -1,5 +1,7 @@
 //! KafkaConfig through the C ABI: setters, aliases, get, URL forms, checks.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

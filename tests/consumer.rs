@@ -1,6 +1,8 @@
 //! The consumer through the C ABI, against the embedded broker and, when
 //! KAFKA_BOOTSTRAP_SERVERS is set, that broker too.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

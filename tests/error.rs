@@ -1,5 +1,7 @@
 //! Error codes, their names, and the version functions.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -2,6 +2,8 @@
 //! to success against the embedded broker (and against
 //! KAFKA_BOOTSTRAP_SERVERS when that is set: the examples read it).
 
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
 mod common;
 use common::cbuild::{assert_ok, compile_c, compile_cpp, run, ROOT};
 

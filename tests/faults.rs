@@ -2,6 +2,8 @@
 //! round-trip delay. Nothing reported delivered may be lost, nothing
 //! duplicated, and every message gets exactly one callback.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -1,6 +1,8 @@
 //! Packaging: the install script, pkg-config, dynamic and static linking
 //! against an installed prefix alone, and the exported symbol set.
 
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
 mod common;
 use common::cbuild::{assert_ok, lib_dir, ROOT};
 

@@ -1,5 +1,7 @@
 //! KafkaInstance: creation rules, URL resolution, admin calls, threads.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -4,6 +4,8 @@
 //! kafka-python is installed into target/venv by the first test that needs
 //! it (pip, from PyPI); kcat comes from Debian (`.ci/run` installs it).
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

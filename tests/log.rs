@@ -1,6 +1,8 @@
 //! Logging: records, levels, callback changes, re-entrancy, threads.
 //! The callback is process-global, so these tests run one at a time.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

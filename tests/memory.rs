@@ -3,6 +3,8 @@
 //! definitely or indirectly lost beyond the allocations named (with their
 //! reasons) in tests/valgrind/kafka_instance.supp.
 
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
 mod common;
 use common::cbuild::{compile_c, compile_cpp, ROOT};
 

@@ -1,5 +1,7 @@
 //! The embedded broker through the C ABI, used by a real Kafka client.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

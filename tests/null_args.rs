@@ -4,6 +4,8 @@
 //! The list of functions is checked against include/kafka_instance.h, so a
 //! new function cannot be added without its NULL case here.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -2,6 +2,8 @@
 //! mutated inputs. No panic escapes (it would surface as
 //! KAFKA_ERR_INTERNAL), and round trips hold.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -1,6 +1,8 @@
 //! A recognisable password goes through every path that can see one; it
 //! must never come out in a log record, an error message or a debug dump.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 

@@ -9,6 +9,8 @@
 //!   eval "$(scripts/broker.sh start)"; export KAFKA_BOOTSTRAP_SERVERS
 //!   KAFKA_INSTANCE_SOAK_MESSAGES=2000000 cargo test --release --test soak -- --nocapture
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::cbuild::{compile_c, ROOT};
 use common::*;

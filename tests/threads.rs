@@ -2,6 +2,8 @@
 //! and closed concurrently: everything delivered, no deadlock, and no
 //! delivery callback after close returns.
 
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
 mod common;
 use common::*;
 
