@@ -452,6 +452,11 @@ struct KafkaConsumer *kafka_instance_get_consumer(struct KafkaInstance *inst, co
  * A fatal error is `KAFKA_ERR_BROKER` with `fatal` set; with
  * `auto_offset_reset` none, a partition without a committed offset is
  * `KAFKA_ERR_BROKER` with `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`).
+ * A refused SASL authentication or TLS handshake is returned as soon as
+ * librdkafka reports it: `KAFKA_ERR_BROKER`, `retriable` false,
+ * `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
+ * keeps reconnecting, so a later poll may succeed once the broker's
+ * side is fixed.
  */
 enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaMessage **out, struct KafkaError *err);
 
@@ -711,7 +716,11 @@ enum KafkaErrorCode kafka_producer_send_json(struct KafkaProducer *p, const char
  * 10000 ms is the recommended timeout). `report` (may be NULL) receives
  * partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
  * acknowledgement came in time: the message stays queued and may still
- * be delivered (once, with idempotence).
+ * be delivered (once, with idempotence). When the broker refused this
+ * producer's connection meanwhile (SASL authentication, TLS handshake),
+ * the result is that failure instead: `KAFKA_ERR_BROKER`, `retriable`
+ * false, `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with
+ * librdkafka's reason in the message.
  */
 enum KafkaErrorCode kafka_producer_send_json_sync(struct KafkaProducer *p, const char *topic, const char *key, const char *json, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
 
@@ -727,6 +736,7 @@ enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct Ka
 /**
  * Sends a record and waits up to `timeout_ms` for the broker's
  * acknowledgement; `report` (may be NULL) receives where it went.
+ * Timeouts and refused connections as for `kafka_producer_send_json_sync`.
  */
 enum KafkaErrorCode kafka_producer_send_sync(struct KafkaProducer *p, const struct KafkaRecord *record, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
 
@@ -734,6 +744,8 @@ enum KafkaErrorCode kafka_producer_send_sync(struct KafkaProducer *p, const stru
  * Waits until every queued message is acknowledged or has failed (and
  * its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
  * `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
+ * When the broker refused the connection (SASL, TLS), that failure is
+ * returned instead of the timeout, as for `kafka_producer_send_json_sync`.
  */
 enum KafkaErrorCode kafka_producer_flush(struct KafkaProducer *p, int32_t timeout_ms, size_t *remaining, struct KafkaError *err);
 

@@ -14,7 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
 use crate::config::{Config, Scope};
-use crate::error::{Error, Result};
+use crate::error::{is_security_code, Error, Result, SecurityFailure};
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::timeout::deadline;
@@ -75,7 +75,11 @@ pub type Handler = Box<dyn FnMut(&Message) -> std::result::Result<(), String> + 
 
 /// The rust-rdkafka context: librdkafka's log lines, global errors and
 /// rebalances go to our log.
-struct Context;
+struct Context {
+    /// The last authentication or TLS failure, with librdkafka's reason,
+    /// for `poll` to return.
+    security: Arc<SecurityFailure>,
+}
 
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
@@ -83,6 +87,7 @@ impl ClientContext for Context {
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
+        self.security.note(&error, reason);
         logging::forward_librdkafka_error(&error, reason);
     }
 }
@@ -144,7 +149,9 @@ impl Consumer {
         let mut cc = resolved.client_config();
         cc.set_log_level(logging::rdkafka_log_level());
         let inner: BaseConsumer<Context> = cc
-            .create_with_context(Context)
+            .create_with_context(Context {
+                security: Arc::default(),
+            })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
         inner
             .subscribe(topics)
@@ -164,7 +171,8 @@ impl Consumer {
 
     /// One message, or `None` when none arrived within `timeout_ms`.
     /// Partition EOF and transient errors are logged, not returned; fatal
-    /// errors and a failed `auto_offset_reset=none` are returned.
+    /// errors, a failed `auto_offset_reset=none` and a refused
+    /// authentication or TLS handshake are returned.
     pub fn poll(&mut self, timeout_ms: i32) -> Result<Option<Message>> {
         let deadline = deadline(timeout_ms)?;
         loop {
@@ -186,7 +194,10 @@ impl Consumer {
     fn poll_once(&mut self, wait: Duration) -> Result<Option<Message>> {
         match self.inner.poll(wait) {
             None => Ok(None),
-            Some(Ok(m)) => Ok(Some(own(&mut self.last_topic, &m))),
+            Some(Ok(m)) => {
+                self.inner.context().security.clear();
+                Ok(Some(own(&mut self.last_topic, &m)))
+            }
             Some(Err(e)) => {
                 self.consider(e)?;
                 Ok(None)
@@ -214,6 +225,16 @@ impl Consumer {
                 let mut err = Error::from_rdkafka(&e, "consuming");
                 err.fatal = true;
                 Err(err)
+            }
+            // The broker refused the connection (SASL, TLS): librdkafka
+            // keeps retrying, but the caller should know now, with the
+            // reason librdkafka gave the context.
+            RdKafkaError::MessageConsumption(code) if is_security_code(code) => {
+                Err(self.inner.context().security.get().unwrap_or_else(|| {
+                    let mut err = Error::from_rdkafka(&e, "consuming");
+                    err.retriable = false;
+                    err
+                }))
             }
             RdKafkaError::MessageConsumption(RDKafkaErrorCode::AutoOffsetReset) => Err(
                 Error::from_rdkafka(&e, "no committed offset and auto_offset_reset is none"),

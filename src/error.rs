@@ -190,3 +190,60 @@ mod tests {
         assert!(e.fatal);
     }
 }
+
+/// Whether `code` says the connection itself was refused for security
+/// reasons: SASL authentication or the TLS handshake. librdkafka retries
+/// these forever, so without help an operation only ever sees a timeout.
+pub fn is_security_code(code: RDKafkaErrorCode) -> bool {
+    use RDKafkaErrorCode as C;
+    matches!(
+        code,
+        C::Authentication
+            | C::SSL
+            | C::SaslAuthenticationFailed
+            | C::UnsupportedSASLMechanism
+            | C::IllegalSASLState
+    )
+}
+
+/// The last authentication or TLS failure a client's connections met, kept
+/// so that a timeout can say why nothing got through. Cleared by the next
+/// sign of a working connection (a delivery, a fetched message).
+#[derive(Debug, Default)]
+pub struct SecurityFailure(std::sync::Mutex<Option<Error>>);
+
+impl SecurityFailure {
+    /// Records `err` when it is a security failure; returns whether it was.
+    pub fn note(&self, err: &RdKafkaError, reason: &str) -> bool {
+        match err.rdkafka_error_code() {
+            Some(code) if is_security_code(code) => {
+                let mut e = Error::from_rdkafka_code(code, reason);
+                e.retriable = false;
+                *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub fn get(&self) -> Option<Error> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `timeout` as is, or, when a security failure is on record, that
+    /// failure (`KAFKA_ERR_BROKER`, not retriable) with `timeout`'s message
+    /// in front: what the caller waited for, then why it never came.
+    pub fn explain(&self, timeout: Error) -> Error {
+        match self.get() {
+            Some(failure) => Error {
+                message: format!("{}: {}", timeout.message, failure.message),
+                ..failure
+            },
+            None => timeout,
+        }
+    }
+}

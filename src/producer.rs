@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::error::KafkaError as RdKafkaError;
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use serde_json::json;
 
 use crate::config::{Config, Scope};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::timeout::{deadline, remaining};
@@ -88,11 +88,18 @@ struct Shared {
     failed: AtomicUsize,
     idle_lock: Mutex<()>,
     idle: Condvar,
+    /// An authentication or TLS failure since the last delivery.
+    security: SecurityFailure,
 }
 
 /// The rust-rdkafka context: delivery reports and librdkafka's log lines.
 struct Context {
     shared: Arc<Shared>,
+    /// The error last handed to `error`, to drop its repeat: rust-rdkafka
+    /// 0.39 hands every producer error event to the context twice (once in
+    /// `Client::poll_event`, once in `BaseProducer::poll`), back to back on
+    /// the polling thread.
+    repeat: Mutex<Option<(Option<RDKafkaErrorCode>, String)>>,
 }
 
 impl ClientContext for Context {
@@ -101,6 +108,16 @@ impl ClientContext for Context {
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
+        let this = (error.rdkafka_error_code(), reason.to_owned());
+        {
+            let mut last = self.repeat.lock().unwrap_or_else(|e| e.into_inner());
+            if last.as_ref() == Some(&this) {
+                *last = None;
+                return;
+            }
+            *last = Some(this);
+        }
+        self.shared.security.note(&error, reason);
         logging::forward_librdkafka_error(&error, reason);
     }
 }
@@ -131,6 +148,9 @@ impl ProducerContext for Context {
             },
             error,
         };
+        if delivery.error.is_none() {
+            self.shared.security.clear();
+        }
         if let Some(e) = &delivery.error {
             self.shared.failed.fetch_add(1, Ordering::Relaxed);
             if matches!(*notify, Notify::Nothing) {
@@ -209,10 +229,12 @@ impl Producer {
             failed: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
+            security: SecurityFailure::default(),
         });
         let nothing = Arc::new(Notify::Nothing);
         let context = Context {
             shared: shared.clone(),
+            repeat: Mutex::new(None),
         };
         let inner: ThreadedProducer<Context> = cc
             .create_with_context(context)
@@ -269,14 +291,14 @@ impl Producer {
             }
             let wait = match remaining(deadline) {
                 Some(left) if left.is_zero() => {
-                    return Err(Error::new(
+                    return Err(self.shared.security.explain(Error::new(
                         ErrorKind::Timeout,
                         format!(
                             "no acknowledgement for the message to {:?} within {timeout_ms} ms; \
                              it stays queued",
                             record.topic
                         ),
-                    ));
+                    )));
                 }
                 Some(left) => left.min(Duration::from_millis(100)),
                 None => Duration::from_millis(100),
@@ -366,10 +388,10 @@ impl Producer {
             }
             let wait = match remaining(deadline) {
                 Some(d) if d.is_zero() => {
-                    return Err(Error::new(
+                    return Err(self.shared.security.explain(Error::new(
                         ErrorKind::Timeout,
                         format!("flush timed out after {timeout_ms} ms with {left} message(s) not yet delivered"),
-                    ));
+                    )));
                 }
                 Some(d) => d.min(Duration::from_millis(100)),
                 None => Duration::from_millis(100),
@@ -396,10 +418,10 @@ impl Producer {
         drop(self.inner);
         match flushed {
             Ok(()) => Ok(()),
-            Err(_) => Err(Error::new(
+            Err(_) => Err(self.shared.security.explain(Error::new(
                 ErrorKind::Timeout,
                 format!("producer closed after {timeout_ms} ms with {left} message(s) not delivered (purged and reported as failed)"),
-            )),
+            ))),
         }
     }
 }

@@ -86,6 +86,11 @@ pub unsafe extern "C" fn kafka_instance_get_consumer(
 /// A fatal error is `KAFKA_ERR_BROKER` with `fatal` set; with
 /// `auto_offset_reset` none, a partition without a committed offset is
 /// `KAFKA_ERR_BROKER` with `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`).
+/// A refused SASL authentication or TLS handshake is returned as soon as
+/// librdkafka reports it: `KAFKA_ERR_BROKER`, `retriable` false,
+/// `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
+/// keeps reconnecting, so a later poll may succeed once the broker's
+/// side is fixed.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll(
     c: *mut KafkaConsumer,

@@ -233,7 +233,11 @@ pub unsafe extern "C" fn kafka_producer_send_json(
 /// 10000 ms is the recommended timeout). `report` (may be NULL) receives
 /// partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
 /// acknowledgement came in time: the message stays queued and may still
-/// be delivered (once, with idempotence).
+/// be delivered (once, with idempotence). When the broker refused this
+/// producer's connection meanwhile (SASL authentication, TLS handshake),
+/// the result is that failure instead: `KAFKA_ERR_BROKER`, `retriable`
+/// false, `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with
+/// librdkafka's reason in the message.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_json_sync(
     p: *mut KafkaProducer,
@@ -320,6 +324,7 @@ pub unsafe extern "C" fn kafka_producer_send(
 
 /// Sends a record and waits up to `timeout_ms` for the broker's
 /// acknowledgement; `report` (may be NULL) receives where it went.
+/// Timeouts and refused connections as for `kafka_producer_send_json_sync`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_sync(
     p: *mut KafkaProducer,
@@ -350,6 +355,8 @@ pub unsafe extern "C" fn kafka_producer_send_sync(
 /// Waits until every queued message is acknowledged or has failed (and
 /// its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
 /// `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
+/// When the broker refused the connection (SASL, TLS), that failure is
+/// returned instead of the timeout, as for `kafka_producer_send_json_sync`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_flush(
     p: *mut KafkaProducer,
