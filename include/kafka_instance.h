@@ -465,7 +465,9 @@ enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout
  * `max_poll_records` when set): waits up to `timeout_ms` for the first,
  * then takes only those already fetched, returning at once. `*count`
  * (may be NULL) receives how many; each must be freed with
- * `kafka_message_free`.
+ * `kafka_message_free`. An error met once some messages are in `out`
+ * ends the batch early: those messages are returned (`KAFKA_OK`) and the
+ * error comes from the next poll, so no fetched message is dropped.
  */
 enum KafkaErrorCode kafka_consumer_poll_batch(struct KafkaConsumer *c, struct KafkaMessage **out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
 

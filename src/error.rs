@@ -210,7 +210,12 @@ pub fn is_security_code(code: RDKafkaErrorCode) -> bool {
 /// so that a timeout can say why nothing got through. Cleared by the next
 /// sign of a working connection (a delivery, a fetched message).
 #[derive(Debug, Default)]
-pub struct SecurityFailure(std::sync::Mutex<Option<Error>>);
+pub struct SecurityFailure {
+    failure: std::sync::Mutex<Option<Error>>,
+    /// Whether `failure` is set: lets `clear`, called once per delivered
+    /// or fetched message, skip the lock in the common case.
+    set: std::sync::atomic::AtomicBool,
+}
 
 impl SecurityFailure {
     /// Records `err` when it is a security failure; returns whether it was.
@@ -219,7 +224,8 @@ impl SecurityFailure {
             Some(code) if is_security_code(code) => {
                 let mut e = Error::from_rdkafka_code(code, reason);
                 e.retriable = false;
-                *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                self.set.store(true, std::sync::atomic::Ordering::Release);
                 true
             }
             _ => false,
@@ -227,11 +233,19 @@ impl SecurityFailure {
     }
 
     pub fn clear(&self) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.set.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
     }
 
     pub fn get(&self) -> Option<Error> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        if !self.set.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `timeout` as is, or, when a security failure is on record, that

@@ -126,6 +126,16 @@ impl ProducerContext for Context {
     type DeliveryOpaque = Arc<Notify>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, notify: Arc<Notify>) {
+        if result.is_ok() {
+            self.shared.security.clear();
+            if matches!(*notify, Notify::Nothing) {
+                // Delivered, and nobody asked to hear of it: the common
+                // case of a plain send, kept short.
+                drop(notify);
+                self.shared.reported();
+                return;
+            }
+        }
         let (message, error) = match result {
             Ok(m) => (m, None),
             Err((e, m)) => (m, Some(Error::from_rdkafka(e, "delivering a message"))),
@@ -187,13 +197,16 @@ impl ProducerContext for Context {
             }
         }
         drop(notify);
-        if self.shared.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let _guard = self
-                .shared
-                .idle_lock
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            self.shared.idle.notify_all();
+        self.shared.reported();
+    }
+}
+
+impl Shared {
+    /// One queued message has had its notification.
+    fn reported(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.idle.notify_all();
         }
     }
 }

@@ -35,6 +35,7 @@ fn every_example_is_tested() {
 const TESTED: &[&str] = &[
     "basic_consumer.c",
     "basic_producer.c",
+    "bench.c",
     "handlers.c",
     "manual_commit_consumer.c",
     "multi_topic_consumer.c",
@@ -75,6 +76,24 @@ fn seed_examples_run() {
             assert!(stdout.contains(expect), "{name}: {stdout}");
         }
     });
+}
+
+/// The C benchmark, small: it produces and reads back every message and
+/// prints both rates.
+#[test]
+fn bench_c_counts_every_message() {
+    let bin = compile_c(&Path::new(ROOT).join("examples-c/bench.c"));
+    let out = std::process::Command::new(&bin)
+        .args(["20000", "200"])
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .unwrap();
+    assert_ok(&out, "bench 20000 200");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("produce: 20000 x 200 B in "), "{stdout}");
+    assert!(stdout.contains("consume: 20000 x 200 B in "), "{stdout}");
+    let bad = std::process::Command::new(&bin).arg("0").output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "a bad argument is refused");
 }
 
 #[test]

@@ -115,7 +115,9 @@ pub unsafe extern "C" fn kafka_consumer_poll(
 /// `max_poll_records` when set): waits up to `timeout_ms` for the first,
 /// then takes only those already fetched, returning at once. `*count`
 /// (may be NULL) receives how many; each must be freed with
-/// `kafka_message_free`.
+/// `kafka_message_free`. An error met once some messages are in `out`
+/// ends the batch early: those messages are returned (`KAFKA_OK`) and the
+/// error comes from the next poll, so no fetched message is dropped.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll_batch(
     c: *mut KafkaConsumer,
@@ -138,11 +140,12 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
                 if out.is_null() && capacity > 0 {
                     return Err(Error::invalid_argument("out is NULL but capacity is not 0"));
                 }
-                for m in c.inner.poll_batch(capacity, timeout_ms)? {
-                    // SAFETY: out holds capacity slots; poll_batch returns at most that.
+                c.inner.poll_each(capacity, timeout_ms, |m| {
+                    // SAFETY: out holds capacity slots; poll_each hands over
+                    // at most that many.
                     unsafe { *out.add(written) = into_handle(m) };
                     written += 1;
-                }
+                })?;
                 Ok(KafkaErrorCode::KAFKA_OK)
             })();
             if let Some(n) = count {

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The README's peer table: one producer workload through kafka_instance
+and the clients a user would otherwise pick, on the same machine and
+broker.
+
+    export $(scripts/broker.sh start)          # or any broker
+    make -C examples-c PROFILE=release bench   # the C figure
+    target/venv/bin/python benches/peers.py [messages]   # default 1000000
+
+Workload: `messages` keyed JSON values of about 100 bytes (the seed's
+`{"order_id": ..., ...}` dicts), acks=all, sent asynchronously, then
+flushed; the figure is messages per second from the first send until all
+are acknowledged. Each client gets its own topic (3 partitions).
+
+- kafka_instance, C: examples-c/build/bench (pre-encoded values, our
+  send_json validates them);
+- kafka_instance, Python: examples-python/kafka_instance.py over ctypes,
+  json.dumps per message;
+- confluent-kafka (Python over librdkafka), json.dumps per message;
+- kafka-python (the seed's client), value_serializer=json.dumps.
+
+A client that is not installed is reported as such (pip install
+confluent-kafka kafka-python). Not part of the test command.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples-python"))
+
+SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+PAD = "x" * 40
+
+
+def value(i):
+    return {"order_id": i, "customer": "alice", "pad": PAD}
+
+
+def key(i):
+    return "customer-%d" % (i % 1000)
+
+
+def topic(name):
+    """A fresh topic, created through kafka_instance's admin call."""
+    import kafka_instance as ki
+    t = "peers-%s-%d-%d" % (name, os.getpid(), int(time.time()))
+    ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS)).create_topic(t, 3)
+    return t
+
+
+def run_c():
+    exe = os.path.join(ROOT, "examples-c", "build", "bench")
+    if not os.path.exists(exe):
+        return None, "not built: make -C examples-c PROFILE=release bench"
+    out = subprocess.run([exe, str(N), "100"], capture_output=True, text=True,
+                         env=dict(os.environ, KAFKA_INSTANCE_LOG="off"))
+    if out.returncode != 0:
+        return None, "failed: " + out.stderr.strip()[-200:]
+    line = next(l for l in out.stdout.splitlines() if l.startswith("produce:"))
+    return float(line.split(": ")[2].split(" msg/s")[0]), "examples-c/bench"
+
+
+def run_ours_python():
+    import kafka_instance as ki
+    t = topic("ours")
+    inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
+    p = inst.get_producer()
+    start = time.perf_counter()
+    for i in range(N):
+        while True:
+            try:
+                p.send(t, value(i), key(i))
+                break
+            except ki.KafkaError as e:
+                if e.code != "KAFKA_ERR_QUEUE_FULL":
+                    raise
+                time.sleep(0.0001)
+    p.close(300000)
+    return N / (time.perf_counter() - start), "ctypes binding"
+
+
+def run_confluent():
+    try:
+        import confluent_kafka
+    except ImportError:
+        return None, "not installed (pip install confluent-kafka)"
+    t = topic("confluent")
+    p = confluent_kafka.Producer({"bootstrap.servers": SERVERS, "acks": "all",
+                                  "enable.idempotence": True,
+                                  "partitioner": "murmur2_random"})
+    start = time.perf_counter()
+    for i in range(N):
+        while True:
+            try:
+                p.produce(t, json.dumps(value(i)).encode(), key(i).encode())
+                break
+            except BufferError:
+                p.poll(0.001)
+        if i % 1000 == 0:
+            p.poll(0)
+    left = p.flush(300)
+    if left:
+        return None, "%d messages not delivered" % left
+    version = getattr(confluent_kafka, "__version__", None) or confluent_kafka.version()[0]
+    return N / (time.perf_counter() - start), "confluent-kafka %s, librdkafka %s" % (
+        version, confluent_kafka.libversion()[0])
+
+
+def run_kafka_python():
+    try:
+        import kafka
+    except ImportError:
+        return None, "not installed (pip install kafka-python)"
+    t = topic("kafkapython")
+    p = kafka.KafkaProducer(bootstrap_servers=SERVERS, acks="all", linger_ms=5,
+                            value_serializer=lambda v: json.dumps(v).encode(),
+                            key_serializer=str.encode)
+    start = time.perf_counter()
+    for i in range(N):
+        p.send(t, value(i), key(i))
+    p.flush(timeout=600)
+    secs = time.perf_counter() - start
+    p.close()
+    return N / secs, "kafka-python %s" % kafka.__version__
+
+
+def main():
+    if not SERVERS:
+        print("set KAFKA_BOOTSTRAP_SERVERS (e.g. export $(scripts/broker.sh start)): "
+              "kafka-python needs a real broker", file=sys.stderr)
+        return 2
+    print("peers: %d x ~100 B JSON, acks=all, against %s" % (N, SERVERS))
+    rows = []
+    for name, run in [("kafka_instance (C)", run_c),
+                      ("kafka_instance (Python ctypes)", run_ours_python),
+                      ("confluent-kafka (Python)", run_confluent),
+                      ("kafka-python", run_kafka_python)]:
+        print("  %s ..." % name, flush=True)
+        try:
+            rate, note = run()
+        except Exception as e:  # one failing peer must not hide the others
+            rate, note = None, "failed: %s" % e
+        rows.append((name, rate, note))
+    base = rows[0][1]
+    print("\n| client | msg/s | vs kafka_instance (C) | notes |\n|---|---:|---:|---|")
+    for name, rate, note in rows:
+        print("| %s | %s | %s | %s |" % (
+            name, "%.0f" % rate if rate else "-",
+            "%.2f" % (rate / base) if rate and base else "-", note))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
