@@ -9,27 +9,6 @@ use std::ffi::c_char;
 
 use kafka_instance::config::ALIASES;
 
-/// `kafka_config_get` into a Rust string (panics unless KAFKA_OK).
-fn get(cfg: *const KafkaConfig, key: &str) -> String {
-    let mut buf = [0 as c_char; 256];
-    let mut len = 0usize;
-    let mut e = err();
-    let rc = unsafe {
-        kafka_config_get(
-            cfg,
-            c(key).as_ptr(),
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut len,
-            &mut e,
-        )
-    };
-    assert_eq!(rc, KAFKA_OK, "get {key}: {}", e.message_str());
-    let out = s(buf.as_ptr());
-    assert_eq!(out.len(), len);
-    out
-}
-
 fn set(cfg: *mut KafkaConfig, key: &str, value: &str) -> (KafkaErrorCode, String) {
     let mut e = err();
     let rc = unsafe { kafka_config_set(cfg, c(key).as_ptr(), c(value).as_ptr(), &mut e) };
@@ -106,7 +85,7 @@ fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
         };
         let (rc, msg) = set(cfg, alias, value);
         assert_eq!(rc, KAFKA_OK, "{alias}={value}: {msg}");
-        let got = get(cfg, alias);
+        let got = config_get(cfg, alias);
         let value = match *canonical {
             // Secrets are write-only: they read back masked.
             "sasl.password" | "ssl.key.password" => "***",
@@ -114,7 +93,7 @@ fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
             _ => value,
         };
         assert!(got.eq_ignore_ascii_case(value), "{alias}: {got} != {value}");
-        let canonical_value = get(cfg, canonical);
+        let canonical_value = config_get(cfg, canonical);
         if *alias == "ssl_check_hostname" {
             assert_eq!(canonical_value, "https");
         } else {
@@ -264,7 +243,7 @@ fn enumerated_values_are_checked_case_insensitively_and_normalized() {
             "{value}: {}",
             e.message_str()
         );
-        assert_eq!(get(cfg, key), stored);
+        assert_eq!(config_get(cfg, key), stored);
     }
     for (setter, value) in [
         (
@@ -340,21 +319,21 @@ fn the_seed_setters_store_under_the_seed_names() {
             KAFKA_OK
         );
     }
-    assert_eq!(get(cfg, "bootstrap_servers"), "b1:9092,b2:9092");
-    assert_eq!(get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
-    assert_eq!(get(cfg, "kafka_url"), "kafka://h:1");
-    assert_eq!(get(cfg, "sasl_plain_username"), "app_user");
-    assert_eq!(get(cfg, "sasl.username"), "app_user");
+    assert_eq!(config_get(cfg, "bootstrap_servers"), "b1:9092,b2:9092");
+    assert_eq!(config_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
+    assert_eq!(config_get(cfg, "kafka_url"), "kafka://h:1");
+    assert_eq!(config_get(cfg, "sasl_plain_username"), "app_user");
+    assert_eq!(config_get(cfg, "sasl.username"), "app_user");
     assert_eq!(
-        get(cfg, "sasl_plain_password"),
+        config_get(cfg, "sasl_plain_password"),
         "***",
         "secrets are write-only"
     );
-    assert_eq!(get(cfg, "client_id"), "payment-service");
-    assert_eq!(get(cfg, "client.id"), "payment-service");
-    assert_eq!(get(cfg, "group_id"), "g1");
-    assert_eq!(get(cfg, "enable_auto_commit"), "false");
-    assert_eq!(get(cfg, "enable.auto.commit"), "false");
+    assert_eq!(config_get(cfg, "client_id"), "payment-service");
+    assert_eq!(config_get(cfg, "client.id"), "payment-service");
+    assert_eq!(config_get(cfg, "group_id"), "g1");
+    assert_eq!(config_get(cfg, "enable_auto_commit"), "false");
+    assert_eq!(config_get(cfg, "enable.auto.commit"), "false");
     unsafe { kafka_config_free(cfg) };
 }
 
@@ -483,8 +462,8 @@ fn clone_is_deep_and_null_tolerant() {
     assert!(!copy.is_null());
     let (rc, _) = set(cfg, "client_id", "b");
     assert_eq!(rc, KAFKA_OK);
-    assert_eq!(get(copy, "client_id"), "a");
-    assert_eq!(get(cfg, "client_id"), "b");
+    assert_eq!(config_get(copy, "client_id"), "a");
+    assert_eq!(config_get(cfg, "client_id"), "b");
     assert!(unsafe { kafka_config_clone(std::ptr::null()) }.is_null());
     unsafe {
         kafka_config_free(cfg);

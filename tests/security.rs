@@ -279,24 +279,6 @@ fn poll_error(inst: *mut KafkaInstance, topic: &str, timeout_ms: i32) -> (KafkaE
 /// Margin over a call's own timeout (the machines are shared and slow).
 const SLACK: Duration = Duration::from_secs(3);
 
-fn get(cfg: *const KafkaConfig, key: &str) -> String {
-    let mut buf = vec![0 as std::ffi::c_char; 512];
-    let mut len = 0usize;
-    let mut e = err();
-    let rc = unsafe {
-        kafka_config_get(
-            cfg,
-            c(key).as_ptr(),
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut len,
-            &mut e,
-        )
-    };
-    assert_eq!(rc, KAFKA_OK, "get {key}: {}", e.message_str());
-    s(buf.as_ptr())
-}
-
 #[test]
 fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
     let Some(bin) = tools(&[]) else { return };
@@ -395,10 +377,10 @@ fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
 
         // Read back: the password is write-only, the URL masked.
         if settings.iter().any(|(k, _)| k == "sasl_plain_password") {
-            assert_eq!(get(cfg, "sasl_plain_password"), "***", "{way}");
+            assert_eq!(config_get(cfg, "sasl_plain_password"), "***", "{way}");
         }
         if settings.iter().any(|(k, _)| k == "kafka_url") {
-            let url = get(cfg, "kafka_url");
+            let url = config_get(cfg, "kafka_url");
             assert!(
                 url.contains("alice") && !url.contains(&password),
                 "{way}: {url}"
@@ -447,12 +429,7 @@ fn tls_instance(settings: &[(String, String)]) -> *mut KafkaInstance {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let cfg = config(&all);
-    let mut e = err();
-    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
-    assert!(!inst.is_null(), "{}", e.message_str());
-    unsafe { kafka_config_free(cfg) };
-    inst
+    instance_from(&all)
 }
 
 #[test]

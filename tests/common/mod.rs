@@ -115,6 +115,27 @@ pub fn config(settings: &[(&str, &str)]) -> *mut KafkaConfig {
     cfg
 }
 
+/// `kafka_config_get` into a Rust string (panics unless KAFKA_OK).
+pub fn config_get(cfg: *const KafkaConfig, key: &str) -> String {
+    let mut buf = [0 as c_char; 512];
+    let mut len = 0usize;
+    let mut e = err();
+    let rc = unsafe {
+        kafka_config_get(
+            cfg,
+            c(key).as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+            &mut e,
+        )
+    };
+    assert_eq!(rc, KAFKA_OK, "get {key}: {}", e.message_str());
+    let out = s(buf.as_ptr());
+    assert_eq!(out.len(), len);
+    out
+}
+
 /// A broker to run broker-facing tests against: the embedded mock cluster,
 /// and also `KAFKA_BOOTSTRAP_SERVERS` when that is set.
 pub struct Broker {
@@ -196,7 +217,12 @@ pub fn create_topic(broker: &Broker, topic: &str, partitions: i32) {
 pub fn instance(broker: &Broker, settings: &[(&str, &str)]) -> *mut KafkaInstance {
     let mut all = vec![("bootstrap_servers", broker.bootstrap.as_str())];
     all.extend_from_slice(settings);
-    let cfg = config(&all);
+    instance_from(&all)
+}
+
+/// An instance from these settings alone (servers included).
+pub fn instance_from(settings: &[(&str, &str)]) -> *mut KafkaInstance {
+    let cfg = config(settings);
     let mut e = err();
     let inst = unsafe { kafka_instance_new(cfg, &mut e) };
     assert!(!inst.is_null(), "{}", e.message_str());
