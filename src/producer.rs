@@ -192,8 +192,12 @@ impl ProducerContext for Context {
                     }),
                     Some(e) => Err(e),
                 };
+                // Counted out before the waiter wakes: once an acknowledged
+                // send returns, its message is no longer in flight.
+                self.shared.reported();
                 *slot.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 slot.ready.notify_all();
+                return;
             }
         }
         drop(notify);
