@@ -84,7 +84,7 @@ pub type Handler = Box<dyn FnMut(&Message) -> std::result::Result<(), String> + 
 struct Context {
     /// The last authentication or TLS failure, with librdkafka's reason,
     /// for `poll` to return.
-    security: Arc<SecurityFailure>,
+    security: SecurityFailure,
 }
 
 impl ClientContext for Context {
@@ -158,7 +158,7 @@ impl Consumer {
         cc.set_log_level(logging::rdkafka_log_level());
         let inner: BaseConsumer<Context> = cc
             .create_with_context(Context {
-                security: Arc::default(),
+                security: SecurityFailure::default(),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
         inner

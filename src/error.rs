@@ -218,17 +218,13 @@ pub struct SecurityFailure {
 }
 
 impl SecurityFailure {
-    /// Records `err` when it is a security failure; returns whether it was.
-    pub fn note(&self, err: &RdKafkaError, reason: &str) -> bool {
-        match err.rdkafka_error_code() {
-            Some(code) if is_security_code(code) => {
-                let mut e = Error::from_rdkafka_code(code, reason);
-                e.retriable = false;
-                *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                self.set.store(true, std::sync::atomic::Ordering::Release);
-                true
-            }
-            _ => false,
+    /// Records `err` when it is a security failure.
+    pub fn note(&self, err: &RdKafkaError, reason: &str) {
+        if let Some(code) = err.rdkafka_error_code().filter(|c| is_security_code(*c)) {
+            let mut e = Error::from_rdkafka_code(code, reason);
+            e.retriable = false;
+            *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            self.set.store(true, std::sync::atomic::Ordering::Release);
         }
     }
 

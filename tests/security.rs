@@ -289,27 +289,18 @@ fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
     let password = format!("Pw-{}-Zq8!leak-check", std::process::id());
 
     // The same refusal whichever way the credentials arrive.
+    let setters = |mechanism: &str| -> Vec<(String, String)> {
+        vec![
+            ("bootstrap_servers".into(), servers.clone()),
+            ("security_protocol".into(), "SASL_PLAINTEXT".into()),
+            ("sasl_mechanism".into(), mechanism.into()),
+            ("sasl_plain_username".into(), "alice".into()),
+            ("sasl_plain_password".into(), password.clone()),
+        ]
+    };
     let ways: Vec<(&str, Vec<(String, String)>)> = vec![
-        (
-            "setters, SCRAM-SHA-256",
-            vec![
-                ("bootstrap_servers".into(), servers.clone()),
-                ("security_protocol".into(), "SASL_PLAINTEXT".into()),
-                ("sasl_mechanism".into(), "SCRAM-SHA-256".into()),
-                ("sasl_plain_username".into(), "alice".into()),
-                ("sasl_plain_password".into(), password.clone()),
-            ],
-        ),
-        (
-            "setters, SCRAM-SHA-512",
-            vec![
-                ("bootstrap_servers".into(), servers.clone()),
-                ("security_protocol".into(), "SASL_PLAINTEXT".into()),
-                ("sasl_mechanism".into(), "SCRAM-SHA-512".into()),
-                ("sasl_plain_username".into(), "alice".into()),
-                ("sasl_plain_password".into(), password.clone()),
-            ],
-        ),
+        ("setters, SCRAM-SHA-256", setters("SCRAM-SHA-256")),
+        ("setters, SCRAM-SHA-512", setters("SCRAM-SHA-512")),
         (
             "URL, SCRAM-SHA-256",
             vec![
