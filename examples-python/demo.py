@@ -4,6 +4,7 @@ handler, on the embedded broker (or KAFKA_BOOTSTRAP_SERVERS)."""
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +40,14 @@ with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:
     deadline = time.time() + 30
     while len(received) < len(orders) and time.time() < deadline:
         consumer.consume(500)
+    # The shutdown pattern: another thread (or a signal handler) wakes the
+    # consuming thread, which then closes the consumer.
+    threading.Timer(0.3, consumer.wakeup).start()
+    try:
+        consumer.consume(-1)
+        raise SystemExit("demo: consume(-1) returned without being woken")
+    except KafkaError as e:
+        assert e.code == "KAFKA_ERR_WAKEUP", e
 
 ok = sorted(received, key=lambda o: o["order_id"]) == orders
 print("demo: produced %d orders, consumed %d, equal: %s" % (len(orders), len(received), ok))

@@ -66,6 +66,8 @@ _sig("kafka_instance_get_consumer", c_void_p, c_void_p, POINTER(c_char_p), c_siz
 _sig("kafka_consumer_register_handler", c_int, c_void_p, c_char_p, HANDLER, c_void_p, _E)
 _sig("kafka_consumer_consume", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_consumer_close", c_int, c_void_p, _E)
+_sig("kafka_consumer_store_message", c_int, c_void_p, c_void_p, _E)
+_sig("kafka_consumer_wakeup", c_int, c_void_p, _E)
 _sig("kafka_message_topic", c_char_p, c_void_p)
 _sig("kafka_message_partition", c_int32, c_void_p)
 _sig("kafka_message_offset", c_int64, c_void_p)
@@ -77,8 +79,13 @@ _sig("kafka_mock_cluster_create_topic", c_int, c_void_p, c_char_p, c_int32, c_in
 _sig("kafka_mock_cluster_free", None, c_void_p)
 
 
+KAFKA_ERR_STATE = 10
+KAFKA_ERR_WAKEUP = 11
+
+
 class KafkaError(Exception):
     def __init__(self, err):
+        self.value = err.code
         self.code = lib.kafka_error_code_name(err.code).decode()
         self.rdkafka_code = err.rdkafka_code
         super().__init__("%s: %s" % (self.code, err.message.decode("utf-8", "replace")))
@@ -116,6 +123,7 @@ class Message:
     """A view of a message, valid only inside the handler."""
 
     def __init__(self, ptr):
+        self._ptr = ptr
         self.topic = lib.kafka_message_topic(ptr).decode()
         self.partition = lib.kafka_message_partition(ptr)
         self.offset = lib.kafka_message_offset(ptr)
@@ -167,14 +175,33 @@ class Consumer:
         return self
 
     def consume(self, timeout_ms=1000):
+        """One batch through the handlers; KafkaError KAFKA_ERR_WAKEUP when
+        woken by wakeup()."""
         n = c_size_t()
         _call(lib.kafka_consumer_consume, self._c, timeout_ms, byref(n))
         return n.value
 
+    def store(self, message):
+        """Marks a message (inside its handler) as done: the next commit
+        commits it."""
+        _call(lib.kafka_consumer_store_message, self._c, message._ptr)
+
+    def wakeup(self):
+        """Makes the running (or next) consume raise KAFKA_ERR_WAKEUP; safe
+        from another thread or a signal handler."""
+        lib.kafka_consumer_wakeup(self._c, None)
+
     def close(self):
-        c, self._c = self._c, None
-        if c:
-            _call(lib.kafka_consumer_close, c)
+        """Commits, leaves the group and releases the consumer. Refused
+        inside one of its handlers (KAFKA_ERR_STATE; it stays open)."""
+        if not self._c:
+            return
+        err = _Error()
+        lib.kafka_consumer_close(self._c, byref(err))
+        if err.code != KAFKA_ERR_STATE:
+            self._c = None
+        if err.code != 0:
+            raise KafkaError(err)
 
     def __enter__(self):
         return self

@@ -25,12 +25,6 @@
 #include <stdint.h>
 
 /**
- * The default cap on one `consume` batch when `max_poll_records` is not
- * set (kafka-python's default).
- */
-#define DEFAULT_MAX_POLL_RECORDS 500
-
-/**
  * Room for an error message, including its terminating NUL.
  */
 #define KAFKA_ERROR_MESSAGE_SIZE 512
@@ -82,6 +76,20 @@ typedef enum KafkaErrorCode {
    */
   KAFKA_ERR_BUFFER_TOO_SMALL = 9,
   /**
+   * Not allowed now: a call inside a callback of the same handle that
+   * would deadlock or free what is running (closing a consumer inside
+   * its handler, flushing a producer inside its delivery callback), a
+   * handle created in another process (after `fork()`), or a producer
+   * that is closing. Nothing was done; the handle is still usable where
+   * it was before.
+   */
+  KAFKA_ERR_STATE = 10,
+  /**
+   * A blocked `kafka_consumer_poll`, `kafka_consumer_poll_batch` or
+   * `kafka_consumer_consume` was woken by `kafka_consumer_wakeup`.
+   */
+  KAFKA_ERR_WAKEUP = 11,
+  /**
    * A bug in kafka_instance (an internal panic was caught).
    */
   KAFKA_ERR_INTERNAL = 99,
@@ -105,8 +113,11 @@ typedef enum KafkaLogLevel {
 typedef struct KafkaConfig KafkaConfig;
 
 /**
- * A subscribed consumer. Use it from one thread at a time. Close it with
- * `kafka_consumer_close`.
+ * A subscribed consumer. One thread polls it at a time;
+ * `kafka_consumer_store_message`, `kafka_consumer_wakeup` and
+ * `kafka_consumer_register_handler` may be called from any thread, and
+ * handlers may call any function on it (see `KafkaHandler`). Close it
+ * with `kafka_consumer_close`.
  */
 typedef struct KafkaConsumer KafkaConsumer;
 
@@ -127,7 +138,8 @@ typedef struct KafkaMockCluster KafkaMockCluster;
 /**
  * A producer. Safe to share between threads: any number may send, flush
  * and query it at once. Delivery callbacks run on a thread the library
- * owns; you never poll. Close it with `kafka_producer_close`.
+ * owns; you never poll. Close it with `kafka_producer_close` once no other
+ * thread uses it.
  */
 typedef struct KafkaProducer KafkaProducer;
 
@@ -168,16 +180,27 @@ typedef struct KafkaError {
 } KafkaError;
 
 /**
- * The body of `kafka_instance_with_consumer`. Return 0 for success; it
- * must not close `c`.
+ * The body of `kafka_instance_with_consumer`. Return 0 for success.
+ * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
 typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
 
 /**
  * A topic handler: called with each consumed message of its topic, in
- * registration order. Return 0 for success; non-zero is logged (with
- * topic, partition and offset) and processing goes on. `m` is valid only
- * during the call.
+ * registration order, on the thread that called `kafka_consumer_consume`.
+ * Return 0 for success; non-zero is logged (with topic, partition and
+ * offset) and processing goes on: the message counts as done either way.
+ * `m` is valid only during the call.
+ *
+ * A handler may call any function on its consumer: commit
+ * (`kafka_consumer_commit` commits every message done so far, this batch's
+ * included), `kafka_consumer_commit_message`,
+ * `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
+ * new handler runs from the next message on) and `kafka_consumer_wakeup`.
+ * Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
+ * consumer (close it after `kafka_consumer_consume` returns) and polling it
+ * (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
+ * past messages of the batch that are not handled yet.
  */
 typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
@@ -308,14 +331,23 @@ typedef struct KafkaRecord {
 /**
  * Called once per message sent with `kafka_producer_send`, on the
  * producer's own thread, with the message's outcome (success, failure,
- * timeout, or purge at close). It must not block for long; it may call
- * any function of this library except closing the producer it reports on.
+ * timeout, or purge at close). It should not block for long: the next
+ * reports wait for it.
+ *
+ * It may call any function of this library, on any producer. On the
+ * producer it reports on, the calls that would wait for this very thread
+ * (`kafka_producer_flush`, `_send_sync`, `_send_json_sync`, `_close`)
+ * return `KAFKA_ERR_STATE` at once and do nothing; sends and
+ * `kafka_producer_in_flight` work. Closing another producer works and
+ * waits for that producer's own callbacks (which run on its thread), so
+ * two producers whose callbacks wait for each other with timeout -1 can
+ * deadlock, as two threads waiting on each other would.
  */
 typedef void (*KafkaDeliveryCallback)(const struct KafkaDeliveryReport *report, void *opaque);
 
 /**
- * The body of `kafka_instance_with_producer`. Return 0 for success; it
- * must not close `p`.
+ * The body of `kafka_instance_with_producer`. Return 0 for success.
+ * Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
 typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
 
@@ -442,6 +474,22 @@ enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *
  * (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
  * `enable_auto_commit` to true. Producer-only settings in `overrides`,
  * an empty topic list or an invalid topic name fail. NULL on failure.
+ *
+ * Offsets (at-least-once): a message's offset is stored, and so becomes
+ * committable, only once the application is done with it:
+ * - with `kafka_consumer_consume`, when every handler for it returned;
+ * - with `kafka_consumer_poll` / `_poll_batch`, when the application comes
+ *   back for more (the next poll, batch or consume), commits, or closes;
+ *   with `enable.auto.offset.store` set to false, only
+ *   `kafka_consumer_store_message` stores;
+ * - with `kafka_consumer_store_message`, when called.
+ *
+ * A message that was fetched but never handed to the application (still
+ * in the local queue at close, or of a partition revoked meanwhile) is
+ * never stored or committed. With `enable_auto_commit` (the default), what
+ * is stored is committed by `poll`, `_poll_batch` and `_consume` every
+ * `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
+ * partitions away, and synchronously by `kafka_consumer_close`.
  */
 struct KafkaConsumer *kafka_instance_get_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
 
@@ -457,6 +505,11 @@ struct KafkaConsumer *kafka_instance_get_consumer(struct KafkaInstance *inst, co
  * `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
  * keeps reconnecting, so a later poll may succeed once the broker's
  * side is fixed.
+ *
+ * Calling it marks the messages of the previous poll or batch as done
+ * (see `kafka_instance_get_consumer`). `KAFKA_ERR_WAKEUP` when
+ * `kafka_consumer_wakeup` was called before or during the wait;
+ * `KAFKA_ERR_STATE` inside a handler of this consumer.
  */
 enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaMessage **out, struct KafkaError *err);
 
@@ -468,51 +521,109 @@ enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout
  * `kafka_message_free`. An error met once some messages are in `out`
  * ends the batch early: those messages are returned (`KAFKA_OK`) and the
  * error comes from the next poll, so no fetched message is dropped.
+ * Offsets, wake-ups and handlers as for `kafka_consumer_poll`.
  */
 enum KafkaErrorCode kafka_consumer_poll_batch(struct KafkaConsumer *c, struct KafkaMessage **out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
 
 /**
- * Commits the current positions (the offset after each message returned
- * so far) and waits for the broker. Nothing consumed yet is not an error.
+ * Commits, for every partition, the offset after the last message the
+ * application is done with (see `kafka_instance_get_consumer`: what the
+ * last poll or batch handed out counts as done, and so do messages whose
+ * handlers returned and messages given to
+ * `kafka_consumer_store_message`), and waits for the broker, at most
+ * `default_api_timeout_ms` (10000 unless set): then `KAFKA_ERR_TIMEOUT`,
+ * and the commit may still complete later. Nothing to commit is not an
+ * error.
  */
 enum KafkaErrorCode kafka_consumer_commit(struct KafkaConsumer *c, struct KafkaError *err);
 
 /**
- * Commits `m`'s offset + 1 for its partition (the next message to read)
- * and waits for the broker.
+ * Commits `m`'s offset + 1 for its partition (the next message to read),
+ * and nothing else, and waits for the broker (at most
+ * `default_api_timeout_ms`, as `kafka_consumer_commit`). It does not
+ * change what later commits commit.
  */
 enum KafkaErrorCode kafka_consumer_commit_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
 
 /**
- * Leaves the group cleanly (its partitions go to the remaining members
- * at once), committing first when auto-commit is on, then releases the
- * consumer; `c` is invalid after. Messages already polled stay valid.
- * NULL is a no-op.
+ * Marks `m`, and every earlier message of its partition, as done: its
+ * offset + 1 is stored now and committed by the next commit (automatic,
+ * `kafka_consumer_commit`, a rebalance or the close). For applications
+ * that finish messages on other threads: it may be called from any
+ * thread, while another polls. Set `enable.auto.offset.store` to false
+ * so that only these calls count. A message of a partition no longer
+ * assigned to this consumer is `KAFKA_ERR_STATE` (its new owner consumes
+ * it again).
+ */
+enum KafkaErrorCode kafka_consumer_store_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
+
+/**
+ * Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
+ * `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
+ * running, the next one. Safe from any thread and from a signal handler:
+ * it only sets a flag and writes one byte to a pipe (no lock, no
+ * allocation), and, unlike every other function, it never logs. A shutdown
+ * looks like this: a `SIGTERM` handler (or another thread) calls
+ * `kafka_consumer_wakeup(c, NULL)`; the polling thread sees
+ * `KAFKA_ERR_WAKEUP`, leaves its loop and calls `kafka_consumer_close`.
+ * `c` must still be open: close it only once nothing can call this any
+ * more.
+ */
+enum KafkaErrorCode kafka_consumer_wakeup(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Commits what the application is done with (with `enable_auto_commit`,
+ * the default; messages the last poll or batch handed out count as done),
+ * leaves the group so that its partitions go to the remaining members at
+ * once, and releases the consumer; `c` is invalid after, even on failure.
+ * Messages already polled stay valid. NULL is a no-op.
+ *
+ * Nothing fetched but not handed to the application is committed. When
+ * the final commit fails the consumer is still released and the failure
+ * is returned (and logged): the messages processed since the last
+ * successful commit will be consumed again.
+ *
+ * Close returns within `default_api_timeout_ms` (10000 unless set), the
+ * commit and the leaving of the group together, even with the broker
+ * unreachable. When librdkafka could not finish in that time, the result
+ * is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
+ * released on a thread of its own once it lets go; it runs none of your
+ * callbacks from then on.
+ *
+ * Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
+ * any callback of this consumer (close it after the call that ran the
+ * callback returns), on the consumer of `kafka_instance_with_consumer`
+ * (the scope closes it), and in a process forked from the one that
+ * created it (there it releases nothing: what it holds is the parent's).
  */
 enum KafkaErrorCode kafka_consumer_close(struct KafkaConsumer *c, struct KafkaError *err);
 
 /**
- * The seed's `consumer_context()`: creates a consumer (as
+ * A scoped consumer: creates a consumer (as
  * `kafka_instance_get_consumer`), calls `fn(c, opaque)`, then closes it
  * whatever `fn` returned. `fn` returning non-zero gives
- * `KAFKA_ERR_CALLBACK` (after the close).
+ * `KAFKA_ERR_CALLBACK` (after the close); otherwise a failed close (its
+ * final commit) is the result.
  */
 enum KafkaErrorCode kafka_instance_with_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
 
 /**
- * The seed's `Consumer.register_handler(topic, fn)`: adds `fn` for
- * `topic`. Several handlers per topic run in registration order. `topic`
- * need not be subscribed (its handlers then never run).
+ * Adds `fn` for `topic`. Several handlers per topic run in registration
+ * order. `topic` need not be subscribed (its handlers then never run).
+ * Called inside a handler, the new handler runs from the next message
+ * on. `opaque` is passed to `fn`, on the thread that calls
+ * `kafka_consumer_consume`.
  */
 enum KafkaErrorCode kafka_consumer_register_handler(struct KafkaConsumer *c, const char *topic, KafkaHandler handler, void *opaque, struct KafkaError *err);
 
 /**
- * The seed's `Consumer.consume(timeout)`: polls one batch (up to
- * `max_poll_records`, default 500), dispatches each message to its
- * topic's handlers (a non-zero return is logged and processing goes on;
- * a message of a topic without handlers is logged at debug and still
- * counts as consumed), then commits when auto-commit is disabled.
- * `*dispatched` (may be NULL) receives how many messages were polled.
+ * Polls one batch (up to `max_poll_records`, default 500) and dispatches
+ * each message to its topic's handlers (a non-zero return is logged and
+ * processing goes on; a message of a topic without handlers is logged at
+ * debug and still counts as consumed). A message is done, and its offset
+ * stored, once its handlers returned. With auto-commit disabled, commits
+ * after the batch. `*dispatched` (may be NULL) receives how many messages
+ * were polled. Wake-ups and offsets as for `kafka_consumer_poll`.
  */
 enum KafkaErrorCode kafka_consumer_consume(struct KafkaConsumer *c, int32_t timeout_ms, size_t *dispatched, struct KafkaError *err);
 
@@ -684,8 +795,18 @@ enum KafkaErrorCode kafka_mock_cluster_clear_request_errors(struct KafkaMockClus
 enum KafkaErrorCode kafka_mock_cluster_set_round_trip_time(struct KafkaMockCluster *mc, int32_t broker_id, int32_t rtt_ms, struct KafkaError *err);
 
 /**
+ * Moves the leadership of `topic`'s `partition` to broker `broker_id`
+ * (-1: no leader, until one is set again). Replicas keep their data, as
+ * in a real failover: with `replication_factor` 3, moving the leader and
+ * then taking its old broker down is how a test loses a partition leader.
+ * The topic is created if it does not exist.
+ */
+enum KafkaErrorCode kafka_mock_cluster_partition_set_leader(struct KafkaMockCluster *mc, const char *topic, int32_t partition, int32_t broker_id, struct KafkaError *err);
+
+/**
  * Stops the cluster and releases it. NULL is a no-op. Clients still
- * connected see the brokers go away.
+ * connected see the brokers go away. In a process forked from the one
+ * that started it, it releases nothing (the brokers are the parent's).
  */
 void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
 
@@ -757,17 +878,26 @@ enum KafkaErrorCode kafka_producer_flush(struct KafkaProducer *p, int32_t timeou
 size_t kafka_producer_in_flight(const struct KafkaProducer *p);
 
 /**
- * Flushes for up to `timeout_ms`, then releases the producer; `p` is
- * invalid after. Messages still queued when the timeout passes are
- * purged: each gets its failure callback before this returns, the result
- * is `KAFKA_ERR_TIMEOUT` and the message says how many. Callbacks never
- * run after this returns. NULL is a no-op. An invalid timeout (below -1)
- * fails with `KAFKA_ERR_INVALID_ARGUMENT` and leaves `p` open.
+ * Stops sending, flushes for up to `timeout_ms`, then releases the
+ * producer; `p` is invalid after, even on failure. Messages still queued
+ * when the timeout passes are purged: each gets its failure callback
+ * before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
+ * says how many. Callbacks never run after this returns. NULL is a
+ * no-op. Call it once no other thread uses `p`: the handle is freed when
+ * it returns. (Callbacks that run meanwhile may still call functions on
+ * `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
+ *
+ * Refused, leaving `p` open: an invalid timeout (below -1,
+ * `KAFKA_ERR_INVALID_ARGUMENT`); and with `KAFKA_ERR_STATE`, a call inside
+ * `p`'s own delivery callback (its thread would wait for itself), on the
+ * producer of `kafka_instance_with_producer` (the scope closes it), and in
+ * a process forked from the one that created `p` (there it releases
+ * nothing: what it holds is the parent's).
  */
 enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
 
 /**
- * The seed's `producer_context()`: creates a producer (as
+ * A scoped producer: creates a producer (as
  * `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
  * closes it whatever `fn` returned. The flush waits until every message is
  * delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.

@@ -13,7 +13,9 @@
 //
 // Exceptions thrown by a handler or a delivery callback never cross into
 // the library: a handler's exception counts as a failed handler (logged by
-// the library), a delivery callback's is swallowed.
+// the library; the message still counts as done), a delivery callback's is
+// swallowed. Handlers and callbacks may call back into the library, as in
+// C (kafka_instance.h, KafkaHandler and KafkaDeliveryCallback).
 #ifndef KAFKA_INSTANCE_HPP
 #define KAFKA_INSTANCE_HPP
 
@@ -311,9 +313,15 @@ class Producer {
   size_t in_flight() const noexcept { return kafka_producer_in_flight(p_); }
 
   /// Flushes and closes now, reporting failures (the destructor cannot).
+  /// A refused close (KAFKA_ERR_STATE inside this producer's own delivery
+  /// callback; KAFKA_ERR_INVALID_ARGUMENT for a timeout below -1) throws
+  /// and leaves the producer open; any other outcome releases it.
   void close(int32_t timeout_ms = 10000) {
-    KafkaProducer *p = std::exchange(p_, nullptr);
-    detail::call([&](KafkaError *e) { return kafka_producer_close(p, timeout_ms, e); });
+    KafkaError err{};
+    KafkaErrorCode rc = kafka_producer_close(p_, timeout_ms, &err);
+    if (rc == KAFKA_ERR_STATE || rc == KAFKA_ERR_INVALID_ARGUMENT) throw Error(err);
+    p_ = nullptr;
+    if (err.code != KAFKA_OK) throw Error(err);
   }
 
   KafkaProducer *raw() const noexcept { return p_; }
@@ -372,14 +380,25 @@ class Consumer {
     return messages;
   }
 
-  /// Commits the current positions.
+  /// Commits every message the application is done with (see
+  /// kafka_consumer_commit).
   void commit() {
     detail::call([&](KafkaError *e) { return kafka_consumer_commit(c_, e); });
   }
-  /// Commits the offset after `m`.
+  /// Commits the offset after `m`, and nothing else.
   void commit(const MessageView &m) {
     detail::call([&](KafkaError *e) { return kafka_consumer_commit_message(c_, m.raw(), e); });
   }
+  /// Marks `m` (and what came before it on its partition) as done: the
+  /// next commit commits it. Any thread may call it.
+  void store(const MessageView &m) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_store_message(c_, m.raw(), e); });
+  }
+
+  /// Makes the blocked (or the next) poll, poll_batch or consume throw a
+  /// kafka::Error with code KAFKA_ERR_WAKEUP. Safe from any thread and from
+  /// a signal handler.
+  void wakeup() const noexcept { kafka_consumer_wakeup(c_, nullptr); }
 
   /// The seed's register_handler: handlers run in registration order.
   Consumer &on(const std::string &topic, Handler handler) {
@@ -399,10 +418,15 @@ class Consumer {
     return n;
   }
 
-  /// Leaves the group and closes now, reporting failures.
+  /// Commits, leaves the group and closes now, reporting failures (a
+  /// failed final commit among them). A refused close (KAFKA_ERR_STATE:
+  /// inside one of this consumer's handlers) throws and leaves it open;
+  /// any other outcome releases it.
   void close() {
-    KafkaConsumer *c = std::exchange(c_, nullptr);
-    detail::call([&](KafkaError *e) { return kafka_consumer_close(c, e); });
+    KafkaError err{};
+    if (kafka_consumer_close(c_, &err) == KAFKA_ERR_STATE) throw Error(err);
+    c_ = nullptr;
+    if (err.code != KAFKA_OK) throw Error(err);
   }
 
   KafkaConsumer *raw() const noexcept { return c_; }
@@ -491,6 +515,12 @@ class MockCluster {
   }
   void broker_up(int32_t id) {
     detail::call([&](KafkaError *e) { return kafka_mock_cluster_broker_up(mc_.get(), id, e); });
+  }
+  /// Moves a partition's leadership to broker `id` (-1: no leader).
+  void partition_set_leader(const std::string &topic, int32_t partition, int32_t id) {
+    detail::call([&](KafkaError *e) {
+      return kafka_mock_cluster_partition_set_leader(mc_.get(), topic.c_str(), partition, id, e);
+    });
   }
 
  private:

@@ -54,6 +54,7 @@ pub const SECRET_MASK: &str = "***";
 /// Canonical names of the settings this library handles itself.
 pub const KAFKA_URL: &str = "kafka.url";
 pub const MAX_POLL_RECORDS: &str = "max.poll.records";
+pub const DEFAULT_API_TIMEOUT: &str = "default.api.timeout.ms";
 pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub const SECURITY_PROTOCOL: &str = "security.protocol";
 pub const SASL_MECHANISM: &str = "sasl.mechanism";
@@ -184,6 +185,16 @@ pub const ALIASES: &[(&str, &str, Kind)] = &[
     // Consumer.
     ("max_poll_records", MAX_POLL_RECORDS, Kind::OwnPositiveInt),
     ("max.poll.records", MAX_POLL_RECORDS, Kind::OwnPositiveInt),
+    (
+        "default_api_timeout_ms",
+        DEFAULT_API_TIMEOUT,
+        Kind::OwnPositiveInt,
+    ),
+    (
+        "default.api.timeout.ms",
+        DEFAULT_API_TIMEOUT,
+        Kind::OwnPositiveInt,
+    ),
     (
         "max_poll_interval_ms",
         "max.poll.interval.ms",
@@ -410,6 +421,7 @@ const CONSUMER_ONLY: &[&str] = &[
     "offset.store.sync.interval.ms",
     "consume.callback.max.messages",
     MAX_POLL_RECORDS,
+    DEFAULT_API_TIMEOUT,
 ];
 
 /// librdkafka's producer-only properties (CONFIGURATION.md, `P`).
@@ -504,6 +516,8 @@ pub struct Config {
 pub struct Resolved {
     pub rdkafka: Vec<(String, String)>,
     pub max_poll_records: Option<usize>,
+    /// The bound of consumer calls that take no timeout (commits, close).
+    pub default_api_timeout: Option<std::time::Duration>,
 }
 
 impl Resolved {
@@ -770,12 +784,17 @@ impl Config {
         if protocol.is_some_and(|p| p.starts_with("sasl")) && !has_mechanism {
             rdkafka.push((SASL_MECHANISM.to_owned(), "PLAIN".to_owned()));
         }
+        let default_api_timeout = self
+            .value(DEFAULT_API_TIMEOUT)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis);
         let max_poll_records = self
             .value(MAX_POLL_RECORDS)
             .and_then(|v| v.parse::<usize>().ok());
         Ok(Resolved {
             rdkafka,
             max_poll_records,
+            default_api_timeout,
         })
     }
 }

@@ -1,26 +1,69 @@
-//! The consumer: subscribe, poll one or a batch, commit, close, and the
-//! seed's topic handlers, over rust-rdkafka's `BaseConsumer`.
+//! The consumer: subscribe, poll one or a batch, commit, close, and topic
+//! handlers, over rust-rdkafka's `BaseConsumer`.
+//!
+//! # Offsets: at-least-once
+//!
+//! librdkafka's own offset store and auto-commit stay off underneath
+//! (`enable.auto.offset.store=false`, `enable.auto.commit=false`): left on,
+//! librdkafka stores a message's offset as soon as the message leaves its
+//! queue (prefetched, or drained by a close, never seen by the
+//! application) and commits it on a timer, before it was processed. This
+//! module stores an offset only when the application is done with the
+//! message:
+//!
+//! - [`Consumer::consume`]: once every handler for the message returned;
+//! - [`Consumer::poll`] / [`Consumer::poll_batch`]: when the application
+//!   comes back for more (the next poll, batch or consume), commits, or
+//!   closes; unless the user's `enable.auto.offset.store` is false, when
+//!   only [`Consumer::store`] counts;
+//! - explicitly, by [`Consumer::store`].
+//!
+//! Stored offsets are kept here and handed to librdkafka's store just
+//! before a commit. With auto-commit on (the default), they are committed
+//! asynchronously from `poll` every `auto.commit.interval.ms` (the Java
+//! client's rule), synchronously before partitions are revoked, and
+//! synchronously by `close`, which reports a failure.
+//!
+//! # Re-entrancy and waking
+//!
+//! Every method takes `&self`: a handler may call back into its consumer.
+//! A poll inside a handler is refused (`KAFKA_ERR_STATE`): it would store
+//! offsets past messages of the batch not yet handled. [`Consumer::wakeup`]
+//! makes a blocked (or the next) poll return `KAFKA_ERR_WAKEUP`; it only
+//! stores a flag and writes a byte to a pipe, so a signal handler may call
+//! it. Polls wait on that pipe when the queue is empty; librdkafka writes
+//! to it too, when a
+//! message or event arrives.
 
 use std::ffi::CString;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext};
-use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError as RdKafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message as _, Timestamp};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
 use crate::config::{Config, Scope};
-use crate::error::{is_security_code, Error, Result, SecurityFailure};
+use crate::error::{is_security_code, Error, ErrorKind, Result, SecurityFailure};
+use crate::ffi::native::{self, CommitFailure, ConsumerQueue, WakePipe};
+use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::timeout::deadline;
 use crate::topic;
 
 const SUBJECT: &str = "Kafka Consumer";
+
+/// The longest a poll waits on its pipe before asking librdkafka again.
+/// librdkafka counts a consumer that has not called it for
+/// `max.poll.interval.ms` as gone, and a wake-up that went missing costs
+/// at most this much.
+const MAX_WAIT: Duration = Duration::from_millis(500);
 
 /// A consumed message, owned: it outlives its consumer. Text fields are
 /// kept NUL-terminated so that C callers read them without copies.
@@ -73,34 +116,260 @@ impl Message {
             .get(index)
             .map(|(name, value)| (name.as_c_str(), value.as_deref()))
     }
+
+    /// Where a consumer resumes once this message is done.
+    fn next_position(&self) -> Position {
+        Position {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            next: self.offset + 1,
+        }
+    }
 }
 
 /// A topic handler: `Err` is logged with the message's coordinates and
-/// processing goes on.
-pub type Handler = Box<dyn FnMut(&Message) -> std::result::Result<(), String> + Send>;
+/// processing goes on. Shared, so that a handler registered while another
+/// runs does not move it.
+pub type Handler = Arc<dyn Fn(&Message) -> std::result::Result<(), String> + Send + Sync>;
 
-/// The rust-rdkafka context: librdkafka's log lines, global errors and
-/// rebalances go to our log.
+/// The offset to resume a partition at: one past the last message done.
+#[derive(Debug, Clone)]
+struct Position {
+    topic: Arc<CString>,
+    partition: i32,
+    next: i64,
+}
+
+/// Sets `position`'s partition to it (the last store wins, as in
+/// librdkafka's own store). Consecutive messages are mostly of one
+/// partition, so the last entry is tried first.
+fn mark(list: &mut Vec<Position>, position: Position) {
+    let same = |p: &Position| p.partition == position.partition && p.topic == position.topic;
+    if let Some(last) = list.last_mut().filter(|p| same(p)) {
+        last.next = position.next;
+    } else if let Some(found) = list.iter_mut().find(|p| same(p)) {
+        found.next = position.next;
+    } else {
+        list.push(position);
+    }
+}
+
+/// The rust-rdkafka context: librdkafka's log lines, global errors,
+/// commits and rebalances, and the offsets the application is done with
+/// (which a rebalance must commit before the partitions go).
 struct Context {
     /// The last authentication or TLS failure, with librdkafka's reason,
     /// for `poll` to return.
     security: SecurityFailure,
+    /// Offsets the application is done with, not yet in librdkafka's store.
+    done: Mutex<Vec<Position>>,
+    /// Commit what is done before partitions are revoked (auto-commit).
+    commit_on_revoke: bool,
+    /// The bound of commits made without a timeout of the caller's
+    /// (`default.api.timeout.ms`).
+    api_timeout: Duration,
+    /// Set once `close` made its final commit: the revocation that closing
+    /// causes must not commit (and wait) again.
+    closing: AtomicBool,
+    /// The client is being released in the background: its log lines and
+    /// errors no longer run user code.
+    silenced: AtomicBool,
+    /// `Consumer::store` stored offsets since the last automatic commit
+    /// began (other stores happen as part of a commit).
+    uncommitted: AtomicBool,
+}
+
+impl Context {
+    fn done(&self) -> MutexGuard<'_, Vec<Position>> {
+        self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks `also` done (when given), then hands every offset marked done
+    /// to librdkafka's store. Returns the positions librdkafka refused
+    /// (their partitions are no longer assigned) with its reason.
+    fn store_done(
+        &self,
+        consumer: &BaseConsumer<Context>,
+        also: Option<Position>,
+    ) -> Vec<(Position, RDKafkaErrorCode)> {
+        let mut done = self.done();
+        if let Some(p) = also {
+            mark(&mut done, p);
+        }
+        if done.is_empty() {
+            return Vec::new();
+        }
+        let mut tpl = TopicPartitionList::with_capacity(done.len());
+        for p in done.iter() {
+            // Topic names come from librdkafka and hold no NUL.
+            let topic = p.topic.to_str().unwrap_or_default();
+            let _ = tpl.add_partition_offset(topic, p.partition, Offset::Offset(p.next));
+        }
+        // librdkafka's store takes no callback and logs nothing: holding
+        // the lock here keeps concurrent stores in order.
+        let refused = match consumer.store_offsets(&tpl) {
+            Ok(()) => tpl
+                .elements()
+                .iter()
+                .zip(done.iter())
+                .filter_map(|(e, p)| e.error().err().map(|err| (p.clone(), code_of(&err))))
+                .collect(),
+            Err(e) => done.iter().map(|p| (p.clone(), code_of(&e))).collect(),
+        };
+        done.clear();
+        refused
+    }
+
+    /// Forgets what was marked done in `partitions` (lost, or revoked
+    /// without a commit); returns how many positions that was.
+    fn forget(&self, partitions: &TopicPartitionList) -> usize {
+        let mut done = self.done();
+        let before = done.len();
+        done.retain(|p| {
+            let topic = p.topic.to_str().unwrap_or_default();
+            partitions.find_partition(topic, p.partition).is_none()
+        });
+        before - done.len()
+    }
+}
+
+fn code_of(e: &RdKafkaError) -> RDKafkaErrorCode {
+    e.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Unknown)
+}
+
+/// Logs the stores librdkafka refused: the messages stay uncommitted and
+/// are consumed again by the partition's next owner.
+fn log_refused(refused: &[(Position, RDKafkaErrorCode)]) {
+    for (p, code) in refused {
+        logging::log(
+            Level::Warning,
+            "kafka_instance.consumer.store",
+            SUBJECT,
+            &format!(
+                "offset {} of {:?} partition {} not stored ({code}): the partition is no \
+                 longer assigned to this consumer, so its messages from there on will be \
+                 consumed again by its new owner",
+                p.next,
+                p.topic.to_str().unwrap_or_default(),
+                p.partition
+            ),
+            Some(json!({
+                "topic": p.topic.to_str().unwrap_or_default(),
+                "partition": p.partition,
+                "offset": p.next,
+            })),
+        );
+    }
+}
+
+/// How a commit is made.
+#[derive(Debug, Clone, Copy)]
+enum Commit {
+    /// Started; the outcome arrives in `Context::commit_callback`.
+    Async,
+    /// Waited for, at most this long.
+    Within(Duration),
+}
+
+/// Commits librdkafka's stored offsets (after storing what is done).
+/// Nothing to commit is success.
+fn commit_stored(consumer: &BaseConsumer<Context>, how: Commit) -> Result<()> {
+    let refused = consumer.context().store_done(consumer, None);
+    log_refused(&refused);
+    match how {
+        Commit::Async => match consumer.commit_consumer_state(CommitMode::Async) {
+            Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
+            Err(e) => Err(Error::from_rdkafka(&e, "committing offsets")),
+        },
+        Commit::Within(timeout) => commit_within(consumer, None, timeout),
+    }
+}
+
+/// [`native::commit_within`] as a `Result`: nothing to commit is success,
+/// no answer in time is `KAFKA_ERR_TIMEOUT`.
+fn commit_within(
+    consumer: &BaseConsumer<Context>,
+    offsets: Option<&[(&str, i32, i64)]>,
+    timeout: Duration,
+) -> Result<()> {
+    match native::commit_within(consumer, offsets, timeout) {
+        Ok(()) | Err(CommitFailure::Refused(RDKafkaErrorCode::NoOffset)) => Ok(()),
+        Err(CommitFailure::Refused(code)) => {
+            Err(Error::from_rdkafka_code(code, "committing offsets"))
+        }
+        Err(CommitFailure::TimedOut) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "committing offsets: no answer within {} ms (default_api_timeout_ms): the group \
+                 coordinator is unreachable; the commit may still complete later",
+                timeout.as_millis()
+            ),
+        )),
+    }
 }
 
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        logging::forward_librdkafka_log(level as i32, fac, message);
+        if !self.silenced.load(Ordering::Acquire) {
+            logging::forward_librdkafka_log(level as i32, fac, message);
+        }
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
         self.security.note(&error, reason);
-        logging::forward_librdkafka_error(&error, reason);
+        if !self.silenced.load(Ordering::Acquire) {
+            logging::forward_librdkafka_error(&error, reason);
+        }
     }
 }
 
 impl ConsumerContext for Context {
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
-        if logging::enabled(Level::Info) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(partitions) = rebalance else {
+            return;
+        };
+        if self.silenced.load(Ordering::Acquire) {
+            self.forget(partitions);
+            return;
+        }
+        if consumer.assignment_lost() {
+            // The group moved on without us: a commit would be refused.
+            let n = self.forget(partitions);
+            logging::log(
+                Level::Warning,
+                "kafka_instance.consumer.rebalance",
+                SUBJECT,
+                &format!(
+                    "{} partition(s) lost (session timed out or fenced): {n} uncommitted \
+                     position(s) dropped; their messages will be consumed again by the new owner",
+                    partitions.count()
+                ),
+                None,
+            );
+            return;
+        }
+        if !self.commit_on_revoke || self.closing.load(Ordering::Acquire) {
+            self.forget(partitions);
+            return;
+        }
+        if let Err(e) = commit_stored(consumer, Commit::Within(self.api_timeout)) {
+            logging::log(
+                Level::Error,
+                "kafka_instance.consumer.rebalance",
+                SUBJECT,
+                &format!(
+                    "committing before {} partition(s) were revoked failed: {}; messages \
+                     processed since the last commit will be consumed again by their new owner",
+                    partitions.count(),
+                    e.message
+                ),
+                Some(json!({ "rdkafka_code": e.rdkafka_code, "retriable": e.retriable })),
+            );
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if logging::enabled(Level::Info) && !self.silenced.load(Ordering::Acquire) {
             logging::log(
                 Level::Info,
                 "kafka_instance.consumer.rebalance",
@@ -110,22 +379,96 @@ impl ConsumerContext for Context {
             );
         }
     }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        match result {
+            Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => {
+                // What was stored is still there: commit it next time.
+                self.uncommitted.store(true, Ordering::Release);
+                if !self.silenced.load(Ordering::Acquire) {
+                    log_auto_commit_failure(&e.to_string(), code_of(&e) as i32, offsets.count())
+                }
+            }
+        }
+    }
+}
+
+fn log_auto_commit_failure(why: &str, rdkafka_code: i32, partitions: usize) {
+    logging::log(
+        Level::Warning,
+        "kafka_instance.consumer.auto_commit",
+        SUBJECT,
+        &format!(
+            "automatic commit of {partitions} partition(s) failed: {why}; it is retried at the \
+             next interval, and close commits synchronously"
+        ),
+        Some(json!({ "rdkafka_code": rdkafka_code })),
+    );
 }
 
 /// The default cap on one `consume` batch when `max_poll_records` is not
 /// set (kafka-python's default).
-pub const DEFAULT_MAX_POLL_RECORDS: usize = 500;
+const DEFAULT_CONSUME_BATCH: usize = 500;
 
-/// A subscribed consumer. Used by one thread at a time.
-pub struct Consumer {
-    inner: BaseConsumer<Context>,
-    max_poll_records: Option<usize>,
-    auto_commit: bool,
-    handlers: Vec<(String, Handler)>,
+/// The default `default.api.timeout.ms`: the bound of the calls without a
+/// timeout of their own (commits, close). The Java client's default is 60
+/// s; 10 s lets a service's shutdown fit in a container's grace period.
+const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// librdkafka's default `auto.commit.interval.ms`.
+const DEFAULT_AUTO_COMMIT_INTERVAL: Duration = Duration::from_millis(5000);
+
+/// What the polling side keeps between calls.
+struct PollState {
     /// The last topic name seen, shared by its messages.
     last_topic: Option<Arc<CString>>,
     /// An error met after a batch already had messages, for the next poll.
     deferred: Option<Error>,
+    /// Handed out by the last poll or batch; done when the application
+    /// comes back.
+    handed: Vec<Position>,
+    /// When auto-commit last ran.
+    last_commit: Instant,
+}
+
+/// A subscribed consumer. One thread polls it at a time; `store`,
+/// `wakeup` and `register_handler` may come from any thread.
+pub struct Consumer {
+    // Fields drop in this order: the queue handle before the client it
+    // belongs to, the client (which librdkafka may still make write to the
+    // pipe) before the pipe.
+    queue: ConsumerQueue,
+    /// Shared only to be released on another thread when close cannot
+    /// finish in time.
+    inner: Arc<BaseConsumer<Context>>,
+    pipe: WakePipe,
+    woken: AtomicBool,
+    origin: Origin,
+    max_poll_records: Option<usize>,
+    /// `Some(interval)` when auto-commit is on; an interval of zero commits
+    /// only on revocation and close (librdkafka's "0 = disable").
+    auto_commit: Option<Duration>,
+    /// Whether coming back for more marks what was handed out as done
+    /// (the user's `enable.auto.offset.store`, true by default).
+    store_on_return: bool,
+    handlers: Mutex<Arc<Vec<(String, Handler)>>>,
+    state: Mutex<PollState>,
+    /// A poll, batch or consume is running (a handler calling poll is
+    /// refused).
+    polling: AtomicBool,
+    /// `close` has begun: every later call is refused.
+    closed: AtomicBool,
+}
+
+/// Reads a boolean setting as librdkafka would.
+fn flag(value: Option<&str>) -> Option<bool> {
+    value.map(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "t" | "1" | "yes" | "on"
+        )
+    })
 }
 
 impl Consumer {
@@ -145,70 +488,249 @@ impl Consumer {
                 "a consumer needs a group id: set group_id on the config or in the overrides",
             ));
         }
-        // The seed's defaults, stated rather than inherited.
         if !config.contains("auto.offset.reset") {
             config.set("auto.offset.reset", "latest")?;
         }
-        if !config.contains("enable.auto.commit") {
-            config.set("enable.auto.commit", "true")?;
-        }
-        let auto_commit = config.get("enable.auto.commit").as_deref() == Some("true");
-        let resolved = config.resolve()?;
+        let mut resolved = config.resolve()?;
+        // The offset rule (module docs): this module stores and commits;
+        // librdkafka's own store and timer stay off.
+        let take = |rdkafka: &mut Vec<(String, String)>, key: &str| {
+            let at = rdkafka.iter().position(|(k, _)| k == key)?;
+            Some(rdkafka.remove(at).1)
+        };
+        let auto_commit_setting = take(&mut resolved.rdkafka, "enable.auto.commit");
+        let legacy_auto_commit = take(&mut resolved.rdkafka, "auto.commit.enable");
+        let auto_commit =
+            flag(auto_commit_setting.or(legacy_auto_commit).as_deref()).unwrap_or(true);
+        let store_on_return =
+            flag(take(&mut resolved.rdkafka, "enable.auto.offset.store").as_deref())
+                .unwrap_or(true);
+        let api_timeout = resolved.default_api_timeout.unwrap_or(DEFAULT_API_TIMEOUT);
+        let interval = resolved
+            .get("auto.commit.interval.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(DEFAULT_AUTO_COMMIT_INTERVAL, Duration::from_millis);
+        resolved
+            .rdkafka
+            .push(("enable.auto.commit".into(), "false".into()));
+        resolved
+            .rdkafka
+            .push(("enable.auto.offset.store".into(), "false".into()));
         let mut cc = resolved.client_config();
         cc.set_log_level(logging::rdkafka_log_level());
+        let origin = Origin::here();
+        // Created before the client, so that a failure below drops the
+        // client first, while the pipe it writes to is still open.
+        let pipe = WakePipe::new()
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a pipe: {e}")))?;
         let inner: BaseConsumer<Context> = cc
             .create_with_context(Context {
                 security: SecurityFailure::default(),
+                done: Mutex::new(Vec::new()),
+                commit_on_revoke: auto_commit,
+                api_timeout,
+                closing: AtomicBool::new(false),
+                silenced: AtomicBool::new(false),
+                uncommitted: AtomicBool::new(false),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
+        let queue = ConsumerQueue::of(&inner)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("watching the queue: {e}")))?;
+        queue.wake_on_arrival(Some(&pipe));
         inner
             .subscribe(topics)
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
-            inner,
+            queue,
+            inner: Arc::new(inner),
+            pipe,
+            woken: AtomicBool::new(false),
+            origin,
             max_poll_records: resolved.max_poll_records,
-            auto_commit,
-            handlers: Vec::new(),
-            last_topic: None,
-            deferred: None,
+            auto_commit: auto_commit.then_some(interval),
+            store_on_return,
+            handlers: Mutex::new(Arc::new(Vec::new())),
+            state: Mutex::new(PollState {
+                last_topic: None,
+                deferred: None,
+                handed: Vec::new(),
+                last_commit: Instant::now(),
+            }),
+            polling: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         })
     }
 
     pub fn auto_commit(&self) -> bool {
-        self.auto_commit
+        self.auto_commit.is_some()
+    }
+
+    /// Whether this is the process the consumer was created in (one
+    /// atomic load: async-signal-safe).
+    pub fn is_in_its_process(&self) -> bool {
+        self.origin.is_here()
+    }
+
+    /// `KAFKA_ERR_STATE` in a forked child.
+    pub fn check_process(&self) -> Result<()> {
+        self.origin.check("consumer")
+    }
+
+    /// `KAFKA_ERR_STATE` in a forked child, checked more strictly: before
+    /// anything is released.
+    pub fn check_release(&self) -> Result<()> {
+        self.origin.check_release("consumer")
+    }
+
+    /// `KAFKA_ERR_STATE` in a forked child or once `close` has begun.
+    fn check_usable(&self) -> Result<()> {
+        self.check_process()?;
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::state("the consumer is closed"));
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> MutexGuard<'_, PollState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Enters a poll, batch or consume: refused in a forked child, after
+    /// close, and inside a handler of this consumer. The application came
+    /// back for more, so what it was handed is done; auto-commit runs when
+    /// due.
+    fn enter_poll(&self) -> Result<PollGuard<'_>> {
+        self.check_usable()?;
+        if self.polling.swap(true, Ordering::AcqRel) {
+            return Err(Error::state(
+                "a poll, poll_batch or consume was called inside a handler (or from another \
+                 thread while one runs): the batch being handled would be committed out of \
+                 order; return from the handler first",
+            ));
+        }
+        let guard = PollGuard(&self.polling);
+        self.settle_handed();
+        self.auto_commit_if_due();
+        Ok(guard)
+    }
+
+    /// Starts an asynchronous commit when auto-commit is on, its interval
+    /// has passed, and something new is done. Runs from the poll calls
+    /// (also while one waits), so it commits on the polling thread, as the
+    /// Java client does.
+    fn auto_commit_if_due(&self) {
+        let Some(interval) = self.auto_commit.filter(|i| !i.is_zero()) else {
+            return;
+        };
+        {
+            let mut state = self.state();
+            if state.last_commit.elapsed() < interval {
+                return;
+            }
+            state.last_commit = Instant::now();
+        }
+        let context = self.inner.context();
+        // Something to commit: stored by `store` (or left by a failed
+        // commit) since the last commit began, or marked done and not yet
+        // stored.
+        if context.uncommitted.swap(false, Ordering::AcqRel) || !context.done().is_empty() {
+            // The outcome arrives in Context::commit_callback; a commit that
+            // cannot even start is logged the same way.
+            if let Err(e) = commit_stored(&self.inner, Commit::Async) {
+                context.uncommitted.store(true, Ordering::Release);
+                log_auto_commit_failure(&e.message, e.rdkafka_code, 0);
+            }
+        }
+    }
+
+    /// Marks what the last poll handed out as done (when coming back for
+    /// more counts, see the module docs).
+    fn settle_handed(&self) {
+        if !self.store_on_return {
+            return;
+        }
+        let handed = std::mem::take(&mut self.state().handed);
+        if handed.is_empty() {
+            return;
+        }
+        let mut done = self.inner.context().done();
+        for p in handed {
+            mark(&mut done, p);
+        }
+    }
+
+    /// Records what a poll returns, to be marked done when the application
+    /// comes back. Called once the poll has its messages, so that a commit
+    /// made meanwhile (from a log callback) cannot count them.
+    fn hand_out(&self, positions: Vec<Position>) {
+        if self.store_on_return && !positions.is_empty() {
+            let mut state = self.state();
+            for p in positions {
+                mark(&mut state.handed, p);
+            }
+        }
     }
 
     /// One message, or `None` when none arrived within `timeout_ms`.
     /// Partition EOF and transient errors are logged, not returned; fatal
-    /// errors, a failed `auto_offset_reset=none` and a refused
-    /// authentication or TLS handshake are returned.
-    pub fn poll(&mut self, timeout_ms: i32) -> Result<Option<Message>> {
+    /// errors, a failed `auto_offset_reset=none`, a refused authentication
+    /// or TLS handshake, and a wake-up are returned.
+    pub fn poll(&self, timeout_ms: i32) -> Result<Option<Message>> {
         let deadline = deadline(timeout_ms)?;
-        if let Some(e) = self.deferred.take() {
+        let _polling = self.enter_poll()?;
+        let m = self.next(deadline)?;
+        if let Some(m) = &m {
+            self.hand_out(vec![m.next_position()]);
+        }
+        Ok(m)
+    }
+
+    /// The next message, waiting until `deadline` (`None`: forever).
+    fn next(&self, deadline: Option<Instant>) -> Result<Option<Message>> {
+        if let Some(e) = self.state().deferred.take() {
             return Err(e);
         }
         loop {
-            let wait = match deadline {
-                None => Duration::from_millis(100),
-                Some(d) => d.saturating_duration_since(Instant::now()),
-            };
-            if let Some(m) = self.poll_once(wait)? {
+            if self.woken.swap(false, Ordering::AcqRel) {
+                return Err(Error::new(
+                    ErrorKind::Wakeup,
+                    "woken by kafka_consumer_wakeup",
+                ));
+            }
+            if let Some(m) = self.poll_once()? {
                 return Ok(Some(m));
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(None);
+            // An event (a log line, a commit, a rebalance) used that call:
+            // the queue may hold more, and librdkafka signals only a queue
+            // that was empty.
+            if self.queue.len() > 0 {
+                continue;
             }
+            let wait = match deadline {
+                None => MAX_WAIT,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    left.min(MAX_WAIT)
+                }
+            };
+            if self.pipe.wait(wait) {
+                self.pipe.drain();
+            }
+            self.auto_commit_if_due();
         }
     }
 
-    /// One poll of librdkafka, up to `wait`. `None` also when an event
-    /// (rebalance, commit, skipped error) used the call.
-    fn poll_once(&mut self, wait: Duration) -> Result<Option<Message>> {
-        match self.inner.poll(wait) {
+    /// One non-blocking poll of librdkafka. `None` also when an event
+    /// (rebalance, commit, log line, skipped error) used the call.
+    fn poll_once(&self) -> Result<Option<Message>> {
+        match self.inner.poll(Duration::ZERO) {
             None => Ok(None),
             Some(Ok(m)) => {
                 self.inner.context().security.clear();
-                Ok(Some(own(&mut self.last_topic, &m)))
+                Ok(Some(own(&mut self.state().last_topic, &m)))
             }
             Some(Err(e)) => {
                 self.consider(e)?;
@@ -268,7 +790,7 @@ impl Consumer {
     /// Up to `capacity` messages (and at most `max_poll_records`): waits up
     /// to `timeout_ms` for the first, then takes only what is already
     /// there.
-    pub fn poll_batch(&mut self, capacity: usize, timeout_ms: i32) -> Result<Vec<Message>> {
+    pub fn poll_batch(&self, capacity: usize, timeout_ms: i32) -> Result<Vec<Message>> {
         let mut out = Vec::new();
         self.poll_each(capacity, timeout_ms, |m| out.push(m))?;
         Ok(out)
@@ -277,128 +799,304 @@ impl Consumer {
     /// [`poll_batch`](Self::poll_batch), handing each message to `sink` as
     /// it comes instead of collecting them. Returns how many.
     pub fn poll_each(
-        &mut self,
+        &self,
         capacity: usize,
         timeout_ms: i32,
         mut sink: impl FnMut(Message),
     ) -> Result<usize> {
+        let deadline = deadline(timeout_ms)?;
+        let _polling = self.enter_poll()?;
+        let mut positions = Vec::new();
+        let n = self.fetch(capacity, deadline, |m| {
+            positions.push(m.next_position());
+            sink(m)
+        });
+        // Even when the batch ended in an error: what it holds is handed out.
+        self.hand_out(positions);
+        n
+    }
+
+    /// Up to `capacity` (and `max_poll_records`) messages into `sink`:
+    /// waits until `deadline` for the first, then takes only what is
+    /// already there.
+    fn fetch(
+        &self,
+        capacity: usize,
+        deadline: Option<Instant>,
+        mut sink: impl FnMut(Message),
+    ) -> Result<usize> {
+        /// Events (log lines, commits) taken between two messages of a
+        /// batch before it ends: a stream of them cannot keep it open.
+        const EVENTS_PER_BATCH: usize = 64;
         let limit = self.max_poll_records.map_or(capacity, |m| m.min(capacity));
         if limit == 0 {
-            deadline(timeout_ms)?;
             return Ok(0);
         }
-        match self.poll(timeout_ms)? {
+        match self.next(deadline)? {
             Some(m) => sink(m),
             None => return Ok(0),
         }
-        let mut n = 1;
+        let (mut n, mut events) = (1, 0);
         while n < limit {
-            match self.poll_once(Duration::ZERO) {
-                Ok(Some(m)) => sink(m),
+            match self.poll_once() {
+                Ok(Some(m)) => {
+                    sink(m);
+                    n += 1;
+                }
+                Ok(None) if events < EVENTS_PER_BATCH && self.queue.len() > 0 => events += 1,
                 Ok(None) => break,
                 // Messages already handed over are the caller's: return
                 // them, and the error on the next poll.
                 Err(e) => {
-                    self.deferred = Some(e);
+                    self.state().deferred = Some(e);
                     break;
                 }
             }
-            n += 1;
         }
         Ok(n)
     }
 
-    /// Commits the current positions (offset after each message returned)
-    /// and waits for the broker. Nothing consumed yet is not an error.
+    /// Commits every offset the application is done with (see the module
+    /// docs; what the last poll handed out counts as done) and waits for
+    /// the broker. Nothing to commit is success.
     pub fn commit(&self) -> Result<()> {
-        match self.inner.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) => Ok(()),
-            Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-            Err(e) => Err(Error::from_rdkafka(&e, "committing offsets")),
-        }
+        self.check_usable()?;
+        self.settle_handed();
+        commit_stored(&self.inner, self.sync())
     }
 
-    /// Commits `message.offset + 1` for its partition.
+    /// Commits `message.offset + 1` for its partition, and nothing else,
+    /// and waits for the broker.
     pub fn commit_message(&self, message: &Message) -> Result<()> {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(
-            message.topic(),
-            message.partition,
-            Offset::Offset(message.offset + 1),
+        self.check_usable()?;
+        let offsets = [(message.topic(), message.partition, message.offset + 1)];
+        commit_within(
+            &self.inner,
+            Some(&offsets),
+            self.inner.context().api_timeout,
         )
-        .map_err(|e| Error::from_rdkafka(&e, "committing a message"))?;
-        self.inner
-            .commit(&tpl, CommitMode::Sync)
-            .map_err(|e| Error::from_rdkafka(&e, "committing a message"))
+        .map_err(|e| e.context("committing a message"))
+    }
+
+    /// A commit the caller waits for, bounded by `default.api.timeout.ms`.
+    fn sync(&self) -> Commit {
+        Commit::Within(self.inner.context().api_timeout)
+    }
+
+    /// Marks `message`, and everything before it on its partition, as done:
+    /// its offset + 1 is stored now and committed by the next commit
+    /// (automatic or explicit). A partition no longer assigned to this
+    /// consumer is `KAFKA_ERR_STATE`: its new owner consumes the message
+    /// again.
+    pub fn store(&self, message: &Message) -> Result<()> {
+        self.check_usable()?;
+        let context = self.inner.context();
+        let refused = context.store_done(&self.inner, Some(message.next_position()));
+        context.uncommitted.store(true, Ordering::Release);
+        let (mine, others): (Vec<_>, Vec<_>) = refused.into_iter().partition(|(p, _)| {
+            p.partition == message.partition && p.topic.as_bytes() == message.topic.as_bytes()
+        });
+        log_refused(&others);
+        match mine.first() {
+            None => Ok(()),
+            Some((_, code)) => {
+                let mut e = Error::state(format!(
+                    "offset {} of {:?} partition {} not stored: the partition is not assigned \
+                     to this consumer (any more); its new owner consumes the message again",
+                    message.offset + 1,
+                    message.topic(),
+                    message.partition
+                ));
+                e.rdkafka_code = *code as i32;
+                Err(e)
+            }
+        }
     }
 
     /// Adds a handler for `topic`; handlers run in registration order.
-    pub fn register_handler(&mut self, topic: &str, handler: Handler) -> Result<()> {
+    /// Inside a handler, it takes effect from the next message.
+    pub fn register_handler(&self, topic: &str, handler: Handler) -> Result<()> {
+        self.check_usable()?;
         topic::validate(topic)?;
-        self.handlers.push((topic.to_owned(), handler));
+        let mut handlers = self.handlers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = Vec::clone(&handlers);
+        next.push((topic.to_owned(), handler));
+        *handlers = Arc::new(next);
         Ok(())
     }
 
-    /// The seed's `consume(timeout)`: polls one batch, runs each message's
-    /// topic handlers in order (a failing handler is logged and the others
-    /// still run), then commits when auto-commit is off. Returns how many
-    /// messages were polled.
-    pub fn consume(&mut self, timeout_ms: i32) -> Result<usize> {
-        let cap = self.max_poll_records.unwrap_or(DEFAULT_MAX_POLL_RECORDS);
-        let batch = self.poll_batch(cap, timeout_ms)?;
+    /// Makes the blocked (or the next) poll, batch or consume return
+    /// `KAFKA_ERR_WAKEUP`. Async-signal-safe: an atomic store and one
+    /// `write(2)`, no lock, no allocation.
+    pub fn wakeup(&self) {
+        self.woken.store(true, Ordering::Release);
+        self.pipe.wake();
+    }
+
+    /// Polls one batch, runs each message's topic handlers in order (a
+    /// failing handler is logged and the others still run), and marks the
+    /// message done once they all returned. With auto-commit off, commits
+    /// after the batch. `dispatched` gets how many messages were polled,
+    /// also when that commit fails.
+    pub fn consume(&self, timeout_ms: i32, dispatched: &mut usize) -> Result<()> {
+        *dispatched = 0;
+        let deadline = deadline(timeout_ms)?;
+        let polling = self.enter_poll()?;
+        let cap = self.max_poll_records.unwrap_or(DEFAULT_CONSUME_BATCH);
+        let mut batch = Vec::new();
+        let fetched = self.fetch(cap, deadline, |m| batch.push(m));
         for m in &batch {
-            let mut handled = false;
-            for (topic, handler) in self.handlers.iter_mut() {
-                if topic.as_str() != m.topic() {
-                    continue;
-                }
-                handled = true;
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(m)))
-                    .unwrap_or_else(|_| Err("the handler panicked".to_owned()));
-                if let Err(why) = outcome {
-                    logging::log(
-                        Level::Error,
-                        "kafka_instance.consumer.consume",
-                        SUBJECT,
-                        &format!(
-                            "handler for {:?} failed at partition {} offset {}: {why}",
-                            m.topic(),
-                            m.partition,
-                            m.offset
-                        ),
-                        Some(json!({
-                            "topic": m.topic(),
-                            "partition": m.partition,
-                            "offset": m.offset,
-                        })),
-                    );
-                }
+            self.dispatch(m);
+            mark(&mut self.inner.context().done(), m.next_position());
+            *dispatched += 1;
+        }
+        drop(polling);
+        fetched?;
+        if self.auto_commit.is_none() && !batch.is_empty() {
+            commit_stored(&self.inner, self.sync())?;
+        }
+        Ok(())
+    }
+
+    /// Runs `m`'s topic handlers, in registration order, as registered
+    /// when `m`'s turn came.
+    fn dispatch(&self, m: &Message) {
+        let handlers = Arc::clone(&self.handlers.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut handled = false;
+        for (topic, handler) in handlers.iter() {
+            if topic.as_str() != m.topic() {
+                continue;
             }
-            if !handled && logging::enabled(Level::Debug) {
+            handled = true;
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(m)))
+                .unwrap_or_else(|_| Err("the handler panicked".to_owned()));
+            if let Err(why) = outcome {
                 logging::log(
-                    Level::Debug,
+                    Level::Error,
                     "kafka_instance.consumer.consume",
                     SUBJECT,
-                    &format!("no handler for topic {:?}; message consumed", m.topic()),
-                    None,
+                    &format!(
+                        "handler for {:?} failed at partition {} offset {}: {why}",
+                        m.topic(),
+                        m.partition,
+                        m.offset
+                    ),
+                    Some(json!({
+                        "topic": m.topic(),
+                        "partition": m.partition,
+                        "offset": m.offset,
+                    })),
                 );
             }
         }
-        if !self.auto_commit && !batch.is_empty() {
-            self.commit()?;
+        if !handled && logging::enabled(Level::Debug) {
+            logging::log(
+                Level::Debug,
+                "kafka_instance.consumer.consume",
+                SUBJECT,
+                &format!("no handler for topic {:?}; message consumed", m.topic()),
+                None,
+            );
         }
-        Ok(batch.len())
     }
 
-    /// Leaves the group (its partitions go to the remaining members at
-    /// once), committing first when auto-commit is on, and releases
-    /// everything.
-    pub fn close(self) -> Result<()> {
-        // rust-rdkafka's drop closes the consumer queue and polls until
-        // librdkafka reports the consumer closed: the final commit and the
-        // LeaveGroup happen there.
-        drop(self.inner);
-        Ok(())
+    /// Commits what is done (with auto-commit on; what the last poll
+    /// handed out counts as done), leaves the group (its partitions go to
+    /// the remaining members at once) and stops the client, within
+    /// `default.api.timeout.ms` in all. Dropping the consumer afterwards
+    /// releases it without waiting or running user code.
+    ///
+    /// A failed final commit is returned once the consumer has stopped:
+    /// the messages processed since the last commit are consumed again by
+    /// the partitions' next owner. When librdkafka cannot finish within the
+    /// time (the broker is unreachable, a request to it is stuck), the
+    /// client is released on a thread of its own once it can and the
+    /// result says so: close never waits longer.
+    ///
+    /// `KAFKA_ERR_STATE`, with nothing done, in a forked child (there the
+    /// consumer must be forgotten, not dropped: what it holds is the
+    /// parent's) and when already closed.
+    pub fn close(&self) -> Result<()> {
+        self.check_release()?;
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Err(Error::state("the consumer is already closed"));
+        }
+        let context = self.inner.context();
+        let deadline = Instant::now() + context.api_timeout;
+        let committed = match self.auto_commit {
+            Some(_) => {
+                self.settle_handed();
+                commit_stored(&self.inner, Commit::Within(context.api_timeout))
+            }
+            None => Ok(()),
+        };
+        context.closing.store(true, Ordering::Release);
+        self.queue.wake_on_arrival(None);
+        // librdkafka's asynchronous close: the revocation and the
+        // LeaveGroup arrive as events on the consumer queue. Messages
+        // still fetched there are dropped unstored.
+        let left = match self.inner.close_queue() {
+            Ok(()) => loop {
+                if self.inner.closed() {
+                    break Ok(());
+                }
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break Err(self.release_in_background());
+                }
+                let _ = self.inner.poll(wait.min(Duration::from_millis(100)));
+            },
+            Err(e) => Err(Error::from_rdkafka(&e, "closing the consumer queue")),
+        };
+        match (committed, left) {
+            (Err(e), _) => Err(e.context(
+                "closing: the final commit failed, so messages processed since the last \
+                 commit will be consumed again",
+            )),
+            (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    }
+
+    /// Hands the client to a thread that drops it once librdkafka lets go
+    /// of it (its drop waits for librdkafka's close), silenced: it runs no
+    /// user code any more. Returns what close reports.
+    fn release_in_background(&self) -> Error {
+        let context = self.inner.context();
+        context.silenced.store(true, Ordering::Release);
+        let inner = Arc::clone(&self.inner);
+        let spawned = std::thread::Builder::new()
+            .name("kafka_instance consumer release".into())
+            .spawn(move || drop(inner));
+        if let Err(e) = spawned {
+            // Without a thread, the drop happens with the handle, and
+            // waits: still better than leaking the client.
+            logging::log(
+                Level::Warning,
+                "kafka_instance.consumer.close",
+                SUBJECT,
+                &format!("no thread to release the consumer in the background: {e}"),
+                None,
+            );
+        }
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "closing: the consumer did not finish leaving its group within {} ms \
+                 (default_api_timeout_ms; the broker may be unreachable); it is released in the \
+                 background once librdkafka lets go of it",
+                context.api_timeout.as_millis()
+            ),
+        )
+    }
+}
+
+/// Marks a poll as running for as long as it lives.
+struct PollGuard<'a>(&'a AtomicBool);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

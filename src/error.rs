@@ -27,6 +27,12 @@ pub enum ErrorKind {
     NotFound,
     /// The caller's buffer cannot hold the answer.
     BufferTooSmall,
+    /// Not allowed now: inside a callback of the same client where it would
+    /// deadlock or free what is running, a client created in another
+    /// process (before a fork), a client that is closing.
+    State,
+    /// A blocked poll was woken by `wakeup`.
+    Wakeup,
     /// A bug in this library (a caught panic).
     Internal,
 }
@@ -65,6 +71,10 @@ impl Error {
 
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Config, message)
+    }
+
+    pub fn state(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::State, message)
     }
 
     /// An error reported by librdkafka with a response/local error code.

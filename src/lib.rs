@@ -12,6 +12,7 @@ pub mod admin;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod fork;
 pub mod instance;
 pub mod json;
 pub mod logging;

@@ -8,6 +8,7 @@ use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 use crate::error::{Error, Result};
+use crate::fork::Origin;
 use crate::logging::{self, Level};
 use crate::topic;
 
@@ -18,6 +19,7 @@ pub struct MockCluster {
     inner: RdMockCluster<'static, DefaultProducerContext>,
     broker_count: i32,
     bootstrap_servers: String,
+    origin: Origin,
 }
 
 impl MockCluster {
@@ -42,7 +44,19 @@ impl MockCluster {
             inner,
             broker_count,
             bootstrap_servers,
+            origin: Origin::here(),
         })
+    }
+
+    /// Whether this is the process the cluster was started in: its brokers'
+    /// threads do not exist in a forked child, so there it is neither used
+    /// nor stopped.
+    pub fn is_in_its_process(&self) -> bool {
+        self.origin.check_release("embedded broker").is_ok()
+    }
+
+    fn check_process(&self) -> Result<()> {
+        self.origin.check("embedded broker")
     }
 
     pub fn bootstrap_servers(&self) -> &str {
@@ -54,6 +68,7 @@ impl MockCluster {
     }
 
     pub fn create_topic(&self, name: &str, partitions: i32, replication_factor: i32) -> Result<()> {
+        self.check_process()?;
         topic::validate(name)?;
         if partitions < 1 {
             return Err(Error::invalid_argument(format!(
@@ -88,6 +103,7 @@ impl MockCluster {
     /// Makes the next requests of Kafka API `api_key` fail, one each, with
     /// the broker error codes in `errors`, in order.
     pub fn push_request_errors(&self, api_key: i16, errors: &[i32]) -> Result<()> {
+        self.check_process()?;
         let key = api_key_of(api_key)?;
         let codes = errors
             .iter()
@@ -102,6 +118,7 @@ impl MockCluster {
 
     /// Forgets the errors pushed for `api_key` that were not used yet.
     pub fn clear_request_errors(&self, api_key: i16) -> Result<()> {
+        self.check_process()?;
         self.inner.clear_request_errors(api_key_of(api_key)?);
         Ok(())
     }
@@ -109,6 +126,7 @@ impl MockCluster {
     /// Delays every response of broker `broker_id` (-1: all brokers) by
     /// `rtt_ms`.
     pub fn set_round_trip_time(&self, broker_id: i32, rtt_ms: i32) -> Result<()> {
+        self.check_process()?;
         if broker_id != -1 {
             self.check_broker(broker_id)?;
         }
@@ -122,7 +140,33 @@ impl MockCluster {
             .map_err(|e| Error::from_rdkafka(&e, "setting the round-trip time"))
     }
 
+    /// Moves the leadership of `topic`'s `partition` to `broker_id`, or
+    /// makes it leaderless with -1 (clients then see
+    /// `LEADER_NOT_AVAILABLE` until a leader is set). The replicas stay as
+    /// they are: a failover, as a real cluster's controller would make it.
+    pub fn partition_set_leader(&self, name: &str, partition: i32, broker_id: i32) -> Result<()> {
+        self.check_process()?;
+        topic::validate(name)?;
+        if broker_id != -1 {
+            self.check_broker(broker_id)?;
+        }
+        if partition < 0 {
+            return Err(Error::invalid_argument(format!(
+                "partition must be at least 0, not {partition}"
+            )));
+        }
+        self.inner
+            .partition_leader(name, partition, (broker_id != -1).then_some(broker_id))
+            .map_err(|e| {
+                Error::from_rdkafka(
+                    &e,
+                    &format!("moving the leader of {name:?} partition {partition}"),
+                )
+            })
+    }
+
     fn check_broker(&self, broker_id: i32) -> Result<()> {
+        self.check_process()?;
         if (1..=self.broker_count).contains(&broker_id) {
             Ok(())
         } else {

@@ -3,22 +3,31 @@
 //!
 //! Delivery reports are served by the producer's own polling thread; the
 //! caller never polls. Every message that was queued gets exactly one
-//! notification: success, failure, timeout, or purge at close (those run
-//! inside `close`, before it returns).
+//! notification: success, failure, timeout, or purge at close (all served
+//! on that thread, before `close` returns).
+//!
+//! Notifications may call back into the library. What would wait for the
+//! polling thread from the polling thread itself (`flush`, `send_sync`,
+//! `close` of the producer being served) is refused with
+//! `KAFKA_ERR_STATE`: the thread knows which producer it serves.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
-use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, PurgeConfig, ThreadedProducer,
+};
 use serde_json::json;
 
 use crate::config::{Config, Scope};
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
+use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::timeout::{deadline, remaining};
@@ -90,6 +99,33 @@ struct Shared {
     idle: Condvar,
     /// An authentication or TLS failure since the last delivery.
     security: SecurityFailure,
+    /// `close` has begun: no more sends.
+    closing: AtomicBool,
+    /// The producer is being released: librdkafka's last log lines are
+    /// dropped instead of running user code that could reach the handle
+    /// being freed. Nothing is pending by then.
+    silenced: AtomicBool,
+}
+
+thread_local! {
+    /// The producer whose notifications this thread is serving right now
+    /// (its polling thread, inside a callback), compared by address only.
+    static SERVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Marks the current thread as serving a producer until dropped.
+struct Serving(*const Shared);
+
+impl Serving {
+    fn begin(shared: &Shared) -> Serving {
+        Serving(SERVING.with(|s| s.replace(shared)))
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        SERVING.with(|s| s.set(self.0));
+    }
 }
 
 /// The rust-rdkafka context: delivery reports and librdkafka's log lines.
@@ -103,11 +139,22 @@ struct Context {
 }
 
 impl ClientContext for Context {
+    // rust-rdkafka serves librdkafka's log lines and errors on the polling
+    // thread: logging them runs the user's log callback, which may call
+    // back in, so the thread is marked as serving this producer.
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if self.shared.silenced.load(Ordering::Acquire) {
+            return;
+        }
+        let _serving = Serving::begin(&self.shared);
         logging::forward_librdkafka_log(level as i32, fac, message);
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
+        if self.shared.silenced.load(Ordering::Acquire) {
+            return;
+        }
+        let _serving = Serving::begin(&self.shared);
         let this = (error.rdkafka_error_code(), reason.to_owned());
         {
             let mut last = self.repeat.lock().unwrap_or_else(|e| e.into_inner());
@@ -126,6 +173,7 @@ impl ProducerContext for Context {
     type DeliveryOpaque = Arc<Notify>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, notify: Arc<Notify>) {
+        let _serving = Serving::begin(&self.shared);
         if result.is_ok() {
             self.shared.security.clear();
             if matches!(*notify, Notify::Nothing) {
@@ -213,6 +261,40 @@ impl Shared {
             self.idle.notify_all();
         }
     }
+
+    /// `KAFKA_ERR_STATE` when this thread is serving this producer's
+    /// notifications: waiting for them here would wait for ourselves.
+    fn refuse_wait_in_callback(&self, what: &str) -> Result<()> {
+        if std::ptr::eq(SERVING.with(Cell::get), self) {
+            return Err(Error::state(format!(
+                "{what} was called inside a delivery (or log) callback of the same producer, \
+                 whose thread would wait for itself: call it from another thread, or after \
+                 the callback returned"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Waits until no message is pending or `deadline` passes; whether none
+    /// is pending.
+    fn wait_idle(&self, deadline: Option<Instant>) -> bool {
+        let mut guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.pending.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            let wait = match remaining(deadline) {
+                Some(d) if d.is_zero() => return false,
+                Some(d) => d.min(Duration::from_millis(100)),
+                None => Duration::from_millis(100),
+            };
+            guard = self
+                .idle
+                .wait_timeout(guard, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
 }
 
 /// A producer. Safe to share between threads.
@@ -220,6 +302,7 @@ pub struct Producer {
     inner: ThreadedProducer<Context>,
     shared: Arc<Shared>,
     nothing: Arc<Notify>,
+    origin: Origin,
 }
 
 impl Producer {
@@ -247,8 +330,11 @@ impl Producer {
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
             security: SecurityFailure::default(),
+            closing: AtomicBool::new(false),
+            silenced: AtomicBool::new(false),
         });
         let nothing = Arc::new(Notify::Nothing);
+        let origin = Origin::here();
         let context = Context {
             shared: shared.clone(),
             repeat: Mutex::new(None),
@@ -260,6 +346,7 @@ impl Producer {
             inner,
             shared,
             nothing,
+            origin,
         })
     }
 
@@ -281,6 +368,8 @@ impl Producer {
     /// then logged if it fails.
     pub fn send_sync(&self, record: &Record<'_>, timeout_ms: i32) -> Result<Delivered> {
         let deadline = deadline(timeout_ms)?;
+        self.shared
+            .refuse_wait_in_callback("an acknowledged send")?;
         let slot = Arc::new(SyncSlot::default());
         self.enqueue(record, Arc::new(Notify::Wake(slot.clone())))?;
         let mut outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
@@ -329,6 +418,12 @@ impl Producer {
     }
 
     fn enqueue(&self, record: &Record<'_>, notify: Arc<Notify>) -> Result<()> {
+        self.check_process()?;
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(Error::state(
+                "the producer is closing: nothing more can be sent",
+            ));
+        }
         topic::validate(record.topic)?;
         let mut base: BaseRecord<'_, [u8], [u8], Arc<Notify>> =
             BaseRecord::with_opaque_to(record.topic, notify);
@@ -388,51 +483,73 @@ impl Producer {
         self.shared.failed.load(Ordering::Relaxed)
     }
 
+    /// `KAFKA_ERR_STATE` in a forked child.
+    pub fn check_process(&self) -> Result<()> {
+        self.origin.check("producer")
+    }
+
     /// Waits until every queued message has been reported (delivered or
     /// failed), or the timeout passes: then `KAFKA_ERR_TIMEOUT` saying how
     /// many remain. Reports are served by the producer's thread, not here.
     pub fn flush(&self, timeout_ms: i32) -> Result<()> {
         let deadline = deadline(timeout_ms)?;
-        let mut guard = self
-            .shared
-            .idle_lock
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        loop {
-            let left = self.in_flight();
-            if left == 0 {
-                return Ok(());
-            }
-            let wait = match remaining(deadline) {
-                Some(d) if d.is_zero() => {
-                    return Err(self.shared.security.explain(Error::new(
-                        ErrorKind::Timeout,
-                        format!("flush timed out after {timeout_ms} ms with {left} message(s) not yet delivered"),
-                    )));
-                }
-                Some(d) => d.min(Duration::from_millis(100)),
-                None => Duration::from_millis(100),
-            };
-            guard = self
-                .shared
-                .idle
-                .wait_timeout(guard, wait)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        self.check_process()?;
+        self.shared.refuse_wait_in_callback("flush")?;
+        self.flush_until(deadline, timeout_ms)
     }
 
-    /// Flushes (up to `timeout_ms`), then releases everything. Messages
-    /// still queued when the timeout passes are purged: each gets its
-    /// failure notification before this returns, and the result is
-    /// `KAFKA_ERR_TIMEOUT` with their count.
-    pub fn close(self, timeout_ms: i32) -> Result<()> {
-        deadline(timeout_ms)?;
-        let flushed = self.flush(timeout_ms);
+    fn flush_until(&self, deadline: Option<Instant>, timeout_ms: i32) -> Result<()> {
+        if self.shared.wait_idle(deadline) {
+            return Ok(());
+        }
         let left = self.in_flight();
-        // ThreadedProducer's drop stops the polling thread, purges what is
-        // left and serves the purge reports on this thread.
-        drop(self.inner);
+        Err(self.shared.security.explain(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "flush timed out after {timeout_ms} ms with {left} message(s) not yet delivered"
+            ),
+        )))
+    }
+
+    /// Stops running user code for librdkafka's log lines and errors: for
+    /// the moment the producer is dropped after [`close`](Self::close),
+    /// when its last lines could only reach a handle being freed.
+    pub fn silence(&self) {
+        self.shared.silenced.store(true, Ordering::Release);
+    }
+
+    /// Whether [`close`](Self::close) may run now: not in a forked child,
+    /// and not inside this producer's own callbacks. Nothing changes when
+    /// it may not.
+    pub fn check_close(&self) -> Result<()> {
+        self.origin.check_release("producer")?;
+        self.shared.refuse_wait_in_callback("close")
+    }
+
+    /// Stops sending, flushes (up to `timeout_ms`), then purges what is
+    /// left: each purged message gets its failure notification, on the
+    /// producer's thread, before this returns, and the result is
+    /// `KAFKA_ERR_TIMEOUT` with their count. Dropping the producer after
+    /// this releases it without waiting.
+    pub fn close(&self, timeout_ms: i32) -> Result<()> {
+        let deadline = deadline(timeout_ms)?;
+        self.check_close()?;
+        self.shared.closing.store(true, Ordering::Release);
+        let flushed = self.flush_until(deadline, timeout_ms);
+        let left = self.in_flight();
+        if flushed.is_err() {
+            // A send that passed the closing check just before it was set
+            // may land after a purge: purge until nothing is pending.
+            loop {
+                self.inner.purge(PurgeConfig::default().queue().inflight());
+                if self
+                    .shared
+                    .wait_idle(Some(Instant::now() + Duration::from_millis(100)))
+                {
+                    break;
+                }
+            }
+        }
         match flushed {
             Ok(()) => Ok(()),
             Err(_) => Err(self.shared.security.explain(Error::new(

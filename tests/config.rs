@@ -43,6 +43,7 @@ fn sample(canonical: &str) -> &'static str {
         "message.max.bytes" => "2000000",
         "retry.backoff.ms" => "250",
         "max.poll.records" => "50",
+        "default.api.timeout.ms" => "5000",
         "max.poll.interval.ms" => "120000",
         "session.timeout.ms" => "30000",
         "heartbeat.interval.ms" => "2000",

@@ -18,6 +18,8 @@ fn every_code_has_its_c_name() {
         (KAFKA_ERR_CALLBACK, "KAFKA_ERR_CALLBACK"),
         (KAFKA_ERR_NOT_FOUND, "KAFKA_ERR_NOT_FOUND"),
         (KAFKA_ERR_BUFFER_TOO_SMALL, "KAFKA_ERR_BUFFER_TOO_SMALL"),
+        (KAFKA_ERR_STATE, "KAFKA_ERR_STATE"),
+        (KAFKA_ERR_WAKEUP, "KAFKA_ERR_WAKEUP"),
         (KAFKA_ERR_INTERNAL, "KAFKA_ERR_INTERNAL"),
     ] {
         assert_eq!(
@@ -40,18 +42,20 @@ fn the_values_are_those_of_the_api_contract() {
         KAFKA_ERR_CALLBACK,
         KAFKA_ERR_NOT_FOUND,
         KAFKA_ERR_BUFFER_TOO_SMALL,
+        KAFKA_ERR_STATE,
+        KAFKA_ERR_WAKEUP,
         KAFKA_ERR_INTERNAL,
     ]
     .iter()
     .map(|c| *c as i32)
     .collect();
-    assert_eq!(values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99]);
+    assert_eq!(values, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99]);
     assert_eq!(std::mem::size_of::<KafkaError>(), 4 + 4 + 1 + 1 + 512 + 2);
 }
 
 #[test]
 fn unknown_codes_have_a_name_too() {
-    for v in [-1, 10, 98, 100, i32::MAX, i32::MIN] {
+    for v in [-1, 12, 98, 100, i32::MAX, i32::MIN] {
         assert_eq!(
             s(kafka_error_code_name(KafkaErrorCodeArg(v))),
             "KAFKA_ERR_UNKNOWN"

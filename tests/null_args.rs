@@ -342,6 +342,22 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
+    case!(kafka_mock_cluster_partition_set_leader, || unsafe {
+        let mut e = err();
+        let t = c("t");
+        invalid(
+            kafka_mock_cluster_partition_set_leader(null_mut(), t.as_ptr(), 0, 1, &mut e),
+            &e,
+            "mc",
+        );
+        let mc = kafka_mock_cluster_new(1, &mut e);
+        invalid(
+            kafka_mock_cluster_partition_set_leader(mc, null(), 0, 1, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_mock_cluster_free(mc);
+    });
     case!(kafka_mock_cluster_free, || unsafe {
         kafka_mock_cluster_free(null_mut())
     });
@@ -606,6 +622,25 @@ fn cases() -> Vec<Case> {
     case!(kafka_consumer_close, || unsafe {
         let mut e = err();
         assert_eq!(kafka_consumer_close(null_mut(), &mut e), KAFKA_OK);
+    });
+    case!(kafka_consumer_store_message, || with_consumer(
+        |cons| unsafe {
+            let mut e = err();
+            invalid(kafka_consumer_store_message(cons, null(), &mut e), &e, "m");
+            invalid(
+                kafka_consumer_store_message(null_mut(), null(), &mut e),
+                &e,
+                "c",
+            );
+        }
+    ));
+    case!(kafka_consumer_wakeup, || unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_wakeup(null_mut(), &mut e), &e, "c");
+        assert_eq!(
+            kafka_consumer_wakeup(null_mut(), null_mut()),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
     });
     case!(kafka_instance_with_consumer, || with_instance(
         |inst| unsafe {

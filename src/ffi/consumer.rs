@@ -2,6 +2,8 @@
 //! the scoped consumer.
 
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 
 use crate::consumer::{Consumer, Message};
 use crate::error::{Error, ErrorKind, Result};
@@ -10,21 +12,98 @@ use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
 use crate::ffi::{arg, arg_mut, arg_str, call, into_handle, site};
 
-/// A subscribed consumer. Use it from one thread at a time. Close it with
-/// `kafka_consumer_close`.
+/// A subscribed consumer. One thread polls it at a time;
+/// `kafka_consumer_store_message`, `kafka_consumer_wakeup` and
+/// `kafka_consumer_register_handler` may be called from any thread, and
+/// handlers may call any function on it (see `KafkaHandler`). Close it
+/// with `kafka_consumer_close`.
 pub struct KafkaConsumer {
     inner: Consumer,
+    /// Made by `kafka_instance_with_consumer`, which closes it.
+    scoped: bool,
+    /// Calls on this handle that have not returned: a handler or a log
+    /// callback calling back in sees its own call here, so closing from
+    /// there is refused instead of freeing the running consumer.
+    calls: AtomicU32,
+    /// `kafka_consumer_close` has begun: calls from the callbacks it runs
+    /// (log records) are refused, and the handle is freed once it is done.
+    closing: AtomicBool,
+}
+
+impl KafkaConsumer {
+    fn new(inner: Consumer, scoped: bool) -> *mut KafkaConsumer {
+        into_handle(KafkaConsumer {
+            inner,
+            scoped,
+            calls: AtomicU32::new(0),
+            closing: AtomicBool::new(false),
+        })
+    }
+
+    /// Closes the consumer in place, then frees the handle: nothing the
+    /// close runs (log callbacks) can see a freed or moved consumer.
+    ///
+    /// # Safety
+    /// `handle` came from [`KafkaConsumer::new`], is not used after, and
+    /// no other thread is in a call on it.
+    unsafe fn close_and_free(handle: *mut KafkaConsumer) -> Result<()> {
+        // SAFETY: the caller's contract.
+        let consumer = &unsafe { &*handle }.inner;
+        // In a forked child, release nothing: it is the parent's.
+        consumer.check_release()?;
+        let closed = consumer.close();
+        // SAFETY: as above; close has returned, so nothing refers to it.
+        drop(unsafe { Box::from_raw(handle) });
+        closed
+    }
+}
+
+/// Counts a call on a consumer handle for as long as it lives.
+struct InCall<'a>(&'a AtomicU32);
+
+impl Drop for InCall<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The consumer behind `c`, with the call counted until `f` returns.
+///
+/// # Safety
+/// `c` is NULL or a live consumer handle.
+unsafe fn with<R>(c: *const KafkaConsumer, f: impl FnOnce(&Consumer) -> Result<R>) -> Result<R> {
+    // SAFETY: the caller's contract.
+    let c = unsafe { arg(c, "c") }?;
+    if c.closing.load(Ordering::Acquire) {
+        return Err(Error::state(
+            "the consumer is closing (a callback run by kafka_consumer_close called back in)",
+        ));
+    }
+    c.calls.fetch_add(1, Ordering::AcqRel);
+    let _in_call = InCall(&c.calls);
+    f(&c.inner)
 }
 
 /// A topic handler: called with each consumed message of its topic, in
-/// registration order. Return 0 for success; non-zero is logged (with
-/// topic, partition and offset) and processing goes on. `m` is valid only
-/// during the call.
+/// registration order, on the thread that called `kafka_consumer_consume`.
+/// Return 0 for success; non-zero is logged (with topic, partition and
+/// offset) and processing goes on: the message counts as done either way.
+/// `m` is valid only during the call.
+///
+/// A handler may call any function on its consumer: commit
+/// (`kafka_consumer_commit` commits every message done so far, this batch's
+/// included), `kafka_consumer_commit_message`,
+/// `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
+/// new handler runs from the next message on) and `kafka_consumer_wakeup`.
+/// Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
+/// consumer (close it after `kafka_consumer_consume` returns) and polling it
+/// (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
+/// past messages of the batch that are not handled yet.
 pub type KafkaHandler =
     Option<unsafe extern "C" fn(m: *const Message, opaque: *mut c_void) -> c_int>;
 
-/// The body of `kafka_instance_with_consumer`. Return 0 for success; it
-/// must not close `c`.
+/// The body of `kafka_instance_with_consumer`. Return 0 for success.
+/// Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
 pub type KafkaConsumerScope =
     Option<unsafe extern "C" fn(c: *mut KafkaConsumer, opaque: *mut c_void) -> c_int>;
 
@@ -56,6 +135,22 @@ unsafe fn topic_list<'a>(topics: *const *const c_char, count: usize) -> Result<V
 /// (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
 /// `enable_auto_commit` to true. Producer-only settings in `overrides`,
 /// an empty topic list or an invalid topic name fail. NULL on failure.
+///
+/// Offsets (at-least-once): a message's offset is stored, and so becomes
+/// committable, only once the application is done with it:
+/// - with `kafka_consumer_consume`, when every handler for it returned;
+/// - with `kafka_consumer_poll` / `_poll_batch`, when the application comes
+///   back for more (the next poll, batch or consume), commits, or closes;
+///   with `enable.auto.offset.store` set to false, only
+///   `kafka_consumer_store_message` stores;
+/// - with `kafka_consumer_store_message`, when called.
+///
+/// A message that was fetched but never handed to the application (still
+/// in the local queue at close, or of a partition revoked meanwhile) is
+/// never stored or committed. With `enable_auto_commit` (the default), what
+/// is stored is committed by `poll`, `_poll_batch` and `_consume` every
+/// `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
+/// partitions away, and synchronously by `kafka_consumer_close`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_get_consumer(
     inst: *mut KafkaInstance,
@@ -75,7 +170,7 @@ pub unsafe extern "C" fn kafka_instance_get_consumer(
             // SAFETY: module contract (NULL means no overrides).
             let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
             let inner = Consumer::new(&inst.inner, &topics, overrides)?;
-            Ok(into_handle(KafkaConsumer { inner }))
+            Ok(KafkaConsumer::new(inner, false))
         },
     )
 }
@@ -91,6 +186,11 @@ pub unsafe extern "C" fn kafka_instance_get_consumer(
 /// `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
 /// keeps reconnecting, so a later poll may succeed once the broker's
 /// side is fixed.
+///
+/// Calling it marks the messages of the previous poll or batch as done
+/// (see `kafka_instance_get_consumer`). `KAFKA_ERR_WAKEUP` when
+/// `kafka_consumer_wakeup` was called before or during the wait;
+/// `KAFKA_ERR_STATE` inside a handler of this consumer.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll(
     c: *mut KafkaConsumer,
@@ -103,8 +203,7 @@ pub unsafe extern "C" fn kafka_consumer_poll(
         let out = unsafe { arg_mut(out, "out") }?;
         *out = std::ptr::null_mut();
         // SAFETY: module contract.
-        let c = unsafe { arg_mut(c, "c") }?;
-        if let Some(m) = c.inner.poll(timeout_ms)? {
+        if let Some(m) = unsafe { with(c, |c| c.poll(timeout_ms)) }? {
             *out = into_handle(m);
         }
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -118,6 +217,7 @@ pub unsafe extern "C" fn kafka_consumer_poll(
 /// `kafka_message_free`. An error met once some messages are in `out`
 /// ends the batch early: those messages are returned (`KAFKA_OK`) and the
 /// error comes from the next poll, so no fetched message is dropped.
+/// Offsets, wake-ups and handlers as for `kafka_consumer_poll`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll_batch(
     c: *mut KafkaConsumer,
@@ -134,20 +234,20 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
             // SAFETY: count is NULL or writable (module contract).
             let count = unsafe { count.as_mut() };
             let mut written = 0;
-            let result = (|| {
-                // SAFETY: module contract.
-                let c = unsafe { arg_mut(c, "c") }?;
+            let fill = |c: &Consumer| {
                 if out.is_null() && capacity > 0 {
                     return Err(Error::invalid_argument("out is NULL but capacity is not 0"));
                 }
-                c.inner.poll_each(capacity, timeout_ms, |m| {
+                c.poll_each(capacity, timeout_ms, |m| {
                     // SAFETY: out holds capacity slots; poll_each hands over
                     // at most that many.
                     unsafe { *out.add(written) = into_handle(m) };
                     written += 1;
                 })?;
                 Ok(KafkaErrorCode::KAFKA_OK)
-            })();
+            };
+            // SAFETY: module contract.
+            let result = unsafe { with(c, fill) };
             if let Some(n) = count {
                 *n = written;
             }
@@ -156,8 +256,14 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
     )
 }
 
-/// Commits the current positions (the offset after each message returned
-/// so far) and waits for the broker. Nothing consumed yet is not an error.
+/// Commits, for every partition, the offset after the last message the
+/// application is done with (see `kafka_instance_get_consumer`: what the
+/// last poll or batch handed out counts as done, and so do messages whose
+/// handlers returned and messages given to
+/// `kafka_consumer_store_message`), and waits for the broker, at most
+/// `default_api_timeout_ms` (10000 unless set): then `KAFKA_ERR_TIMEOUT`,
+/// and the commit may still complete later. Nothing to commit is not an
+/// error.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_commit(
     c: *mut KafkaConsumer,
@@ -165,14 +271,15 @@ pub unsafe extern "C" fn kafka_consumer_commit(
 ) -> KafkaErrorCode {
     call(site("kafka_instance.consumer.commit", SUBJECT), err, || {
         // SAFETY: module contract.
-        let c = unsafe { arg(c, "c") }?;
-        c.inner.commit()?;
+        unsafe { with(c, Consumer::commit) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Commits `m`'s offset + 1 for its partition (the next message to read)
-/// and waits for the broker.
+/// Commits `m`'s offset + 1 for its partition (the next message to read),
+/// and nothing else, and waits for the broker (at most
+/// `default_api_timeout_ms`, as `kafka_consumer_commit`). It does not
+/// change what later commits commit.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_commit_message(
     c: *mut KafkaConsumer,
@@ -184,19 +291,100 @@ pub unsafe extern "C" fn kafka_consumer_commit_message(
         err,
         || {
             // SAFETY: module contract.
-            let c = unsafe { arg(c, "c") }?;
-            // SAFETY: module contract.
             let m = unsafe { arg(m, "m") }?;
-            c.inner.commit_message(m)?;
+            // SAFETY: module contract.
+            unsafe { with(c, |c| c.commit_message(m)) }?;
             Ok(KafkaErrorCode::KAFKA_OK)
         },
     )
 }
 
-/// Leaves the group cleanly (its partitions go to the remaining members
-/// at once), committing first when auto-commit is on, then releases the
-/// consumer; `c` is invalid after. Messages already polled stay valid.
-/// NULL is a no-op.
+/// Marks `m`, and every earlier message of its partition, as done: its
+/// offset + 1 is stored now and committed by the next commit (automatic,
+/// `kafka_consumer_commit`, a rebalance or the close). For applications
+/// that finish messages on other threads: it may be called from any
+/// thread, while another polls. Set `enable.auto.offset.store` to false
+/// so that only these calls count. A message of a partition no longer
+/// assigned to this consumer is `KAFKA_ERR_STATE` (its new owner consumes
+/// it again).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_consumer_store_message(
+    c: *mut KafkaConsumer,
+    m: *const Message,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.consumer.store_message", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let m = unsafe { arg(m, "m") }?;
+            // SAFETY: module contract.
+            unsafe { with(c, |c| c.store(m)) }?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
+/// Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
+/// `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
+/// running, the next one. Safe from any thread and from a signal handler:
+/// it only sets a flag and writes one byte to a pipe (no lock, no
+/// allocation), and, unlike every other function, it never logs. A shutdown
+/// looks like this: a `SIGTERM` handler (or another thread) calls
+/// `kafka_consumer_wakeup(c, NULL)`; the polling thread sees
+/// `KAFKA_ERR_WAKEUP`, leaves its loop and calls `kafka_consumer_close`.
+/// `c` must still be open: close it only once nothing can call this any
+/// more.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_consumer_wakeup(
+    c: *mut KafkaConsumer,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    // Not through `call`: it logs failures, which takes locks and
+    // allocates, and nothing below can panic.
+    // SAFETY: module contract.
+    let (code, why) = match unsafe { c.as_ref() } {
+        None => (KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT, "c is NULL"),
+        Some(c) if !c.inner.is_in_its_process() => (
+            KafkaErrorCode::KAFKA_ERR_STATE,
+            "this consumer was created in another process and cannot be used after fork()",
+        ),
+        Some(c) => {
+            c.inner.wakeup();
+            (KafkaErrorCode::KAFKA_OK, "")
+        }
+    };
+    // SAFETY: err is NULL or writable (module contract).
+    if let Some(out) = unsafe { err.as_mut() } {
+        out.set_static(code, why);
+    }
+    code
+}
+
+/// Commits what the application is done with (with `enable_auto_commit`,
+/// the default; messages the last poll or batch handed out count as done),
+/// leaves the group so that its partitions go to the remaining members at
+/// once, and releases the consumer; `c` is invalid after, even on failure.
+/// Messages already polled stay valid. NULL is a no-op.
+///
+/// Nothing fetched but not handed to the application is committed. When
+/// the final commit fails the consumer is still released and the failure
+/// is returned (and logged): the messages processed since the last
+/// successful commit will be consumed again.
+///
+/// Close returns within `default_api_timeout_ms` (10000 unless set), the
+/// commit and the leaving of the group together, even with the broker
+/// unreachable. When librdkafka could not finish in that time, the result
+/// is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
+/// released on a thread of its own once it lets go; it runs none of your
+/// callbacks from then on.
+///
+/// Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
+/// any callback of this consumer (close it after the call that ran the
+/// callback returns), on the consumer of `kafka_instance_with_consumer`
+/// (the scope closes it), and in a process forked from the one that
+/// created it (there it releases nothing: what it holds is the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_close(
     c: *mut KafkaConsumer,
@@ -207,16 +395,37 @@ pub unsafe extern "C" fn kafka_consumer_close(
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
         // SAFETY: c came from kafka_instance_get_consumer (module contract).
-        let consumer = unsafe { Box::from_raw(c) };
-        consumer.inner.close()?;
+        let handle = unsafe { arg(c, "c") }?;
+        handle.inner.check_process()?;
+        if handle.scoped {
+            return Err(Error::state(
+                "this consumer belongs to kafka_instance_with_consumer, which closes it when \
+                 the scope function returns",
+            ));
+        }
+        if handle.calls.load(Ordering::Acquire) > 0 {
+            return Err(Error::state(
+                "kafka_consumer_close was called inside a handler or callback of this \
+                 consumer (or while another call on it runs): close it once that call returned",
+            ));
+        }
+        if handle.closing.swap(true, Ordering::AcqRel) {
+            return Err(Error::state(
+                "kafka_consumer_close was called inside a callback run by its own close",
+            ));
+        }
+        // SAFETY: as above; no call on it is running (checked), and the
+        // caller gives up the handle.
+        unsafe { KafkaConsumer::close_and_free(c) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// The seed's `consumer_context()`: creates a consumer (as
+/// A scoped consumer: creates a consumer (as
 /// `kafka_instance_get_consumer`), calls `fn(c, opaque)`, then closes it
 /// whatever `fn` returned. `fn` returning non-zero gives
-/// `KAFKA_ERR_CALLBACK` (after the close).
+/// `KAFKA_ERR_CALLBACK` (after the close); otherwise a failed close (its
+/// final commit) is the result.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_with_consumer(
     inst: *mut KafkaInstance,
@@ -238,14 +447,16 @@ pub unsafe extern "C" fn kafka_instance_with_consumer(
             let topics = unsafe { topic_list(topics, topic_count) }?;
             // SAFETY: module contract.
             let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let handle = into_handle(KafkaConsumer {
-                inner: Consumer::new(&inst.inner, &topics, overrides)?,
-            });
+            let handle = KafkaConsumer::new(Consumer::new(&inst.inner, &topics, overrides)?, true);
             // SAFETY: the caller's function, given a live consumer.
             let rc = unsafe { body(handle, opaque) };
-            // SAFETY: handle came from into_handle above and fn must not close it.
-            let consumer = unsafe { Box::from_raw(handle) };
-            let closed = consumer.inner.close();
+            // SAFETY: handle came from KafkaConsumer::new above, is still
+            // open (closing it inside the scope is refused) and the scope
+            // has returned.
+            let closed = unsafe {
+                (*handle).closing.store(true, Ordering::Release);
+                KafkaConsumer::close_and_free(handle)
+            };
             if rc != 0 {
                 return Err(Error::new(
                     ErrorKind::Callback,
@@ -257,9 +468,11 @@ pub unsafe extern "C" fn kafka_instance_with_consumer(
     )
 }
 
-/// The seed's `Consumer.register_handler(topic, fn)`: adds `fn` for
-/// `topic`. Several handlers per topic run in registration order. `topic`
-/// need not be subscribed (its handlers then never run).
+/// Adds `fn` for `topic`. Several handlers per topic run in registration
+/// order. `topic` need not be subscribed (its handlers then never run).
+/// Called inside a handler, the new handler runs from the next message
+/// on. `opaque` is passed to `fn`, on the thread that calls
+/// `kafka_consumer_consume`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_register_handler(
     c: *mut KafkaConsumer,
@@ -273,33 +486,31 @@ pub unsafe extern "C" fn kafka_consumer_register_handler(
         err,
         || {
             // SAFETY: module contract.
-            let c = unsafe { arg_mut(c, "c") }?;
-            // SAFETY: module contract.
             let topic = unsafe { arg_str(topic, "topic") }?;
             let f = handler.ok_or_else(|| Error::invalid_argument("fn is NULL"))?;
-            // The consumer is used by one thread at a time; so is opaque.
+            // Handlers run on the thread that calls consume, as documented.
             let opaque = opaque as usize;
-            c.inner.register_handler(
-                topic,
-                Box::new(move |m: &Message| {
-                    // SAFETY: the caller's handler, given a message alive for the call.
-                    match unsafe { f(m, opaque as *mut c_void) } {
-                        0 => Ok(()),
-                        rc => Err(format!("the handler returned {rc}")),
-                    }
-                }),
-            )?;
+            let handler = Arc::new(move |m: &Message| {
+                // SAFETY: the caller's handler, given a message alive for the call.
+                match unsafe { f(m, opaque as *mut c_void) } {
+                    0 => Ok(()),
+                    rc => Err(format!("the handler returned {rc}")),
+                }
+            });
+            // SAFETY: module contract.
+            unsafe { with(c, |c| c.register_handler(topic, handler)) }?;
             Ok(KafkaErrorCode::KAFKA_OK)
         },
     )
 }
 
-/// The seed's `Consumer.consume(timeout)`: polls one batch (up to
-/// `max_poll_records`, default 500), dispatches each message to its
-/// topic's handlers (a non-zero return is logged and processing goes on;
-/// a message of a topic without handlers is logged at debug and still
-/// counts as consumed), then commits when auto-commit is disabled.
-/// `*dispatched` (may be NULL) receives how many messages were polled.
+/// Polls one batch (up to `max_poll_records`, default 500) and dispatches
+/// each message to its topic's handlers (a non-zero return is logged and
+/// processing goes on; a message of a topic without handlers is logged at
+/// debug and still counts as consumed). A message is done, and its offset
+/// stored, once its handlers returned. With auto-commit disabled, commits
+/// after the batch. `*dispatched` (may be NULL) receives how many messages
+/// were polled. Wake-ups and offsets as for `kafka_consumer_poll`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_consume(
     c: *mut KafkaConsumer,
@@ -313,13 +524,13 @@ pub unsafe extern "C" fn kafka_consumer_consume(
         || {
             // SAFETY: dispatched is NULL or writable (module contract).
             let dispatched = unsafe { dispatched.as_mut() };
+            let mut n = 0;
             // SAFETY: module contract.
-            let c = unsafe { arg_mut(c, "c") };
-            let n = c.and_then(|c| c.inner.consume(timeout_ms));
+            let result = unsafe { with(c, |c| c.consume(timeout_ms, &mut n)) };
             if let Some(d) = dispatched {
-                *d = *n.as_ref().unwrap_or(&0);
+                *d = n;
             }
-            n.map(|_| KafkaErrorCode::KAFKA_OK)
+            result.map(|_| KafkaErrorCode::KAFKA_OK)
         },
     )
 }

@@ -32,6 +32,16 @@ pub enum KafkaErrorCode {
     KAFKA_ERR_NOT_FOUND = 8,
     /// The caller's buffer is too small; the needed length was reported.
     KAFKA_ERR_BUFFER_TOO_SMALL = 9,
+    /// Not allowed now: a call inside a callback of the same handle that
+    /// would deadlock or free what is running (closing a consumer inside
+    /// its handler, flushing a producer inside its delivery callback), a
+    /// handle created in another process (after `fork()`), or a producer
+    /// that is closing. Nothing was done; the handle is still usable where
+    /// it was before.
+    KAFKA_ERR_STATE = 10,
+    /// A blocked `kafka_consumer_poll`, `kafka_consumer_poll_batch` or
+    /// `kafka_consumer_consume` was woken by `kafka_consumer_wakeup`.
+    KAFKA_ERR_WAKEUP = 11,
     /// A bug in kafka_instance (an internal panic was caught).
     KAFKA_ERR_INTERNAL = 99,
 }
@@ -50,6 +60,8 @@ impl KafkaErrorCode {
             KafkaErrorCode::KAFKA_ERR_CALLBACK => c"KAFKA_ERR_CALLBACK",
             KafkaErrorCode::KAFKA_ERR_NOT_FOUND => c"KAFKA_ERR_NOT_FOUND",
             KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL => c"KAFKA_ERR_BUFFER_TOO_SMALL",
+            KafkaErrorCode::KAFKA_ERR_STATE => c"KAFKA_ERR_STATE",
+            KafkaErrorCode::KAFKA_ERR_WAKEUP => c"KAFKA_ERR_WAKEUP",
             KafkaErrorCode::KAFKA_ERR_INTERNAL => c"KAFKA_ERR_INTERNAL",
         }
     }
@@ -59,7 +71,7 @@ impl KafkaErrorCode {
         self.c_name().to_str().unwrap_or("KAFKA_ERR_UNKNOWN")
     }
 
-    const ALL: [KafkaErrorCode; 11] = [
+    const ALL: [KafkaErrorCode; 13] = [
         KafkaErrorCode::KAFKA_OK,
         KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT,
         KafkaErrorCode::KAFKA_ERR_CONFIG,
@@ -70,6 +82,8 @@ impl KafkaErrorCode {
         KafkaErrorCode::KAFKA_ERR_CALLBACK,
         KafkaErrorCode::KAFKA_ERR_NOT_FOUND,
         KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL,
+        KafkaErrorCode::KAFKA_ERR_STATE,
+        KafkaErrorCode::KAFKA_ERR_WAKEUP,
         KafkaErrorCode::KAFKA_ERR_INTERNAL,
     ];
 }
@@ -86,6 +100,8 @@ impl From<ErrorKind> for KafkaErrorCode {
             ErrorKind::Callback => KafkaErrorCode::KAFKA_ERR_CALLBACK,
             ErrorKind::NotFound => KafkaErrorCode::KAFKA_ERR_NOT_FOUND,
             ErrorKind::BufferTooSmall => KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL,
+            ErrorKind::State => KafkaErrorCode::KAFKA_ERR_STATE,
+            ErrorKind::Wakeup => KafkaErrorCode::KAFKA_ERR_WAKEUP,
             ErrorKind::Internal => KafkaErrorCode::KAFKA_ERR_INTERNAL,
         }
     }
@@ -151,6 +167,16 @@ impl KafkaError {
         self.retriable = false;
         self.fatal = false;
         self.message[0] = 0;
+    }
+
+    /// Sets a code and a fixed message without allocating or locking
+    /// (for `kafka_consumer_wakeup`, which a signal handler may call).
+    pub(crate) fn set_static(&mut self, code: KafkaErrorCode, message: &'static str) {
+        self.code = code;
+        self.rdkafka_code = 0;
+        self.retriable = false;
+        self.fatal = false;
+        write_message(&mut self.message, message);
     }
 
     pub(crate) fn set(&mut self, code: KafkaErrorCode, e: &Error) {

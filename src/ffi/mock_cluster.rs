@@ -195,12 +195,44 @@ pub unsafe extern "C" fn kafka_mock_cluster_set_round_trip_time(
     )
 }
 
+/// Moves the leadership of `topic`'s `partition` to broker `broker_id`
+/// (-1: no leader, until one is set again). Replicas keep their data, as
+/// in a real failover: with `replication_factor` 3, moving the leader and
+/// then taking its old broker down is how a test loses a partition leader.
+/// The topic is created if it does not exist.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_mock_cluster_partition_set_leader(
+    mc: *mut KafkaMockCluster,
+    topic: *const c_char,
+    partition: i32,
+    broker_id: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(
+        site("kafka_instance.mock_cluster.partition_set_leader", SUBJECT),
+        err,
+        || {
+            // SAFETY: module contract.
+            let mc = unsafe { arg(mc, "mc") }?;
+            // SAFETY: module contract.
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            mc.inner.partition_set_leader(topic, partition, broker_id)?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        },
+    )
+}
+
 /// Stops the cluster and releases it. NULL is a no-op. Clients still
-/// connected see the brokers go away.
+/// connected see the brokers go away. In a process forked from the one
+/// that started it, it releases nothing (the brokers are the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_free(mc: *mut KafkaMockCluster) {
     call_infallible(site("kafka_instance.mock_cluster.free", SUBJECT), || {
         // SAFETY: mc is NULL or came from kafka_mock_cluster_new (module contract).
+        if unsafe { mc.as_ref() }.is_some_and(|m| !m.inner.is_in_its_process()) {
+            return;
+        }
+        // SAFETY: as above.
         unsafe { free_handle(mc) }
     })
 }

@@ -27,6 +27,7 @@ pub mod instance;
 pub mod log;
 pub mod message;
 pub mod mock_cluster;
+pub(crate) mod native;
 pub mod producer;
 pub mod version;
 
@@ -128,10 +129,11 @@ pub(crate) fn call<R: Failure>(
         }
         Err(e) => {
             let code = KafkaErrorCode::from(e.kind);
-            // "Not set" and "buffer too small" are answers the caller asked
-            // for (size queries, the seed's get-with-default), not faults.
+            // "Not set", "buffer too small" and "woken" are answers the
+            // caller asked for (size queries, get-with-default, a wake-up),
+            // not faults.
             let level = match e.kind {
-                ErrorKind::NotFound | ErrorKind::BufferTooSmall => Level::Debug,
+                ErrorKind::NotFound | ErrorKind::BufferTooSmall | ErrorKind::Wakeup => Level::Debug,
                 _ => Level::Error,
             };
             crate::logging::log_failure(level, site.controller, site.subject, code.name(), &e);

@@ -1,8 +1,9 @@
 //! `KafkaProducer`: JSON and raw sends, acknowledged sends, delivery
 //! callbacks, flush, close, and the scoped producer.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::config::KafkaConfig;
@@ -13,9 +14,43 @@ use crate::producer::{Delivered, Delivery, Producer, Record};
 
 /// A producer. Safe to share between threads: any number may send, flush
 /// and query it at once. Delivery callbacks run on a thread the library
-/// owns; you never poll. Close it with `kafka_producer_close`.
+/// owns; you never poll. Close it with `kafka_producer_close` once no other
+/// thread uses it.
 pub struct KafkaProducer {
     inner: Producer,
+    /// Made by `kafka_instance_with_producer`, which closes it.
+    scoped: bool,
+    /// `kafka_producer_close` has begun: a second close (from a callback
+    /// the first one runs) is refused instead of freeing the handle twice.
+    closing: AtomicBool,
+}
+
+impl KafkaProducer {
+    fn new(inner: Producer, scoped: bool) -> *mut KafkaProducer {
+        into_handle(KafkaProducer {
+            inner,
+            scoped,
+            closing: AtomicBool::new(false),
+        })
+    }
+
+    /// Closes the producer in place (every callback runs before this
+    /// returns), then frees the handle, running no user code meanwhile.
+    ///
+    /// # Safety
+    /// `handle` came from [`KafkaProducer::new`], is not used after, and no
+    /// other thread uses it.
+    unsafe fn close_and_free(handle: *mut KafkaProducer, timeout_ms: i32) -> Result<()> {
+        // SAFETY: the caller's contract.
+        let producer = &unsafe { &*handle }.inner;
+        // In a forked child, release nothing: it is the parent's.
+        producer.check_close()?;
+        let closed = producer.close(timeout_ms);
+        producer.silence();
+        // SAFETY: as above; every callback has run.
+        drop(unsafe { Box::from_raw(handle) });
+        closed
+    }
 }
 
 /// One message header. `value` may be NULL (with `value_len` 0) for a
@@ -78,13 +113,22 @@ pub struct KafkaDeliveryReport {
 
 /// Called once per message sent with `kafka_producer_send`, on the
 /// producer's own thread, with the message's outcome (success, failure,
-/// timeout, or purge at close). It must not block for long; it may call
-/// any function of this library except closing the producer it reports on.
+/// timeout, or purge at close). It should not block for long: the next
+/// reports wait for it.
+///
+/// It may call any function of this library, on any producer. On the
+/// producer it reports on, the calls that would wait for this very thread
+/// (`kafka_producer_flush`, `_send_sync`, `_send_json_sync`, `_close`)
+/// return `KAFKA_ERR_STATE` at once and do nothing; sends and
+/// `kafka_producer_in_flight` work. Closing another producer works and
+/// waits for that producer's own callbacks (which run on its thread), so
+/// two producers whose callbacks wait for each other with timeout -1 can
+/// deadlock, as two threads waiting on each other would.
 pub type KafkaDeliveryCallback =
     Option<unsafe extern "C" fn(report: *const KafkaDeliveryReport, opaque: *mut c_void)>;
 
-/// The body of `kafka_instance_with_producer`. Return 0 for success; it
-/// must not close `p`.
+/// The body of `kafka_instance_with_producer`. Return 0 for success.
+/// Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
 pub type KafkaProducerScope =
     Option<unsafe extern "C" fn(p: *mut KafkaProducer, opaque: *mut c_void) -> c_int>;
 
@@ -112,7 +156,7 @@ pub unsafe extern "C" fn kafka_instance_get_producer(
             // SAFETY: module contract (NULL means no overrides).
             let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
             let inner = Producer::new(&inst.inner, overrides)?;
-            Ok(into_handle(KafkaProducer { inner }))
+            Ok(KafkaProducer::new(inner, false))
         },
     )
 }
@@ -266,8 +310,10 @@ pub unsafe extern "C" fn kafka_producer_send_json_sync(
 
 thread_local! {
     /// The last topic name handed to a delivery callback on this thread,
-    /// so that a stream of reports for one topic allocates nothing.
-    static TOPIC: RefCell<CString> = RefCell::new(CString::default());
+    /// so that a stream of reports for one topic allocates nothing. Taken
+    /// out while a callback runs: a callback that makes another producer
+    /// report on this thread finds it empty, and allocates.
+    static TOPIC: Cell<CString> = Cell::new(CString::default());
 }
 
 /// Sends a record with binary key and value, headers, an explicit
@@ -295,26 +341,25 @@ pub unsafe extern "C" fn kafka_producer_send(
             // The caller promises opaque may be used from the producer's thread.
             let opaque = opaque as usize;
             Box::new(move |d: &Delivery<'_>| {
-                TOPIC.with(|cached| {
-                    let mut cached = cached.borrow_mut();
-                    if cached.as_bytes() != d.topic.as_bytes() {
-                        *cached = CString::new(d.topic).unwrap_or_default();
-                    }
-                    let (code, rdkafka_code) = match &d.error {
-                        None => (KafkaErrorCode::KAFKA_OK, 0),
-                        Some(e) => (e.kind.into(), e.rdkafka_code),
-                    };
-                    let report = KafkaDeliveryReport {
-                        code,
-                        rdkafka_code,
-                        topic: cached.as_ptr(),
-                        partition: d.partition,
-                        offset: d.offset,
-                        timestamp_ms: d.timestamp_ms,
-                    };
-                    // SAFETY: the caller's callback; report lives until it returns.
-                    unsafe { f(&report, opaque as *mut c_void) };
-                })
+                let mut topic = TOPIC.take();
+                if topic.as_bytes() != d.topic.as_bytes() {
+                    topic = CString::new(d.topic).unwrap_or_default();
+                }
+                let (code, rdkafka_code) = match &d.error {
+                    None => (KafkaErrorCode::KAFKA_OK, 0),
+                    Some(e) => (e.kind.into(), e.rdkafka_code),
+                };
+                let report = KafkaDeliveryReport {
+                    code,
+                    rdkafka_code,
+                    topic: topic.as_ptr(),
+                    partition: d.partition,
+                    offset: d.offset,
+                    timestamp_ms: d.timestamp_ms,
+                };
+                // SAFETY: the caller's callback; report lives until it returns.
+                unsafe { f(&report, opaque as *mut c_void) };
+                TOPIC.set(topic);
             }) as crate::producer::OnDelivery
         });
         p.inner.send(&record, on_delivery)?;
@@ -385,12 +430,21 @@ pub unsafe extern "C" fn kafka_producer_in_flight(p: *const KafkaProducer) -> us
     })
 }
 
-/// Flushes for up to `timeout_ms`, then releases the producer; `p` is
-/// invalid after. Messages still queued when the timeout passes are
-/// purged: each gets its failure callback before this returns, the result
-/// is `KAFKA_ERR_TIMEOUT` and the message says how many. Callbacks never
-/// run after this returns. NULL is a no-op. An invalid timeout (below -1)
-/// fails with `KAFKA_ERR_INVALID_ARGUMENT` and leaves `p` open.
+/// Stops sending, flushes for up to `timeout_ms`, then releases the
+/// producer; `p` is invalid after, even on failure. Messages still queued
+/// when the timeout passes are purged: each gets its failure callback
+/// before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
+/// says how many. Callbacks never run after this returns. NULL is a
+/// no-op. Call it once no other thread uses `p`: the handle is freed when
+/// it returns. (Callbacks that run meanwhile may still call functions on
+/// `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
+///
+/// Refused, leaving `p` open: an invalid timeout (below -1,
+/// `KAFKA_ERR_INVALID_ARGUMENT`); and with `KAFKA_ERR_STATE`, a call inside
+/// `p`'s own delivery callback (its thread would wait for itself), on the
+/// producer of `kafka_instance_with_producer` (the scope closes it), and in
+/// a process forked from the one that created `p` (there it releases
+/// nothing: what it holds is the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_close(
     p: *mut KafkaProducer,
@@ -403,13 +457,26 @@ pub unsafe extern "C" fn kafka_producer_close(
         }
         crate::timeout::duration(timeout_ms)?;
         // SAFETY: p came from kafka_instance_get_producer (module contract).
-        let producer = unsafe { Box::from_raw(p) };
-        producer.inner.close(timeout_ms)?;
+        let handle = unsafe { arg(p, "p") }?;
+        handle.inner.check_close()?;
+        if handle.scoped {
+            return Err(Error::state(
+                "this producer belongs to kafka_instance_with_producer, which closes it when \
+                 the scope function returns",
+            ));
+        }
+        if handle.closing.swap(true, Ordering::AcqRel) {
+            return Err(Error::state(
+                "kafka_producer_close was called inside a callback run by its own close",
+            ));
+        }
+        // SAFETY: as above, and the caller gives up the handle.
+        unsafe { KafkaProducer::close_and_free(p, timeout_ms) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// The seed's `producer_context()`: creates a producer (as
+/// A scoped producer: creates a producer (as
 /// `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
 /// closes it whatever `fn` returned. The flush waits until every message is
 /// delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
@@ -431,14 +498,16 @@ pub unsafe extern "C" fn kafka_instance_with_producer(
             let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
             // SAFETY: module contract.
             let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let handle = into_handle(KafkaProducer {
-                inner: Producer::new(&inst.inner, overrides)?,
-            });
+            let handle = KafkaProducer::new(Producer::new(&inst.inner, overrides)?, true);
             // SAFETY: the caller's function, given a live producer.
             let rc = unsafe { body(handle, opaque) };
-            // SAFETY: handle came from into_handle above and fn must not close it.
-            let producer = unsafe { Box::from_raw(handle) };
-            let closed = producer.inner.close(-1);
+            // SAFETY: handle came from KafkaProducer::new above, is still
+            // open (closing it inside the scope is refused) and the scope
+            // has returned.
+            let closed = unsafe {
+                (*handle).closing.store(true, Ordering::Release);
+                KafkaProducer::close_and_free(handle, -1)
+            };
             if rc != 0 {
                 return Err(Error::new(
                     ErrorKind::Callback,

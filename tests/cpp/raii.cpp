@@ -118,6 +118,31 @@ int main() {
   CHECK(kept && kept->key().has_value() && kept->key()->size() == 4, "binary key");
   CHECK(kept && kept->header(0) && kept->header(0)->first == "trace", "header");
 
+  // Calling back in from a handler: store works, close throws
+  // KAFKA_ERR_STATE and leaves the consumer open; wakeup from a thread.
+  {
+    kafka::Consumer consumer = kafka.consumer({"payments"}, kafka::Config().group_id("cpp-reentrant"));
+    bool refused = false, stored = false;
+    consumer.on("payments", [&](const kafka::MessageView &m) {
+      consumer.store(m);
+      stored = true;
+      refused = throws_code([&] { consumer.close(); }, KAFKA_ERR_STATE);
+    });
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!stored && std::chrono::steady_clock::now() < give_up) consumer.consume(500);
+    CHECK(stored && refused, "store in a handler works, close in a handler throws KAFKA_ERR_STATE");
+    while (consumer.poll(500)) {
+    }  // nothing left: the next poll(-1) blocks
+    std::thread waker([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      consumer.wakeup();
+    });
+    CHECK(throws_code([&] { consumer.poll(-1); }, KAFKA_ERR_WAKEUP), "a woken poll(-1) throws KAFKA_ERR_WAKEUP");
+    waker.join();
+    consumer.close();  // still open after the refused close
+    CHECK(consumer.raw() == nullptr, "closed");
+  }
+
   if (failures) {
     std::cerr << failures << " check(s) failed\n";
     return 1;

@@ -1,0 +1,223 @@
+//! The few native calls the safe layer needs that neither std nor
+//! rust-rdkafka offers, each behind a safe function: a count of forks
+//! (`pthread_atfork`), a self-pipe that a signal handler may write to,
+//! librdkafka's queue I/O event and queue length, and a commit with a
+//! bound on its wait. Their `unsafe` lives here because this is
+//! the crate's one place for it; nothing here is part of the C API.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use std::ffi::CString;
+
+use rdkafka::bindings as rd;
+use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
+use rdkafka::error::RDKafkaErrorCode;
+
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork_in_child() {
+    // Runs in the child before fork() returns there, on its only thread.
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many `fork()`s separate this process from the one that loaded the
+/// library: a client remembers the value it was created with, and a
+/// different value means it is being used in a forked child, where its
+/// threads do not exist. One atomic load (the hot path calls it).
+pub(crate) fn fork_generation() -> u64 {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: the handler only touches an atomic, which is
+        // async-signal-safe as a child handler must be.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork_in_child)) };
+    });
+    FORKS.load(Ordering::Relaxed)
+}
+
+/// A pipe that one side writes a byte to and the other waits on: the
+/// self-pipe pattern. `wake` is async-signal-safe (one `write(2)`).
+#[derive(Debug)]
+pub(crate) struct WakePipe {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl WakePipe {
+    /// Both ends non-blocking and close-on-exec.
+    pub(crate) fn new() -> io::Result<Self> {
+        let mut fds = [0 as libc::c_int; 2];
+        let flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: fds has room for the two descriptors pipe2() writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), flags) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe2() succeeded, so both are open descriptors we own.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        Ok(WakePipe { read, write })
+    }
+
+    /// Makes the read end readable. Async-signal-safe: one `write(2)`, no
+    /// lock, no allocation, and `errno` as it was. A full pipe is already
+    /// readable, so a failed write loses nothing.
+    pub(crate) fn wake(&self) {
+        // SAFETY: errno is this thread's; the write sends one byte from a
+        // static buffer to our descriptor.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::write(self.write.as_raw_fd(), b"w".as_ptr().cast(), 1);
+            *libc::__errno_location() = errno;
+        }
+    }
+
+    /// Waits until the read end is readable or `timeout` passes; `true`
+    /// when readable. An interrupted wait (EINTR) returns `false` early:
+    /// callers loop to their own deadline.
+    pub(crate) fn wait(&self, timeout: Duration) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.read.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: one pollfd, valid for the call.
+        unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+    }
+
+    /// Empties the pipe, so that the next `wait` blocks until the next
+    /// write.
+    pub(crate) fn drain(&self) {
+        let mut buf = [0u8; 64];
+        // SAFETY: reads into a local buffer of the stated size.
+        while unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {
+        }
+    }
+}
+
+/// A consumer's queue, where its messages and events (log lines, commits,
+/// rebalances: rust-rdkafka forwards the main queue there) arrive.
+pub(crate) struct ConsumerQueue(*mut rd::rd_kafka_queue_t);
+
+// SAFETY: librdkafka's queue handles may be used from any thread.
+unsafe impl Send for ConsumerQueue {}
+// SAFETY: as above; every call through it is thread-safe in librdkafka.
+unsafe impl Sync for ConsumerQueue {}
+
+impl ConsumerQueue {
+    /// The queue of `consumer`. Drop it before the consumer.
+    pub(crate) fn of<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> io::Result<Self> {
+        // SAFETY: the client pointer is live for the call; the handle we
+        // get holds its own reference on the queue.
+        let queue = unsafe { rd::rd_kafka_queue_get_consumer(consumer.client().native_ptr()) };
+        if queue.is_null() {
+            return Err(io::Error::other("the consumer has no consumer queue"));
+        }
+        Ok(ConsumerQueue(queue))
+    }
+
+    /// How many messages and events wait in the queue.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: a live queue handle.
+        unsafe { rd::rd_kafka_queue_length(self.0) }
+    }
+
+    /// Makes librdkafka write a byte to `pipe` whenever the queue goes from
+    /// empty to not empty; `None` stops it. Stop it before the pipe is
+    /// closed.
+    pub(crate) fn wake_on_arrival(&self, pipe: Option<&WakePipe>) {
+        let fd = pipe.map_or(-1, |p| p.write.as_raw_fd());
+        // SAFETY: a live queue handle; librdkafka copies the one-byte
+        // payload, and the fd stays open while it is set (see above).
+        unsafe { rd::rd_kafka_queue_io_event_enable(self.0, fd, b"1".as_ptr().cast(), 1) };
+    }
+}
+
+impl Drop for ConsumerQueue {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from rd_kafka_queue_get_consumer and is
+        // released once.
+        unsafe { rd::rd_kafka_queue_destroy(self.0) };
+    }
+}
+
+/// Why a bounded commit did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommitFailure {
+    /// librdkafka or the broker refused it.
+    Refused(RDKafkaErrorCode),
+    /// No outcome within the time given: the commit may still complete.
+    TimedOut,
+}
+
+/// Commits `offsets` (`(topic, partition, next offset)`; `None`: the
+/// stored offsets of the current assignment) and waits up to `timeout` for
+/// the outcome. librdkafka's own synchronous commit has no bound: a request
+/// queued for a coordinator that went away waits for it to come back, its
+/// timeout restarting at every reconnection attempt.
+pub(crate) fn commit_within<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    offsets: Option<&[(&str, i32, i64)]>,
+    timeout: Duration,
+) -> Result<(), CommitFailure> {
+    use RDKafkaErrorCode as Code;
+    let rk = consumer.client().native_ptr();
+    let topics: Vec<CString> = offsets
+        .unwrap_or_default()
+        .iter()
+        .map(|(t, _, _)| CString::new(*t).unwrap_or_default())
+        .collect();
+    // SAFETY: rk is the live client of `consumer`. The list is built here,
+    // copied by rd_kafka_commit_queue and destroyed after it; the reply
+    // queue is ours, and librdkafka keeps its own reference for a reply that
+    // comes after we stop waiting. The event is destroyed after reading.
+    unsafe {
+        let list = match offsets {
+            None => std::ptr::null_mut(),
+            Some(offsets) => {
+                let list = rd::rd_kafka_topic_partition_list_new(offsets.len() as i32);
+                for ((_, partition, next), topic) in offsets.iter().zip(&topics) {
+                    let e = rd::rd_kafka_topic_partition_list_add(list, topic.as_ptr(), *partition);
+                    (*e).offset = *next;
+                }
+                list
+            }
+        };
+        let queue = rd::rd_kafka_queue_new(rk);
+        let err = rd::rd_kafka_commit_queue(rk, list, queue, None, std::ptr::null_mut());
+        if !list.is_null() {
+            rd::rd_kafka_topic_partition_list_destroy(list);
+        }
+        let outcome = if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            Err(CommitFailure::Refused(Code::from(err)))
+        } else {
+            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            let event = rd::rd_kafka_queue_poll(queue, ms);
+            if event.is_null() {
+                Err(CommitFailure::TimedOut)
+            } else {
+                let mut err = rd::rd_kafka_event_error(event);
+                let list = rd::rd_kafka_event_topic_partition_list(event);
+                if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !list.is_null() {
+                    let elems =
+                        std::slice::from_raw_parts((*list).elems, (*list).cnt.max(0) as usize);
+                    if let Some(e) = elems
+                        .iter()
+                        .find(|e| e.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+                    {
+                        err = e.err;
+                    }
+                }
+                rd::rd_kafka_event_destroy(event);
+                match err {
+                    rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
+                    other => Err(CommitFailure::Refused(Code::from(other))),
+                }
+            }
+        };
+        rd::rd_kafka_queue_destroy(queue);
+        outcome
+    }
+}

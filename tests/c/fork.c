@@ -1,0 +1,129 @@
+/* Clients and fork(): in the child, every call on a producer, consumer or
+ * embedded broker the parent created returns KAFKA_ERR_STATE at once
+ * (closing and freeing them releases nothing of the parent's), while
+ * clients the child creates itself work. The parent's clients go on
+ * working. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka_instance.h"
+#include "check.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static KafkaInstance *instance_for(KafkaMockCluster *mc, const char *group) {
+  KafkaError err;
+  KafkaConfig *cfg = kafka_config_new();
+  const char *servers[] = {kafka_mock_cluster_bootstrap_servers(mc)};
+  kafka_config_set_bootstrap_servers(cfg, servers, 1, &err);
+  kafka_config_set_group_id(cfg, group, &err);
+  kafka_config_set_auto_offset_reset(cfg, "earliest", &err);
+  kafka_config_set(cfg, "session_timeout_ms", "6000", &err);
+  KafkaInstance *inst = kafka_instance_new(cfg, &err);
+  kafka_config_free(cfg);
+  return inst;
+}
+
+/* The child: refusals for what it inherited, work for what it makes. */
+static int child(KafkaMockCluster *mc, KafkaInstance *inst, KafkaProducer *p, KafkaConsumer *c) {
+  KafkaError err;
+  double start = now_s();
+  CHECK(kafka_producer_send_json(p, "forked", NULL, "{}", &err) == KAFKA_ERR_STATE, "send: %d", err.code);
+  CHECK(strstr(err.message, "after fork") != NULL, "the message says why: %s", err.message);
+  CHECK(kafka_producer_send_json_sync(p, "forked", NULL, "{}", 1000, NULL, &err) == KAFKA_ERR_STATE, "send_sync");
+  CHECK(kafka_producer_flush(p, -1, NULL, &err) == KAFKA_ERR_STATE, "flush(-1)");
+  CHECK(kafka_producer_close(p, -1, &err) == KAFKA_ERR_STATE, "close: %d", err.code);
+  KafkaMessage *m = NULL;
+  CHECK(kafka_consumer_poll(c, -1, &m, &err) == KAFKA_ERR_STATE, "poll(-1)");
+  CHECK(kafka_consumer_commit(c, &err) == KAFKA_ERR_STATE, "commit");
+  CHECK(kafka_consumer_wakeup(c, &err) == KAFKA_ERR_STATE, "wakeup");
+  CHECK(kafka_consumer_close(c, &err) == KAFKA_ERR_STATE, "consumer close");
+  CHECK(kafka_mock_cluster_create_topic(mc, "child-topic", 1, 1, &err) == KAFKA_ERR_STATE, "mock");
+  kafka_mock_cluster_free(mc); /* releases nothing of the parent's */
+  CHECK(now_s() - start < 2.0, "every refusal came at once (%.2f s)", now_s() - start);
+
+  /* Clients made here work, from the inherited instance (a config) too. */
+  KafkaMockCluster *own = kafka_mock_cluster_new(1, &err);
+  CHECK(own != NULL, "a mock cluster in the child: %s", err.message);
+  if (own) {
+    kafka_mock_cluster_create_topic(own, "child-topic", 1, 1, &err);
+    KafkaInstance *mine = instance_for(own, "child");
+    KafkaProducer *q = kafka_instance_get_producer(mine, NULL, &err);
+    CHECK(kafka_producer_send_json_sync(q, "child-topic", NULL, "{}", 10000, NULL, &err) == KAFKA_OK,
+          "the child's own producer: %s", err.message);
+    CHECK(kafka_producer_close(q, 10000, &err) == KAFKA_OK, "close own");
+    kafka_instance_free(mine);
+    kafka_mock_cluster_free(own);
+  }
+  KafkaProducer *from_inherited = kafka_instance_get_producer(inst, NULL, &err);
+  CHECK(from_inherited != NULL, "a producer from the inherited instance: %s", err.message);
+  kafka_producer_close(from_inherited, 0, &err);
+  return failures == 0 ? 0 : 1;
+}
+
+int main(void) {
+  KafkaError err;
+  KafkaMockCluster *mc = kafka_mock_cluster_new(1, &err);
+  if (!mc) return 1;
+  kafka_mock_cluster_create_topic(mc, "forked", 1, 1, &err);
+  KafkaInstance *inst = instance_for(mc, "fork");
+  KafkaProducer *p = kafka_instance_get_producer(inst, NULL, &err);
+  CHECK(kafka_producer_send_json_sync(p, "forked", NULL, "{\"n\": 0}", 10000, NULL, &err) == KAFKA_OK,
+        "send before fork: %s", err.message);
+  const char *topics[] = {"forked"};
+  KafkaConsumer *c = kafka_instance_get_consumer(inst, topics, 1, NULL, &err);
+  /* Fork once the parent's clients are connected and idle. A child forked
+   * while a librdkafka thread of the parent is inside glibc's resolver
+   * (getaddrinfo, which librdkafka calls on every connection) inherits the
+   * resolver's lock held and deadlocks on its own first connection: only
+   * async-signal-safe calls are safe in the child of a threaded process. */
+  int got = 0;
+  double until = now_s() + 30;
+  while (got < 1 && now_s() < until) {
+    KafkaMessage *m = NULL;
+    CHECK(kafka_consumer_poll(c, 500, &m, &err) == KAFKA_OK, "poll: %s", err.message);
+    if (m) got++;
+    kafka_message_free(m);
+  }
+  CHECK(got == 1, "the parent's consumer got the first message before the fork");
+
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(30); /* a hang in the child fails the test instead of blocking it */
+    _exit(child(mc, inst, p, c));
+  }
+  int status = 0;
+  double give_up = now_s() + 40;
+  while (waitpid(pid, &status, WNOHANG) == 0 && now_s() < give_up) {
+    struct timespec ms = {0, 10 * 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's checks (status %d)", status);
+
+  /* The parent's clients are untouched. */
+  CHECK(kafka_producer_send_json_sync(p, "forked", NULL, "{\"n\": 1}", 10000, NULL, &err) == KAFKA_OK,
+        "send after fork: %s", err.message);
+  until = now_s() + 30;
+  while (got < 2 && now_s() < until) {
+    KafkaMessage *m = NULL;
+    CHECK(kafka_consumer_poll(c, 500, &m, &err) == KAFKA_OK, "poll: %s", err.message);
+    if (m) got++;
+    kafka_message_free(m);
+  }
+  CHECK(got == 2, "the parent's consumer got %d of 2", got);
+  CHECK(kafka_consumer_close(c, &err) == KAFKA_OK, "close consumer: %s", err.message);
+  CHECK(kafka_producer_close(p, 10000, &err) == KAFKA_OK, "close producer: %s", err.message);
+  kafka_instance_free(inst);
+  kafka_mock_cluster_free(mc);
+  FINISH("fork");
+}
