@@ -39,9 +39,19 @@ fn main() {
     }
 
     // The shared library's soname, so that programs link against the ABI
-    // major version: libkafka_instance.so.0.
+    // major version: libkafka_instance.so.0. Beside the built library, a
+    // link of that name, so that a program linked with
+    // `-L target/release -lkafka_instance` also starts from the build tree
+    // (with LD_LIBRARY_PATH or an rpath); an install makes its own links.
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libkafka_instance.so.0");
+        // OUT_DIR is <target>/<profile>/build/<package>-<hash>/out.
+        if let Some(profile_dir) = out_dir.ancestors().nth(3) {
+            let link = profile_dir.join("libkafka_instance.so.0");
+            if std::fs::read_link(&link).is_err() {
+                let _ = std::os::unix::fs::symlink("libkafka_instance.so", &link);
+            }
+        }
     }
 }
 

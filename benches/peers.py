@@ -7,7 +7,7 @@ broker.
     make -C examples-c PROFILE=release bench   # the C figure
     target/venv/bin/python benches/peers.py [messages]   # default 1000000
 
-Workload: `messages` keyed JSON values of about 100 bytes (the seed's
+Workload: `messages` keyed JSON values of about 100 bytes (the Python framework's
 `{"order_id": ..., ...}` dicts), acks=all, sent asynchronously, then
 flushed; the figure is messages per second from the first send until all
 are acknowledged. Each client gets its own topic (3 partitions).
@@ -17,7 +17,7 @@ are acknowledged. Each client gets its own topic (3 partitions).
 - kafka_instance, Python: examples-python/kafka_instance.py over ctypes,
   json.dumps per message;
 - confluent-kafka (Python over librdkafka), json.dumps per message;
-- kafka-python (the seed's client), value_serializer=json.dumps.
+- kafka-python (the client the Python framework is built on), value_serializer=json.dumps.
 
 A client that is not installed is reported as such (pip install
 confluent-kafka kafka-python). Not part of the test command.

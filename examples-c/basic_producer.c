@@ -12,7 +12,7 @@ int main(void) {
 
   KafkaProducer *producer = kafka_instance_get_producer(kafka, NULL, &err);
   if (!producer) return fail("creating the producer", &err);
-  /* The seed's producer.send(...).get(timeout=10): wait for the broker. */
+  /* An acknowledged send: wait up to 10 s for the broker. */
   KafkaDeliveryReport report;
   if (kafka_producer_send_json_sync(producer, "test-topic", NULL, "{\"message\": \"Hello Kafka\"}", 10000, &report,
                                     &err) != KAFKA_OK)

@@ -1,4 +1,4 @@
-/* The seed's Consumer with handlers: register functions per topic (they run
+/* A consumer with handlers: register functions per topic (they run
  * in registration order), then consume() dispatches each polled batch and,
  * with auto-commit off, commits after it. */
 #include "example.h"

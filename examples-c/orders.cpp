@@ -38,6 +38,6 @@ int main() try {
   std::cout << (seen == 3 ? "orders: ok\n" : "orders: FAILED\n");
   return seen == 3 ? 0 : 1;
 } catch (const kafka::Error &e) {
-  std::cerr << "orders: " << e.what() << "\n";
+  std::cerr << "orders: " << e.name() << ": " << e.what() << "\n";
   return 1;
 }

@@ -2,11 +2,13 @@
 handler, on the embedded broker (or KAFKA_BOOTSTRAP_SERVERS)."""
 
 import json
+import logging
 import os
 import sys
 import threading
 import time
 
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafka_instance import Config, KafkaError, KafkaInstance, MockCluster  # noqa: E402
 
@@ -27,12 +29,18 @@ with kafka.get_producer(acks="all") as producer:
     for order in orders:
         producer.send(topic, order, key="customer-%d" % (order["order_id"] % 2))
 
+# A value that is not JSON is refused (and logged by the library at error
+# level: quiet here, since the demo expects it).
+quiet = logging.getLogger("kafka_instance")
+quiet.setLevel(logging.CRITICAL)
 try:
     with kafka.get_producer() as producer:
         producer.send(topic, float("nan"))  # json.dumps gives NaN: not JSON
     raise SystemExit("demo: invalid JSON was accepted")
 except KafkaError as e:
     assert e.code == "KAFKA_ERR_SERIALIZATION", e
+finally:
+    quiet.setLevel(logging.NOTSET)
 
 received = []
 with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:

@@ -9,29 +9,38 @@ A small binding that shows the FFI rules any language follows:
 - callbacks may run on library threads: keep the ctypes function objects
   alive as long as the library may call them.
 
-The library is found through KAFKA_INSTANCE_LIB, else in ../target/release
-or ../target/debug.
+The library is found through KAFKA_INSTANCE_LIB (a path), else the system
+loader (an installed libkafka_instance.so.0), else ../target/release or
+../target/debug. Its log records go to Python's logging, logger
+"kafka_instance", with the structured fields as `extra`.
 """
 
 import ctypes
 import json
+import logging
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char,
                     c_char_p, c_int, c_int32, c_int64, c_size_t, c_void_p)
 
 
 def _load():
+    """The library: KAFKA_INSTANCE_LIB (a path), else the system loader (an
+    installed libkafka_instance.so.0), else this repository's target/ when
+    the binding runs from its checkout."""
     path = os.environ.get("KAFKA_INSTANCE_LIB")
-    if not path:
-        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target")
-        for profile in ("release", "debug"):
-            candidate = os.path.join(root, profile, "libkafka_instance.so")
-            if os.path.exists(candidate):
-                path = candidate
-                break
-    if not path:
-        raise OSError("libkafka_instance.so not found: build it or set KAFKA_INSTANCE_LIB")
-    return ctypes.CDLL(path)
+    if path:
+        return ctypes.CDLL(path)
+    try:
+        return ctypes.CDLL("libkafka_instance.so.0")
+    except OSError:
+        pass
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target")
+    for profile in ("release", "debug"):
+        candidate = os.path.join(root, profile, "libkafka_instance.so")
+        if os.path.exists(candidate):
+            return ctypes.CDLL(candidate)
+    raise OSError("libkafka_instance.so not found: set KAFKA_INSTANCE_LIB to its path, "
+                  "or install it (scripts/install.sh, then ldconfig)")
 
 
 lib = _load()
@@ -43,6 +52,28 @@ class _Error(Structure):
 
 
 HANDLER = CFUNCTYPE(c_int, c_void_p, c_void_p)
+
+
+class _LogRecord(Structure):
+    _fields_ = [("level", c_int), ("log_type", c_char_p), ("message", c_char_p),
+                ("controller", c_char_p), ("subject", c_char_p), ("payload_json", c_char_p)]
+
+
+LOG_CALLBACK = CFUNCTYPE(None, POINTER(_LogRecord), c_void_p)
+logger = logging.getLogger("kafka_instance")
+_LEVELS = {3: logging.ERROR, 4: logging.WARNING, 6: logging.INFO, 7: logging.DEBUG}
+
+
+def _forward(record, _opaque):
+    r = record.contents
+    level = _LEVELS.get(r.level, logging.INFO)
+    if logger.isEnabledFor(level):
+        logger.log(level, r.message.decode("utf-8", "replace"), extra={
+            "log_type": r.log_type.decode(),
+            "controller": r.controller.decode(),
+            "subject": r.subject.decode(),
+            "payload": json.loads(r.payload_json) if r.payload_json else None,
+        })
 
 
 def _sig(name, restype, *argtypes):
@@ -77,6 +108,12 @@ _sig("kafka_mock_cluster_new", c_void_p, c_int32, _E)
 _sig("kafka_mock_cluster_bootstrap_servers", c_char_p, c_void_p)
 _sig("kafka_mock_cluster_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32, _E)
 _sig("kafka_mock_cluster_free", None, c_void_p)
+_sig("kafka_set_log_callback", None, LOG_CALLBACK, c_void_p, c_int)
+
+# Every record the library emits (debug and up) goes to `logger`, which
+# decides what to keep; the ctypes function must live as long as the library.
+_log_callback = LOG_CALLBACK(_forward)
+lib.kafka_set_log_callback(_log_callback, None, 7)
 
 
 KAFKA_ERR_STATE = 10
@@ -142,7 +179,7 @@ class Producer:
         self._p = handle
 
     def send(self, topic, value, key=None):
-        """The seed's send: `value` is JSON-encoded (sent as the text)."""
+        """Sends `value` JSON-encoded (the text is what is sent)."""
         _call(lib.kafka_producer_send_json, self._p, _b(topic), _b(key), _b(json.dumps(value)))
 
     def close(self, timeout_ms=10000):

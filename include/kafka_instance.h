@@ -205,7 +205,7 @@ typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
 typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
 /**
- * One structured log record (the seed's footprint). Every pointer is valid
+ * One structured log record. Every pointer is valid
  * only during the callback; copy what you keep. Strings are UTF-8 and
  * never contain a password or other secret.
  */
@@ -441,8 +441,8 @@ enum KafkaErrorCode kafka_config_set_enable_auto_commit(struct KafkaConfig *cfg,
 /**
  * Sets any setting by any of its names: a librdkafka property
  * (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
- * `"compression_type"`, `"max_poll_records"`, ...) or one of the seed's
- * names (`"sasl_plain_username"`). The README lists every alias.
+ * `"compression_type"`, `"max_poll_records"`, ...) or the name of a
+ * setter above (`"sasl_plain_username"`). The README lists every alias.
  *
  * Unknown keys and values that librdkafka or this library refuse fail
  * here, with `KAFKA_ERR_CONFIG` and a message naming the key.
@@ -450,7 +450,7 @@ enum KafkaErrorCode kafka_config_set_enable_auto_commit(struct KafkaConfig *cfg,
 enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, const char *value, struct KafkaError *err);
 
 /**
- * The seed's `get(key, default)`: copies the value of `key` (looked up
+ * Reads a setting: copies the value of `key` (looked up
  * under the name it was set with, its canonical name or any alias) into
  * `buf`, NUL-terminated.
  *
@@ -460,6 +460,11 @@ enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, c
  * `buf_len` 0 to ask for the length. A setting that is not set gives
  * `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
  * as errors: they are how the function is meant to be used.
+ *
+ * The answer is what a client will use: once a kafka_url is set, it wins
+ * over the settings it implies, so `bootstrap.servers` reads as the URL's
+ * hosts, `sasl_plain_username` as its user, `security_protocol` as what
+ * its scheme and credentials select.
  *
  * Secrets are write-only: a password reads back as `***`, and a
  * kafka_url as the URL with its password shown as `***`.
@@ -637,7 +642,7 @@ const char *kafka_error_code_name(KafkaErrorCode code);
 /**
  * Creates an instance from a copy of `cfg` (later changes to `cfg` do not
  * affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
- * (neither a kafka_url nor bootstrap servers: the seed's ValueError) or
+ * (neither a kafka_url nor bootstrap servers) or
  * when librdkafka refuses the combined settings. Returns NULL on failure.
  */
 struct KafkaInstance *kafka_instance_new(const struct KafkaConfig *cfg, struct KafkaError *err);
@@ -822,7 +827,7 @@ void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
 struct KafkaProducer *kafka_instance_get_producer(struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
 
 /**
- * Sends a JSON value (the seed's automatic JSON serialization).
+ * Sends a JSON value.
  *
  * `json` must be exactly one valid JSON text; otherwise
  * `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
@@ -835,8 +840,7 @@ enum KafkaErrorCode kafka_producer_send_json(struct KafkaProducer *p, const char
 
 /**
  * Sends a JSON value and waits up to `timeout_ms` for the broker's
- * acknowledgement (the seed's `Producer.send(topic, value, key, timeout)`;
- * 10000 ms is the recommended timeout). `report` (may be NULL) receives
+ * acknowledgement (10000 ms is the recommended timeout). `report` (may be NULL) receives
  * partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
  * acknowledgement came in time: the message stays queued and may still
  * be delivered (once, with idempotence). When the broker refused this

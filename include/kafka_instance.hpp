@@ -36,17 +36,19 @@
 
 namespace kafka {
 
-/// A failure reported by the library: the C API's KafkaError.
+/// A failure reported by the library: the C API's KafkaError. `what()` is
+/// its message; `name()` its code's name ("KAFKA_ERR_TIMEOUT").
 class Error : public std::runtime_error {
  public:
   explicit Error(const KafkaError &e)
-      : std::runtime_error(std::string(kafka_error_code_name(e.code)) + ": " + e.message),
+      : std::runtime_error(e.message),
         code_(e.code),
         rdkafka_code_(e.rdkafka_code),
         retriable_(e.retriable),
         fatal_(e.fatal) {}
 
   KafkaErrorCode code() const noexcept { return code_; }
+  const char *name() const noexcept { return kafka_error_code_name(code_); }
   int32_t rdkafka_code() const noexcept { return rdkafka_code_; }
   bool retriable() const noexcept { return retriable_; }
   bool fatal() const noexcept { return fatal_; }
@@ -78,7 +80,7 @@ struct Deleter {
 
 }  // namespace detail
 
-/// The seed's KafkaConfig: chainable setters; not thread-safe.
+/// A configuration: chainable setters; not thread-safe.
 class Config {
  public:
   Config() : cfg_(kafka_config_new()) {}
@@ -124,12 +126,12 @@ class Config {
   Config &enable_auto_commit(bool v) {
     return apply([&](KafkaError *e) { return kafka_config_set_enable_auto_commit(raw(), v, e); });
   }
-  /// Any setting by any name (librdkafka, kafka-python or the seed's).
+  /// Any setting by any name (librdkafka's or kafka-python's).
   Config &set(const std::string &key, const std::string &value) {
     return apply([&](KafkaError *e) { return kafka_config_set(raw(), key.c_str(), value.c_str(), e); });
   }
 
-  /// The seed's get(key, default): std::nullopt when unset.
+  /// A setting's value: std::nullopt when unset.
   std::optional<std::string> get(const std::string &key) const {
     KafkaError err{};
     size_t len = 0;
@@ -264,8 +266,8 @@ class Producer {
     });
   }
 
-  /// Sends a JSON value and waits for the broker (the seed's send(...,
-  /// timeout); 10 s by default).
+  /// Sends a JSON value and waits for the broker's acknowledgement (10 s
+  /// by default).
   Delivery send_json_sync(const std::string &topic, const std::string &json,
                           const std::optional<std::string> &key = std::nullopt, int32_t timeout_ms = 10000) {
     KafkaDeliveryReport r{};
@@ -400,7 +402,7 @@ class Consumer {
   /// a signal handler.
   void wakeup() const noexcept { kafka_consumer_wakeup(c_, nullptr); }
 
-  /// The seed's register_handler: handlers run in registration order.
+  /// Adds a handler for `topic`: handlers run in registration order.
   Consumer &on(const std::string &topic, Handler handler) {
     handlers_.push_back(std::move(handler));
     Handler *stored = &handlers_.back();  // std::list: the address stays put
@@ -410,8 +412,8 @@ class Consumer {
     return *this;
   }
 
-  /// The seed's consume(timeout): one batch through the handlers; returns
-  /// how many messages were polled.
+  /// One batch through the handlers; returns how many messages were
+  /// polled.
   size_t consume(int32_t timeout_ms = 1000) {
     size_t n = 0;
     detail::call([&](KafkaError *e) { return kafka_consumer_consume(c_, timeout_ms, &n, e); });
@@ -444,14 +446,14 @@ class Consumer {
   std::list<Handler> handlers_;
 };
 
-/// The seed's KafkaInstance: thread-safe; producers and consumers outlive
+/// The connection manager: thread-safe; producers and consumers outlive
 /// it.
 class Instance {
  public:
   explicit Instance(const Config &config)
       : inst_(detail::call([&](KafkaError *e) { return kafka_instance_new(config.raw(), e); })) {}
 
-  /// A producer with optional overrides (the seed's **kwargs).
+  /// A producer with optional overrides.
   Producer producer(const std::optional<Config> &overrides = std::nullopt) {
     return Producer(detail::call([&](KafkaError *e) {
       return kafka_instance_get_producer(inst_.get(), overrides ? overrides->raw() : nullptr, e);
@@ -468,7 +470,7 @@ class Instance {
     }));
   }
 
-  /// The seed's producer_context(): `body(producer)`, then flush and close
+  /// A scoped producer: `body(producer)`, then flush and close
   /// whatever happens (an exception propagates after the cleanup).
   template <typename F>
   void with_producer(F &&body, const std::optional<Config> &overrides = std::nullopt) {
@@ -477,7 +479,7 @@ class Instance {
     p.close();
   }
 
-  /// The seed's consumer_context(): `body(consumer)`, then close.
+  /// A scoped consumer: `body(consumer)`, then close.
   template <typename F>
   void with_consumer(const std::vector<std::string> &topics, F &&body,
                      const std::optional<Config> &overrides = std::nullopt) {

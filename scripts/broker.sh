@@ -2,6 +2,7 @@
 # A real Kafka-compatible broker for tests: tansu (crates.io, Apache-2.0),
 # in memory, on a free loopback port.
 #
+#   scripts/broker.sh install  install tansu if missing
 #   scripts/broker.sh start    install tansu if missing, start it, wait until
 #                              it answers, print KAFKA_BOOTSTRAP_SERVERS=...
 #   scripts/broker.sh env      print KAFKA_BOOTSTRAP_SERVERS=... for the running one
@@ -67,8 +68,9 @@ stop() {
 }
 
 case "${1:-}" in
+  install) install_tansu ;;
   start) start ;;
   stop) stop ;;
   env) [ -f "$state/port" ] && echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(cat "$state/port")" ;;
-  *) echo "usage: scripts/broker.sh start|env|stop" >&2; exit 2 ;;
+  *) echo "usage: scripts/broker.sh install|start|env|stop" >&2; exit 2 ;;
 esac

@@ -1,8 +1,8 @@
-//! The seed's `KafkaConfig`: a builder of settings, checked at set time.
+//! `KafkaConfig`: a builder of settings, checked at set time.
 //!
 //! A setting can be named three ways: librdkafka's property name
-//! (`linger.ms`), kafka-python's keyword (`linger_ms`), or one of the seed's
-//! names (`sasl_plain_username`). [`ALIASES`] maps each to one canonical
+//! (`linger.ms`), kafka-python's keyword (`linger_ms`), or the name of one
+//! of the C API's setters (`sasl_plain_username`). [`ALIASES`] maps each to one canonical
 //! name, so a value set under one name is found under any of them.
 //!
 //! Values are checked when they are set: our own enumerations here, every
@@ -70,7 +70,7 @@ pub const ENABLE_AUTO_COMMIT: &str = "enable.auto.commit";
 /// The canonical name is the Java client's property name, which librdkafka
 /// also accepts. The README publishes this table.
 pub const ALIASES: &[(&str, &str, Kind)] = &[
-    // The seed's KafkaConfig setters (kafka-python names).
+    // The C API's named setters (kafka-python names).
     ("kafka_url", KAFKA_URL, Kind::Url),
     ("kafka.url", KAFKA_URL, Kind::Url),
     ("bootstrap_servers", BOOTSTRAP_SERVERS, Kind::Servers),
@@ -502,8 +502,7 @@ struct Entry {
     rdkafka_value: Option<String>,
 }
 
-/// The seed's KafkaConfig. Not thread-safe (like the seed's); clone it to
-/// share.
+/// A set of settings. Not thread-safe; clone it to share.
 #[derive(Clone, Default)]
 pub struct Config {
     entries: Vec<Entry>,
@@ -556,7 +555,9 @@ impl Config {
             None => (key, Kind::Passthrough),
         };
         let secret = is_secret(canonical);
-        if secret && !value.is_empty() {
+        // A URL's password is registered when the URL is parsed: the rest
+        // of it (its hosts) must stay readable in logs.
+        if secret && !value.is_empty() && kind != Kind::Url {
             secrets::register(value);
         }
         let (stored, rdkafka_value) = match kind {
@@ -597,8 +598,12 @@ impl Config {
                 (joined.clone(), Some(joined))
             }
             Kind::Url => {
-                let url =
-                    KafkaUrl::parse(value).map_err(|e| e.context(&format!("invalid {key}")))?;
+                let url = KafkaUrl::parse(value).map_err(|e| {
+                    // Refused, so never used: masked whole, wherever its
+                    // password may be.
+                    secrets::register(value);
+                    e.context(&format!("invalid {key}"))
+                })?;
                 self.url = Some(url);
                 (value.to_owned(), None)
             }
@@ -633,7 +638,7 @@ impl Config {
         Ok(())
     }
 
-    /// The seed's `set_bootstrap_servers(list)`.
+    /// Sets the bootstrap servers from a list of `host:port`.
     pub fn set_bootstrap_servers(&mut self, servers: &[&str]) -> Result<()> {
         if servers.is_empty() {
             return Err(Error::config("bootstrap servers: the list is empty"));
@@ -650,6 +655,9 @@ impl Config {
             Some(found) => found,
             None => (key, Kind::Passthrough),
         };
+        if let Some(from_url) = self.url_value(canonical) {
+            return Some(from_url);
+        }
         let entry = self
             .entries
             .iter()
@@ -671,7 +679,7 @@ impl Config {
         })
     }
 
-    /// Overlays `overrides` on this config (the seed's `**kwargs`).
+    /// Overlays `overrides` on this config (a client's keyword overrides).
     pub fn merged(&self, overrides: &Config) -> Config {
         let mut out = self.clone();
         for e in &overrides.entries {
@@ -727,6 +735,21 @@ impl Config {
         })
     }
 
+    /// The value a `kafka_url` gives `canonical`, when it gives one: the
+    /// URL wins over the settings it implies (see [`Config::resolve`]), so
+    /// reading them answers what a client will use. The password reads as
+    /// the mask, like every secret.
+    fn url_value(&self, canonical: &str) -> Option<String> {
+        let url = self.url.as_ref()?;
+        match canonical {
+            BOOTSTRAP_SERVERS => Some(url.servers.join(",")),
+            SASL_USERNAME => url.username.clone(),
+            SASL_PASSWORD => url.password.as_ref().map(|_| SECRET_MASK.to_owned()),
+            SECURITY_PROTOCOL => url.security_protocol().map(str::to_owned),
+            _ => None,
+        }
+    }
+
     /// Whether a setting is set (under any of its names).
     pub fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
@@ -739,7 +762,8 @@ impl Config {
             .map(|e| e.value.as_str())
     }
 
-    /// Applies the seed's rules and returns what a client is created from.
+    /// Applies the configuration rules and returns what a client is created
+    /// from.
     ///
     /// - Servers: the URL's hosts when a `kafka_url` is set (the URL wins),
     ///   else the bootstrap servers; neither is `KAFKA_ERR_CONFIG`.

@@ -180,6 +180,11 @@ struct Context {
 }
 
 impl Context {
+    /// This client, for the log records it repeats.
+    fn source(&self) -> usize {
+        self as *const Self as usize
+    }
+
     fn done(&self) -> MutexGuard<'_, Vec<Position>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -311,14 +316,14 @@ fn commit_within(
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if !self.silenced.load(Ordering::Acquire) {
-            logging::forward_librdkafka_log(level as i32, fac, message);
+            logging::forward_librdkafka_log(self.source(), level as i32, fac, message);
         }
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
         self.security.note(&error, reason);
         if !self.silenced.load(Ordering::Acquire) {
-            logging::forward_librdkafka_error(&error, reason);
+            logging::forward_librdkafka_error(self.source(), &error, reason);
         }
     }
 }
@@ -775,7 +780,8 @@ impl Consumer {
             ),
             other => {
                 let err = Error::from_rdkafka(&other, "consuming");
-                logging::log(
+                logging::log_repeating(
+                    self.inner.context().source(),
                     Level::Warning,
                     "kafka_instance.consumer.poll",
                     SUBJECT,

@@ -228,9 +228,19 @@ pub struct SecurityFailure {
 }
 
 impl SecurityFailure {
-    /// Records `err` when it is a security failure.
+    /// Records `err` when it is a security failure: a refused SASL login or
+    /// TLS handshake, or a connection dropped during the TLS handshake
+    /// (librdkafka reports a TLS client talking to a plaintext listener as
+    /// a transport failure, "SSL handshake failed").
     pub fn note(&self, err: &RdKafkaError, reason: &str) {
-        if let Some(code) = err.rdkafka_error_code().filter(|c| is_security_code(*c)) {
+        let tls_dropped = |c: &RDKafkaErrorCode| {
+            *c == RDKafkaErrorCode::BrokerTransportFailure
+                && reason.contains("SSL handshake failed")
+        };
+        if let Some(code) = err
+            .rdkafka_error_code()
+            .filter(|c| is_security_code(*c) || tls_dropped(c))
+        {
             let mut e = Error::from_rdkafka_code(code, reason);
             e.retriable = false;
             *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

@@ -1,4 +1,4 @@
-//! The seed's `KafkaInstance`: one resolved configuration from which
+//! `KafkaInstance`: one resolved configuration from which
 //! producers, consumers and admin calls are made. Immutable once built, so
 //! it is shared between threads freely.
 

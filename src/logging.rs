@@ -1,4 +1,4 @@
-//! The seed's footprint: structured records with a level, a message, the
+//! Structured log records: a level, a message, the
 //! controller (where) and the subject (which component), and an optional
 //! JSON payload.
 //!
@@ -8,16 +8,21 @@
 //!
 //! Guarantees:
 //! - Every message and payload passes through [`crate::secrets::redact`].
+//! - A record a client repeats in a loop (librdkafka's lines, a transient
+//!   error at every poll) is emitted once per 10 s per client, then with
+//!   the count of the repeats held back ([`log_repeating`]).
 //! - Once [`set_sink`] returns, the previous sink is never called again:
 //!   sinks run under a read lock that `set_sink` waits for.
 //! - A sink that logs (directly or by calling into the library) does not
 //!   deadlock: records logged from inside a sink go to stderr.
 
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
@@ -139,6 +144,90 @@ pub fn set_sink(sink: Option<Sink>, max_level: Option<i32>) {
     MAX_LEVEL.store(t, Ordering::Relaxed);
 }
 
+/// How long a record that a client repeats is held back: the first one
+/// goes out, the repeats are counted, and the next one after the window
+/// goes out saying how many there were.
+const REPEAT_WINDOW: Duration = Duration::from_secs(10);
+
+/// Records seen within the current window, by a hash of their source (the
+/// client), level, controller and message (librdkafka's without their
+/// figures): when the window began, and how many repeats were held back.
+static REPEATS: Mutex<Option<HashMap<u64, (Instant, u64)>>> = Mutex::new(None);
+
+/// Whether a record of `source` goes out, and how many of its repeats were
+/// held back before it (`Some(0)`: none). Debug records all go out: who
+/// asks for them wants them all.
+fn admit(source: usize, level: Level, controller: &str, message: &str) -> Option<u64> {
+    if level == Level::Debug {
+        return Some(0);
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (source, level as u8, controller).hash(&mut hasher);
+    if controller.starts_with("librdkafka") {
+        // librdkafka's lines of one repeated event differ in their figures
+        // ("after 0ms", "1/1 brokers", "3 identical error(s) suppressed"):
+        // one key for them all.
+        let figures_out = message
+            .split(", ")
+            .filter(|part| !part.contains("identical error(s) suppressed"))
+            .flat_map(|part| part.chars().filter(|c| !c.is_ascii_digit()));
+        for c in figures_out {
+            c.hash(&mut hasher);
+        }
+    } else {
+        message.hash(&mut hasher);
+    }
+    let key = hasher.finish();
+    let now = Instant::now();
+    let mut repeats = REPEATS.lock().unwrap_or_else(|e| e.into_inner());
+    let seen = repeats.get_or_insert_with(HashMap::new);
+    if seen.len() > 4096 {
+        seen.retain(|_, (since, _)| now.duration_since(*since) < REPEAT_WINDOW);
+    }
+    match seen.get_mut(&key) {
+        Some((since, held)) if now.duration_since(*since) < REPEAT_WINDOW => {
+            *held += 1;
+            None
+        }
+        Some((since, held)) => {
+            *since = now;
+            Some(std::mem::take(held))
+        }
+        None => {
+            seen.insert(key, (now, 0));
+            Some(0)
+        }
+    }
+}
+
+/// Emits a record that a client may repeat in a loop (librdkafka's lines,
+/// a transient error seen at every poll while a broker is down): once per
+/// 10 s per client (`source`: any value unique to it), then with the count
+/// of the repeats held back. Debug records are not held back.
+pub fn log_repeating(
+    source: usize,
+    level: Level,
+    controller: &str,
+    subject: &str,
+    message: &str,
+    payload: Option<Value>,
+) {
+    if !enabled(level) {
+        return;
+    }
+    let Some(held) = admit(source, level, controller, message) else {
+        return;
+    };
+    if held == 0 {
+        return log(level, controller, subject, message, payload);
+    }
+    let message = format!(
+        "{message} (and {held} more time(s) in the last {} s)",
+        REPEAT_WINDOW.as_secs()
+    );
+    log(level, controller, subject, &message, payload)
+}
+
 /// Emits one record (when its level is enabled).
 pub fn log(level: Level, controller: &str, subject: &str, message: &str, payload: Option<Value>) {
     if !enabled(level) {
@@ -215,20 +304,22 @@ pub struct LibrdkafkaLog;
 
 impl rdkafka::client::ClientContext for LibrdkafkaLog {
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
-        forward_librdkafka_log(level as i32, fac, message);
+        forward_librdkafka_log(self as *const Self as usize, level as i32, fac, message);
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        forward_librdkafka_error(&error, reason);
+        forward_librdkafka_error(self as *const Self as usize, &error, reason);
     }
 }
 
-/// One librdkafka log line (`fac` is its facility, e.g. `FAIL`, `CONFWARN`).
-pub fn forward_librdkafka_log(syslog_level: i32, fac: &str, message: &str) {
+/// One librdkafka log line (`fac` is its facility, e.g. `FAIL`, `CONFWARN`)
+/// of the client `source` (see [`log_repeating`]).
+pub fn forward_librdkafka_log(source: usize, syslog_level: i32, fac: &str, message: &str) {
     let level = Level::from_syslog(syslog_level);
     if enabled(level) {
         let controller = format!("librdkafka.{}", fac.to_ascii_lowercase());
-        log(
+        log_repeating(
+            source,
             level,
             &controller,
             "librdkafka",
@@ -238,8 +329,9 @@ pub fn forward_librdkafka_log(syslog_level: i32, fac: &str, message: &str) {
     }
 }
 
-/// A global error from librdkafka (broker down, authentication failed...).
-pub fn forward_librdkafka_error(error: &rdkafka::error::KafkaError, reason: &str) {
+/// A global error from librdkafka (broker down, authentication failed...)
+/// of the client `source` (see [`log_repeating`]).
+pub fn forward_librdkafka_error(source: usize, error: &rdkafka::error::KafkaError, reason: &str) {
     let err = Error::from_rdkafka(error, reason);
     // "All brokers down" and transport failures are transient and retried by
     // librdkafka; they are warnings until an operation actually fails.
@@ -254,7 +346,8 @@ pub fn forward_librdkafka_error(error: &rdkafka::error::KafkaError, reason: &str
             "retriable": err.retriable,
             "fatal": err.fatal,
         });
-        log(
+        log_repeating(
+            source,
             level,
             "librdkafka.error",
             "librdkafka",

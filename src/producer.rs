@@ -138,6 +138,13 @@ struct Context {
     repeat: Mutex<Option<(Option<RDKafkaErrorCode>, String)>>,
 }
 
+impl Context {
+    /// This client, for the log records it repeats.
+    fn source(&self) -> usize {
+        self as *const Self as usize
+    }
+}
+
 impl ClientContext for Context {
     // rust-rdkafka serves librdkafka's log lines and errors on the polling
     // thread: logging them runs the user's log callback, which may call
@@ -147,7 +154,7 @@ impl ClientContext for Context {
             return;
         }
         let _serving = Serving::begin(&self.shared);
-        logging::forward_librdkafka_log(level as i32, fac, message);
+        logging::forward_librdkafka_log(self.source(), level as i32, fac, message);
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
@@ -165,7 +172,7 @@ impl ClientContext for Context {
             *last = Some(this);
         }
         self.shared.security.note(&error, reason);
-        logging::forward_librdkafka_error(&error, reason);
+        logging::forward_librdkafka_error(self.source(), &error, reason);
     }
 }
 
@@ -360,7 +367,7 @@ impl Producer {
         self.enqueue(record, notify)
     }
 
-    /// The seed's `Producer.send(topic, value, key, timeout)`: queues
+    /// An acknowledged send: queues
     /// `record` and waits for the broker's acknowledgement.
     ///
     /// On `KAFKA_ERR_TIMEOUT` the message stays queued and may still be

@@ -285,7 +285,7 @@ fn gssapi_needs_the_gssapi_feature() {
 }
 
 #[test]
-fn the_seed_setters_store_under_the_seed_names() {
+fn the_named_setters_store_under_their_names() {
     let cfg = kafka_config_new();
     let mut e = err();
     unsafe {
@@ -320,8 +320,9 @@ fn the_seed_setters_store_under_the_seed_names() {
             KAFKA_OK
         );
     }
-    assert_eq!(config_get(cfg, "bootstrap_servers"), "b1:9092,b2:9092");
-    assert_eq!(config_get(cfg, "bootstrap.servers"), "b1:9092,b2:9092");
+    // The URL wins over the servers set before it: that is what reads back.
+    assert_eq!(config_get(cfg, "bootstrap_servers"), "h:1");
+    assert_eq!(config_get(cfg, "bootstrap.servers"), "h:1");
     assert_eq!(config_get(cfg, "kafka_url"), "kafka://h:1");
     assert_eq!(config_get(cfg, "sasl_plain_username"), "app_user");
     assert_eq!(config_get(cfg, "sasl.username"), "app_user");
@@ -527,4 +528,29 @@ fn err_may_be_null_and_is_reset_on_success() {
         assert_eq!(e.message_str(), "");
         kafka_config_free(cfg);
     }
+}
+
+/// What `kafka_config_get` answers is what a client will use: a kafka_url
+/// wins over the settings it implies, so they read as the URL gives them
+/// (the password still masked).
+#[test]
+fn settings_a_url_implies_read_as_the_url_gives_them() {
+    let cfg = config(&[
+        ("bootstrap_servers", "old:9092"),
+        ("sasl_plain_username", "old"),
+    ]);
+    let mut e = err();
+    let url = c("kafka://app%40corp:pw@h1:9092,h2:9093");
+    let rc = unsafe { kafka_config_set_kafka_url(cfg, url.as_ptr(), &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert_eq!(config_get(cfg, "bootstrap.servers"), "h1:9092,h2:9093");
+    assert_eq!(config_get(cfg, "bootstrap_servers"), "h1:9092,h2:9093");
+    assert_eq!(config_get(cfg, "sasl_plain_username"), "app@corp");
+    assert_eq!(config_get(cfg, "sasl.password"), "***");
+    assert_eq!(config_get(cfg, "security_protocol"), "SASL_PLAINTEXT");
+    assert_eq!(
+        config_get(cfg, "kafka_url"),
+        "kafka://app%40corp:***@h1:9092,h2:9093"
+    );
+    unsafe { kafka_config_free(cfg) };
 }

@@ -808,7 +808,7 @@ fn run_with_kills(
     (processed, lives)
 }
 
-/// Issue 7: a consumer stopped mid-batch without committing and restarted
+/// A consumer stopped mid-batch without committing and restarted
 /// sees every message at least once and skips none; committing each
 /// message as it is processed, it sees none twice.
 #[test]

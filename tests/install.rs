@@ -40,7 +40,7 @@ fn pkg_config(prefix: &Path, args: &[&str]) -> Vec<String> {
         .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
         .env_remove("PKG_CONFIG_LIBDIR")
         .output()
-        .expect("pkg-config is installed (.ci/run installs it)");
+        .expect("pkg-config runs (scripts/test.sh installs it)");
     assert_ok(&out, "pkg-config");
     String::from_utf8(out.stdout)
         .unwrap()
@@ -62,6 +62,24 @@ fn an_installed_prefix_alone_builds_and_runs_the_quickstart() {
     }
     assert!(prefix.join("include/kafka_instance.h").exists());
     assert!(prefix.join("include/kafka_instance.hpp").exists());
+    for name in ["LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"] {
+        assert!(
+            prefix.join("share/doc/kafka_instance").join(name).exists(),
+            "{name} installed"
+        );
+    }
+    // Stripped of debug information (the build keeps it).
+    for lib in ["libkafka_instance.so", "libkafka_instance.a"] {
+        let sections = Command::new("readelf")
+            .args(["-S", "-W"])
+            .arg(prefix.join("lib").join(lib))
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&sections.stdout).contains(".debug_info"),
+            "{lib} installed without debug information"
+        );
+    }
     assert_eq!(
         pkg_config(&prefix, &["--modversion"]),
         [env!("CARGO_PKG_VERSION")]
@@ -97,6 +115,25 @@ fn an_installed_prefix_alone_builds_and_runs_the_quickstart() {
         .output()
         .unwrap();
     assert_ok(&out, "the dynamically linked quickstart");
+
+    // The Python binding, copied elsewhere, finds the installed library
+    // through the system loader.
+    let python_dir = dir.join("python");
+    std::fs::create_dir_all(&python_dir).unwrap();
+    for f in ["kafka_instance.py", "demo.py"] {
+        std::fs::copy(
+            Path::new(ROOT).join("examples-python").join(f),
+            python_dir.join(f),
+        )
+        .unwrap();
+    }
+    let out = Command::new("python3")
+        .arg(python_dir.join("demo.py"))
+        .env("LD_LIBRARY_PATH", prefix.join("lib"))
+        .env_remove("KAFKA_INSTANCE_LIB")
+        .output()
+        .unwrap();
+    assert_ok(&out, "the copied Python demo against the installed library");
 
     // Static: the archive and pkg-config's private libraries.
     let static_bin = dir.join("quickstart-static");
@@ -161,4 +198,44 @@ fn the_shared_library_exports_exactly_the_c_api() {
         exported, declared,
         "exported symbols = the header's functions, nothing else"
     );
+}
+
+/// The way C developers try first: `-L` the build directory, then run with
+/// `LD_LIBRARY_PATH` there. The library's soname is
+/// `libkafka_instance.so.0`; the build leaves a link of that name beside it.
+#[test]
+fn linking_against_the_build_directory_works() {
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(
+        profile_dir.join("libkafka_instance.so.0").exists(),
+        "the build left libkafka_instance.so.0 in {}",
+        profile_dir.display()
+    );
+    let dir = Path::new(ROOT).join("target").join("c-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("quickstart-build-tree");
+    let out = Command::new("cc")
+        .arg(Path::new(ROOT).join("examples-c/quickstart.c"))
+        .arg("-I")
+        .arg(Path::new(ROOT).join("include"))
+        .arg("-L")
+        .arg(&profile_dir)
+        .arg("-lkafka_instance")
+        .arg("-o")
+        .arg(&bin)
+        .output()
+        .unwrap();
+    assert_ok(&out, "cc -I include -L <build dir> -lkafka_instance");
+    let out = Command::new(&bin)
+        .env("LD_LIBRARY_PATH", &profile_dir)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .unwrap();
+    assert_ok(&out, "the quickstart linked against the build directory");
 }

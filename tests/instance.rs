@@ -114,7 +114,7 @@ fn an_explicit_mechanism_is_kept_with_url_credentials() {
 }
 
 #[test]
-fn without_a_url_the_seed_parameters_are_used() {
+fn without_a_url_the_named_settings_are_used() {
     let r = resolved(&[
         ("bootstrap_servers", "prod-broker1:9093,prod-broker2:9093"),
         ("security_protocol", "SASL_SSL"),

@@ -243,3 +243,97 @@ fn librdkafka_lines_arrive_through_the_callback() {
         kafka_config_free(cfg);
     }
 }
+
+/// A client whose broker stays down repeats the same librdkafka records in
+/// a loop ("brokers are down", a refused connection): each goes out once
+/// per 10 s per client, instead of every 50 ms. A second client's first
+/// record still goes out.
+#[test]
+fn records_a_client_repeats_go_out_once_per_interval() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_WARNING);
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inst = instance_from(&[
+        ("bootstrap_servers", &format!("127.0.0.1:{port}")),
+        ("reconnect_backoff_ms", "10"),
+        ("reconnect_backoff_max_ms", "10"),
+    ]);
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, std::ptr::null(), &mut e) };
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let down = |r: &Logged| r.message.contains("brokers are down");
+    let first = records().iter().filter(|r| down(r)).count();
+    assert!(
+        (1..=2).contains(&first),
+        "one 'brokers are down' record (two: 1/1 and 0/1), not one per reconnect: {first}"
+    );
+    let q = unsafe { kafka_instance_get_producer(inst, std::ptr::null(), &mut e) };
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let both = records().iter().filter(|r| down(r)).count();
+    assert!(
+        both > first,
+        "the second client's own first record went out"
+    );
+    assert!(
+        both <= 2 * first,
+        "and its repeats were held back too: {both}"
+    );
+    unsafe {
+        kafka_producer_close(p, 0, std::ptr::null_mut());
+        kafka_producer_close(q, 0, std::ptr::null_mut());
+        kafka_instance_free(inst);
+    }
+}
+
+/// A full queue is an outcome the caller handles (it retries): logged at
+/// debug, never at error.
+#[test]
+fn a_full_queue_is_a_debug_record() {
+    let _g = serial();
+    install(KafkaLogLevel::KAFKA_LOG_DEBUG);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inst = instance_from(&[
+        ("bootstrap_servers", &format!("127.0.0.1:{port}")),
+        ("queue.buffering.max.messages", "1"),
+    ]);
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, std::ptr::null(), &mut e) };
+    let (t, v) = (c("full"), c("{}"));
+    let mut full = 0;
+    for _ in 0..5 {
+        let rc = unsafe {
+            kafka_producer_send_json(p, t.as_ptr(), std::ptr::null(), v.as_ptr(), &mut e)
+        };
+        if rc == KAFKA_ERR_QUEUE_FULL {
+            full += 1;
+        }
+    }
+    assert!(full >= 4, "the queue holds one message");
+    let r = records();
+    let records_of_full: Vec<_> = r
+        .iter()
+        .filter(|r| {
+            r.payload_json
+                .as_deref()
+                .is_some_and(|p| p.contains("KAFKA_ERR_QUEUE_FULL"))
+        })
+        .collect();
+    assert_eq!(records_of_full.len(), full, "each logged");
+    assert!(
+        records_of_full.iter().all(|r| r.level == 7),
+        "at debug: {records_of_full:?}"
+    );
+    unsafe {
+        kafka_producer_close(p, 0, std::ptr::null_mut());
+        kafka_instance_free(inst);
+    }
+}

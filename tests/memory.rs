@@ -8,6 +8,7 @@
 
 mod common;
 use common::cbuild::{compile_c, compile_cpp, ROOT};
+use common::have_tool;
 
 use std::path::Path;
 use std::process::Command;
@@ -34,7 +35,7 @@ fn memcheck(bin: &Path) -> Result<(), String> {
         .arg(bin)
         .env("KAFKA_INSTANCE_LOG", "off")
         .output()
-        .map_err(|e| format!("valgrind is installed (.ci/run installs it): {e}"))?;
+        .map_err(|e| format!("running valgrind: {e}"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() && stderr.contains("ERROR SUMMARY: 0 errors") {
         Ok(())
@@ -49,6 +50,9 @@ fn memcheck(bin: &Path) -> Result<(), String> {
 
 #[test]
 fn test_programs_and_quickstart_are_memcheck_clean() {
+    if !have_tool("memory", "valgrind") {
+        return;
+    }
     let bins = [
         compile_c(&Path::new(ROOT).join("tests/c/foundation.c")),
         compile_c(&Path::new(ROOT).join("tests/c/producer.c")),

@@ -13,10 +13,10 @@
 //!   (OpenSSL) serves in front of a plain tansu listener; tansu advertises
 //!   the TLS port, so every connection, bootstrap or not, goes through TLS.
 //!
-//! tansu comes from `scripts/broker.sh start` (cargo's bin directory);
-//! socat and openssl from Debian (`.ci/run` installs them). Without tansu
-//! the tests say so and pass, unless `KAFKA_BOOTSTRAP_SERVERS` is set (the
-//! CI pass against tansu), where a missing tool is a failure.
+//! tansu comes from `scripts/broker.sh install` (cargo's bin directory);
+//! socat and openssl from Debian: `scripts/test.sh` installs them. Without
+//! one of them the tests are listed as not run (`common::not_run`), and
+//! fail in CI (`KAFKA_INSTANCE_REQUIRE_ALL`).
 
 #![allow(unsafe_code)] // these tests call the C ABI, as a C program would
 
@@ -78,34 +78,20 @@ fn tansu_binary() -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
-fn on_path(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// tansu's path, or `None` (with a note) when these tests cannot run here.
-fn tools(extra: &[&str]) -> Option<PathBuf> {
-    let required = std::env::var("KAFKA_BOOTSTRAP_SERVERS").is_ok_and(|s| !s.trim().is_empty());
+/// tansu's path, or `None` (recorded as not run) when these tests cannot
+/// run here.
+fn tools(test: &str, extra: &[&str]) -> Option<PathBuf> {
     let Some(tansu) = tansu_binary() else {
-        assert!(
-            !required,
-            "tansu is not installed, and KAFKA_BOOTSTRAP_SERVERS is set: run scripts/broker.sh start"
-        );
-        eprintln!(
-            "security: NOT RUN: tansu is not installed (scripts/broker.sh start installs it; \
-             .ci/run runs these tests in its second pass)"
+        not_run(
+            test,
+            "tansu is not installed (scripts/test.sh installs it with scripts/broker.sh install)",
         );
         return None;
     };
-    for tool in extra {
-        assert!(
-            on_path(tool),
-            "{tool} is needed for the TLS tests (apt-get install {tool}; .ci/run does)"
-        );
-    }
-    Some(tansu)
+    extra
+        .iter()
+        .all(|tool| have_tool(test, tool))
+        .then_some(tansu)
 }
 
 /// tansu on a fresh port, in memory, with `flags`; advertising
@@ -281,7 +267,9 @@ const SLACK: Duration = Duration::from_secs(3);
 
 #[test]
 fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
-    let Some(bin) = tools(&[]) else { return };
+    let Some(bin) = tools("security::sasl", &[]) else {
+        return;
+    };
     let _g = serial();
     capture_logs();
     let (_broker, port) = tansu(&bin, &["--authentication"], None);
@@ -425,7 +413,7 @@ fn tls_instance(settings: &[(String, String)]) -> *mut KafkaInstance {
 
 #[test]
 fn tls_with_the_right_ca_round_trips_and_a_wrong_ca_fails_clearly() {
-    let Some(bin) = tools(&["socat", "openssl"]) else {
+    let Some(bin) = tools("security::tls", &["socat", "openssl"]) else {
         return;
     };
     let certs = certs();

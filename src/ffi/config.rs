@@ -1,4 +1,4 @@
-//! `KafkaConfig`: the seed's configuration builder.
+//! `KafkaConfig`: the configuration builder.
 
 use std::ffi::c_char;
 
@@ -54,7 +54,7 @@ pub unsafe extern "C" fn kafka_config_free(cfg: *mut KafkaConfig) {
 }
 
 /// Sets `key` to the string argument `value` (named `value_name` in
-/// errors): the shared body of the seed's named setters.
+/// errors): the shared body of the named setters.
 unsafe fn set_named(
     where_: Site,
     cfg: *mut KafkaConfig,
@@ -239,8 +239,8 @@ pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
 
 /// Sets any setting by any of its names: a librdkafka property
 /// (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
-/// `"compression_type"`, `"max_poll_records"`, ...) or one of the seed's
-/// names (`"sasl_plain_username"`). The README lists every alias.
+/// `"compression_type"`, `"max_poll_records"`, ...) or the name of a
+/// setter above (`"sasl_plain_username"`). The README lists every alias.
 ///
 /// Unknown keys and values that librdkafka or this library refuse fail
 /// here, with `KAFKA_ERR_CONFIG` and a message naming the key.
@@ -263,7 +263,7 @@ pub unsafe extern "C" fn kafka_config_set(
     })
 }
 
-/// The seed's `get(key, default)`: copies the value of `key` (looked up
+/// Reads a setting: copies the value of `key` (looked up
 /// under the name it was set with, its canonical name or any alias) into
 /// `buf`, NUL-terminated.
 ///
@@ -273,6 +273,11 @@ pub unsafe extern "C" fn kafka_config_set(
 /// `buf_len` 0 to ask for the length. A setting that is not set gives
 /// `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
 /// as errors: they are how the function is meant to be used.
+///
+/// The answer is what a client will use: once a kafka_url is set, it wins
+/// over the settings it implies, so `bootstrap.servers` reads as the URL's
+/// hosts, `sasl_plain_username` as its user, `security_protocol` as what
+/// its scheme and credentials select.
 ///
 /// Secrets are write-only: a password reads back as `***`, and a
 /// kafka_url as the URL with its password shown as `***`.

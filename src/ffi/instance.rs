@@ -1,4 +1,6 @@
-//! `KafkaInstance`: the seed's connection manager.
+//! `KafkaInstance`: the connection manager producers and consumers are
+//! made from. (`kafka_instance_get_producer` and `_get_consumer` live in
+//! `producer.rs` and `consumer.rs`, with the handles they make.)
 
 use crate::ffi::config::KafkaConfig;
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
@@ -16,7 +18,7 @@ const SUBJECT: &str = "Kafka Instance";
 
 /// Creates an instance from a copy of `cfg` (later changes to `cfg` do not
 /// affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
-/// (neither a kafka_url nor bootstrap servers: the seed's ValueError) or
+/// (neither a kafka_url nor bootstrap servers) or
 /// when librdkafka refuses the combined settings. Returns NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_new(

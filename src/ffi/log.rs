@@ -23,7 +23,7 @@ pub enum KafkaLogLevel {
 #[derive(Debug, Clone, Copy)]
 pub struct KafkaLogLevelArg(pub c_int);
 
-/// One structured log record (the seed's footprint). Every pointer is valid
+/// One structured log record. Every pointer is valid
 /// only during the callback; copy what you keep. Strings are UTF-8 and
 /// never contain a password or other secret.
 #[repr(C)]

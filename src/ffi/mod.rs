@@ -38,8 +38,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::logging::Level;
 use error::{KafkaError, KafkaErrorCode};
 
-/// Where a call happened, for log records: the seed's controller and
-/// subject.
+/// Where a call happened, for log records: the controller and subject.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Site {
     pub controller: &'static str,
@@ -129,11 +128,14 @@ pub(crate) fn call<R: Failure>(
         }
         Err(e) => {
             let code = KafkaErrorCode::from(e.kind);
-            // "Not set", "buffer too small" and "woken" are answers the
-            // caller asked for (size queries, get-with-default, a wake-up),
-            // not faults.
+            // "Not set", "buffer too small", "woken" and "queue full" are
+            // answers the caller asked for or handles (size queries,
+            // get-with-default, a wake-up, a retry later), not faults.
             let level = match e.kind {
-                ErrorKind::NotFound | ErrorKind::BufferTooSmall | ErrorKind::Wakeup => Level::Debug,
+                ErrorKind::NotFound
+                | ErrorKind::BufferTooSmall
+                | ErrorKind::Wakeup
+                | ErrorKind::QueueFull => Level::Debug,
                 _ => Level::Error,
             };
             crate::logging::log_failure(level, site.controller, site.subject, code.name(), &e);

@@ -242,7 +242,7 @@ fn fill_report(
     }
 }
 
-/// Sends a JSON value (the seed's automatic JSON serialization).
+/// Sends a JSON value.
 ///
 /// `json` must be exactly one valid JSON text; otherwise
 /// `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
@@ -273,8 +273,7 @@ pub unsafe extern "C" fn kafka_producer_send_json(
 }
 
 /// Sends a JSON value and waits up to `timeout_ms` for the broker's
-/// acknowledgement (the seed's `Producer.send(topic, value, key, timeout)`;
-/// 10000 ms is the recommended timeout). `report` (may be NULL) receives
+/// acknowledgement (10000 ms is the recommended timeout). `report` (may be NULL) receives
 /// partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
 /// acknowledgement came in time: the message stays queued and may still
 /// be delivered (once, with idempotence). When the broker refused this

@@ -471,3 +471,56 @@ pub fn json_n(m: *const KafkaMessage) -> usize {
     let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
     v["n"].as_u64().unwrap() as usize
 }
+
+/// Records that `test` cannot run here because of `why` (a missing tool,
+/// say): the line goes to the file `scripts/test.sh` lists in its summary
+/// (`KAFKA_INSTANCE_NOT_RUN_FILE`), and to stderr. With
+/// `KAFKA_INSTANCE_REQUIRE_ALL` set (CI), it panics instead: there, every
+/// test must run.
+pub fn not_run(test: &str, why: &str) {
+    if std::env::var_os("KAFKA_INSTANCE_REQUIRE_ALL").is_some_and(|v| v != "0") {
+        panic!("{test} cannot run: {why} (KAFKA_INSTANCE_REQUIRE_ALL is set)");
+    }
+    eprintln!("{test}: NOT RUN: {why}");
+    record_not_run(test, why);
+}
+
+/// Records that the external broker cannot do what `test` needs (a broker
+/// limitation, not a missing tool): listed like [`not_run`], but never a
+/// failure, also in CI, since no install fixes it.
+pub fn broker_cannot(test: &str, why: &str) {
+    eprintln!("{test}: NOT RUN against this broker: {why}");
+    record_not_run(test, &format!("not run against this broker: {why}"));
+}
+
+fn record_not_run(test: &str, why: &str) {
+    if let Some(path) = std::env::var_os("KAFKA_INSTANCE_NOT_RUN_FILE") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
+}
+
+/// Whether `tool` is on the PATH.
+pub fn on_path(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `tool` is on the PATH; otherwise [`not_run`] for `test`, and false.
+pub fn have_tool(test: &str, tool: &str) -> bool {
+    on_path(tool) || {
+        not_run(
+            test,
+            &format!("{tool} is not installed (scripts/test.sh installs it)"),
+        );
+        false
+    }
+}

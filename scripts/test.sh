@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Every test, on a fresh Debian machine: installs what the tests need when
+# it is missing, runs them all (a failing test binary does not stop the
+# others), and ends with one total and the list of what could not run.
+#
+#   scripts/test.sh            the embedded broker (and KAFKA_BOOTSTRAP_SERVERS
+#                              too, when it is set)
+#   scripts/test.sh ARGS...    ARGS go to cargo test (e.g. --test consumer)
+#
+# Installs, when missing: Debian packages (as root, or with sudo) for the C
+# and C++ compilers, make, pkg-config, binutils, perl, git, python3 with
+# venv, kcat, valgrind, socat and openssl; kafka-python into target/venv;
+# tansu, a Kafka-compatible broker, with cargo (about 10 minutes, once;
+# KAFKA_INSTANCE_SKIP_TANSU=1 skips it, and the tests that need it are
+# listed as not run).
+#
+# Exit status: 0 when every test passed. A test that could not run here is
+# listed at the end; with KAFKA_INSTANCE_REQUIRE_ALL=1 (CI) it fails instead.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "test.sh: $*" >&2; }
+
+# command -> Debian package
+packages=()
+need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
+need cc gcc
+need c++ g++
+need make make
+need pkg-config pkg-config
+need nm binutils
+need readelf binutils
+need strip binutils
+need perl perl
+need git git
+need python3 python3
+need kcat kcat
+need valgrind valgrind
+need socat socat
+need openssl openssl
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
+if [ ${#packages[@]} -gt 0 ]; then
+  mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+  say "installing ${packages[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi
+  if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null; }; then
+    say "could not install ${packages[*]} (run as root, or with sudo); the tests that need them are listed as not run"
+  fi
+fi
+
+# kafka-python for tests/interop.rs (the pin is the test's), with retries.
+kafka_python=$(sed -n 's/^const KAFKA_PYTHON: &str = "\(.*\)";/\1/p' tests/interop.rs)
+if ! target/venv/bin/python -c "import kafka" >/dev/null 2>&1; then
+  for attempt in 1 2 3; do
+    if python3 -m venv target/venv && target/venv/bin/pip install --quiet "$kafka_python"; then
+      break
+    fi
+    say "pip install $kafka_python failed (attempt $attempt)"
+    sleep 10
+  done
+fi
+
+# tansu for tests/security.rs (a broker with SASL; TLS in front of it).
+if [ "${KAFKA_INSTANCE_SKIP_TANSU:-}" != 1 ]; then
+  scripts/broker.sh install || say "could not install tansu; the tests that need it are listed as not run"
+fi
+
+not_run="$PWD/target/tests-not-run.txt"
+mkdir -p target
+: >"$not_run"
+log="$PWD/target/test-output.txt"
+KAFKA_INSTANCE_NOT_RUN_FILE="$not_run" cargo test --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# One total: every "test result" line, and the binaries that failed.
+awk '
+  /^     Running / { bin = $2 }
+  /^test result:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($(i + 1) ~ /^passed;?$/) passed += $i
+      if ($(i + 1) ~ /^failed;?$/) { failed += $i; if ($i > 0) bad = bad "\n  " bin }
+      if ($(i + 1) ~ /^ignored;?$/) ignored += $i
+    }
+  }
+  END {
+    printf "\n==> %d passed, %d failed, %d ignored", passed, failed, ignored
+    if (bad != "") printf "; failing test binaries:%s", bad
+    printf "\n"
+  }' "$log"
+if [ -s "$not_run" ]; then
+  echo "==> not run here (these tests, or these parts of them, could not do their work here):"
+  sed 's/^/  /' "$not_run"
+fi
+if [ "$status" -ne 0 ] && ! grep -q '^test result: FAILED' "$log"; then
+  echo "==> cargo test failed before running every test (a build error?): see $log"
+fi
+exit "$status"
