@@ -353,7 +353,7 @@ static void producer_log_callback_calls_back_in(void) {
   KafkaError err;
   KafkaInstance *inst = instance("unused");
   KafkaConfig *debug = kafka_config_new();
-  kafka_config_set(debug, "debug", "msg", &err);
+  kafka_config_set(debug, "debug", "broker,topic,msg", &err);
   KafkaProducer *p = kafka_instance_get_producer(inst, debug, &err);
   kafka_config_free(debug);
   log_producer = p;
