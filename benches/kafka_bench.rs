@@ -24,13 +24,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use kafka_instance::consumer::Message as KafkaMessage;
 use kafka_instance::ffi::config::*;
 use kafka_instance::ffi::consumer::*;
 use kafka_instance::ffi::error::KafkaErrorCode::*;
 use kafka_instance::ffi::error::*;
 use kafka_instance::ffi::instance::*;
 use kafka_instance::ffi::log::*;
+use kafka_instance::ffi::message::KafkaMessage;
 use kafka_instance::ffi::message::*;
 use kafka_instance::ffi::mock_cluster::*;
 use kafka_instance::ffi::producer::*;

@@ -129,6 +129,15 @@ typedef struct KafkaConsumer KafkaConsumer;
 typedef struct KafkaInstance KafkaInstance;
 
 /**
+ * A consumed message: topic, partition, offset, timestamp, key, value and
+ * headers. From `kafka_consumer_poll` / `_poll_batch`, owned by the caller
+ * until `kafka_message_free`; in a handler, borrowed for the call. Its
+ * text fields are NUL-terminated: the accessors return pointers into it,
+ * without copies.
+ */
+typedef struct KafkaMessage KafkaMessage;
+
+/**
  * librdkafka's mock cluster: real Kafka-protocol brokers on loopback,
  * inside this process. Any Kafka client can connect to its bootstrap
  * string. For development, examples and tests; it keeps data in memory.
@@ -142,12 +151,6 @@ typedef struct KafkaMockCluster KafkaMockCluster;
  * thread uses it.
  */
 typedef struct KafkaProducer KafkaProducer;
-
-/**
- * A consumed message, owned: it outlives its consumer. Text fields are
- * kept NUL-terminated so that C callers read them without copies.
- */
-typedef struct KafkaMessage KafkaMessage;
 
 /**
  * The details of a failure. Every fallible function takes a
@@ -391,7 +394,9 @@ enum KafkaErrorCode kafka_config_set_kafka_url(struct KafkaConfig *cfg, const ch
 
 /**
  * Sets the bootstrap servers from an array of `count` `"host:port"`
- * strings. An empty list, a NULL entry or a malformed address fails.
+ * strings. An empty list, a NULL entry or invalid UTF-8 is
+ * `KAFKA_ERR_INVALID_ARGUMENT` (as for every C array argument); a
+ * malformed address is `KAFKA_ERR_CONFIG`.
  */
 enum KafkaErrorCode kafka_config_set_bootstrap_servers(struct KafkaConfig *cfg, const char *const *servers, size_t count, struct KafkaError *err);
 
@@ -496,7 +501,7 @@ enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *
  * `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
  * partitions away, and synchronously by `kafka_consumer_close`.
  */
-struct KafkaConsumer *kafka_instance_get_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
+struct KafkaConsumer *kafka_instance_get_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
 
 /**
  * Waits up to `timeout_ms` for one message. `*out` receives it (free it
@@ -610,7 +615,7 @@ enum KafkaErrorCode kafka_consumer_close(struct KafkaConsumer *c, struct KafkaEr
  * `KAFKA_ERR_CALLBACK` (after the close); otherwise a failed close (its
  * final commit) is the result.
  */
-enum KafkaErrorCode kafka_instance_with_consumer(struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
+enum KafkaErrorCode kafka_instance_with_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
 
 /**
  * Adds `fn` for `topic`. Several handlers per topic run in registration
@@ -658,12 +663,12 @@ void kafka_instance_free(struct KafkaInstance *inst);
  * `KAFKA_ERR_BROKER` and `rdkafka_code` 36 (TOPIC_ALREADY_EXISTS), which
  * callers may treat as success.
  */
-enum KafkaErrorCode kafka_instance_create_topic(struct KafkaInstance *inst, const char *topic, int32_t partitions, int32_t replication_factor, int32_t timeout_ms, struct KafkaError *err);
+enum KafkaErrorCode kafka_instance_create_topic(const struct KafkaInstance *inst, const char *topic, int32_t partitions, int32_t replication_factor, int32_t timeout_ms, struct KafkaError *err);
 
 /**
  * Deletes `topic` and waits up to `timeout_ms` (-1: forever).
  */
-enum KafkaErrorCode kafka_instance_delete_topic(struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaError *err);
+enum KafkaErrorCode kafka_instance_delete_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaError *err);
 
 /**
  * The cluster's topic names, sorted, each followed by `'\n'`, copied
@@ -676,7 +681,7 @@ enum KafkaErrorCode kafka_instance_delete_topic(struct KafkaInstance *inst, cons
  * have been added meanwhile, so allow some room). `buf` NULL with
  * `buf_len` 0 asks for the length.
  */
-enum KafkaErrorCode kafka_instance_list_topics(struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+enum KafkaErrorCode kafka_instance_list_topics(const struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
 
 /**
  * Sends log records to `cb` instead of stderr, or back to stderr when `cb`
@@ -824,7 +829,7 @@ void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
  * `murmur2_random`, the Java client's. The producer keeps working after
  * the instance is freed. NULL on failure.
  */
-struct KafkaProducer *kafka_instance_get_producer(struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
+struct KafkaProducer *kafka_instance_get_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
 
 /**
  * Sends a JSON value.
@@ -907,7 +912,7 @@ enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeou
  * delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
  * `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
  */
-enum KafkaErrorCode kafka_instance_with_producer(struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
+enum KafkaErrorCode kafka_instance_with_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
 
 /**
  * This library's version, e.g. `"0.1.0"`: a static string.

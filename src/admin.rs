@@ -5,6 +5,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::error::RDKafkaErrorCode;
@@ -15,8 +16,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::logging::{self, LibrdkafkaLog};
 use crate::topic;
 
-fn timeout(timeout_ms: i32) -> Result<Timeout> {
-    Ok(crate::timeout::duration(timeout_ms)?.map_or(Timeout::Never, Timeout::After))
+fn timeout(timeout: Option<Duration>) -> Timeout {
+    timeout.map_or(Timeout::Never, Timeout::After)
 }
 
 fn client(config: &Resolved) -> Result<AdminClient<LibrdkafkaLog>> {
@@ -26,11 +27,11 @@ fn client(config: &Resolved) -> Result<AdminClient<LibrdkafkaLog>> {
         .map_err(|e| Error::from_rdkafka(&e, "creating the admin client"))
 }
 
-fn options(timeout_ms: i32) -> Result<AdminOptions> {
-    let t = timeout(timeout_ms)?;
-    Ok(AdminOptions::new()
+fn options(wait: Option<Duration>) -> AdminOptions {
+    let t = timeout(wait);
+    AdminOptions::new()
         .request_timeout(Some(t))
-        .operation_timeout(Some(t)))
+        .operation_timeout(Some(t))
 }
 
 pub fn create_topic(
@@ -38,7 +39,7 @@ pub fn create_topic(
     name: &str,
     partitions: i32,
     replication_factor: i32,
-    timeout_ms: i32,
+    wait: Option<Duration>,
 ) -> Result<()> {
     topic::validate(name)?;
     if partitions < 1 {
@@ -51,7 +52,7 @@ pub fn create_topic(
             "replication_factor must be at least 1, not {replication_factor}"
         )));
     }
-    let opts = options(timeout_ms)?;
+    let opts = options(wait);
     let admin = client(config)?;
     let new_topic = NewTopic::new(
         name,
@@ -64,9 +65,9 @@ pub fn create_topic(
     one_result(results, &context)
 }
 
-pub fn delete_topic(config: &Resolved, name: &str, timeout_ms: i32) -> Result<()> {
+pub fn delete_topic(config: &Resolved, name: &str, wait: Option<Duration>) -> Result<()> {
     topic::validate(name)?;
-    let opts = options(timeout_ms)?;
+    let opts = options(wait);
     let admin = client(config)?;
     let context = format!("deleting topic {name:?}");
     let results = block_on(admin.delete_topics(&[name], &opts))
@@ -76,8 +77,8 @@ pub fn delete_topic(config: &Resolved, name: &str, timeout_ms: i32) -> Result<()
 
 /// The cluster's topic names, sorted, without internal topics (names
 /// starting with `__`, such as `__consumer_offsets`).
-pub fn list_topics(config: &Resolved, timeout_ms: i32) -> Result<Vec<String>> {
-    let t = timeout(timeout_ms)?;
+pub fn list_topics(config: &Resolved, wait: Option<Duration>) -> Result<Vec<String>> {
+    let t = timeout(wait);
     let admin = client(config)?;
     let metadata = admin
         .inner()

@@ -27,9 +27,9 @@
 //! # Re-entrancy and waking
 //!
 //! Every method takes `&self`: a handler may call back into its consumer.
-//! A poll inside a handler is refused (`KAFKA_ERR_STATE`): it would store
+//! A poll inside a handler is refused ([`ErrorKind::State`]): it would store
 //! offsets past messages of the batch not yet handled. [`Consumer::wakeup`]
-//! makes a blocked (or the next) poll return `KAFKA_ERR_WAKEUP`; it only
+//! makes a blocked (or the next) poll return [`ErrorKind::Wakeup`]; it only
 //! stores a flag and writes a byte to a pipe, so a signal handler may call
 //! it. Polls wait on that pipe when the queue is empty; librdkafka writes
 //! to it too, when a
@@ -291,7 +291,7 @@ fn commit_stored(consumer: &BaseConsumer<Context>, how: Commit) -> Result<()> {
 }
 
 /// [`native::commit_within`] as a `Result`: nothing to commit is success,
-/// no answer in time is `KAFKA_ERR_TIMEOUT`.
+/// no answer in time is [`ErrorKind::Timeout`].
 fn commit_within(
     consumer: &BaseConsumer<Context>,
     offsets: Option<&[(&str, i32, i64)]>,
@@ -566,28 +566,24 @@ impl Consumer {
         })
     }
 
-    pub fn auto_commit(&self) -> bool {
-        self.auto_commit.is_some()
-    }
-
     /// Whether this is the process the consumer was created in (one
     /// atomic load: async-signal-safe).
     pub fn is_in_its_process(&self) -> bool {
         self.origin.is_here()
     }
 
-    /// `KAFKA_ERR_STATE` in a forked child.
+    /// [`ErrorKind::State`] in a forked child.
     pub fn check_process(&self) -> Result<()> {
         self.origin.check("consumer")
     }
 
-    /// `KAFKA_ERR_STATE` in a forked child, checked more strictly: before
+    /// [`ErrorKind::State`] in a forked child, checked more strictly: before
     /// anything is released.
     pub fn check_release(&self) -> Result<()> {
         self.origin.check_release("consumer")
     }
 
-    /// `KAFKA_ERR_STATE` in a forked child or once `close` has begun.
+    /// [`ErrorKind::State`] in a forked child or once `close` has begun.
     fn check_usable(&self) -> Result<()> {
         self.check_process()?;
         if self.closed.load(Ordering::Acquire) {
@@ -676,12 +672,13 @@ impl Consumer {
         }
     }
 
-    /// One message, or `None` when none arrived within `timeout_ms`.
+    /// One message, or `None` when none arrived within `timeout` (`None`:
+    /// no limit).
     /// Partition EOF and transient errors are logged, not returned; fatal
     /// errors, a failed `auto_offset_reset=none`, a refused authentication
     /// or TLS handshake, and a wake-up are returned.
-    pub fn poll(&self, timeout_ms: i32) -> Result<Option<Message>> {
-        let deadline = deadline(timeout_ms)?;
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        let deadline = deadline(timeout);
         let _polling = self.enter_poll()?;
         let m = self.next(deadline)?;
         if let Some(m) = &m {
@@ -794,11 +791,10 @@ impl Consumer {
     }
 
     /// Up to `capacity` messages (and at most `max_poll_records`): waits up
-    /// to `timeout_ms` for the first, then takes only what is already
-    /// there.
-    pub fn poll_batch(&self, capacity: usize, timeout_ms: i32) -> Result<Vec<Message>> {
+    /// to `timeout` for the first, then takes only what is already there.
+    pub fn poll_batch(&self, capacity: usize, timeout: Option<Duration>) -> Result<Vec<Message>> {
         let mut out = Vec::new();
-        self.poll_each(capacity, timeout_ms, |m| out.push(m))?;
+        self.poll_each(capacity, timeout, |m| out.push(m))?;
         Ok(out)
     }
 
@@ -807,10 +803,10 @@ impl Consumer {
     pub fn poll_each(
         &self,
         capacity: usize,
-        timeout_ms: i32,
+        timeout: Option<Duration>,
         mut sink: impl FnMut(Message),
     ) -> Result<usize> {
-        let deadline = deadline(timeout_ms)?;
+        let deadline = deadline(timeout);
         let _polling = self.enter_poll()?;
         let mut positions = Vec::new();
         let n = self.fetch(capacity, deadline, |m| {
@@ -892,7 +888,7 @@ impl Consumer {
     /// Marks `message`, and everything before it on its partition, as done:
     /// its offset + 1 is stored now and committed by the next commit
     /// (automatic or explicit). A partition no longer assigned to this
-    /// consumer is `KAFKA_ERR_STATE`: its new owner consumes the message
+    /// consumer is [`ErrorKind::State`]: its new owner consumes the message
     /// again.
     pub fn store(&self, message: &Message) -> Result<()> {
         self.check_usable()?;
@@ -932,7 +928,7 @@ impl Consumer {
     }
 
     /// Makes the blocked (or the next) poll, batch or consume return
-    /// `KAFKA_ERR_WAKEUP`. Async-signal-safe: an atomic store and one
+    /// [`ErrorKind::Wakeup`]. Async-signal-safe: an atomic store and one
     /// `write(2)`, no lock, no allocation.
     pub fn wakeup(&self) {
         self.woken.store(true, Ordering::Release);
@@ -944,9 +940,9 @@ impl Consumer {
     /// message done once they all returned. With auto-commit off, commits
     /// after the batch. `dispatched` gets how many messages were polled,
     /// also when that commit fails.
-    pub fn consume(&self, timeout_ms: i32, dispatched: &mut usize) -> Result<()> {
+    pub fn consume(&self, timeout: Option<Duration>, dispatched: &mut usize) -> Result<()> {
         *dispatched = 0;
-        let deadline = deadline(timeout_ms)?;
+        let deadline = deadline(timeout);
         let polling = self.enter_poll()?;
         let cap = self.max_poll_records.unwrap_or(DEFAULT_CONSUME_BATCH);
         let mut batch = Vec::new();
@@ -1019,7 +1015,7 @@ impl Consumer {
     /// client is released on a thread of its own once it can and the
     /// result says so: close never waits longer.
     ///
-    /// `KAFKA_ERR_STATE`, with nothing done, in a forked child (there the
+    /// [`ErrorKind::State`], with nothing done, in a forked child (there the
     /// consumer must be forgotten, not dropped: what it holds is the
     /// parent's) and when already closed.
     pub fn close(&self) -> Result<()> {

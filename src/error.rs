@@ -180,27 +180,6 @@ fn is_retriable(code: RDKafkaErrorCode) -> bool {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_and_full_queues_get_their_own_kind() {
-        let e = Error::from_rdkafka_code(RDKafkaErrorCode::MessageTimedOut, "sending");
-        assert_eq!(e.kind, ErrorKind::Timeout);
-        assert!(e.retriable);
-        assert_eq!(e.rdkafka_code, -192);
-        let e = Error::from_rdkafka_code(RDKafkaErrorCode::QueueFull, "sending");
-        assert_eq!(e.kind, ErrorKind::QueueFull);
-        let e = Error::from_rdkafka_code(RDKafkaErrorCode::TopicAuthorizationFailed, "sending");
-        assert_eq!(e.kind, ErrorKind::Broker);
-        assert!(!e.retriable);
-        assert!(!e.fatal);
-        let e = Error::from_rdkafka_code(RDKafkaErrorCode::Fatal, "sending");
-        assert!(e.fatal);
-    }
-}
-
 /// Whether `code` says the connection itself was refused for security
 /// reasons: SASL authentication or the TLS handshake. librdkafka retries
 /// these forever, so without help an operation only ever sees a timeout.
@@ -265,7 +244,7 @@ impl SecurityFailure {
     }
 
     /// `timeout` as is, or, when a security failure is on record, that
-    /// failure (`KAFKA_ERR_BROKER`, not retriable) with `timeout`'s message
+    /// failure ([`ErrorKind::Broker`], not retriable) with `timeout`'s message
     /// in front: what the caller waited for, then why it never came.
     pub fn explain(&self, timeout: Error) -> Error {
         match self.get() {
@@ -275,5 +254,26 @@ impl SecurityFailure {
             },
             None => timeout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_full_queues_get_their_own_kind() {
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::MessageTimedOut, "sending");
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(e.retriable);
+        assert_eq!(e.rdkafka_code, -192);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::QueueFull, "sending");
+        assert_eq!(e.kind, ErrorKind::QueueFull);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::TopicAuthorizationFailed, "sending");
+        assert_eq!(e.kind, ErrorKind::Broker);
+        assert!(!e.retriable);
+        assert!(!e.fatal);
+        let e = Error::from_rdkafka_code(RDKafkaErrorCode::Fatal, "sending");
+        assert!(e.fatal);
     }
 }

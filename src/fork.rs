@@ -2,7 +2,7 @@
 //! librdkafka threads that a forked child does not have, and shares its
 //! broker connections with the parent. So a client remembers the process
 //! it was created in, and every call on it from another process is refused
-//! (`KAFKA_ERR_STATE`) instead of queueing work nobody will do; closing it
+//! ([`ErrorKind::State`]) instead of queueing work nobody will do; closing it
 //! there releases nothing, because what it holds belongs to the parent.
 
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ impl Origin {
         fork_generation() == self.generation
     }
 
-    /// `KAFKA_ERR_STATE` unless this is the process the client was created
+    /// [`ErrorKind::State`] unless this is the process the client was created
     /// in.
     pub fn check(&self, what: &str) -> Result<()> {
         if self.is_here() {

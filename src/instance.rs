@@ -5,6 +5,7 @@
 use crate::admin;
 use crate::config::{Config, Resolved};
 use crate::error::Result;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Instance {
@@ -13,7 +14,7 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Copies `config`. Fails with `KAFKA_ERR_CONFIG` when it names no
+    /// Copies `config`. Fails with [`ErrorKind::Config`] when it names no
     /// brokers (neither a kafka_url nor bootstrap servers), or when the
     /// combined settings are refused by librdkafka.
     pub fn new(config: &Config) -> Result<Self> {
@@ -42,22 +43,22 @@ impl Instance {
         topic: &str,
         partitions: i32,
         replication_factor: i32,
-        timeout_ms: i32,
+        timeout: Option<Duration>,
     ) -> Result<()> {
         admin::create_topic(
             &self.resolved,
             topic,
             partitions,
             replication_factor,
-            timeout_ms,
+            timeout,
         )
     }
 
-    pub fn delete_topic(&self, topic: &str, timeout_ms: i32) -> Result<()> {
-        admin::delete_topic(&self.resolved, topic, timeout_ms)
+    pub fn delete_topic(&self, topic: &str, timeout: Option<Duration>) -> Result<()> {
+        admin::delete_topic(&self.resolved, topic, timeout)
     }
 
-    pub fn list_topics(&self, timeout_ms: i32) -> Result<Vec<String>> {
-        admin::list_topics(&self.resolved, timeout_ms)
+    pub fn list_topics(&self, timeout: Option<Duration>) -> Result<Vec<String>> {
+        admin::list_topics(&self.resolved, timeout)
     }
 }

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod mock;
 pub mod producer;
 pub mod secrets;
+pub mod settings;
 pub mod timeout;
 pub mod topic;
 pub mod url;

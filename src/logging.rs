@@ -110,11 +110,6 @@ pub fn enabled(level: Level) -> bool {
     (level as u8) <= threshold()
 }
 
-/// The most verbose level currently emitted, as a syslog number (0: off).
-pub fn threshold_syslog() -> u8 {
-    threshold()
-}
-
 /// Installs `sink` (or restores stderr with `None`) and the threshold:
 /// records with a syslog level `<= max_level` are emitted, so 3 is errors
 /// only, 7 everything, and anything below 3 turns logging off. `None` for

@@ -9,11 +9,11 @@
 //! Notifications may call back into the library. What would wait for the
 //! polling thread from the polling thread itself (`flush`, `send_sync`,
 //! `close` of the producer being served) is refused with
-//! `KAFKA_ERR_STATE`: the thread knows which producer it serves.
+//! [`ErrorKind::State`]: the thread knows which producer it serves.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
@@ -30,7 +30,7 @@ use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
-use crate::timeout::{deadline, remaining};
+use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
 const SUBJECT: &str = "Kafka Producer";
@@ -93,8 +93,6 @@ struct SyncSlot {
 struct Shared {
     /// Messages queued and not yet notified.
     pending: AtomicUsize,
-    /// Messages whose delivery failed, over the producer's life.
-    failed: AtomicUsize,
     idle_lock: Mutex<()>,
     idle: Condvar,
     /// An authentication or TLS failure since the last delivery.
@@ -183,25 +181,76 @@ impl ProducerContext for Context {
         let _serving = Serving::begin(&self.shared);
         if result.is_ok() {
             self.shared.security.clear();
-            if matches!(*notify, Notify::Nothing) {
-                // Delivered, and nobody asked to hear of it: the common
-                // case of a plain send, kept short.
-                drop(notify);
+        }
+        // Delivered, and nobody asked to hear of it (a plain send): the
+        // common case, kept short.
+        let counted = match (result.is_ok(), &*notify) {
+            (true, Notify::Nothing) => false,
+            (_, to) => self.tell(&Delivery::of(result), to),
+        };
+        drop(notify);
+        if !counted {
+            self.shared.reported();
+        }
+    }
+}
+
+impl Context {
+    /// Gives a delivery to whoever asked for it. True when this counted
+    /// the message out itself: before an acknowledged send's waiter wakes,
+    /// so that once it returns, its message is no longer in flight.
+    fn tell(&self, delivery: &Delivery<'_>, to: &Notify) -> bool {
+        match to {
+            Notify::Nothing => {
+                if let Some(e) = &delivery.error {
+                    // Nobody else will hear of it: never lose a failure
+                    // silently.
+                    logging::log(
+                        Level::Error,
+                        "kafka_instance.producer.delivery",
+                        SUBJECT,
+                        &format!(
+                            "message to {:?} not delivered: {}",
+                            delivery.topic, e.message
+                        ),
+                        Some(json!({ "topic": delivery.topic, "rdkafka_code": e.rdkafka_code })),
+                    );
+                }
+                false
+            }
+            Notify::Call(f) => {
+                // A panicking callback must not take the polling thread down.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(delivery)));
+                false
+            }
+            Notify::Wake(slot) => {
+                let outcome = match &delivery.error {
+                    None => Ok(Delivered {
+                        partition: delivery.partition,
+                        offset: delivery.offset,
+                        timestamp_ms: delivery.timestamp_ms,
+                    }),
+                    Some(e) => Err(e.clone()),
+                };
                 self.shared.reported();
-                return;
+                *slot.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+                slot.ready.notify_all();
+                true
             }
         }
+    }
+}
+
+impl<'a> Delivery<'a> {
+    /// The outcome librdkafka reported for one message.
+    fn of(result: &'a DeliveryResult<'_>) -> Self {
         let (message, error) = match result {
             Ok(m) => (m, None),
             Err((e, m)) => (m, Some(Error::from_rdkafka(e, "delivering a message"))),
         };
-        let delivery = Delivery {
+        Delivery {
             topic: message.topic(),
-            partition: if message.partition() >= 0 {
-                message.partition()
-            } else {
-                -1
-            },
+            partition: message.partition().max(-1),
             offset: if error.is_none() && message.offset() >= 0 {
                 message.offset()
             } else {
@@ -212,51 +261,7 @@ impl ProducerContext for Context {
                 Timestamp::NotAvailable => -1,
             },
             error,
-        };
-        if delivery.error.is_none() {
-            self.shared.security.clear();
         }
-        if let Some(e) = &delivery.error {
-            self.shared.failed.fetch_add(1, Ordering::Relaxed);
-            if matches!(*notify, Notify::Nothing) {
-                // Nobody else will hear of it: never lose a failure silently.
-                logging::log(
-                    Level::Error,
-                    "kafka_instance.producer.delivery",
-                    SUBJECT,
-                    &format!(
-                        "message to {:?} not delivered: {}",
-                        delivery.topic, e.message
-                    ),
-                    Some(json!({ "topic": delivery.topic, "rdkafka_code": e.rdkafka_code })),
-                );
-            }
-        }
-        match &*notify {
-            Notify::Nothing => {}
-            Notify::Call(f) => {
-                // A panicking callback must not take the polling thread down.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&delivery)));
-            }
-            Notify::Wake(slot) => {
-                let outcome = match delivery.error {
-                    None => Ok(Delivered {
-                        partition: delivery.partition,
-                        offset: delivery.offset,
-                        timestamp_ms: delivery.timestamp_ms,
-                    }),
-                    Some(e) => Err(e),
-                };
-                // Counted out before the waiter wakes: once an acknowledged
-                // send returns, its message is no longer in flight.
-                self.shared.reported();
-                *slot.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-                slot.ready.notify_all();
-                return;
-            }
-        }
-        drop(notify);
-        self.shared.reported();
     }
 }
 
@@ -269,7 +274,7 @@ impl Shared {
         }
     }
 
-    /// `KAFKA_ERR_STATE` when this thread is serving this producer's
+    /// [`ErrorKind::State`] when this thread is serving this producer's
     /// notifications: waiting for them here would wait for ourselves.
     fn refuse_wait_in_callback(&self, what: &str) -> Result<()> {
         if std::ptr::eq(SERVING.with(Cell::get), self) {
@@ -285,22 +290,36 @@ impl Shared {
     /// Waits until no message is pending or `deadline` passes; whether none
     /// is pending.
     fn wait_idle(&self, deadline: Option<Instant>) -> bool {
-        let mut guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if self.pending.load(Ordering::Acquire) == 0 {
-                return true;
-            }
-            let wait = match remaining(deadline) {
-                Some(d) if d.is_zero() => return false,
-                Some(d) => d.min(Duration::from_millis(100)),
-                None => Duration::from_millis(100),
-            };
-            guard = self
-                .idle
-                .wait_timeout(guard, wait)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        let guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
+        wait_until(&self.idle, guard, deadline, |_| {
+            (self.pending.load(Ordering::Acquire) == 0).then_some(())
+        })
+        .is_some()
+    }
+}
+
+/// Waits on `ready` (with `guard` of its mutex) until `done` gives an
+/// answer or `deadline` passes (`None`). Wakes at least every 100 ms to
+/// look again, so a missed notification costs at most that.
+fn wait_until<T, R>(
+    ready: &Condvar,
+    mut guard: MutexGuard<'_, T>,
+    deadline: Option<Instant>,
+    mut done: impl FnMut(&mut T) -> Option<R>,
+) -> Option<R> {
+    loop {
+        if let Some(answer) = done(&mut guard) {
+            return Some(answer);
         }
+        let wait = match remaining(deadline) {
+            Some(left) if left.is_zero() => return None,
+            Some(left) => left.min(Duration::from_millis(100)),
+            None => Duration::from_millis(100),
+        };
+        guard = ready
+            .wait_timeout(guard, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
@@ -333,7 +352,6 @@ impl Producer {
         cc.set_log_level(logging::rdkafka_log_level());
         let shared = Arc::new(Shared {
             pending: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
             security: SecurityFailure::default(),
@@ -370,58 +388,45 @@ impl Producer {
     /// An acknowledged send: queues
     /// `record` and waits for the broker's acknowledgement.
     ///
-    /// On `KAFKA_ERR_TIMEOUT` the message stays queued and may still be
+    /// On [`ErrorKind::Timeout`] the message stays queued and may still be
     /// delivered later (once: idempotence is on by default); its outcome is
     /// then logged if it fails.
-    pub fn send_sync(&self, record: &Record<'_>, timeout_ms: i32) -> Result<Delivered> {
-        let deadline = deadline(timeout_ms)?;
+    pub fn send_sync(&self, record: &Record<'_>, timeout: Option<Duration>) -> Result<Delivered> {
+        let deadline = deadline(timeout);
         self.shared
             .refuse_wait_in_callback("an acknowledged send")?;
         let slot = Arc::new(SyncSlot::default());
         self.enqueue(record, Arc::new(Notify::Wake(slot.clone())))?;
-        let mut outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(result) = outcome.take() {
-                if let Ok(d) = &result {
-                    if logging::enabled(Level::Info) {
-                        logging::log(
-                            Level::Info,
-                            "kafka_instance.producer.send_sync",
-                            SUBJECT,
-                            &format!(
-                                "message delivered to {:?} partition {} offset {}",
-                                record.topic, d.partition, d.offset
-                            ),
-                            Some(json!({
-                                "topic": record.topic,
-                                "partition": d.partition,
-                                "offset": d.offset,
-                            })),
-                        );
-                    }
-                }
-                return result;
+        let outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(result) = wait_until(&slot.ready, outcome, deadline, Option::take) else {
+            return Err(self.shared.security.explain(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "no acknowledgement for the message to {:?} within {} ms; it stays queued",
+                    record.topic,
+                    millis(timeout)
+                ),
+            )));
+        };
+        if let Ok(d) = &result {
+            if logging::enabled(Level::Info) {
+                logging::log(
+                    Level::Info,
+                    "kafka_instance.producer.send_sync",
+                    SUBJECT,
+                    &format!(
+                        "message delivered to {:?} partition {} offset {}",
+                        record.topic, d.partition, d.offset
+                    ),
+                    Some(json!({
+                        "topic": record.topic,
+                        "partition": d.partition,
+                        "offset": d.offset,
+                    })),
+                );
             }
-            let wait = match remaining(deadline) {
-                Some(left) if left.is_zero() => {
-                    return Err(self.shared.security.explain(Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "no acknowledgement for the message to {:?} within {timeout_ms} ms; \
-                             it stays queued",
-                            record.topic
-                        ),
-                    )));
-                }
-                Some(left) => left.min(Duration::from_millis(100)),
-                None => Duration::from_millis(100),
-            };
-            outcome = slot
-                .ready
-                .wait_timeout(outcome, wait)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
         }
+        result
     }
 
     fn enqueue(&self, record: &Record<'_>, notify: Arc<Notify>) -> Result<()> {
@@ -485,27 +490,22 @@ impl Producer {
         self.shared.pending.load(Ordering::Acquire)
     }
 
-    /// Messages whose delivery failed since the producer was created.
-    pub fn failed(&self) -> usize {
-        self.shared.failed.load(Ordering::Relaxed)
-    }
-
-    /// `KAFKA_ERR_STATE` in a forked child.
+    /// [`ErrorKind::State`] in a forked child.
     pub fn check_process(&self) -> Result<()> {
         self.origin.check("producer")
     }
 
     /// Waits until every queued message has been reported (delivered or
-    /// failed), or the timeout passes: then `KAFKA_ERR_TIMEOUT` saying how
+    /// failed), or the timeout passes: then [`ErrorKind::Timeout`] saying how
     /// many remain. Reports are served by the producer's thread, not here.
-    pub fn flush(&self, timeout_ms: i32) -> Result<()> {
-        let deadline = deadline(timeout_ms)?;
+    pub fn flush(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_process()?;
         self.shared.refuse_wait_in_callback("flush")?;
-        self.flush_until(deadline, timeout_ms)
+        self.flush_until(timeout)
     }
 
-    fn flush_until(&self, deadline: Option<Instant>, timeout_ms: i32) -> Result<()> {
+    fn flush_until(&self, timeout: Option<Duration>) -> Result<()> {
+        let (deadline, timeout_ms) = (deadline(timeout), millis(timeout));
         if self.shared.wait_idle(deadline) {
             return Ok(());
         }
@@ -533,16 +533,16 @@ impl Producer {
         self.shared.refuse_wait_in_callback("close")
     }
 
-    /// Stops sending, flushes (up to `timeout_ms`), then purges what is
+    /// Stops sending, flushes (up to `timeout`; `None`: no limit), then purges what is
     /// left: each purged message gets its failure notification, on the
     /// producer's thread, before this returns, and the result is
-    /// `KAFKA_ERR_TIMEOUT` with their count. Dropping the producer after
+    /// [`ErrorKind::Timeout`] with their count. Dropping the producer after
     /// this releases it without waiting.
-    pub fn close(&self, timeout_ms: i32) -> Result<()> {
-        let deadline = deadline(timeout_ms)?;
+    pub fn close(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_close()?;
         self.shared.closing.store(true, Ordering::Release);
-        let flushed = self.flush_until(deadline, timeout_ms);
+        let flushed = self.flush_until(timeout);
+        let timeout_ms = millis(timeout);
         let left = self.in_flight();
         if flushed.is_err() {
             // A send that passed the closing check just before it was set

@@ -1,27 +1,19 @@
-//! `timeout_ms` as C callers give it: -1 waits forever, 0 and up are
-//! milliseconds, anything else is refused. One rule for every call.
+//! Waits, in the safe layer's terms: `Option<Duration>`, `None` for no
+//! limit. (The C API's `timeout_ms` becomes one in `ffi::arg_timeout`.)
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
-
-/// The wait, or `None` for forever.
-pub fn duration(timeout_ms: i32) -> Result<Option<Duration>> {
-    match timeout_ms {
-        -1 => Ok(None),
-        t if t >= 0 => Ok(Some(Duration::from_millis(t as u64))),
-        t => Err(Error::invalid_argument(format!(
-            "timeout_ms must be -1 (forever) or at least 0, not {t}"
-        ))),
-    }
+/// When a wait ends, or `None` for never.
+pub fn deadline(wait: Option<Duration>) -> Option<Instant> {
+    wait.map(|d| Instant::now() + d)
 }
 
-/// When the wait ends, or `None` for never.
-pub fn deadline(timeout_ms: i32) -> Result<Option<Instant>> {
-    Ok(duration(timeout_ms)?.map(|d| Instant::now() + d))
-}
-
-/// What is left of a deadline (`None`: forever).
+/// What is left of a deadline (`None`: no limit).
 pub fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// A wait in milliseconds, for messages ("after 3000 ms").
+pub fn millis(wait: Option<Duration>) -> u128 {
+    wait.map_or(0, |d| d.as_millis())
 }

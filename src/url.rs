@@ -69,62 +69,16 @@ impl KafkaUrl {
         if url.is_empty() {
             return Err(Error::config("the URL is empty"));
         }
-        let (scheme_protocol, rest) = match split_scheme(url) {
-            (Some(scheme), rest) => {
-                let known = SCHEMES
-                    .iter()
-                    .find(|(s, _)| s.eq_ignore_ascii_case(scheme))
-                    .ok_or_else(|| {
-                        // Scheme characters only, before any credentials:
-                        // safe to show, capped in case this was not a URL.
-                        let shown: String = scheme.chars().take(32).collect();
-                        Error::config(format!(
-                            "unsupported URL scheme {shown:?}: use kafka://, kafka+ssl://, \
-                             kafka+sasl_plaintext:// or kafka+sasl_ssl://"
-                        ))
-                    })?;
-                (known.1, rest)
-            }
-            (None, rest) => (None, rest),
+        let (scheme, rest) = split_scheme(url);
+        let scheme_protocol = match scheme {
+            Some(scheme) => known_scheme(scheme)?,
+            None => None,
         };
-        let (userinfo, hosts) = match rest.rfind('@') {
-            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+        let (credentials, hosts) = match rest.rfind('@') {
+            Some(i) => (Some(credentials(&rest[..i])?), &rest[i + 1..]),
             None => (None, rest),
         };
-        let (username, password) = match userinfo {
-            None => (None, None),
-            Some(info) => {
-                // Register before anything can fail, so even a message about
-                // a broken URL cannot carry the raw password.
-                let (user_raw, pass_raw) = match info.find(':') {
-                    Some(i) => (&info[..i], Some(&info[i + 1..])),
-                    None => (info, None),
-                };
-                if let Some(p) = pass_raw {
-                    secrets::register(p);
-                }
-                let password = pass_raw
-                    .map(|p| {
-                        percent_decode(p).ok_or_else(|| {
-                            Error::config(
-                                "the password in the URL has an invalid percent-encoding \
-                                 (value not shown)",
-                            )
-                        })
-                    })
-                    .transpose()?;
-                if let Some(p) = &password {
-                    secrets::register(p);
-                }
-                let username = percent_decode(user_raw).ok_or_else(|| {
-                    Error::config("the user name in the URL has an invalid percent-encoding")
-                })?;
-                if username.is_empty() {
-                    return Err(Error::config("the URL has credentials but no user name"));
-                }
-                (Some(username), password)
-            }
-        };
+        let (username, password) = credentials.unzip();
         let hosts = hosts.strip_suffix('/').unwrap_or(hosts);
         if let Some(bad) = hosts.find(['/', '?', '#']) {
             return Err(Error::config(format!(
@@ -132,12 +86,11 @@ impl KafkaUrl {
                 &hosts[bad..bad + 1]
             )));
         }
-        let servers = parse_servers(hosts)?;
         Ok(KafkaUrl {
             scheme_protocol,
-            servers,
+            servers: parse_servers(hosts)?,
             username,
-            password,
+            password: password.flatten(),
         })
     }
 
@@ -169,6 +122,54 @@ pub fn redact(url: &str) -> String {
         },
         None => url.to_owned(),
     }
+}
+
+/// The security protocol a scheme selects (`None` for `kafka://`).
+fn known_scheme(scheme: &str) -> Result<Option<&'static str>> {
+    SCHEMES
+        .iter()
+        .find(|(s, _)| s.eq_ignore_ascii_case(scheme))
+        .map(|(_, protocol)| *protocol)
+        .ok_or_else(|| {
+            // Scheme characters only, before any credentials: safe to
+            // show, capped in case this was not a URL.
+            let shown: String = scheme.chars().take(32).collect();
+            Error::config(format!(
+                "unsupported URL scheme {shown:?}: use kafka://, kafka+ssl://, \
+                 kafka+sasl_plaintext:// or kafka+sasl_ssl://"
+            ))
+        })
+}
+
+/// `user[:password]`, percent-decoded. The password is registered as a
+/// secret before anything can fail, so even a message about a broken URL
+/// cannot carry it.
+fn credentials(info: &str) -> Result<(String, Option<String>)> {
+    let (user_raw, pass_raw) = match info.find(':') {
+        Some(i) => (&info[..i], Some(&info[i + 1..])),
+        None => (info, None),
+    };
+    if let Some(p) = pass_raw {
+        secrets::register(p);
+    }
+    let password = pass_raw
+        .map(|p| {
+            percent_decode(p).ok_or_else(|| {
+                Error::config(
+                    "the password in the URL has an invalid percent-encoding (value not shown)",
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(p) = &password {
+        secrets::register(p);
+    }
+    let username = percent_decode(user_raw)
+        .ok_or_else(|| Error::config("the user name in the URL has an invalid percent-encoding"))?;
+    if username.is_empty() {
+        return Err(Error::config("the URL has credentials but no user name"));
+    }
+    Ok((username, password))
 }
 
 /// Splits and checks `host[:port],host[:port]`. IPv6 hosts go in brackets:

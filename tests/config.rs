@@ -7,7 +7,7 @@ use common::*;
 
 use std::ffi::c_char;
 
-use kafka_instance::config::ALIASES;
+use kafka_instance::settings::aliases;
 
 fn set(cfg: *mut KafkaConfig, key: &str, value: &str) -> (KafkaErrorCode, String) {
     let mut e = err();
@@ -77,9 +77,9 @@ fn sample(canonical: &str) -> &'static str {
 
 #[test]
 fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
-    for (alias, canonical, _) in ALIASES {
+    for (alias, canonical, _) in aliases() {
         let cfg = kafka_config_new();
-        let value = if *alias == "ssl_check_hostname" {
+        let value = if alias == "ssl_check_hostname" {
             "true"
         } else {
             sample(canonical)
@@ -87,7 +87,7 @@ fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
         let (rc, msg) = set(cfg, alias, value);
         assert_eq!(rc, KAFKA_OK, "{alias}={value}: {msg}");
         let got = config_get(cfg, alias);
-        let value = match *canonical {
+        let value = match canonical {
             // Secrets are write-only: they read back masked.
             "sasl.password" | "ssl.key.password" => "***",
             "kafka.url" => "kafka://u:***@h1:9092,h2:9093",
@@ -95,7 +95,7 @@ fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
         };
         assert!(got.eq_ignore_ascii_case(value), "{alias}: {got} != {value}");
         let canonical_value = config_get(cfg, canonical);
-        if *alias == "ssl_check_hostname" {
+        if alias == "ssl_check_hostname" {
             assert_eq!(canonical_value, "https");
         } else {
             assert!(
@@ -111,7 +111,7 @@ fn every_alias_sets_and_gets_under_its_name_and_canonical_name() {
 fn the_readme_publishes_every_alias() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for (alias, canonical, _) in ALIASES {
+    for (alias, canonical, _) in aliases() {
         assert!(
             readme.contains(&format!("`{alias}`")),
             "README lacks alias {alias}"
@@ -346,7 +346,12 @@ fn bootstrap_server_lists_are_checked() {
     unsafe {
         assert_eq!(
             kafka_config_set_bootstrap_servers(cfg, std::ptr::null(), 0, &mut e),
-            KAFKA_ERR_CONFIG
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert!(
+            e.message_str().contains("servers is empty"),
+            "{}",
+            e.message_str()
         );
         let one = [c("h:1")];
         let ptrs = [one[0].as_ptr()];

@@ -857,3 +857,71 @@ fn stopped_mid_batch_at_least_once_and_exactly_once_with_commit_per_message() {
         }
     }
 }
+
+#[test]
+fn kafka_consumer_wakeup_ends_a_blocked_poll_and_the_next_one_only() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("wakeup");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[("group_id", &unique_topic("g"))]);
+    let cons = consumer(inst, &[&topic], &[]);
+    let addr = cons as usize;
+    // From another thread, while a poll without a time limit waits.
+    let waker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        unsafe { kafka_consumer_wakeup(addr as *mut KafkaConsumer, null_mut()) };
+    });
+    let (mut m, mut e) = (null_mut(), err());
+    let rc = unsafe { kafka_consumer_poll(cons, -1, &mut m, &mut e) };
+    waker.join().unwrap();
+    assert_eq!(rc, KAFKA_ERR_WAKEUP, "{}", e.message_str());
+    assert!(m.is_null());
+    // Before a poll: that poll returns at once, woken; the one after waits
+    // as usual.
+    assert_eq!(unsafe { kafka_consumer_wakeup(cons, &mut e) }, KAFKA_OK);
+    let rc = unsafe { kafka_consumer_poll(cons, -1, &mut m, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_WAKEUP);
+    let rc = unsafe { kafka_consumer_poll(cons, 100, &mut m, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert_eq!(
+        unsafe { kafka_consumer_wakeup(null_mut(), null_mut()) },
+        KAFKA_ERR_INVALID_ARGUMENT
+    );
+    close_consumer(cons);
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn kafka_consumer_store_message_decides_what_commits_without_auto_store() {
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "store", 1);
+        // One message per batch: tansu cannot resume inside a batch.
+        produce_unbatched(inst, &topic, 0, 5);
+        let cons = consumer(inst, &[&topic], &[("enable.auto.offset.store", "false")]);
+        let got = poll_owned(cons, 5, Duration::from_secs(30));
+        assert_eq!(got.len(), 5);
+        // Done with offsets 0 and 1 only (as a worker thread would say).
+        let second = *got
+            .iter()
+            .find(|m| unsafe { kafka_message_offset(**m) } == 1)
+            .unwrap();
+        let mut e = err();
+        let rc = unsafe { kafka_consumer_store_message(cons, second, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
+        let rc = unsafe { kafka_consumer_store_message(cons, null(), &mut e) };
+        assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+        for m in got {
+            unsafe { kafka_message_free(m) };
+        }
+        close_consumer(cons);
+        // The group resumes after the stored message, not after the poll.
+        let again = consumer(inst, &[&topic], &[]);
+        let next = poll_messages(again, 1, Duration::from_secs(30), |m| unsafe {
+            kafka_message_offset(m)
+        });
+        assert_eq!(next, vec![2], "resumed after the stored offset");
+        close_consumer(again);
+        unsafe { kafka_instance_free(inst) };
+    }
+}

@@ -72,3 +72,61 @@ fn the_header_has_guards_and_the_contract_names() {
         }
     }
 }
+
+/// The test file a C function's tests live in: its handle's
+/// (`kafka_consumer_poll`: tests/consumer.rs). A client made from an
+/// instance is tested with that client (`kafka_instance_get_producer`:
+/// tests/producer.rs).
+fn test_file_of(function: &str) -> &'static str {
+    const BY_PREFIX: &[(&str, &str)] = &[
+        ("kafka_instance_get_producer", "producer"),
+        ("kafka_instance_with_producer", "producer"),
+        ("kafka_instance_get_consumer", "consumer"),
+        ("kafka_instance_with_consumer", "consumer"),
+        ("kafka_mock_cluster_", "mock_cluster"),
+        ("kafka_config_", "config"),
+        ("kafka_instance_", "instance"),
+        ("kafka_producer_", "producer"),
+        ("kafka_consumer_", "consumer"),
+        ("kafka_message_", "message"),
+        ("kafka_error_", "error"),
+    ];
+    BY_PREFIX
+        .iter()
+        .find(|(prefix, _)| function.starts_with(prefix))
+        .map_or("log", |(_, file)| file)
+}
+
+/// Every function of the header is named in the test file of its handle,
+/// so that its tests are found in one place.
+#[test]
+fn every_c_function_is_tested_in_the_file_of_its_handle() {
+    let header = generated();
+    // Every identifier right before a '(' that names one of ours.
+    let mut functions: Vec<&str> = header
+        .match_indices('(')
+        .filter_map(|(at, _)| {
+            let before = &header[..at];
+            let start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            Some(&before[start..]).filter(|name| name.starts_with("kafka_"))
+        })
+        .collect();
+    functions.sort();
+    functions.dedup();
+    assert!(functions.len() > 50, "functions found: {functions:?}");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let missing: Vec<String> = functions
+        .iter()
+        .filter_map(|f| {
+            let file = format!("{root}/tests/{}.rs", test_file_of(f));
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            (!text.contains(f)).then(|| format!("{f} (tests/{}.rs)", test_file_of(f)))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not tested in its handle's file: {missing:?}"
+    );
+}

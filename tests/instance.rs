@@ -387,3 +387,16 @@ fn list_topics_fails_promptly_without_a_broker_and_checks_arguments() {
         kafka_config_free(cfg);
     }
 }
+
+#[test]
+fn kafka_instance_version_and_librdkafka_version_are_static_strings() {
+    assert_eq!(s(kafka_instance_version()), env!("CARGO_PKG_VERSION"));
+    let rd = s(kafka_instance_librdkafka_version());
+    let parts: Vec<u32> = rd.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts.len() == 3 && parts[0] >= 2, "{rd}");
+    // Static: the same pointer every time.
+    assert_eq!(
+        kafka_instance_librdkafka_version(),
+        kafka_instance_librdkafka_version()
+    );
+}

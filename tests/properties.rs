@@ -9,7 +9,7 @@ use common::*;
 
 use proptest::prelude::*;
 
-use kafka_instance::config::ALIASES;
+use kafka_instance::settings::aliases;
 
 const CASES: u32 = 10_000;
 /// Cases that register a new secret each: every later message is checked
@@ -100,7 +100,7 @@ proptest! {
         // Secret settings (write-only, masked) are covered by tests/secrets.rs.
         key in prop_oneof![
             prop::sample::select(
-                ALIASES.iter().map(|a| a.0).filter(|k| !k.contains("password") && !k.contains("url")).collect::<Vec<_>>()
+                aliases().map(|a| a.0).filter(|k| !k.contains("password") && !k.contains("url")).collect::<Vec<_>>()
             ).prop_map(str::to_owned),
             "[a-z._]{1,20}",
         ],

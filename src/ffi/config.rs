@@ -6,7 +6,8 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::{
-    arg, arg_mut, arg_str, call, call_infallible, copy_out, free_handle, into_handle, site, Site,
+    arg_str, arg_strs, call, call_infallible, copy_out, free_handle, handle, handle_mut, here,
+    into_handle, Handle, Site,
 };
 
 /// A set of settings. Not thread-safe: use one from one thread at a time,
@@ -16,12 +17,14 @@ pub struct KafkaConfig {
     pub(crate) inner: Config,
 }
 
+impl Handle for KafkaConfig {}
+
 const SUBJECT: &str = "Kafka Config";
 
 /// A new, empty config. NULL only if memory ran out.
 #[no_mangle]
 pub extern "C" fn kafka_config_new() -> *mut KafkaConfig {
-    call_infallible(site("kafka_instance.config.new", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         into_handle(KafkaConfig {
             inner: Config::new(),
         })
@@ -32,13 +35,13 @@ pub extern "C" fn kafka_config_new() -> *mut KafkaConfig {
 /// Free it with `kafka_config_free`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_clone(cfg: *const KafkaConfig) -> *mut KafkaConfig {
-    call_infallible(site("kafka_instance.config.clone", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: cfg is NULL or a live KafkaConfig (module contract).
-        match unsafe { cfg.as_ref() } {
-            Some(c) => into_handle(KafkaConfig {
+        match unsafe { handle(cfg, "cfg") } {
+            Ok(c) => into_handle(KafkaConfig {
                 inner: c.inner.clone(),
             }),
-            None => std::ptr::null_mut(),
+            Err(_) => std::ptr::null_mut(),
         }
     })
 }
@@ -47,7 +50,7 @@ pub unsafe extern "C" fn kafka_config_clone(cfg: *const KafkaConfig) -> *mut Kaf
 /// (they hold their own copy).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_free(cfg: *mut KafkaConfig) {
-    call_infallible(site("kafka_instance.config.free", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: cfg is NULL or came from this library (module contract).
         unsafe { free_handle(cfg) }
     })
@@ -65,7 +68,7 @@ unsafe fn set_named(
 ) -> KafkaErrorCode {
     call(where_, err, || {
         // SAFETY: module contract.
-        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        let cfg = unsafe { handle_mut(cfg, "cfg") }?;
         // SAFETY: module contract.
         let value = unsafe { arg_str(value, value_name) }?;
         cfg.inner.set(key, value)?;
@@ -92,13 +95,15 @@ pub unsafe extern "C" fn kafka_config_set_kafka_url(
     url: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_kafka_url", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "kafka_url", url, "url", err) }
 }
 
 /// Sets the bootstrap servers from an array of `count` `"host:port"`
-/// strings. An empty list, a NULL entry or a malformed address fails.
+/// strings. An empty list, a NULL entry or invalid UTF-8 is
+/// `KAFKA_ERR_INVALID_ARGUMENT` (as for every C array argument); a
+/// malformed address is `KAFKA_ERR_CONFIG`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
     cfg: *mut KafkaConfig,
@@ -106,28 +111,14 @@ pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
     count: usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.config.set_bootstrap_servers", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let cfg = unsafe { arg_mut(cfg, "cfg") }?;
-            if count == 0 {
-                return Err(Error::config(
-                    "bootstrap servers: the list is empty (count is 0)",
-                ));
-            }
-            // SAFETY: module contract: servers points to count pointers.
-            let list = unsafe { std::slice::from_raw_parts(arg(servers, "servers")?, count) };
-            let mut names = Vec::with_capacity(count);
-            for (i, p) in list.iter().enumerate() {
-                // SAFETY: module contract.
-                names.push(unsafe { arg_str(*p, &format!("servers[{i}]")) }?);
-            }
-            cfg.inner.set_bootstrap_servers(&names)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { handle_mut(cfg, "cfg") }?;
+        // SAFETY: module contract: servers points to count strings.
+        let names = unsafe { arg_strs(servers, count, "servers", "count") }?;
+        cfg.inner.set_bootstrap_servers(&names)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any case).
@@ -137,7 +128,7 @@ pub unsafe extern "C" fn kafka_config_set_security_protocol(
     protocol: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_security_protocol", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "security_protocol", protocol, "protocol", err) }
 }
@@ -150,7 +141,7 @@ pub unsafe extern "C" fn kafka_config_set_sasl_mechanism(
     mechanism: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_sasl_mechanism", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "sasl_mechanism", mechanism, "mechanism", err) }
 }
@@ -162,7 +153,7 @@ pub unsafe extern "C" fn kafka_config_set_sasl_plain_username(
     username: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_sasl_plain_username", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "sasl_plain_username", username, "username", err) }
 }
@@ -175,7 +166,7 @@ pub unsafe extern "C" fn kafka_config_set_sasl_plain_password(
     password: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_sasl_plain_password", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "sasl_plain_password", password, "password", err) }
 }
@@ -187,7 +178,7 @@ pub unsafe extern "C" fn kafka_config_set_client_id(
     client_id: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_client_id", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "client_id", client_id, "client_id", err) }
 }
@@ -199,7 +190,7 @@ pub unsafe extern "C" fn kafka_config_set_group_id(
     group_id: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_group_id", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "group_id", group_id, "group_id", err) }
 }
@@ -212,7 +203,7 @@ pub unsafe extern "C" fn kafka_config_set_auto_offset_reset(
     reset: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    let at = site("kafka_instance.config.set_auto_offset_reset", SUBJECT);
+    let at = here!(SUBJECT);
     // SAFETY: module contract.
     unsafe { set_named(at, cfg, "auto_offset_reset", reset, "reset", err) }
 }
@@ -224,17 +215,13 @@ pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
     enable: bool,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.config.set_enable_auto_commit", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let cfg = unsafe { arg_mut(cfg, "cfg") }?;
-            cfg.inner
-                .set("enable_auto_commit", if enable { "true" } else { "false" })?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { handle_mut(cfg, "cfg") }?;
+        cfg.inner
+            .set("enable_auto_commit", if enable { "true" } else { "false" })?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Sets any setting by any of its names: a librdkafka property
@@ -251,9 +238,9 @@ pub unsafe extern "C" fn kafka_config_set(
     value: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.config.set", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let cfg = unsafe { arg_mut(cfg, "cfg") }?;
+        let cfg = unsafe { handle_mut(cfg, "cfg") }?;
         // SAFETY: module contract.
         let key = unsafe { arg_str(key, "key") }?;
         // SAFETY: module contract.
@@ -290,9 +277,9 @@ pub unsafe extern "C" fn kafka_config_get(
     len: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.config.get", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let cfg = unsafe { arg(cfg, "cfg") }?;
+        let cfg = unsafe { handle(cfg, "cfg") }?;
         // SAFETY: module contract.
         let key = unsafe { arg_str(key, "key") }?;
         let value = cfg

@@ -6,11 +6,15 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::consumer::{Consumer, Message};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::ffi::config::KafkaConfig;
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
-use crate::ffi::{arg, arg_mut, arg_str, call, into_handle, site};
+use crate::ffi::message::KafkaMessage;
+use crate::ffi::{
+    arg_str, arg_strs, arg_timeout, call, free_handle, handle, here, into_handle, opt_handle,
+    out_slot, run_scope, Handle,
+};
 
 /// A subscribed consumer. One thread polls it at a time;
 /// `kafka_consumer_store_message`, `kafka_consumer_wakeup` and
@@ -29,6 +33,8 @@ pub struct KafkaConsumer {
     /// (log records) are refused, and the handle is freed once it is done.
     closing: AtomicBool,
 }
+
+impl Handle for KafkaConsumer {}
 
 impl KafkaConsumer {
     fn new(inner: Consumer, scoped: bool) -> *mut KafkaConsumer {
@@ -53,7 +59,7 @@ impl KafkaConsumer {
         consumer.check_release()?;
         let closed = consumer.close();
         // SAFETY: as above; close has returned, so nothing refers to it.
-        drop(unsafe { Box::from_raw(handle) });
+        unsafe { free_handle(handle) };
         closed
     }
 }
@@ -73,7 +79,7 @@ impl Drop for InCall<'_> {
 /// `c` is NULL or a live consumer handle.
 unsafe fn with<R>(c: *const KafkaConsumer, f: impl FnOnce(&Consumer) -> Result<R>) -> Result<R> {
     // SAFETY: the caller's contract.
-    let c = unsafe { arg(c, "c") }?;
+    let c = unsafe { handle(c, "c") }?;
     if c.closing.load(Ordering::Acquire) {
         return Err(Error::state(
             "the consumer is closing (a callback run by kafka_consumer_close called back in)",
@@ -100,7 +106,7 @@ unsafe fn with<R>(c: *const KafkaConsumer, f: impl FnOnce(&Consumer) -> Result<R
 /// (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
 /// past messages of the batch that are not handled yet.
 pub type KafkaHandler =
-    Option<unsafe extern "C" fn(m: *const Message, opaque: *mut c_void) -> c_int>;
+    Option<unsafe extern "C" fn(m: *const KafkaMessage, opaque: *mut c_void) -> c_int>;
 
 /// The body of `kafka_instance_with_consumer`. Return 0 for success.
 /// Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
@@ -108,25 +114,6 @@ pub type KafkaConsumerScope =
     Option<unsafe extern "C" fn(c: *mut KafkaConsumer, opaque: *mut c_void) -> c_int>;
 
 const SUBJECT: &str = "Kafka Consumer";
-
-/// The topic names from a C array.
-///
-/// # Safety
-/// `topics` is NULL or points to `count` NUL-terminated strings.
-unsafe fn topic_list<'a>(topics: *const *const c_char, count: usize) -> Result<Vec<&'a str>> {
-    if count == 0 {
-        return Err(Error::invalid_argument(
-            "the topic list is empty (topic_count is 0)",
-        ));
-    }
-    // SAFETY: the caller's contract.
-    let list = unsafe { std::slice::from_raw_parts(arg(topics, "topics")?, count) };
-    list.iter()
-        .enumerate()
-        // SAFETY: the caller's contract.
-        .map(|(i, t)| unsafe { arg_str(*t, &format!("topics[{i}]")) })
-        .collect()
-}
 
 /// Creates a consumer subscribed to `topic_count` topics: the instance's
 /// settings (producer-only ones left out), then `overrides` (NULL or any
@@ -153,26 +140,22 @@ unsafe fn topic_list<'a>(topics: *const *const c_char, count: usize) -> Result<V
 /// partitions away, and synchronously by `kafka_consumer_close`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_get_consumer(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     topics: *const *const c_char,
     topic_count: usize,
     overrides: *const KafkaConfig,
     err: *mut KafkaError,
 ) -> *mut KafkaConsumer {
-    call(
-        site("kafka_instance.instance.get_consumer", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            // SAFETY: module contract.
-            let topics = unsafe { topic_list(topics, topic_count) }?;
-            // SAFETY: module contract (NULL means no overrides).
-            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let inner = Consumer::new(&inst.inner, &topics, overrides)?;
-            Ok(KafkaConsumer::new(inner, false))
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        // SAFETY: module contract.
+        let topics = unsafe { arg_strs(topics, topic_count, "topics", "topic_count") }?;
+        // SAFETY: module contract (NULL means no overrides).
+        let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
+        let inner = Consumer::new(&inst.inner, &topics, overrides)?;
+        Ok(KafkaConsumer::new(inner, false))
+    })
 }
 
 /// Waits up to `timeout_ms` for one message. `*out` receives it (free it
@@ -195,16 +178,15 @@ pub unsafe extern "C" fn kafka_instance_get_consumer(
 pub unsafe extern "C" fn kafka_consumer_poll(
     c: *mut KafkaConsumer,
     timeout_ms: i32,
-    out: *mut *mut Message,
+    out: *mut *mut KafkaMessage,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.consumer.poll", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let out = unsafe { arg_mut(out, "out") }?;
-        *out = std::ptr::null_mut();
+        let out = unsafe { out_slot(out, "out") }?;
         // SAFETY: module contract.
-        if let Some(m) = unsafe { with(c, |c| c.poll(timeout_ms)) }? {
-            *out = into_handle(m);
+        if let Some(m) = unsafe { with(c, |c| c.poll(arg_timeout(timeout_ms)?)) }? {
+            *out = into_handle(KafkaMessage(m));
         }
         Ok(KafkaErrorCode::KAFKA_OK)
     })
@@ -221,39 +203,35 @@ pub unsafe extern "C" fn kafka_consumer_poll(
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll_batch(
     c: *mut KafkaConsumer,
-    out: *mut *mut Message,
+    out: *mut *mut KafkaMessage,
     capacity: usize,
     timeout_ms: i32,
     count: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.consumer.poll_batch", SUBJECT),
-        err,
-        || {
-            // SAFETY: count is NULL or writable (module contract).
-            let count = unsafe { count.as_mut() };
-            let mut written = 0;
-            let fill = |c: &Consumer| {
-                if out.is_null() && capacity > 0 {
-                    return Err(Error::invalid_argument("out is NULL but capacity is not 0"));
-                }
-                c.poll_each(capacity, timeout_ms, |m| {
-                    // SAFETY: out holds capacity slots; poll_each hands over
-                    // at most that many.
-                    unsafe { *out.add(written) = into_handle(m) };
-                    written += 1;
-                })?;
-                Ok(KafkaErrorCode::KAFKA_OK)
-            };
-            // SAFETY: module contract.
-            let result = unsafe { with(c, fill) };
-            if let Some(n) = count {
-                *n = written;
+    call(here!(SUBJECT), err, || {
+        // SAFETY: count is NULL or writable (module contract).
+        let count = unsafe { count.as_mut() };
+        let mut written = 0;
+        let fill = |c: &Consumer| {
+            if out.is_null() && capacity > 0 {
+                return Err(Error::invalid_argument("out is NULL but capacity is not 0"));
             }
-            result
-        },
-    )
+            c.poll_each(capacity, arg_timeout(timeout_ms)?, |m| {
+                // SAFETY: out holds capacity slots; poll_each hands over
+                // at most that many.
+                unsafe { *out.add(written) = into_handle(KafkaMessage(m)) };
+                written += 1;
+            })?;
+            Ok(KafkaErrorCode::KAFKA_OK)
+        };
+        // SAFETY: module contract.
+        let result = unsafe { with(c, fill) };
+        if let Some(n) = count {
+            *n = written;
+        }
+        result
+    })
 }
 
 /// Commits, for every partition, the offset after the last message the
@@ -269,7 +247,7 @@ pub unsafe extern "C" fn kafka_consumer_commit(
     c: *mut KafkaConsumer,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.consumer.commit", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
         unsafe { with(c, Consumer::commit) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -283,20 +261,16 @@ pub unsafe extern "C" fn kafka_consumer_commit(
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_commit_message(
     c: *mut KafkaConsumer,
-    m: *const Message,
+    m: *const KafkaMessage,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.consumer.commit_message", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let m = unsafe { arg(m, "m") }?;
-            // SAFETY: module contract.
-            unsafe { with(c, |c| c.commit_message(m)) }?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let m = &unsafe { handle(m, "m") }?.0;
+        // SAFETY: module contract.
+        unsafe { with(c, |c| c.commit_message(m)) }?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Marks `m`, and every earlier message of its partition, as done: its
@@ -310,20 +284,16 @@ pub unsafe extern "C" fn kafka_consumer_commit_message(
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_store_message(
     c: *mut KafkaConsumer,
-    m: *const Message,
+    m: *const KafkaMessage,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.consumer.store_message", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let m = unsafe { arg(m, "m") }?;
-            // SAFETY: module contract.
-            unsafe { with(c, |c| c.store(m)) }?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let m = &unsafe { handle(m, "m") }?.0;
+        // SAFETY: module contract.
+        unsafe { with(c, |c| c.store(m)) }?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
@@ -390,12 +360,12 @@ pub unsafe extern "C" fn kafka_consumer_close(
     c: *mut KafkaConsumer,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.consumer.close", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         if c.is_null() {
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
         // SAFETY: c came from kafka_instance_get_consumer (module contract).
-        let handle = unsafe { arg(c, "c") }?;
+        let handle = unsafe { handle(c, "c") }?;
         handle.inner.check_process()?;
         if handle.scoped {
             return Err(Error::state(
@@ -428,7 +398,7 @@ pub unsafe extern "C" fn kafka_consumer_close(
 /// final commit) is the result.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_with_consumer(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     topics: *const *const c_char,
     topic_count: usize,
     overrides: *const KafkaConfig,
@@ -436,36 +406,29 @@ pub unsafe extern "C" fn kafka_instance_with_consumer(
     opaque: *mut c_void,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.instance.with_consumer", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
-            // SAFETY: module contract.
-            let topics = unsafe { topic_list(topics, topic_count) }?;
-            // SAFETY: module contract.
-            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let handle = KafkaConsumer::new(Consumer::new(&inst.inner, &topics, overrides)?, true);
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
+        // SAFETY: module contract.
+        let topics = unsafe { arg_strs(topics, topic_count, "topics", "topic_count") }?;
+        // SAFETY: module contract.
+        let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
+        let scoped = KafkaConsumer::new(Consumer::new(&inst.inner, &topics, overrides)?, true);
+        run_scope(
+            scoped,
+            "consumer",
             // SAFETY: the caller's function, given a live consumer.
-            let rc = unsafe { body(handle, opaque) };
-            // SAFETY: handle came from KafkaConsumer::new above, is still
-            // open (closing it inside the scope is refused) and the scope
-            // has returned.
-            let closed = unsafe {
-                (*handle).closing.store(true, Ordering::Release);
-                KafkaConsumer::close_and_free(handle)
-            };
-            if rc != 0 {
-                return Err(Error::new(
-                    ErrorKind::Callback,
-                    format!("the consumer scope function returned {rc}"),
-                ));
-            }
-            closed.map(|_| KafkaErrorCode::KAFKA_OK)
-        },
-    )
+            |c| unsafe { body(c, opaque) },
+            // SAFETY: the handle came from KafkaConsumer::new above, is
+            // still open (closing it inside the scope is refused) and
+            // the scope has returned.
+            |c| unsafe {
+                (*c).closing.store(true, Ordering::Release);
+                KafkaConsumer::close_and_free(c)
+            },
+        )
+    })
 }
 
 /// Adds `fn` for `topic`. Several handlers per topic run in registration
@@ -481,27 +444,23 @@ pub unsafe extern "C" fn kafka_consumer_register_handler(
     opaque: *mut c_void,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.consumer.register_handler", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            let f = handler.ok_or_else(|| Error::invalid_argument("fn is NULL"))?;
-            // Handlers run on the thread that calls consume, as documented.
-            let opaque = opaque as usize;
-            let handler = Arc::new(move |m: &Message| {
-                // SAFETY: the caller's handler, given a message alive for the call.
-                match unsafe { f(m, opaque as *mut c_void) } {
-                    0 => Ok(()),
-                    rc => Err(format!("the handler returned {rc}")),
-                }
-            });
-            // SAFETY: module contract.
-            unsafe { with(c, |c| c.register_handler(topic, handler)) }?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        let f = handler.ok_or_else(|| Error::invalid_argument("fn is NULL"))?;
+        // Handlers run on the thread that calls consume, as documented.
+        let opaque = opaque as usize;
+        let handler = Arc::new(move |m: &Message| {
+            // SAFETY: the caller's handler, given a message alive for the call.
+            match unsafe { f(KafkaMessage::lend(m), opaque as *mut c_void) } {
+                0 => Ok(()),
+                rc => Err(format!("the handler returned {rc}")),
+            }
+        });
+        // SAFETY: module contract.
+        unsafe { with(c, |c| c.register_handler(topic, handler)) }?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Polls one batch (up to `max_poll_records`, default 500) and dispatches
@@ -518,19 +477,15 @@ pub unsafe extern "C" fn kafka_consumer_consume(
     dispatched: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.consumer.consume", SUBJECT),
-        err,
-        || {
-            // SAFETY: dispatched is NULL or writable (module contract).
-            let dispatched = unsafe { dispatched.as_mut() };
-            let mut n = 0;
-            // SAFETY: module contract.
-            let result = unsafe { with(c, |c| c.consume(timeout_ms, &mut n)) };
-            if let Some(d) = dispatched {
-                *d = n;
-            }
-            result.map(|_| KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: dispatched is NULL or writable (module contract).
+        let dispatched = unsafe { dispatched.as_mut() };
+        let mut n = 0;
+        // SAFETY: module contract.
+        let result = unsafe { with(c, |c| c.consume(arg_timeout(timeout_ms)?, &mut n)) };
+        if let Some(d) = dispatched {
+            *d = n;
+        }
+        result.map(|_| KafkaErrorCode::KAFKA_OK)
+    })
 }

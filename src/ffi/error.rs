@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int, CStr};
 
 use crate::error::{Error, ErrorKind};
-use crate::ffi::{call_infallible, site};
+use crate::ffi::{call_infallible, here};
 
 /// What went wrong. `KAFKA_OK` (0) is success.
 #[repr(C)]
@@ -46,64 +46,59 @@ pub enum KafkaErrorCode {
     KAFKA_ERR_INTERNAL = 99,
 }
 
-impl KafkaErrorCode {
-    /// The C name, e.g. `"KAFKA_ERR_TIMEOUT"`.
-    pub fn c_name(self) -> &'static CStr {
-        match self {
-            KafkaErrorCode::KAFKA_OK => c"KAFKA_OK",
-            KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT => c"KAFKA_ERR_INVALID_ARGUMENT",
-            KafkaErrorCode::KAFKA_ERR_CONFIG => c"KAFKA_ERR_CONFIG",
-            KafkaErrorCode::KAFKA_ERR_SERIALIZATION => c"KAFKA_ERR_SERIALIZATION",
-            KafkaErrorCode::KAFKA_ERR_TIMEOUT => c"KAFKA_ERR_TIMEOUT",
-            KafkaErrorCode::KAFKA_ERR_QUEUE_FULL => c"KAFKA_ERR_QUEUE_FULL",
-            KafkaErrorCode::KAFKA_ERR_BROKER => c"KAFKA_ERR_BROKER",
-            KafkaErrorCode::KAFKA_ERR_CALLBACK => c"KAFKA_ERR_CALLBACK",
-            KafkaErrorCode::KAFKA_ERR_NOT_FOUND => c"KAFKA_ERR_NOT_FOUND",
-            KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL => c"KAFKA_ERR_BUFFER_TOO_SMALL",
-            KafkaErrorCode::KAFKA_ERR_STATE => c"KAFKA_ERR_STATE",
-            KafkaErrorCode::KAFKA_ERR_WAKEUP => c"KAFKA_ERR_WAKEUP",
-            KafkaErrorCode::KAFKA_ERR_INTERNAL => c"KAFKA_ERR_INTERNAL",
+/// The one table of codes: each with the safe layer's [`ErrorKind`] it
+/// stands for. It gives the names, the list and the conversion below, and
+/// the compiler checks it against both enums: a code or a kind missing
+/// here does not compile (the matches are exhaustive).
+macro_rules! codes {
+    ($($code:ident $(= $kind:ident)?),* $(,)?) => {
+        impl KafkaErrorCode {
+            /// Every code, in the header's order.
+            const ALL: &'static [KafkaErrorCode] = &[$(KafkaErrorCode::$code),*];
+
+            /// The C name, e.g. `"KAFKA_ERR_TIMEOUT"`.
+            pub fn c_name(self) -> &'static CStr {
+                match self {
+                    $(KafkaErrorCode::$code => {
+                        match CStr::from_bytes_with_nul(concat!(stringify!($code), "\0").as_bytes()) {
+                            Ok(name) => name,
+                            Err(_) => c"KAFKA_ERR_UNKNOWN",
+                        }
+                    })*
+                }
+            }
         }
-    }
 
-    pub fn name(self) -> &'static str {
-        // The literals above are ASCII.
-        self.c_name().to_str().unwrap_or("KAFKA_ERR_UNKNOWN")
-    }
-
-    const ALL: [KafkaErrorCode; 13] = [
-        KafkaErrorCode::KAFKA_OK,
-        KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT,
-        KafkaErrorCode::KAFKA_ERR_CONFIG,
-        KafkaErrorCode::KAFKA_ERR_SERIALIZATION,
-        KafkaErrorCode::KAFKA_ERR_TIMEOUT,
-        KafkaErrorCode::KAFKA_ERR_QUEUE_FULL,
-        KafkaErrorCode::KAFKA_ERR_BROKER,
-        KafkaErrorCode::KAFKA_ERR_CALLBACK,
-        KafkaErrorCode::KAFKA_ERR_NOT_FOUND,
-        KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL,
-        KafkaErrorCode::KAFKA_ERR_STATE,
-        KafkaErrorCode::KAFKA_ERR_WAKEUP,
-        KafkaErrorCode::KAFKA_ERR_INTERNAL,
-    ];
+        impl From<ErrorKind> for KafkaErrorCode {
+            fn from(kind: ErrorKind) -> Self {
+                match kind {
+                    $($(ErrorKind::$kind => KafkaErrorCode::$code,)?)*
+                }
+            }
+        }
+    };
 }
 
-impl From<ErrorKind> for KafkaErrorCode {
-    fn from(kind: ErrorKind) -> Self {
-        match kind {
-            ErrorKind::InvalidArgument => KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT,
-            ErrorKind::Config => KafkaErrorCode::KAFKA_ERR_CONFIG,
-            ErrorKind::Serialization => KafkaErrorCode::KAFKA_ERR_SERIALIZATION,
-            ErrorKind::Timeout => KafkaErrorCode::KAFKA_ERR_TIMEOUT,
-            ErrorKind::QueueFull => KafkaErrorCode::KAFKA_ERR_QUEUE_FULL,
-            ErrorKind::Broker => KafkaErrorCode::KAFKA_ERR_BROKER,
-            ErrorKind::Callback => KafkaErrorCode::KAFKA_ERR_CALLBACK,
-            ErrorKind::NotFound => KafkaErrorCode::KAFKA_ERR_NOT_FOUND,
-            ErrorKind::BufferTooSmall => KafkaErrorCode::KAFKA_ERR_BUFFER_TOO_SMALL,
-            ErrorKind::State => KafkaErrorCode::KAFKA_ERR_STATE,
-            ErrorKind::Wakeup => KafkaErrorCode::KAFKA_ERR_WAKEUP,
-            ErrorKind::Internal => KafkaErrorCode::KAFKA_ERR_INTERNAL,
-        }
+codes! {
+    KAFKA_OK,
+    KAFKA_ERR_INVALID_ARGUMENT = InvalidArgument,
+    KAFKA_ERR_CONFIG = Config,
+    KAFKA_ERR_SERIALIZATION = Serialization,
+    KAFKA_ERR_TIMEOUT = Timeout,
+    KAFKA_ERR_QUEUE_FULL = QueueFull,
+    KAFKA_ERR_BROKER = Broker,
+    KAFKA_ERR_CALLBACK = Callback,
+    KAFKA_ERR_NOT_FOUND = NotFound,
+    KAFKA_ERR_BUFFER_TOO_SMALL = BufferTooSmall,
+    KAFKA_ERR_STATE = State,
+    KAFKA_ERR_WAKEUP = Wakeup,
+    KAFKA_ERR_INTERNAL = Internal,
+}
+
+impl KafkaErrorCode {
+    pub fn name(self) -> &'static str {
+        // The names are ASCII.
+        self.c_name().to_str().unwrap_or("KAFKA_ERR_UNKNOWN")
     }
 }
 
@@ -210,16 +205,13 @@ pub(crate) fn write_message(buf: &mut [c_char], text: &str) {
 /// `"KAFKA_ERR_UNKNOWN"`.
 #[no_mangle]
 pub extern "C" fn kafka_error_code_name(code: KafkaErrorCodeArg) -> *const c_char {
-    call_infallible(
-        site("kafka_instance.error.code_name", "Kafka Error"),
-        || {
-            KafkaErrorCode::ALL
-                .iter()
-                .find(|c| **c as c_int == code.0)
-                .map_or(c"KAFKA_ERR_UNKNOWN", |c| c.c_name())
-                .as_ptr()
-        },
-    )
+    call_infallible(here!("Kafka Error"), || {
+        KafkaErrorCode::ALL
+            .iter()
+            .find(|c| **c as c_int == code.0)
+            .map_or(c"KAFKA_ERR_UNKNOWN", |c| c.c_name())
+            .as_ptr()
+    })
 }
 
 #[cfg(test)]
@@ -240,7 +232,7 @@ mod tests {
 
     #[test]
     fn names_match_the_rust_side() {
-        for c in KafkaErrorCode::ALL {
+        for &c in KafkaErrorCode::ALL {
             let p = kafka_error_code_name(KafkaErrorCodeArg(c as c_int));
             let s = unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap();
             assert_eq!(s, c.name());

@@ -4,7 +4,10 @@
 
 use crate::ffi::config::KafkaConfig;
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
-use crate::ffi::{arg, arg_str, call, call_infallible, copy_out, free_handle, into_handle, site};
+use crate::ffi::{
+    arg_str, arg_timeout, call, call_infallible, copy_out, free_handle, handle, here, into_handle,
+    Handle,
+};
 use crate::instance::Instance;
 
 /// A resolved configuration from which producers and consumers are made.
@@ -13,6 +16,8 @@ use crate::instance::Instance;
 pub struct KafkaInstance {
     pub(crate) inner: Instance,
 }
+
+impl Handle for KafkaInstance {}
 
 const SUBJECT: &str = "Kafka Instance";
 
@@ -25,9 +30,9 @@ pub unsafe extern "C" fn kafka_instance_new(
     cfg: *const KafkaConfig,
     err: *mut KafkaError,
 ) -> *mut KafkaInstance {
-    call(site("kafka_instance.instance.new", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let cfg = unsafe { arg(cfg, "cfg") }?;
+        let cfg = unsafe { handle(cfg, "cfg") }?;
         let inner = Instance::new(&cfg.inner)?;
         Ok(into_handle(KafkaInstance { inner }))
     })
@@ -36,7 +41,7 @@ pub unsafe extern "C" fn kafka_instance_new(
 /// Releases `inst`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_free(inst: *mut KafkaInstance) {
-    call_infallible(site("kafka_instance.instance.free", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: inst is NULL or came from kafka_instance_new (module contract).
         unsafe { free_handle(inst) }
     })
@@ -48,48 +53,44 @@ pub unsafe extern "C" fn kafka_instance_free(inst: *mut KafkaInstance) {
 /// callers may treat as success.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_create_topic(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     topic: *const std::ffi::c_char,
     partitions: i32,
     replication_factor: i32,
     timeout_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.instance.create_topic", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            // SAFETY: module contract.
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            inst.inner
-                .create_topic(topic, partitions, replication_factor, timeout_ms)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        inst.inner.create_topic(
+            topic,
+            partitions,
+            replication_factor,
+            arg_timeout(timeout_ms)?,
+        )?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Deletes `topic` and waits up to `timeout_ms` (-1: forever).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_delete_topic(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     topic: *const std::ffi::c_char,
     timeout_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.instance.delete_topic", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            // SAFETY: module contract.
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            inst.inner.delete_topic(topic, timeout_ms)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        inst.inner.delete_topic(topic, arg_timeout(timeout_ms)?)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// The cluster's topic names, sorted, each followed by `'\n'`, copied
@@ -103,32 +104,28 @@ pub unsafe extern "C" fn kafka_instance_delete_topic(
 /// `buf_len` 0 asks for the length.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_list_topics(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     timeout_ms: i32,
     buf: *mut std::ffi::c_char,
     buf_len: usize,
     len: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.instance.list_topics", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            if buf.is_null() && buf_len > 0 {
-                return Err(crate::error::Error::invalid_argument(
-                    "buf is NULL but buf_len is not 0",
-                ));
-            }
-            let mut text = String::new();
-            for name in inst.inner.list_topics(timeout_ms)? {
-                text.push_str(&name);
-                text.push('\n');
-            }
-            // SAFETY: buf and len per the function's contract.
-            unsafe { copy_out(&text, "the topic list", buf, buf_len, len) }?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        if buf.is_null() && buf_len > 0 {
+            return Err(crate::error::Error::invalid_argument(
+                "buf is NULL but buf_len is not 0",
+            ));
+        }
+        let mut text = String::new();
+        for name in inst.inner.list_topics(arg_timeout(timeout_ms)?)? {
+            text.push_str(&name);
+            text.push('\n');
+        }
+        // SAFETY: buf and len per the function's contract.
+        unsafe { copy_out(&text, "the topic list", buf, buf_len, len) }?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }

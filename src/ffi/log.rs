@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::Arc;
 
-use crate::ffi::{call_infallible, site};
+use crate::ffi::{call_infallible, Site};
 use crate::logging::{self, Level, Record};
 
 /// Severity of a log record (syslog numbering).
@@ -83,7 +83,7 @@ pub extern "C" fn kafka_set_log_callback(
     max_level: KafkaLogLevelArg,
 ) {
     call_infallible(
-        site("kafka_instance.logging.set_callback", "Kafka Logging"),
+        Site::given("kafka_instance.logging.set_callback", "Kafka Logging"),
         || {
             let sink: Option<logging::Sink> = cb.map(|f| {
                 // The caller promises opaque may be used from any thread.

@@ -1,25 +1,49 @@
 //! `KafkaMessage`: a consumed message, owned by the caller until
-//! `kafka_message_free`. (The handle is the safe layer's
-//! `consumer::Message`, named `KafkaMessage` in the header.)
+//! `kafka_message_free`.
 
 use std::ffi::{c_char, c_void};
 
 use crate::consumer::Message;
-use crate::ffi::{call_infallible, free_handle, site};
+use crate::ffi::{call_infallible, free_handle, here, Handle, Site};
+
+/// A consumed message: topic, partition, offset, timestamp, key, value and
+/// headers. From `kafka_consumer_poll` / `_poll_batch`, owned by the caller
+/// until `kafka_message_free`; in a handler, borrowed for the call. Its
+/// text fields are NUL-terminated: the accessors return pointers into it,
+/// without copies.
+//
+// The safe `Message` keeps its topic and header names as C strings for
+// this (one topic string per partition, shared by its messages), so no
+// accessor allocates.
+// Transparent over `Message` (see `lend`), yet opaque in the header:
+// cbindgen reads only a plain `#[repr(..)]`, so the header declares an
+// incomplete `struct KafkaMessage` as for every other handle.
+#[cfg_attr(not(cbindgen), repr(transparent))]
+pub struct KafkaMessage(pub(crate) Message);
+
+impl Handle for KafkaMessage {}
+
+impl KafkaMessage {
+    /// A borrowed message as a handler sees it. `KafkaMessage` is
+    /// `#[repr(transparent)]` over `Message`, so the address is the same.
+    pub(crate) fn lend(m: &Message) -> *const KafkaMessage {
+        (m as *const Message).cast()
+    }
+}
 
 const SUBJECT: &str = "Kafka Consumer";
 
 /// Reads a field of `m`, or gives `none` when `m` is NULL.
 fn with<R: crate::ffi::Failure>(
-    controller: &'static str,
-    m: *const Message,
+    site: Site,
+    m: *const KafkaMessage,
     none: R,
     f: impl FnOnce(&Message) -> R,
 ) -> R {
-    call_infallible(site(controller, SUBJECT), || {
+    call_infallible(site, || {
         // SAFETY: m is NULL or a live message (module contract).
-        match unsafe { m.as_ref() } {
-            Some(m) => f(m),
+        match unsafe { crate::ffi::opt_handle(m) } {
+            Some(m) => f(&m.0),
             None => none,
         }
     })
@@ -27,31 +51,29 @@ fn with<R: crate::ffi::Failure>(
 
 /// The message's topic: valid until `kafka_message_free`. NULL for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_topic(m: *const Message) -> *const c_char {
-    with("kafka_instance.message.topic", m, std::ptr::null(), |m| {
+pub unsafe extern "C" fn kafka_message_topic(m: *const KafkaMessage) -> *const c_char {
+    with(here!(SUBJECT), m, std::ptr::null(), |m| {
         m.topic_cstr().as_ptr()
     })
 }
 
 /// The message's partition; -1 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_partition(m: *const Message) -> i32 {
-    with("kafka_instance.message.partition", m, -1, |m| m.partition())
+pub unsafe extern "C" fn kafka_message_partition(m: *const KafkaMessage) -> i32 {
+    with(here!(SUBJECT), m, -1, |m| m.partition())
 }
 
 /// The message's offset; -1 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_offset(m: *const Message) -> i64 {
-    with("kafka_instance.message.offset", m, -1, |m| m.offset())
+pub unsafe extern "C" fn kafka_message_offset(m: *const KafkaMessage) -> i64 {
+    with(here!(SUBJECT), m, -1, |m| m.offset())
 }
 
 /// The message's timestamp in milliseconds since the epoch; -1 if it has
 /// none (or for NULL).
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_timestamp(m: *const Message) -> i64 {
-    with("kafka_instance.message.timestamp", m, -1, |m| {
-        m.timestamp_ms()
-    })
+pub unsafe extern "C" fn kafka_message_timestamp(m: *const KafkaMessage) -> i64 {
+    with(here!(SUBJECT), m, -1, |m| m.timestamp_ms())
 }
 
 /// Writes `bytes`' length to `len` (when not NULL) and returns its
@@ -67,8 +89,11 @@ fn bytes_out(bytes: Option<&[u8]>, len: *mut usize) -> *const c_void {
 /// The key: NULL if the message has none (`*len` = 0). Valid until
 /// `kafka_message_free`. `len` may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_key(m: *const Message, len: *mut usize) -> *const c_void {
-    with("kafka_instance.message.key", m, bytes_out(None, len), |m| {
+pub unsafe extern "C" fn kafka_message_key(
+    m: *const KafkaMessage,
+    len: *mut usize,
+) -> *const c_void {
+    with(here!(SUBJECT), m, bytes_out(None, len), |m| {
         bytes_out(m.key(), len)
     })
 }
@@ -76,21 +101,19 @@ pub unsafe extern "C" fn kafka_message_key(m: *const Message, len: *mut usize) -
 /// The value: NULL if the message has none (a tombstone; `*len` = 0).
 /// Valid until `kafka_message_free`. `len` may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_value(m: *const Message, len: *mut usize) -> *const c_void {
-    with(
-        "kafka_instance.message.value",
-        m,
-        bytes_out(None, len),
-        |m| bytes_out(m.value(), len),
-    )
+pub unsafe extern "C" fn kafka_message_value(
+    m: *const KafkaMessage,
+    len: *mut usize,
+) -> *const c_void {
+    with(here!(SUBJECT), m, bytes_out(None, len), |m| {
+        bytes_out(m.value(), len)
+    })
 }
 
 /// How many headers the message has; 0 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_header_count(m: *const Message) -> usize {
-    with("kafka_instance.message.header_count", m, 0, |m| {
-        m.header_count()
-    })
+pub unsafe extern "C" fn kafka_message_header_count(m: *const KafkaMessage) -> usize {
+    with(here!(SUBJECT), m, 0, |m| m.header_count())
 }
 
 /// Header `index` (in the order they were sent): `*name` (NUL-terminated),
@@ -99,13 +122,13 @@ pub unsafe extern "C" fn kafka_message_header_count(m: *const Message) -> usize 
 /// false when `index` is out of range or `m` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_header(
-    m: *const Message,
+    m: *const KafkaMessage,
     index: usize,
     name: *mut *const c_char,
     value: *mut *const c_void,
     value_len: *mut usize,
 ) -> bool {
-    with("kafka_instance.message.header", m, false, |m| {
+    with(here!(SUBJECT), m, false, |m| {
         match m.header(index) {
             None => false,
             Some((n, v)) => {
@@ -128,8 +151,8 @@ pub unsafe extern "C" fn kafka_message_header(
 /// Releases a message. NULL is a no-op. Messages outlive their consumer:
 /// free them before or after closing it.
 #[no_mangle]
-pub unsafe extern "C" fn kafka_message_free(m: *mut Message) {
-    call_infallible(site("kafka_instance.message.free", SUBJECT), || {
+pub unsafe extern "C" fn kafka_message_free(m: *mut KafkaMessage) {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: m is NULL or came from a poll of this library.
         unsafe { free_handle(m) }
     })

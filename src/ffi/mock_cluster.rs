@@ -3,7 +3,10 @@
 use std::ffi::{c_char, CString};
 
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
-use crate::ffi::{arg, arg_str, call, call_infallible, free_handle, into_handle, site};
+use crate::ffi::{
+    arg_slice, arg_str, call, call_infallible, free_handle, handle, here, into_handle, opt_handle,
+    Handle, Lent,
+};
 use crate::mock::MockCluster;
 
 /// librdkafka's mock cluster: real Kafka-protocol brokers on loopback,
@@ -14,6 +17,11 @@ pub struct KafkaMockCluster {
     bootstrap_servers: CString,
 }
 
+impl Handle for KafkaMockCluster {}
+
+/// Kafka error codes, lent as an array.
+impl Lent for i32 {}
+
 const SUBJECT: &str = "Kafka Mock Cluster";
 
 /// Starts `broker_count` brokers (1 to 64; ids 1..broker_count) on
@@ -23,19 +31,15 @@ pub unsafe extern "C" fn kafka_mock_cluster_new(
     broker_count: i32,
     err: *mut KafkaError,
 ) -> *mut KafkaMockCluster {
-    call(
-        site("kafka_instance.mock_cluster.new", SUBJECT),
-        err,
-        || {
-            let inner = MockCluster::new(broker_count)?;
-            // Host:port lists never contain NUL.
-            let bootstrap_servers = CString::new(inner.bootstrap_servers()).unwrap_or_default();
-            Ok(into_handle(KafkaMockCluster {
-                inner,
-                bootstrap_servers,
-            }))
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        let inner = MockCluster::new(broker_count)?;
+        // Host:port lists never contain NUL.
+        let bootstrap_servers = CString::new(inner.bootstrap_servers()).unwrap_or_default();
+        Ok(into_handle(KafkaMockCluster {
+            inner,
+            bootstrap_servers,
+        }))
+    })
 }
 
 /// The cluster's `host:port,...` bootstrap string, owned by `mc` and valid
@@ -44,16 +48,13 @@ pub unsafe extern "C" fn kafka_mock_cluster_new(
 pub unsafe extern "C" fn kafka_mock_cluster_bootstrap_servers(
     mc: *const KafkaMockCluster,
 ) -> *const c_char {
-    call_infallible(
-        site("kafka_instance.mock_cluster.bootstrap_servers", SUBJECT),
-        || {
-            // SAFETY: module contract.
-            match unsafe { mc.as_ref() } {
-                Some(mc) => mc.bootstrap_servers.as_ptr(),
-                None => std::ptr::null(),
-            }
-        },
-    )
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY: module contract.
+        match unsafe { opt_handle(mc) } {
+            Some(mc) => mc.bootstrap_servers.as_ptr(),
+            None => std::ptr::null(),
+        }
+    })
 }
 
 /// Creates `topic` with `partitions` partitions and `replication_factor`
@@ -66,19 +67,15 @@ pub unsafe extern "C" fn kafka_mock_cluster_create_topic(
     replication_factor: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.create_topic", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            // SAFETY: module contract.
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            mc.inner
-                .create_topic(topic, partitions, replication_factor)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        mc.inner
+            .create_topic(topic, partitions, replication_factor)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Stops broker `broker_id`: its connections drop and it accepts none until
@@ -89,16 +86,12 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_down(
     broker_id: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.broker_down", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            mc.inner.broker_down(broker_id)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        mc.inner.broker_down(broker_id)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Restarts broker `broker_id` after `kafka_mock_cluster_broker_down`.
@@ -108,16 +101,12 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
     broker_id: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.broker_up", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            mc.inner.broker_up(broker_id)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        mc.inner.broker_up(broker_id)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Makes the next requests of Kafka API `api_key` fail, one request per
@@ -137,22 +126,14 @@ pub unsafe extern "C" fn kafka_mock_cluster_push_request_errors(
     count: usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.push_request_errors", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            let codes = if count == 0 {
-                &[][..]
-            } else {
-                // SAFETY: module contract: errors points to count codes.
-                unsafe { std::slice::from_raw_parts(arg(errors, "errors")?, count) }
-            };
-            mc.inner.push_request_errors(api_key, codes)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        // SAFETY: module contract: errors points to count codes.
+        let codes = unsafe { arg_slice(errors, count, "errors") }?;
+        mc.inner.push_request_errors(api_key, codes)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Forgets the errors pushed for `api_key` that have not been used yet.
@@ -162,16 +143,12 @@ pub unsafe extern "C" fn kafka_mock_cluster_clear_request_errors(
     api_key: i16,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.clear_request_errors", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            mc.inner.clear_request_errors(api_key)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        mc.inner.clear_request_errors(api_key)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Delays every response of broker `broker_id` (-1: every broker) by
@@ -183,16 +160,12 @@ pub unsafe extern "C" fn kafka_mock_cluster_set_round_trip_time(
     rtt_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.set_round_trip_time", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            mc.inner.set_round_trip_time(broker_id, rtt_ms)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        mc.inner.set_round_trip_time(broker_id, rtt_ms)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Moves the leadership of `topic`'s `partition` to broker `broker_id`
@@ -208,18 +181,14 @@ pub unsafe extern "C" fn kafka_mock_cluster_partition_set_leader(
     broker_id: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.mock_cluster.partition_set_leader", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let mc = unsafe { arg(mc, "mc") }?;
-            // SAFETY: module contract.
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            mc.inner.partition_set_leader(topic, partition, broker_id)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let mc = unsafe { handle(mc, "mc") }?;
+        // SAFETY: module contract.
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        mc.inner.partition_set_leader(topic, partition, broker_id)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Stops the cluster and releases it. NULL is a no-op. Clients still
@@ -227,7 +196,7 @@ pub unsafe extern "C" fn kafka_mock_cluster_partition_set_leader(
 /// that started it, it releases nothing (the brokers are the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_free(mc: *mut KafkaMockCluster) {
-    call_infallible(site("kafka_instance.mock_cluster.free", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: mc is NULL or came from kafka_mock_cluster_new (module contract).
         if unsafe { mc.as_ref() }.is_some_and(|m| !m.inner.is_in_its_process()) {
             return;

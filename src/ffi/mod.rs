@@ -1,7 +1,7 @@
 //! The C ABI. Every `unsafe` in the crate lives under this module.
 //!
 //! Each `extern "C"` function has the same shape: [`call`] (or
-//! [`call_infallible`]) catches panics, [`arg`]/[`arg_mut`]/[`arg_str`]
+//! [`call_infallible`]) catches panics, [`handle`]/[`arg`]/[`arg_str`]
 //! check pointers and strings, the safe layer does the work, and the
 //! `Result` becomes a return value plus a filled `KafkaError`, with the
 //! failure logged. No logic lives here beyond that conversion.
@@ -39,16 +39,81 @@ use crate::logging::Level;
 use error::{KafkaError, KafkaErrorCode};
 
 /// Where a call happened, for log records: the controller and subject.
+/// Made by [`here!`] in each C function, which names it after the function.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Site {
-    pub controller: &'static str,
+    /// The C function's Rust path (`kafka_instance::ffi::config::
+    /// kafka_config_set::f`), or a controller given whole.
+    name: SiteName,
     pub subject: &'static str,
 }
 
-pub(crate) const fn site(controller: &'static str, subject: &'static str) -> Site {
-    Site {
-        controller,
-        subject,
+#[derive(Debug, Clone, Copy)]
+enum SiteName {
+    Function(&'static str),
+    Given(&'static str),
+}
+
+/// The site of the enclosing C function, with `subject`: its controller
+/// is `kafka_instance.<handle>.<rest>` from the function's name
+/// (`kafka_config_set_kafka_url`: `kafka_instance.config.set_kafka_url`),
+/// so the two cannot drift apart.
+macro_rules! here {
+    ($subject:expr) => {{
+        fn f() {}
+        $crate::ffi::Site::function(::std::any::type_name_of_val(&f), $subject)
+    }};
+}
+pub(crate) use here;
+
+/// The handle names that start C function names, longest first.
+const HANDLES: &[&str] = &[
+    "mock_cluster",
+    "instance",
+    "consumer",
+    "producer",
+    "message",
+    "config",
+    "error",
+];
+
+impl Site {
+    pub(crate) const fn function(path: &'static str, subject: &'static str) -> Site {
+        Site {
+            name: SiteName::Function(path),
+            subject,
+        }
+    }
+
+    /// A site whose controller does not follow from its function's name.
+    pub(crate) const fn given(controller: &'static str, subject: &'static str) -> Site {
+        Site {
+            name: SiteName::Given(controller),
+            subject,
+        }
+    }
+
+    /// The controller of log records from this site (built only when a
+    /// record is written).
+    pub(crate) fn controller(&self) -> String {
+        let path = match self.name {
+            SiteName::Given(controller) => return controller.to_owned(),
+            SiteName::Function(path) => path,
+        };
+        // The function is the last segment that is neither the marker `f`
+        // nor a closure's.
+        let function = path
+            .rsplit("::")
+            .find(|s| *s != "f" && !s.starts_with('{'))
+            .unwrap_or(path);
+        let rest = function.strip_prefix("kafka_").unwrap_or(function);
+        HANDLES
+            .iter()
+            .find_map(|h| {
+                let call = rest.strip_prefix(h)?.strip_prefix('_')?;
+                Some(format!("kafka_instance.{h}.{call}"))
+            })
+            .unwrap_or_else(|| format!("kafka_instance.{rest}"))
     }
 }
 
@@ -138,7 +203,10 @@ pub(crate) fn call<R: Failure>(
                 | ErrorKind::QueueFull => Level::Debug,
                 _ => Level::Error,
             };
-            crate::logging::log_failure(level, site.controller, site.subject, code.name(), &e);
+            if crate::logging::enabled(level) {
+                let controller = site.controller();
+                crate::logging::log_failure(level, &controller, site.subject, code.name(), &e);
+            }
             // SAFETY: as above.
             if let Some(out) = unsafe { err.as_mut() } {
                 out.set(code, &e);
@@ -154,28 +222,132 @@ pub(crate) fn call_infallible<R: Failure>(site: Site, body: impl FnOnce() -> R) 
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
         let e = Error::new(ErrorKind::Internal, panic_message(payload));
         let name = KafkaErrorCode::KAFKA_ERR_INTERNAL.name();
-        crate::logging::log_failure(Level::Error, site.controller, site.subject, name, &e);
+        crate::logging::log_failure(Level::Error, &site.controller(), site.subject, name, &e);
         R::failure(KafkaErrorCode::KAFKA_ERR_INTERNAL)
     })
 }
 
-/// A shared reference from a pointer argument; NULL is
-/// `KAFKA_ERR_INVALID_ARGUMENT` naming the argument.
+/// A handle type: an opaque pointer the library makes and C gives back to
+/// exactly one `_free` or `_close`. C owns a `Box<Self>`. Each handle type
+/// (`KafkaConfig`, `KafkaInstance`, `KafkaProducer`, `KafkaConsumer`,
+/// `KafkaMessage`, `KafkaMockCluster`) declares it once, beside its
+/// definition, and [`into_handle`], [`handle`], [`handle_mut`] and
+/// [`free_handle`] accept nothing else: freeing or borrowing a value that
+/// is not a handle does not compile, and a handle pointer has one type.
+pub(crate) trait Handle: Sized {}
+
+/// A `#[repr(C)]` value that C lends for the length of one call (a record,
+/// a header, an element of an array): read with [`arg`] and [`arg_slice`],
+/// never freed here.
+pub(crate) trait Lent {}
+
+impl Lent for *const c_char {}
+
+/// A handle borrowed for one call; NULL is `KAFKA_ERR_INVALID_ARGUMENT`
+/// naming the argument.
 ///
 /// # Safety
-/// `ptr` is NULL or valid for reads for the returned lifetime.
-pub(crate) unsafe fn arg<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
+/// `ptr` is NULL or a live handle of type `T` for the returned lifetime.
+pub(crate) unsafe fn handle<'a, T: Handle>(ptr: *const T, name: &str) -> Result<&'a T> {
     // SAFETY: guaranteed by the caller.
     unsafe { ptr.as_ref() }.ok_or_else(|| null_argument(name))
 }
 
-/// A mutable reference from a pointer argument; NULL is an error.
+/// A handle argument where NULL means "none" (`overrides`).
 ///
 /// # Safety
-/// `ptr` is NULL or valid and unaliased for the returned lifetime.
-pub(crate) unsafe fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
+/// `ptr` is NULL or a live handle of type `T` for the returned lifetime.
+pub(crate) unsafe fn opt_handle<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ptr.as_ref() }
+}
+
+/// A handle borrowed mutably for one call (`KafkaConfig`, which is not
+/// shared between threads); NULL is an error.
+///
+/// # Safety
+/// `ptr` is NULL or a live handle of type `T`, unaliased for the returned
+/// lifetime.
+pub(crate) unsafe fn handle_mut<'a, T: Handle>(ptr: *mut T, name: &str) -> Result<&'a mut T> {
     // SAFETY: guaranteed by the caller.
     unsafe { ptr.as_mut() }.ok_or_else(|| null_argument(name))
+}
+
+/// A value C lends for the call; NULL is an error.
+///
+/// # Safety
+/// `ptr` is NULL or valid for reads for the returned lifetime.
+pub(crate) unsafe fn arg<'a, T: Lent>(ptr: *const T, name: &str) -> Result<&'a T> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { ptr.as_ref() }.ok_or_else(|| null_argument(name))
+}
+
+/// `count` values C lends for the call. NULL with `count` 0 is empty;
+/// NULL with a count is `KAFKA_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `ptr` is NULL or points to `count` readable values for the returned
+/// lifetime.
+pub(crate) unsafe fn arg_slice<'a, T: Lent>(
+    ptr: *const T,
+    count: usize,
+    name: &str,
+) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(null_argument(name));
+    }
+    if count > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Error::invalid_argument(format!(
+            "{name}: {count} elements is not a valid size"
+        )));
+    }
+    // SAFETY: guaranteed by the caller; the size is checked above.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
+/// A non-empty C array of `count` NUL-terminated strings: NULL, an empty
+/// list, a NULL element or invalid UTF-8 is `KAFKA_ERR_INVALID_ARGUMENT`
+/// naming the argument (`name[i]` for an element).
+///
+/// # Safety
+/// `ptr` is NULL or points to `count` pointers, each NULL or a
+/// NUL-terminated string, valid for the returned lifetime.
+pub(crate) unsafe fn arg_strs<'a>(
+    ptr: *const *const c_char,
+    count: usize,
+    name: &str,
+    count_name: &str,
+) -> Result<Vec<&'a str>> {
+    if count == 0 {
+        return Err(Error::invalid_argument(format!(
+            "{name} is empty ({count_name} is 0)"
+        )));
+    }
+    // SAFETY: guaranteed by the caller.
+    let list = unsafe { arg_slice(ptr, count, name) }?;
+    list.iter()
+        .enumerate()
+        // SAFETY: guaranteed by the caller.
+        .map(|(i, p)| unsafe { arg_str(*p, &format!("{name}[{i}]")) })
+        .collect()
+}
+
+/// An out-parameter slot for a handle (`KafkaMessage **out`): NULL is an
+/// error; the slot is set to NULL until the call fills it.
+///
+/// # Safety
+/// `out` is NULL or writable for the returned lifetime.
+pub(crate) unsafe fn out_slot<'a, T: Handle>(
+    out: *mut *mut T,
+    name: &str,
+) -> Result<&'a mut *mut T> {
+    // SAFETY: guaranteed by the caller.
+    let slot = unsafe { out.as_mut() }.ok_or_else(|| null_argument(name))?;
+    *slot = std::ptr::null_mut();
+    Ok(slot)
 }
 
 /// A `&str` from a NUL-terminated argument. NULL or invalid UTF-8 is
@@ -281,22 +453,84 @@ pub(crate) unsafe fn copy_out(
     Ok(())
 }
 
+/// A C `timeout_ms`: -1 waits with no limit (`None`), 0 and up are
+/// milliseconds, anything else is `KAFKA_ERR_INVALID_ARGUMENT`. One rule
+/// for every call.
+pub(crate) fn arg_timeout(timeout_ms: i32) -> Result<Option<std::time::Duration>> {
+    match timeout_ms {
+        -1 => Ok(None),
+        t if t >= 0 => Ok(Some(std::time::Duration::from_millis(t as u64))),
+        t => Err(Error::invalid_argument(format!(
+            "timeout_ms must be -1 (forever) or at least 0, not {t}"
+        ))),
+    }
+}
+
 fn null_argument(name: &str) -> Error {
     Error::invalid_argument(format!("{name} is NULL"))
 }
 
-/// Moves a value to the heap and hands its ownership to C.
-pub(crate) fn into_handle<T>(value: T) -> *mut T {
+/// The shape of `kafka_instance_with_producer` and `_with_consumer`: runs
+/// the caller's scope function `body` on a new handle, then `close`s the
+/// handle whatever `body` returned. Non-zero from `body` is
+/// `KAFKA_ERR_CALLBACK` (after the close); otherwise the close's result.
+pub(crate) fn run_scope<T: Handle>(
+    handle: *mut T,
+    what: &str,
+    body: impl FnOnce(*mut T) -> std::ffi::c_int,
+    close: impl FnOnce(*mut T) -> Result<()>,
+) -> Result<KafkaErrorCode> {
+    let rc = body(handle);
+    let closed = close(handle);
+    if rc != 0 {
+        return Err(Error::new(
+            ErrorKind::Callback,
+            format!("the {what} scope function returned {rc}"),
+        ));
+    }
+    closed.map(|()| KafkaErrorCode::KAFKA_OK)
+}
+
+/// Moves a handle to the heap and hands its ownership to C.
+pub(crate) fn into_handle<T: Handle>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
 
-/// Takes back ownership of a handle and drops it; NULL is a no-op.
+/// Takes back ownership of a handle and drops it; NULL is a no-op. The
+/// only place a handle's `Box` is rebuilt.
 ///
 /// # Safety
-/// `ptr` is NULL or came from [`into_handle`] and was not freed before.
-pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+/// `ptr` is NULL or came from [`into_handle`], was not freed before, and
+/// is not used after.
+pub(crate) unsafe fn free_handle<T: Handle>(ptr: *mut T) {
     if !ptr.is_null() {
         // SAFETY: guaranteed by the caller.
         drop(unsafe { Box::from_raw(ptr) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controllers_follow_the_c_functions_name() {
+        fn kafka_mock_cluster_broker_down() -> Site {
+            here!("s")
+        }
+        fn kafka_instance_get_consumer() -> Site {
+            let inside = || here!("s");
+            inside()
+        }
+        assert_eq!(
+            kafka_mock_cluster_broker_down().controller(),
+            "kafka_instance.mock_cluster.broker_down"
+        );
+        assert_eq!(
+            kafka_instance_get_consumer().controller(),
+            "kafka_instance.instance.get_consumer",
+            "also from a closure"
+        );
+        assert_eq!(Site::given("a.b", "s").controller(), "a.b");
     }
 }

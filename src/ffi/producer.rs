@@ -4,12 +4,16 @@
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::ffi::config::KafkaConfig;
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
-use crate::ffi::{arg, arg_bytes, arg_opt_str, arg_str, call, call_infallible, into_handle, site};
+use crate::ffi::{
+    arg, arg_bytes, arg_opt_str, arg_slice, arg_str, arg_timeout, call, call_infallible,
+    free_handle, handle, here, into_handle, opt_handle, run_scope, Handle, Lent,
+};
 use crate::producer::{Delivered, Delivery, Producer, Record};
 
 /// A producer. Safe to share between threads: any number may send, flush
@@ -24,6 +28,8 @@ pub struct KafkaProducer {
     /// the first one runs) is refused instead of freeing the handle twice.
     closing: AtomicBool,
 }
+
+impl Handle for KafkaProducer {}
 
 impl KafkaProducer {
     fn new(inner: Producer, scoped: bool) -> *mut KafkaProducer {
@@ -40,15 +46,15 @@ impl KafkaProducer {
     /// # Safety
     /// `handle` came from [`KafkaProducer::new`], is not used after, and no
     /// other thread uses it.
-    unsafe fn close_and_free(handle: *mut KafkaProducer, timeout_ms: i32) -> Result<()> {
+    unsafe fn close_and_free(handle: *mut KafkaProducer, timeout: Option<Duration>) -> Result<()> {
         // SAFETY: the caller's contract.
         let producer = &unsafe { &*handle }.inner;
         // In a forked child, release nothing: it is the parent's.
         producer.check_close()?;
-        let closed = producer.close(timeout_ms);
+        let closed = producer.close(timeout);
         producer.silence();
         // SAFETY: as above; every callback has run.
-        drop(unsafe { Box::from_raw(handle) });
+        unsafe { free_handle(handle) };
         closed
     }
 }
@@ -62,6 +68,8 @@ pub struct KafkaHeader {
     pub value: *const c_void,
     pub value_len: usize,
 }
+
+impl Lent for KafkaHeader {}
 
 /// A message for `kafka_producer_send` / `kafka_producer_send_sync`.
 ///
@@ -92,6 +100,8 @@ pub struct KafkaRecord {
     /// Milliseconds since the epoch; 0: now.
     pub timestamp_ms: i64,
 }
+
+impl Lent for KafkaRecord {}
 
 /// The outcome of one message.
 #[repr(C)]
@@ -143,22 +153,18 @@ const SUBJECT: &str = "Kafka Producer";
 /// the instance is freed. NULL on failure.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_get_producer(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     overrides: *const KafkaConfig,
     err: *mut KafkaError,
 ) -> *mut KafkaProducer {
-    call(
-        site("kafka_instance.instance.get_producer", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            // SAFETY: module contract (NULL means no overrides).
-            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let inner = Producer::new(&inst.inner, overrides)?;
-            Ok(KafkaProducer::new(inner, false))
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        // SAFETY: module contract (NULL means no overrides).
+        let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
+        let inner = Producer::new(&inst.inner, overrides)?;
+        Ok(KafkaProducer::new(inner, false))
+    })
 }
 
 /// Converts a C record into the safe layer's, borrowing its memory.
@@ -173,15 +179,12 @@ unsafe fn record_from<'a>(
     let topic = unsafe { arg_str(record.topic, "record->topic") }?;
     let key = unsafe { arg_bytes(record.key, record.key_len, "record->key") }?;
     let value = unsafe { arg_bytes(record.value, record.value_len, "record->value") }?;
-    if record.header_count > 0 {
-        let list = unsafe { arg(record.headers, "record->headers") }?;
-        let list = unsafe { std::slice::from_raw_parts(list, record.header_count) };
-        for (i, h) in list.iter().enumerate() {
-            let name = unsafe { arg_str(h.name, &format!("record->headers[{i}].name")) }?;
-            let value =
-                unsafe { arg_bytes(h.value, h.value_len, &format!("record->headers[{i}].value")) }?;
-            headers.push((name, value));
-        }
+    let list = unsafe { arg_slice(record.headers, record.header_count, "record->headers") }?;
+    for (i, h) in list.iter().enumerate() {
+        let name = unsafe { arg_str(h.name, &format!("record->headers[{i}].name")) }?;
+        let value =
+            unsafe { arg_bytes(h.value, h.value_len, &format!("record->headers[{i}].value")) }?;
+        headers.push((name, value));
     }
     Ok(Record {
         topic,
@@ -258,18 +261,14 @@ pub unsafe extern "C" fn kafka_producer_send_json(
     json: *const c_char,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.producer.send_json", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let p = unsafe { arg(p, "p") }?;
-            // SAFETY: module contract.
-            let record = unsafe { json_record(topic, key, json) }?;
-            p.inner.send(&record, None)?;
-            Ok(KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { handle(p, "p") }?;
+        // SAFETY: module contract.
+        let record = unsafe { json_record(topic, key, json) }?;
+        p.inner.send(&record, None)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Sends a JSON value and waits up to `timeout_ms` for the broker's
@@ -291,20 +290,16 @@ pub unsafe extern "C" fn kafka_producer_send_json_sync(
     report: *mut KafkaDeliveryReport,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.producer.send_json_sync", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let p = unsafe { arg(p, "p") }?;
-            // SAFETY: module contract.
-            let record = unsafe { json_record(topic, key, json) }?;
-            let outcome = p.inner.send_sync(&record, timeout_ms);
-            // SAFETY: report is NULL or writable (module contract).
-            fill_report(unsafe { report.as_mut() }, topic, &outcome);
-            outcome.map(|_| KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { handle(p, "p") }?;
+        // SAFETY: module contract.
+        let record = unsafe { json_record(topic, key, json) }?;
+        let outcome = arg_timeout(timeout_ms).and_then(|t| p.inner.send_sync(&record, t));
+        // SAFETY: report is NULL or writable (module contract).
+        fill_report(unsafe { report.as_mut() }, topic, &outcome);
+        outcome.map(|_| KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 thread_local! {
@@ -328,9 +323,9 @@ pub unsafe extern "C" fn kafka_producer_send(
     opaque: *mut c_void,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.producer.send", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let p = unsafe { arg(p, "p") }?;
+        let p = unsafe { handle(p, "p") }?;
         // SAFETY: module contract.
         let record = unsafe { arg(record, "record") }?;
         let mut headers = Vec::new();
@@ -377,23 +372,19 @@ pub unsafe extern "C" fn kafka_producer_send_sync(
     report: *mut KafkaDeliveryReport,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.producer.send_sync", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let p = unsafe { arg(p, "p") }?;
-            // SAFETY: module contract.
-            let c_record = unsafe { arg(record, "record") }?;
-            let mut headers = Vec::new();
-            // SAFETY: the record's pointers per its contract.
-            let record = unsafe { record_from(c_record, &mut headers) }?;
-            let outcome = p.inner.send_sync(&record, timeout_ms);
-            // SAFETY: report is NULL or writable (module contract).
-            fill_report(unsafe { report.as_mut() }, c_record.topic, &outcome);
-            outcome.map(|_| KafkaErrorCode::KAFKA_OK)
-        },
-    )
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { handle(p, "p") }?;
+        // SAFETY: module contract.
+        let c_record = unsafe { arg(record, "record") }?;
+        let mut headers = Vec::new();
+        // SAFETY: the record's pointers per its contract.
+        let record = unsafe { record_from(c_record, &mut headers) }?;
+        let outcome = arg_timeout(timeout_ms).and_then(|t| p.inner.send_sync(&record, t));
+        // SAFETY: report is NULL or writable (module contract).
+        fill_report(unsafe { report.as_mut() }, c_record.topic, &outcome);
+        outcome.map(|_| KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Waits until every queued message is acknowledged or has failed (and
@@ -408,10 +399,10 @@ pub unsafe extern "C" fn kafka_producer_flush(
     remaining: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.producer.flush", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let p = unsafe { arg(p, "p") }?;
-        let result = p.inner.flush(timeout_ms);
+        let p = unsafe { handle(p, "p") }?;
+        let result = arg_timeout(timeout_ms).and_then(|t| p.inner.flush(t));
         // SAFETY: remaining is NULL or writable (module contract).
         if let Some(out) = unsafe { remaining.as_mut() } {
             *out = p.inner.in_flight();
@@ -423,9 +414,9 @@ pub unsafe extern "C" fn kafka_producer_flush(
 /// Messages queued whose outcome has not been reported yet. 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_in_flight(p: *const KafkaProducer) -> usize {
-    call_infallible(site("kafka_instance.producer.in_flight", SUBJECT), || {
+    call_infallible(here!(SUBJECT), || {
         // SAFETY: module contract.
-        unsafe { p.as_ref() }.map_or(0, |p| p.inner.in_flight())
+        unsafe { opt_handle(p) }.map_or(0, |p| p.inner.in_flight())
     })
 }
 
@@ -450,13 +441,13 @@ pub unsafe extern "C" fn kafka_producer_close(
     timeout_ms: i32,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(site("kafka_instance.producer.close", SUBJECT), err, || {
+    call(here!(SUBJECT), err, || {
         if p.is_null() {
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
-        crate::timeout::duration(timeout_ms)?;
+        let timeout = arg_timeout(timeout_ms)?;
         // SAFETY: p came from kafka_instance_get_producer (module contract).
-        let handle = unsafe { arg(p, "p") }?;
+        let handle = unsafe { handle(p, "p") }?;
         handle.inner.check_close()?;
         if handle.scoped {
             return Err(Error::state(
@@ -470,7 +461,7 @@ pub unsafe extern "C" fn kafka_producer_close(
             ));
         }
         // SAFETY: as above, and the caller gives up the handle.
-        unsafe { KafkaProducer::close_and_free(p, timeout_ms) }?;
+        unsafe { KafkaProducer::close_and_free(p, timeout) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
@@ -482,38 +473,31 @@ pub unsafe extern "C" fn kafka_producer_close(
 /// `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_with_producer(
-    inst: *mut KafkaInstance,
+    inst: *const KafkaInstance,
     overrides: *const KafkaConfig,
     scope: KafkaProducerScope,
     opaque: *mut c_void,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
-    call(
-        site("kafka_instance.instance.with_producer", SUBJECT),
-        err,
-        || {
-            // SAFETY: module contract.
-            let inst = unsafe { arg(inst, "inst") }?;
-            let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
-            // SAFETY: module contract.
-            let overrides = unsafe { overrides.as_ref() }.map(|o| &o.inner);
-            let handle = KafkaProducer::new(Producer::new(&inst.inner, overrides)?, true);
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
+        // SAFETY: module contract.
+        let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
+        let scoped = KafkaProducer::new(Producer::new(&inst.inner, overrides)?, true);
+        run_scope(
+            scoped,
+            "producer",
             // SAFETY: the caller's function, given a live producer.
-            let rc = unsafe { body(handle, opaque) };
-            // SAFETY: handle came from KafkaProducer::new above, is still
-            // open (closing it inside the scope is refused) and the scope
-            // has returned.
-            let closed = unsafe {
-                (*handle).closing.store(true, Ordering::Release);
-                KafkaProducer::close_and_free(handle, -1)
-            };
-            if rc != 0 {
-                return Err(Error::new(
-                    ErrorKind::Callback,
-                    format!("the producer scope function returned {rc}"),
-                ));
-            }
-            closed.map(|_| KafkaErrorCode::KAFKA_OK)
-        },
-    )
+            |p| unsafe { body(p, opaque) },
+            // SAFETY: the handle came from KafkaProducer::new above, is
+            // still open (closing it inside the scope is refused) and
+            // the scope has returned.
+            |p| unsafe {
+                (*p).closing.store(true, Ordering::Release);
+                KafkaProducer::close_and_free(p, None)
+            },
+        )
+    })
 }

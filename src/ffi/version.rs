@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
-use crate::ffi::{call_infallible, site};
+use crate::ffi::{call_infallible, Site};
 
 /// This library's version, e.g. `"0.1.0"`: a static string.
 #[no_mangle]
@@ -17,7 +17,7 @@ pub extern "C" fn kafka_instance_version() -> *const c_char {
 pub extern "C" fn kafka_instance_librdkafka_version() -> *const c_char {
     static VERSION: OnceLock<CString> = OnceLock::new();
     call_infallible(
-        site("kafka_instance.version.librdkafka", "Kafka Instance"),
+        Site::given("kafka_instance.version.librdkafka", "Kafka Instance"),
         || {
             VERSION
                 .get_or_init(|| {

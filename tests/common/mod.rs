@@ -194,9 +194,6 @@ pub use kafka_instance::ffi::consumer::*;
 pub use kafka_instance::ffi::message::*;
 pub use kafka_instance::ffi::producer::*;
 
-/// The message handle, as the header names it.
-pub type KafkaMessage = kafka_instance::consumer::Message;
-
 /// Creates a topic on `broker`: through the mock cluster's own call on the
 /// embedded broker, through the admin API on a real one.
 pub fn create_topic(broker: &Broker, topic: &str, partitions: i32) {
@@ -341,6 +338,43 @@ pub fn poll_messages<T>(
         }
     }
     out
+}
+
+/// Polls until `n` messages came or `timeout` passed, keeping them: the
+/// caller frees each with `kafka_message_free`.
+pub fn poll_owned(
+    cons: *mut KafkaConsumer,
+    n: usize,
+    timeout: std::time::Duration,
+) -> Vec<*mut KafkaMessage> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && std::time::Instant::now() < deadline {
+        let (mut m, mut e) = (std::ptr::null_mut(), err());
+        let rc = unsafe { kafka_consumer_poll(cons, 200, &mut m, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        if !m.is_null() {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// A new topic of `partitions` on `broker`, a new group, and an instance
+/// for that group that reads new groups from the earliest offset.
+pub fn group_fixture(
+    broker: &Broker,
+    prefix: &str,
+    partitions: i32,
+) -> (String, String, *mut KafkaInstance) {
+    let topic = unique_topic(prefix);
+    create_topic(broker, &topic, partitions);
+    let group = unique_topic("g");
+    let inst = instance(
+        broker,
+        &[("group_id", &group), ("auto_offset_reset", "earliest")],
+    );
+    (topic, group, inst)
 }
 
 /// Polls `consumers` until the log holds, after record `since`, `count`

@@ -1,0 +1,159 @@
+//! `KafkaMessage` through the C ABI: every `kafka_message_*` accessor on a
+//! polled message (binary key, value, headers, timestamp), on a tombstone,
+//! and on NULL.
+
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
+mod common;
+use common::*;
+
+use std::ffi::{c_char, c_void, CStr};
+use std::ptr::{null, null_mut};
+use std::time::Duration;
+
+fn bytes<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
+    (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+}
+
+/// Sends `r` and waits for its acknowledgement.
+fn send(p: *mut KafkaProducer, r: &KafkaRecord) {
+    let mut e = err();
+    let rc = unsafe { kafka_producer_send_sync(p, r, 10_000, null_mut(), &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+}
+
+/// `n` messages, sorted by offset.
+fn poll(c: *mut KafkaConsumer, n: usize) -> Vec<*mut KafkaMessage> {
+    let mut out = poll_owned(c, n, Duration::from_secs(30));
+    assert_eq!(out.len(), n, "messages polled");
+    out.sort_by_key(|m| unsafe { kafka_message_offset(*m) });
+    out
+}
+
+#[test]
+fn kafka_message_accessors_give_back_what_was_sent() {
+    for broker in brokers() {
+        let topic = unique_topic("message");
+        create_topic(&broker, &topic, 1);
+        let inst = instance(
+            &broker,
+            &[
+                ("group_id", &unique_topic("g")),
+                ("auto_offset_reset", "earliest"),
+            ],
+        );
+        let mut e = err();
+        let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+        assert!(!p.is_null(), "{}", e.message_str());
+        let t = c(&topic);
+        let (key, value) = ([0u8, 1, 255, 0], [7u8, 0, 9]);
+        let (h1, h2) = (c("trace-id"), c("empty"));
+        let headers = [
+            KafkaHeader {
+                name: h1.as_ptr(),
+                value: b"a\0b".as_ptr().cast(),
+                value_len: 3,
+            },
+            KafkaHeader {
+                name: h2.as_ptr(),
+                value: null(),
+                value_len: 0,
+            },
+        ];
+        let mut full = empty_record(&t);
+        (full.key, full.key_len) = (key.as_ptr().cast(), key.len());
+        (full.value, full.value_len) = (value.as_ptr().cast(), value.len());
+        (full.headers, full.header_count) = (headers.as_ptr(), headers.len());
+        full.timestamp_ms = 1_600_000_000_123;
+        send(p, &full);
+        let mut tombstone = empty_record(&t);
+        (tombstone.key, tombstone.key_len) = (b"gone".as_ptr().cast(), 4);
+        send(p, &tombstone);
+        assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
+
+        let cons = consumer(inst, &[&topic], &[]);
+        let got = poll(cons, 2);
+        let m = got[0];
+        unsafe {
+            assert_eq!(CStr::from_ptr(kafka_message_topic(m)).to_str(), Ok(&*topic));
+            assert_eq!(kafka_message_partition(m), 0);
+            assert_eq!(kafka_message_offset(m), 0);
+            assert_eq!(kafka_message_timestamp(m), 1_600_000_000_123);
+            let mut len = 99;
+            assert_eq!(bytes(kafka_message_key(m, &mut len), len), Some(&key[..]));
+            assert_eq!(
+                bytes(kafka_message_value(m, &mut len), len),
+                Some(&value[..])
+            );
+            // The length pointer is optional.
+            assert!(!kafka_message_value(m, null_mut()).is_null());
+            assert_eq!(kafka_message_header_count(m), 2);
+            let (mut name, mut v, mut vlen): (*const c_char, *const c_void, usize) =
+                (null(), null(), 99);
+            assert!(kafka_message_header(m, 0, &mut name, &mut v, &mut vlen));
+            assert_eq!(CStr::from_ptr(name).to_str(), Ok("trace-id"));
+            assert_eq!(bytes(v, vlen), Some(&b"a\0b"[..]));
+            assert!(kafka_message_header(m, 1, &mut name, &mut v, &mut vlen));
+            assert_eq!(CStr::from_ptr(name).to_str(), Ok("empty"));
+            assert!(v.is_null(), "a header without a value");
+            assert_eq!(vlen, 0);
+            // Out of range: false, outputs untouched; NULL outputs allowed.
+            let before = name;
+            assert!(!kafka_message_header(m, 2, &mut name, &mut v, &mut vlen));
+            assert_eq!(name, before);
+            assert!(kafka_message_header(
+                m,
+                0,
+                null_mut(),
+                null_mut(),
+                null_mut()
+            ));
+
+            let tomb = got[1];
+            assert_eq!(kafka_message_offset(tomb), 1);
+            assert!(kafka_message_timestamp(tomb) > 0, "broker or create time");
+            let mut len = 99;
+            assert_eq!(
+                bytes(kafka_message_key(tomb, &mut len), len),
+                Some(&b"gone"[..])
+            );
+            assert!(kafka_message_value(tomb, &mut len).is_null(), "a tombstone");
+            assert_eq!(len, 0);
+            assert_eq!(kafka_message_header_count(tomb), 0);
+        }
+        // Messages outlive their consumer: read after close, then freed.
+        close_consumer(cons);
+        assert_eq!(unsafe { kafka_message_partition(got[0]) }, 0);
+        for m in got {
+            unsafe { kafka_message_free(m) };
+        }
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+#[test]
+fn kafka_message_accessors_answer_null_with_nothing() {
+    let mut len = 99;
+    unsafe {
+        assert!(kafka_message_topic(null()).is_null());
+        assert_eq!(kafka_message_partition(null()), -1);
+        assert_eq!(kafka_message_offset(null()), -1);
+        assert_eq!(kafka_message_timestamp(null()), -1);
+        assert!(kafka_message_key(null(), &mut len).is_null());
+        assert_eq!(len, 0);
+        len = 99;
+        assert!(kafka_message_value(null(), &mut len).is_null());
+        assert_eq!(len, 0);
+        assert_eq!(kafka_message_header_count(null()), 0);
+        let mut name: *const c_char = null();
+        assert!(!kafka_message_header(
+            null(),
+            0,
+            &mut name,
+            null_mut(),
+            null_mut()
+        ));
+        assert!(name.is_null());
+        kafka_message_free(null_mut());
+    }
+}
