@@ -1,4 +1,4 @@
-//! KafkaInstance: creation rules, URL resolution, admin calls, threads.
+//! KafkaInstance: creation rules, admin calls, threads, versions.
 
 #![allow(unsafe_code)] // these tests call the C ABI, as a C program would
 
@@ -6,25 +6,6 @@ mod common;
 use common::*;
 
 use std::time::{Duration, Instant};
-
-use kafka_instance::config::Config;
-use kafka_instance::instance::Instance;
-
-/// The settings an instance resolves `settings` to (safe API: the C API has
-/// no reason to expose resolved settings).
-fn resolved(settings: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut cfg = Config::new();
-    for (k, v) in settings {
-        cfg.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
-    }
-    let mut out = Instance::new(&cfg).unwrap().resolved().rdkafka.clone();
-    out.sort();
-    out
-}
-
-fn value<'a>(r: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    r.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
 
 #[test]
 fn no_brokers_is_a_config_error() {
@@ -55,115 +36,6 @@ fn instance_copies_its_config() {
         kafka_instance_free(inst);
         kafka_instance_free(std::ptr::null_mut());
     }
-}
-
-#[test]
-fn url_hosts_become_the_bootstrap_servers_and_the_url_wins() {
-    let r = resolved(&[
-        ("bootstrap_servers", "other:1"),
-        ("kafka_url", "kafka://b1:9092,b2:9093"),
-    ]);
-    assert_eq!(value(&r, "bootstrap.servers"), Some("b1:9092,b2:9093"));
-    assert_eq!(
-        value(&r, "security.protocol"),
-        None,
-        "kafka:// without credentials states no protocol"
-    );
-    // Order of setting does not matter.
-    let r = resolved(&[("kafka_url", "b1:9092"), ("bootstrap_servers", "other:1")]);
-    assert_eq!(value(&r, "bootstrap.servers"), Some("b1:9092"));
-}
-
-#[test]
-fn url_credentials_are_decoded_and_imply_sasl_plain() {
-    let r = resolved(&[
-        ("sasl_plain_username", "ignored"),
-        ("sasl_plain_password", "ignored-pw"),
-        ("kafka_url", "kafka://app%20user:p%40ss%3Aw%2Fd@b1:9092"),
-    ]);
-    assert_eq!(value(&r, "sasl.username"), Some("app user"));
-    assert_eq!(value(&r, "sasl.password"), Some("p@ss:w/d"));
-    assert_eq!(value(&r, "security.protocol"), Some("sasl_plaintext"));
-    assert_eq!(value(&r, "sasl.mechanism"), Some("PLAIN"));
-}
-
-#[test]
-fn secure_schemes_select_the_protocol() {
-    for (url, protocol) in [
-        ("kafka+ssl://b:9093", "ssl"),
-        ("kafkas://b:9093", "ssl"),
-        ("kafka+ssl://u:p@b:9093", "sasl_ssl"),
-        ("kafka+sasl_ssl://u:p@b:9093", "sasl_ssl"),
-        ("kafka+sasl_plaintext://u:p@b:9092", "sasl_plaintext"),
-        ("kafka://u:p@b:9092", "sasl_plaintext"),
-        ("kafka+plaintext://b:9092", "plaintext"),
-    ] {
-        let r = resolved(&[("security_protocol", "PLAINTEXT"), ("kafka_url", url)]);
-        assert_eq!(value(&r, "security.protocol"), Some(protocol), "{url}");
-    }
-}
-
-#[test]
-fn an_explicit_mechanism_is_kept_with_url_credentials() {
-    let r = resolved(&[
-        ("sasl_mechanism", "SCRAM-SHA-512"),
-        ("kafka_url", "kafka+ssl://u:p@b:9093"),
-    ]);
-    assert_eq!(value(&r, "sasl.mechanism"), Some("SCRAM-SHA-512"));
-    assert_eq!(value(&r, "security.protocol"), Some("sasl_ssl"));
-}
-
-#[test]
-fn without_a_url_the_named_settings_are_used() {
-    let r = resolved(&[
-        ("bootstrap_servers", "prod-broker1:9093,prod-broker2:9093"),
-        ("security_protocol", "SASL_SSL"),
-        ("sasl_mechanism", "SCRAM-SHA-256"),
-        ("sasl_plain_username", "app_user"),
-        ("sasl_plain_password", "secure_password"),
-        ("client_id", "payment-service"),
-    ]);
-    assert_eq!(
-        value(&r, "bootstrap.servers"),
-        Some("prod-broker1:9093,prod-broker2:9093")
-    );
-    assert_eq!(value(&r, "security.protocol"), Some("sasl_ssl"));
-    assert_eq!(value(&r, "sasl.mechanism"), Some("SCRAM-SHA-256"));
-    assert_eq!(value(&r, "sasl.username"), Some("app_user"));
-    assert_eq!(value(&r, "client.id"), Some("payment-service"));
-    // Our own settings never reach librdkafka; auto_offset_reset=none is
-    // librdkafka's "error".
-    let r = resolved(&[
-        ("bootstrap_servers", "h:1"),
-        ("max_poll_records", "10"),
-        ("auto_offset_reset", "none"),
-    ]);
-    assert_eq!(value(&r, "max.poll.records"), None);
-    assert_eq!(value(&r, "auto.offset.reset"), Some("error"));
-}
-
-#[test]
-fn malformed_urls_fail_at_set_time() {
-    let cfg = kafka_config_new();
-    for bad in [
-        "",
-        "   ",
-        "http://h:1",
-        "kafka://",
-        "kafka://h:1/topic",
-        "kafka://h:1?acks=all",
-        "kafka://h:abc",
-        "kafka://u:p%4@h:1",
-        "kafka://:p@h:1",
-        "kafka://h1:1,,h2:1",
-        "not a url at all",
-    ] {
-        let mut e = err();
-        let rc = unsafe { kafka_config_set_kafka_url(cfg, c(bad).as_ptr(), &mut e) };
-        assert_eq!(rc, KAFKA_ERR_CONFIG, "{bad:?}");
-        assert!(!e.message_str().is_empty());
-    }
-    unsafe { kafka_config_free(cfg) };
 }
 
 #[test]
