@@ -46,6 +46,31 @@ impl KafkaConsumer {
         })
     }
 
+    /// Whether `kafka_consumer_close` may close this consumer now (then it
+    /// is marked closing): not in a forked child, not the scoped
+    /// consumer, not inside one of its own calls or callbacks, not twice.
+    fn begin_close(&self) -> Result<()> {
+        self.inner.check_process()?;
+        if self.scoped {
+            return Err(Error::state(
+                "this consumer belongs to kafka_instance_with_consumer, which closes it when \
+                 the scope function returns",
+            ));
+        }
+        if self.calls.load(Ordering::Acquire) > 0 {
+            return Err(Error::state(
+                "kafka_consumer_close was called inside a handler or callback of this \
+                 consumer (or while another call on it runs): close it once that call returned",
+            ));
+        }
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return Err(Error::state(
+                "kafka_consumer_close was called inside a callback run by its own close",
+            ));
+        }
+        Ok(())
+    }
+
     /// Closes the consumer in place, then frees the handle: nothing the
     /// close runs (log callbacks) can see a freed or moved consumer.
     ///
@@ -365,25 +390,7 @@ pub unsafe extern "C" fn kafka_consumer_close(
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
         // SAFETY: c came from kafka_instance_get_consumer (module contract).
-        let handle = unsafe { handle(c, "c") }?;
-        handle.inner.check_process()?;
-        if handle.scoped {
-            return Err(Error::state(
-                "this consumer belongs to kafka_instance_with_consumer, which closes it when \
-                 the scope function returns",
-            ));
-        }
-        if handle.calls.load(Ordering::Acquire) > 0 {
-            return Err(Error::state(
-                "kafka_consumer_close was called inside a handler or callback of this \
-                 consumer (or while another call on it runs): close it once that call returned",
-            ));
-        }
-        if handle.closing.swap(true, Ordering::AcqRel) {
-            return Err(Error::state(
-                "kafka_consumer_close was called inside a callback run by its own close",
-            ));
-        }
+        unsafe { handle(c, "c") }?.begin_close()?;
         // SAFETY: as above; no call on it is running (checked), and the
         // caller gives up the handle.
         unsafe { KafkaConsumer::close_and_free(c) }?;

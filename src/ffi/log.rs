@@ -85,29 +85,35 @@ pub extern "C" fn kafka_set_log_callback(
     call_infallible(
         Site::given("kafka_instance.logging.set_callback", "Kafka Logging"),
         || {
-            let sink: Option<logging::Sink> = cb.map(|f| {
-                // The caller promises opaque may be used from any thread.
-                let opaque = opaque as usize;
-                Arc::new(move |r: &Record<'_>| {
-                    let log_type = c_text(r.level.name());
-                    let message = c_text(r.message);
-                    let controller = c_text(r.controller);
-                    let subject = c_text(r.subject);
-                    let payload = r.payload_json.map(c_text);
-                    let record = KafkaLogRecord {
-                        level: c_level(r.level),
-                        log_type: log_type.as_ptr(),
-                        message: message.as_ptr(),
-                        controller: controller.as_ptr(),
-                        subject: subject.as_ptr(),
-                        payload_json: payload.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
-                    };
-                    // SAFETY: f is the caller's callback; record and its strings
-                    // live until it returns.
-                    unsafe { f(&record, opaque as *mut c_void) };
-                }) as logging::Sink
-            });
+            // The caller promises opaque may be used from any thread.
+            let sink = cb.map(|f| log_to(f, opaque as usize));
             logging::set_sink(sink, Some(max_level.0));
         },
     )
+}
+
+/// A log sink for the safe layer that calls the caller's `f` with a
+/// `KafkaLogRecord` whose strings live until `f` returns.
+fn log_to(
+    f: unsafe extern "C" fn(*const KafkaLogRecord, *mut c_void),
+    opaque: usize,
+) -> logging::Sink {
+    Arc::new(move |r: &Record<'_>| {
+        let log_type = c_text(r.level.name());
+        let message = c_text(r.message);
+        let controller = c_text(r.controller);
+        let subject = c_text(r.subject);
+        let payload = r.payload_json.map(c_text);
+        let record = KafkaLogRecord {
+            level: c_level(r.level),
+            log_type: log_type.as_ptr(),
+            message: message.as_ptr(),
+            controller: controller.as_ptr(),
+            subject: subject.as_ptr(),
+            payload_json: payload.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+        };
+        // SAFETY: f is the caller's callback; record and its strings live
+        // until it returns.
+        unsafe { f(&record, opaque as *mut c_void) };
+    })
 }

@@ -40,6 +40,25 @@ impl KafkaProducer {
         })
     }
 
+    /// Whether `kafka_producer_close` may close this producer now (then it
+    /// is marked closing): not in a forked child or inside its own
+    /// callbacks, not the scoped producer, not twice.
+    fn begin_close(&self) -> Result<()> {
+        self.inner.check_close()?;
+        if self.scoped {
+            return Err(Error::state(
+                "this producer belongs to kafka_instance_with_producer, which closes it when \
+                 the scope function returns",
+            ));
+        }
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return Err(Error::state(
+                "kafka_producer_close was called inside a callback run by its own close",
+            ));
+        }
+        Ok(())
+    }
+
     /// Closes the producer in place (every callback runs before this
     /// returns), then frees the handle, running no user code meanwhile.
     ///
@@ -331,33 +350,40 @@ pub unsafe extern "C" fn kafka_producer_send(
         let mut headers = Vec::new();
         // SAFETY: the record's pointers per its contract.
         let record = unsafe { record_from(record, &mut headers) }?;
-        let on_delivery = cb.map(|f| {
-            // The caller promises opaque may be used from the producer's thread.
-            let opaque = opaque as usize;
-            Box::new(move |d: &Delivery<'_>| {
-                let mut topic = TOPIC.take();
-                if topic.as_bytes() != d.topic.as_bytes() {
-                    topic = CString::new(d.topic).unwrap_or_default();
-                }
-                let (code, rdkafka_code) = match &d.error {
-                    None => (KafkaErrorCode::KAFKA_OK, 0),
-                    Some(e) => (e.kind.into(), e.rdkafka_code),
-                };
-                let report = KafkaDeliveryReport {
-                    code,
-                    rdkafka_code,
-                    topic: topic.as_ptr(),
-                    partition: d.partition,
-                    offset: d.offset,
-                    timestamp_ms: d.timestamp_ms,
-                };
-                // SAFETY: the caller's callback; report lives until it returns.
-                unsafe { f(&report, opaque as *mut c_void) };
-                TOPIC.set(topic);
-            }) as crate::producer::OnDelivery
-        });
+        // The caller promises opaque may be used from the producer's thread.
+        let on_delivery = cb.map(|f| report_to(f, opaque as usize));
         p.inner.send(&record, on_delivery)?;
         Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// A delivery callback for the safe layer that calls the caller's `f`
+/// with a `KafkaDeliveryReport`, on the producer's thread. The topic's C
+/// string is kept per thread and rebuilt only when the topic changes.
+fn report_to(
+    f: unsafe extern "C" fn(*const KafkaDeliveryReport, *mut c_void),
+    opaque: usize,
+) -> crate::producer::OnDelivery {
+    Box::new(move |d: &Delivery<'_>| {
+        let mut topic = TOPIC.take();
+        if topic.as_bytes() != d.topic.as_bytes() {
+            topic = CString::new(d.topic).unwrap_or_default();
+        }
+        let (code, rdkafka_code) = match &d.error {
+            None => (KafkaErrorCode::KAFKA_OK, 0),
+            Some(e) => (e.kind.into(), e.rdkafka_code),
+        };
+        let report = KafkaDeliveryReport {
+            code,
+            rdkafka_code,
+            topic: topic.as_ptr(),
+            partition: d.partition,
+            offset: d.offset,
+            timestamp_ms: d.timestamp_ms,
+        };
+        // SAFETY: the caller's callback; report lives until it returns.
+        unsafe { f(&report, opaque as *mut c_void) };
+        TOPIC.set(topic);
     })
 }
 
@@ -447,19 +473,7 @@ pub unsafe extern "C" fn kafka_producer_close(
         }
         let timeout = arg_timeout(timeout_ms)?;
         // SAFETY: p came from kafka_instance_get_producer (module contract).
-        let handle = unsafe { handle(p, "p") }?;
-        handle.inner.check_close()?;
-        if handle.scoped {
-            return Err(Error::state(
-                "this producer belongs to kafka_instance_with_producer, which closes it when \
-                 the scope function returns",
-            ));
-        }
-        if handle.closing.swap(true, Ordering::AcqRel) {
-            return Err(Error::state(
-                "kafka_producer_close was called inside a callback run by its own close",
-            ));
-        }
+        unsafe { handle(p, "p") }?.begin_close()?;
         // SAFETY: as above, and the caller gives up the handle.
         unsafe { KafkaProducer::close_and_free(p, timeout) }?;
         Ok(KafkaErrorCode::KAFKA_OK)
