@@ -42,12 +42,20 @@ except KafkaError as e:
 finally:
     quiet.setLevel(logging.NOTSET)
 
-received = []
+received, assigned = [], []
 with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:
     consumer.register_handler(topic, lambda m: received.append(json.loads(m.value)))
+    consumer.on_rebalance(lambda event, parts: assigned.extend(parts) if event == 1 else None)
     deadline = time.time() + 30
     while len(received) < len(orders) and time.time() < deadline:
         consumer.consume(500)
+    # Consumer control: what it holds, a pause and resume, its lag.
+    assert sorted(p["partition"] for p in assigned) == [0, 1], assigned
+    assert sorted(consumer.assignment()) == [(topic, 0), (topic, 1)]
+    consumer.pause([(topic, 0)])
+    consumer.resume([(topic, 0)])
+    lag = consumer.lag()
+    assert sum(p["lag"] for p in lag) == 0 and len(lag) == 2, lag
     # The shutdown pattern: another thread (or a signal handler) wakes the
     # consuming thread, which then closes the consumer.
     threading.Timer(0.3, consumer.wakeup).start()

@@ -76,6 +76,44 @@ def _forward(record, _opaque):
         })
 
 
+class _TopicPartition(Structure):
+    _fields_ = [("topic", c_char_p), ("partition", c_int32), ("offset", c_int64),
+                ("low_watermark", c_int64), ("high_watermark", c_int64),
+                ("committed", c_int64), ("lag", c_int64), ("uncommitted_lag", c_int64)]
+
+
+REBALANCE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_void_p)
+KAFKA_REBALANCE_ASSIGNED, KAFKA_REBALANCE_REVOKED, KAFKA_REBALANCE_LOST = 1, 2, 3
+KAFKA_OFFSET_BEGINNING, KAFKA_OFFSET_END = -2, -1
+KAFKA_OFFSET_COMMITTED, KAFKA_OFFSET_NONE = -1000, -1001
+
+
+def _partitions(handle, free=True):
+    """A C partition list as [dict], freed unless it is borrowed."""
+    out = []
+    for i in range(lib.kafka_partition_list_count(handle)):
+        p = lib.kafka_partition_list_get(handle, i).contents
+        out.append({name: getattr(p, name) for name, _ in p._fields_})
+        out[-1]["topic"] = p.topic.decode()
+    if free:
+        lib.kafka_partition_list_free(handle)
+    return out
+
+
+def _list(partitions):
+    """[(topic, partition[, offset])] as a new C partition list."""
+    handle = lib.kafka_partition_list_new()
+    try:
+        for item in partitions:
+            topic, partition = item[0], item[1]
+            offset = item[2] if len(item) > 2 else KAFKA_OFFSET_COMMITTED
+            _call(lib.kafka_partition_list_add, handle, _b(topic), partition, offset)
+    except Exception:
+        lib.kafka_partition_list_free(handle)
+        raise
+    return handle
+
+
 def _sig(name, restype, *argtypes):
     f = getattr(lib, name)
     f.restype, f.argtypes = restype, list(argtypes)
@@ -109,6 +147,17 @@ _sig("kafka_mock_cluster_bootstrap_servers", c_char_p, c_void_p)
 _sig("kafka_mock_cluster_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32, _E)
 _sig("kafka_mock_cluster_free", None, c_void_p)
 _sig("kafka_set_log_callback", None, LOG_CALLBACK, c_void_p, c_int)
+_sig("kafka_partition_list_new", c_void_p)
+_sig("kafka_partition_list_add", c_int, c_void_p, c_char_p, c_int32, c_int64, _E)
+_sig("kafka_partition_list_count", c_size_t, c_void_p)
+_sig("kafka_partition_list_get", POINTER(_TopicPartition), c_void_p, c_size_t)
+_sig("kafka_partition_list_free", None, c_void_p)
+_sig("kafka_consumer_set_rebalance_callback", c_int, c_void_p, REBALANCE, c_void_p, _E)
+_sig("kafka_consumer_assignment", c_int, c_void_p, POINTER(c_void_p), _E)
+_sig("kafka_consumer_seek", c_int, c_void_p, c_char_p, c_int32, c_int64, c_int32, _E)
+_sig("kafka_consumer_pause", c_int, c_void_p, c_void_p, _E)
+_sig("kafka_consumer_resume", c_int, c_void_p, c_void_p, _E)
+_sig("kafka_consumer_lag", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
 
 # Every record the library emits (debug and up) goes to `logger`, which
 # decides what to keep; the ctypes function must live as long as the library.
@@ -227,6 +276,46 @@ class Consumer:
         """Makes the running (or next) consume raise KAFKA_ERR_WAKEUP; safe
         from another thread or a signal handler."""
         lib.kafka_consumer_wakeup(self._c, None)
+
+    def on_rebalance(self, fn):
+        """fn(event, [partition dicts]) at each rebalance, on the polling
+        thread (KAFKA_REBALANCE_ASSIGNED / _REVOKED / _LOST)."""
+        def trampoline(_c, event, partitions, _opaque):
+            try:
+                fn(event, _partitions(partitions, free=False))
+            except Exception:  # must not unwind into the library
+                pass
+        self._rebalance = REBALANCE(trampoline)  # kept alive with the consumer
+        _call(lib.kafka_consumer_set_rebalance_callback, self._c, self._rebalance, None)
+        return self
+
+    def assignment(self):
+        out = c_void_p()
+        _call(lib.kafka_consumer_assignment, self._c, byref(out))
+        return [(p["topic"], p["partition"]) for p in _partitions(out)]
+
+    def seek(self, topic, partition, offset, timeout_ms=10000):
+        _call(lib.kafka_consumer_seek, self._c, _b(topic), partition, offset, timeout_ms)
+
+    def pause(self, partitions):
+        handle = _list(partitions)
+        try:
+            _call(lib.kafka_consumer_pause, self._c, handle)
+        finally:
+            lib.kafka_partition_list_free(handle)
+
+    def resume(self, partitions):
+        handle = _list(partitions)
+        try:
+            _call(lib.kafka_consumer_resume, self._c, handle)
+        finally:
+            lib.kafka_partition_list_free(handle)
+
+    def lag(self, timeout_ms=10000):
+        """[{topic, partition, offset, high_watermark, committed, lag, ...}]"""
+        out = c_void_p()
+        _call(lib.kafka_consumer_lag, self._c, timeout_ms, byref(out))
+        return _partitions(out)
 
     def close(self):
         """Commits, leaves the group and releases the consumer. Refused

@@ -30,6 +30,26 @@
 #define KAFKA_ERROR_MESSAGE_SIZE 512
 
 /**
+ * `offset`: the oldest message still in the log.
+ */
+#define KAFKA_OFFSET_BEGINNING -2
+
+/**
+ * `offset`: after the newest message (only what comes next).
+ */
+#define KAFKA_OFFSET_END -1
+
+/**
+ * `offset`: the group's committed offset (`auto_offset_reset` when none).
+ */
+#define KAFKA_OFFSET_COMMITTED -1000
+
+/**
+ * In answers: no offset (nothing consumed or committed yet, or not asked).
+ */
+#define KAFKA_OFFSET_NONE -1001
+
+/**
  * What went wrong. `KAFKA_OK` (0) is success.
  */
 typedef enum KafkaErrorCode {
@@ -96,6 +116,32 @@ typedef enum KafkaErrorCode {
 } KafkaErrorCode;
 
 /**
+ * What a rebalance did, for a `KafkaRebalanceCallback`.
+ */
+typedef enum KafkaRebalanceEvent {
+  /**
+   * The partitions were assigned to this consumer, and the library
+   * has already started them (incrementally, with `cooperative-sticky`
+   * and the consumer group protocol): the next poll may return their
+   * messages. Seek here to start somewhere else.
+   */
+  KAFKA_REBALANCE_ASSIGNED = 1,
+  /**
+   * The partitions are about to be taken away: finish or store what you
+   * hold of them now. When the callback returns, the library commits
+   * what is done (with auto-commit) and gives them up.
+   */
+  KAFKA_REBALANCE_REVOKED = 2,
+  /**
+   * The partitions were lost (the session expired, or the member was
+   * fenced): another member may already own them, so nothing is
+   * committed for them; messages handed out and not committed will be
+   * consumed again by their new owner.
+   */
+  KAFKA_REBALANCE_LOST = 3,
+} KafkaRebalanceEvent;
+
+/**
  * Severity of a log record (syslog numbering).
  */
 typedef enum KafkaLogLevel {
@@ -143,6 +189,14 @@ typedef struct KafkaMessage KafkaMessage;
  * string. For development, examples and tests; it keeps data in memory.
  */
 typedef struct KafkaMockCluster KafkaMockCluster;
+
+/**
+ * A list of partitions with offsets. Made by `kafka_partition_list_new`
+ * (to give one) or returned by a consumer function (an answer); either
+ * way the caller frees it with `kafka_partition_list_free`. The list a
+ * rebalance callback receives is the library's, valid during the call.
+ */
+typedef struct KafkaPartitionList KafkaPartitionList;
 
 /**
  * A producer. Safe to share between threads: any number may send, flush
@@ -208,6 +262,20 @@ typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
 typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
 /**
+ * A rebalance callback: `partitions` (the ones this event concerns; with
+ * the eager assignors, all of this consumer's) is valid during the call.
+ * It runs on the thread that polls, inside `kafka_consumer_poll`,
+ * `_poll_batch` and `_consume`, and inside `kafka_consumer_close` for the
+ * final revocation (there, calls on the consumer are refused). It may
+ * call `kafka_consumer_commit`, `_commit_offsets`, `_store_message`,
+ * `_seek`, `_pause`, `_resume`, `_position` and the other queries;
+ * polling, closing, and changing the assignment or subscription
+ * (`_assign`, `_unassign`, `_subscribe`, `_unsubscribe`) are refused with
+ * `KAFKA_ERR_STATE`.
+ */
+typedef void (*KafkaRebalanceCallback)(struct KafkaConsumer *c, enum KafkaRebalanceEvent event, const struct KafkaPartitionList *partitions, void *opaque);
+
+/**
  * One structured log record. Every pointer is valid
  * only during the callback; copy what you keep. Strings are UTF-8 and
  * never contain a password or other secret.
@@ -243,6 +311,51 @@ typedef struct KafkaLogRecord {
  * (ignored there); records such calls produce go to stderr.
  */
 typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
+
+/**
+ * One partition of a `KafkaPartitionList`. Read it with
+ * `kafka_partition_list_get`; its `topic` lives as long as the list.
+ */
+typedef struct KafkaTopicPartition {
+  /**
+   * NUL-terminated; owned by the list.
+   */
+  const char *topic;
+  /**
+   * -1 in `kafka_consumer_subscription`'s answer (a topic or pattern,
+   * not a partition).
+   */
+  int32_t partition;
+  /**
+   * An offset (0 or more) or `KAFKA_OFFSET_BEGINNING`, `_END`,
+   * `_COMMITTED`; in answers, the offset asked for or
+   * `KAFKA_OFFSET_NONE`.
+   */
+  int64_t offset;
+  /**
+   * Filled by `kafka_consumer_lag` (else `KAFKA_OFFSET_NONE`): the
+   * partition's oldest offset.
+   */
+  int64_t low_watermark;
+  /**
+   * `kafka_consumer_lag`: the offset the next message will get.
+   */
+  int64_t high_watermark;
+  /**
+   * `kafka_consumer_lag`: the group's committed offset.
+   */
+  int64_t committed;
+  /**
+   * `kafka_consumer_lag`: messages not yet handed to the application
+   * (high watermark minus `offset`, the position).
+   */
+  int64_t lag;
+  /**
+   * `kafka_consumer_lag`: messages not yet committed (high watermark
+   * minus `committed`).
+   */
+  int64_t uncommitted_lag;
+} KafkaTopicPartition;
 
 /**
  * The outcome of one message.
@@ -638,6 +751,131 @@ enum KafkaErrorCode kafka_consumer_register_handler(struct KafkaConsumer *c, con
 enum KafkaErrorCode kafka_consumer_consume(struct KafkaConsumer *c, int32_t timeout_ms, size_t *dispatched, struct KafkaError *err);
 
 /**
+ * Replaces the subscription with `topic_count` topics; a name starting
+ * with `^` is a regular expression (librdkafka's rule: `^orders-.*`
+ * matches every topic starting with `orders-`, now and later). The group
+ * rebalances: partitions of topics no longer subscribed are revoked
+ * (committed first, with auto-commit). An empty list is
+ * `KAFKA_ERR_INVALID_ARGUMENT`: use `kafka_consumer_unsubscribe`.
+ */
+enum KafkaErrorCode kafka_consumer_subscribe(struct KafkaConsumer *c, const char *const *topics, size_t topic_count, struct KafkaError *err);
+
+/**
+ * Leaves every subscribed topic: the group revokes this consumer's
+ * partitions (committed first, with auto-commit).
+ */
+enum KafkaErrorCode kafka_consumer_unsubscribe(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * `*out` receives the subscribed topics and patterns (partition -1,
+ * offset `KAFKA_OFFSET_NONE`); free it with `kafka_partition_list_free`.
+ */
+enum KafkaErrorCode kafka_consumer_subscription(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Takes the partitions of `list`, without group management (manual
+ * assignment), each from its `offset`: an offset, `KAFKA_OFFSET_BEGINNING`,
+ * `_END` or `_COMMITTED` (the group's committed offset, else
+ * `auto_offset_reset`). Replaces the current assignment; what was handed
+ * out and not yet committed is forgotten (not committed). Offsets are
+ * still committed to the consumer's group. Use it on a consumer whose
+ * subscription you left (`kafka_consumer_unsubscribe`).
+ */
+enum KafkaErrorCode kafka_consumer_assign(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Gives up every assigned partition; what was handed out and not yet
+ * committed is forgotten.
+ */
+enum KafkaErrorCode kafka_consumer_unassign(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * `*out` receives the partitions assigned now (by the group or by
+ * `kafka_consumer_assign`; offsets `KAFKA_OFFSET_NONE`).
+ */
+enum KafkaErrorCode kafka_consumer_assignment(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Moves an assigned partition to `offset` (0 or more,
+ * `KAFKA_OFFSET_BEGINNING` or `_END`): the next poll returns the message
+ * there. Messages fetched from the old position are dropped, and what was
+ * handed out on this partition and not yet committed is not committed:
+ * the partition's committed offset moves again once messages from the new
+ * position are done. Waits up to `timeout_ms` (-1: no limit).
+ */
+enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *topic, int32_t partition, int64_t offset, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Moves every assigned partition to its first message at or after
+ * `timestamp_ms` (milliseconds since the epoch); a partition without one
+ * moves to its end. `*out` (may be NULL) receives where each went
+ * (`KAFKA_OFFSET_NONE`: its end). Waits up to `timeout_ms` for the
+ * brokers' answers (-1: no limit).
+ */
+enum KafkaErrorCode kafka_consumer_seek_to_time(struct KafkaConsumer *c, int64_t timestamp_ms, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Stops fetching the partitions of `list` (offsets ignored) while keeping
+ * them and the group membership: the usual answer to a slow downstream
+ * (keep polling, so that `max_poll_interval_ms` is met). Messages already
+ * fetched are still handed out.
+ */
+enum KafkaErrorCode kafka_consumer_pause(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Fetches paused partitions of `list` again, from where they stopped.
+ */
+enum KafkaErrorCode kafka_consumer_resume(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * `*out` receives, for each assigned partition, the offset of the next
+ * message the application will be handed (`KAFKA_OFFSET_NONE` before the
+ * first).
+ */
+enum KafkaErrorCode kafka_consumer_position(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * `*out` receives the group's committed offset of each assigned partition
+ * (`KAFKA_OFFSET_NONE`: none), asked of the group coordinator within
+ * `timeout_ms` (-1: no limit).
+ */
+enum KafkaErrorCode kafka_consumer_committed(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * `*low` and `*high` (either may be NULL) receive the partition's oldest
+ * offset and the offset its next message will get, asked of its leader
+ * within `timeout_ms` (-1: no limit).
+ */
+enum KafkaErrorCode kafka_consumer_watermarks(struct KafkaConsumer *c, const char *topic, int32_t partition, int32_t timeout_ms, int64_t *low, int64_t *high, struct KafkaError *err);
+
+/**
+ * `*out` receives one entry per assigned partition: `offset` (the
+ * position), `low_watermark`, `high_watermark`, `committed`, `lag`
+ * (messages not yet handed to the application) and `uncommitted_lag`
+ * (messages not yet committed). Asks the brokers within `timeout_ms` per
+ * question (-1: no limit).
+ */
+enum KafkaErrorCode kafka_consumer_lag(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Commits exactly the offsets of `list` (each the offset of the next
+ * message to consume, 0 or more) and waits for the broker, at most
+ * `default_api_timeout_ms`. What the application is done with is left
+ * for the next commit.
+ */
+enum KafkaErrorCode kafka_consumer_commit_offsets(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Calls `cb(c, event, partitions, opaque)` at every rebalance of `c` (see
+ * `KafkaRebalanceCallback`): assigned, revoked and lost partitions, with
+ * the eager assignors, `cooperative-sticky` and the consumer group
+ * protocol (`group.protocol=consumer`). The library does the assigning
+ * itself, so the callback only reacts. NULL `cb` removes it. Set it
+ * before the first poll to see the first assignment.
+ */
+enum KafkaErrorCode kafka_consumer_set_rebalance_callback(struct KafkaConsumer *c, KafkaRebalanceCallback cb, void *opaque, struct KafkaError *err);
+
+/**
  * The C name of an error code, e.g. `"KAFKA_ERR_TIMEOUT"`: a static
  * string, never NULL. A value that is not a `KafkaErrorCode` gives
  * `"KAFKA_ERR_UNKNOWN"`.
@@ -746,6 +984,14 @@ size_t kafka_message_header_count(const struct KafkaMessage *m);
 bool kafka_message_header(const struct KafkaMessage *m, size_t index, const char **name, const void **value, size_t *value_len);
 
 /**
+ * The last header named `name` (a message may carry several): `*value`
+ * (NULL for a header without a value) and `*value_len`, either may be
+ * NULL, valid until `kafka_message_free`. false when there is none, or
+ * for NULL `m` or `name`.
+ */
+bool kafka_message_header_last(const struct KafkaMessage *m, const char *name, const void **value, size_t *value_len);
+
+/**
  * Releases a message. NULL is a no-op. Messages outlive their consumer:
  * free them before or after closing it.
  */
@@ -819,6 +1065,37 @@ enum KafkaErrorCode kafka_mock_cluster_partition_set_leader(struct KafkaMockClus
  * that started it, it releases nothing (the brokers are the parent's).
  */
 void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
+
+/**
+ * A new, empty list. Free it with `kafka_partition_list_free`.
+ */
+struct KafkaPartitionList *kafka_partition_list_new(void);
+
+/**
+ * Adds `topic`'s `partition` (0 or more) with `offset`: an offset of 0 or
+ * more, or `KAFKA_OFFSET_BEGINNING`, `_END` or `_COMMITTED`. An invalid
+ * topic name, partition or offset is `KAFKA_ERR_INVALID_ARGUMENT` and
+ * adds nothing.
+ */
+enum KafkaErrorCode kafka_partition_list_add(struct KafkaPartitionList *list, const char *topic, int32_t partition, int64_t offset, struct KafkaError *err);
+
+/**
+ * How many partitions `list` holds; 0 for NULL.
+ */
+size_t kafka_partition_list_count(const struct KafkaPartitionList *list);
+
+/**
+ * Partition `index` of `list`, valid until the list is freed (or, in a
+ * rebalance callback, until it returns); NULL when out of range or for
+ * NULL.
+ */
+const struct KafkaTopicPartition *kafka_partition_list_get(const struct KafkaPartitionList *list, size_t index);
+
+/**
+ * Releases a list made by `kafka_partition_list_new` or returned by a
+ * consumer function. NULL is a no-op.
+ */
+void kafka_partition_list_free(struct KafkaPartitionList *list);
 
 /**
  * Creates a producer: the instance's settings (consumer-only ones left

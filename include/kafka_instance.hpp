@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -173,6 +174,14 @@ class MessageView {
   std::string_view value() const { return bytes(kafka_message_value).value_or(std::string_view()); }
   bool has_value() const { return bytes(kafka_message_value).has_value(); }
   size_t header_count() const noexcept { return kafka_message_header_count(m_); }
+  /// The value of the last header named `name`: std::nullopt when there is
+  /// none, an empty view for a header without a value.
+  std::optional<std::string_view> header_last(const std::string &name) const {
+    const void *v = nullptr;
+    size_t len = 0;
+    if (!kafka_message_header_last(m_, name.c_str(), &v, &len)) return std::nullopt;
+    return std::string_view(static_cast<const char *>(v), v ? len : 0);
+  }
   /// Header `i` as (name, value); the value is nullopt for a header without
   /// one. std::nullopt when `i` is out of range.
   std::optional<std::pair<std::string_view, std::optional<std::string_view>>> header(size_t i) const {
@@ -340,6 +349,58 @@ class Producer {
   KafkaProducer *p_;
 };
 
+/// A read-only view of a partition list: what a rebalance callback
+/// receives (valid during the call), and the base of PartitionList.
+class PartitionListView {
+ public:
+  explicit PartitionListView(const KafkaPartitionList *l) noexcept : l_(l) {}
+  size_t size() const noexcept { return kafka_partition_list_count(l_); }
+  bool empty() const noexcept { return size() == 0; }
+  /// Entry `i`; throws std::out_of_range past the end.
+  const KafkaTopicPartition &operator[](size_t i) const {
+    const KafkaTopicPartition *p = kafka_partition_list_get(l_, i);
+    if (!p) throw std::out_of_range("kafka::PartitionList index");
+    return *p;
+  }
+  const KafkaPartitionList *raw() const noexcept { return l_; }
+
+ protected:
+  const KafkaPartitionList *l_;
+};
+
+/// An owned partition list: built to give (assign, pause, commit) or
+/// returned by a query; freed by its destructor.
+class PartitionList : public PartitionListView {
+ public:
+  PartitionList() : PartitionListView(kafka_partition_list_new()) {}
+  /// Takes ownership of a list returned by the C API.
+  explicit PartitionList(KafkaPartitionList *owned) noexcept : PartitionListView(owned) {}
+  PartitionList(std::initializer_list<std::tuple<std::string, int32_t, int64_t>> items) : PartitionList() {
+    for (const auto &[topic, partition, offset] : items) add(topic, partition, offset);
+  }
+  PartitionList(PartitionList &&other) noexcept : PartitionListView(std::exchange(other.l_, nullptr)) {}
+  PartitionList &operator=(PartitionList &&other) noexcept {
+    if (this != &other) {
+      kafka_partition_list_free(owned());
+      l_ = std::exchange(other.l_, nullptr);
+    }
+    return *this;
+  }
+  PartitionList(const PartitionList &) = delete;
+  PartitionList &operator=(const PartitionList &) = delete;
+  ~PartitionList() { kafka_partition_list_free(owned()); }
+
+  /// Adds a partition with an offset (0 or more, or KAFKA_OFFSET_BEGINNING,
+  /// _END, _COMMITTED).
+  PartitionList &add(const std::string &topic, int32_t partition, int64_t offset = KAFKA_OFFSET_COMMITTED) {
+    detail::call([&](KafkaError *e) { return kafka_partition_list_add(owned(), topic.c_str(), partition, offset, e); });
+    return *this;
+  }
+
+ private:
+  KafkaPartitionList *owned() const noexcept { return const_cast<KafkaPartitionList *>(l_); }
+};
+
 /// A subscribed consumer; one thread at a time. Its destructor closes it
 /// (leaving the group).
 class Consumer {
@@ -350,12 +411,15 @@ class Consumer {
 
   explicit Consumer(KafkaConsumer *c) noexcept : c_(c) {}
   Consumer(Consumer &&other) noexcept
-      : c_(std::exchange(other.c_, nullptr)), handlers_(std::move(other.handlers_)) {}
+      : c_(std::exchange(other.c_, nullptr)),
+        handlers_(std::move(other.handlers_)),
+        on_rebalance_(std::move(other.on_rebalance_)) {}
   Consumer &operator=(Consumer &&other) noexcept {
     if (this != &other) {
       kafka_consumer_close(c_, nullptr);
       c_ = std::exchange(other.c_, nullptr);
       handlers_ = std::move(other.handlers_);
+      on_rebalance_ = std::move(other.on_rebalance_);
     }
     return *this;
   }
@@ -431,9 +495,97 @@ class Consumer {
     if (err.code != KAFKA_OK) throw Error(err);
   }
 
+  /// Replaces the subscription (a name starting with ^ is a pattern).
+  void subscribe(const std::vector<std::string> &topics) {
+    std::vector<const char *> names;
+    for (const auto &t : topics) names.push_back(t.c_str());
+    detail::call([&](KafkaError *e) { return kafka_consumer_subscribe(c_, names.data(), names.size(), e); });
+  }
+  void unsubscribe() {
+    detail::call([&](KafkaError *e) { return kafka_consumer_unsubscribe(c_, e); });
+  }
+  PartitionList subscription() { return answer(kafka_consumer_subscription); }
+
+  /// Manual assignment: these partitions, each from its offset.
+  void assign(const PartitionListView &partitions) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_assign(c_, partitions.raw(), e); });
+  }
+  void unassign() {
+    detail::call([&](KafkaError *e) { return kafka_consumer_unassign(c_, e); });
+  }
+  PartitionList assignment() { return answer(kafka_consumer_assignment); }
+
+  /// Moves a partition to `offset` (or KAFKA_OFFSET_BEGINNING / _END).
+  void seek(const std::string &topic, int32_t partition, int64_t offset, int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_seek(c_, topic.c_str(), partition, offset, timeout_ms, e); });
+  }
+  /// Moves every assigned partition to its first message at or after
+  /// `timestamp_ms`; returns where each went.
+  PartitionList seek_to_time(int64_t timestamp_ms, int32_t timeout_ms = 10000) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_consumer_seek_to_time(c_, timestamp_ms, timeout_ms, &out, e); });
+    return PartitionList(out);
+  }
+  void pause(const PartitionListView &partitions) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_pause(c_, partitions.raw(), e); });
+  }
+  void resume(const PartitionListView &partitions) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_resume(c_, partitions.raw(), e); });
+  }
+
+  PartitionList position() { return answer(kafka_consumer_position); }
+  PartitionList committed(int32_t timeout_ms = 10000) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_consumer_committed(c_, timeout_ms, &out, e); });
+    return PartitionList(out);
+  }
+  /// {low, high} watermarks of a partition.
+  std::pair<int64_t, int64_t> watermarks(const std::string &topic, int32_t partition, int32_t timeout_ms = 10000) {
+    int64_t low = 0, high = 0;
+    detail::call([&](KafkaError *e) {
+      return kafka_consumer_watermarks(c_, topic.c_str(), partition, timeout_ms, &low, &high, e);
+    });
+    return {low, high};
+  }
+  /// Per assigned partition: position, watermarks, committed, lag.
+  PartitionList lag(int32_t timeout_ms = 10000) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_consumer_lag(c_, timeout_ms, &out, e); });
+    return PartitionList(out);
+  }
+  /// Commits exactly these offsets.
+  void commit(const PartitionListView &offsets) {
+    detail::call([&](KafkaError *e) { return kafka_consumer_commit_offsets(c_, offsets.raw(), e); });
+  }
+
+  /// Called on the polling thread at each rebalance (see
+  /// KafkaRebalanceCallback); an exception from it is swallowed.
+  using RebalanceHandler = std::function<void(KafkaRebalanceEvent, const PartitionListView &)>;
+  Consumer &on_rebalance(RebalanceHandler handler) {
+    auto stored = std::make_unique<RebalanceHandler>(std::move(handler));
+    detail::call([&](KafkaError *e) {
+      return kafka_consumer_set_rebalance_callback(c_, &Consumer::rebalance, stored.get(), e);
+    });
+    on_rebalance_ = std::move(stored);
+    return *this;
+  }
+
   KafkaConsumer *raw() const noexcept { return c_; }
 
  private:
+  template <typename F>
+  PartitionList answer(F f) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) { return f(c_, &out, e); });
+    return PartitionList(out);
+  }
+  static void rebalance(KafkaConsumer *, KafkaRebalanceEvent event, const KafkaPartitionList *partitions,
+                        void *opaque) {
+    try {
+      (*static_cast<RebalanceHandler *>(opaque))(event, PartitionListView(partitions));
+    } catch (...) {
+    }
+  }
   static int dispatch(const KafkaMessage *m, void *opaque) {
     try {
       (*static_cast<Handler *>(opaque))(MessageView(m));
@@ -444,6 +596,7 @@ class Consumer {
   }
   KafkaConsumer *c_;
   std::list<Handler> handlers_;
+  std::unique_ptr<RebalanceHandler> on_rebalance_;
 };
 
 /// The connection manager: thread-safe; producers and consumers outlive

@@ -57,6 +57,26 @@ use crate::logging::{self, Level};
 use crate::timeout::deadline;
 use crate::topic;
 
+mod control;
+pub use control::{Lag, PartitionOffset, Start};
+
+/// What a rebalance did to this consumer's partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebalanceEvent {
+    /// Partitions were assigned (and the library has already started
+    /// them).
+    Assigned,
+    /// Partitions are about to be revoked: the library commits what is
+    /// done (with auto-commit) once the hook returns.
+    Revoked,
+    /// Partitions were lost (session expired, fenced): nothing can be
+    /// committed for them any more.
+    Lost,
+}
+
+/// The application's rebalance hook, called on the polling thread.
+pub type RebalanceHook = Arc<dyn Fn(RebalanceEvent, &[PartitionOffset]) + Send + Sync>;
+
 const SUBJECT: &str = "Kafka Consumer";
 
 /// The longest a poll waits on its pipe before asking librdkafka again.
@@ -118,6 +138,16 @@ impl Message {
     }
 
     /// Where a consumer resumes once this message is done.
+    /// The value of the last header named `name` (`Some(None)`: present
+    /// without a value).
+    pub fn header_last(&self, name: &str) -> Option<(&std::ffi::CStr, Option<&[u8]>)> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n.as_bytes() == name.as_bytes())
+            .map(|(n, v)| (n.as_c_str(), v.as_deref()))
+    }
+
     fn next_position(&self) -> Position {
         Position {
             topic: self.topic.clone(),
@@ -158,6 +188,8 @@ fn mark(list: &mut Vec<Position>, position: Position) {
 /// commits and rebalances, and the offsets the application is done with
 /// (which a rebalance must commit before the partitions go).
 struct Context {
+    /// This client, for the log records it repeats.
+    source: usize,
     /// The last authentication or TLS failure, with librdkafka's reason,
     /// for `poll` to return.
     security: SecurityFailure,
@@ -177,12 +209,46 @@ struct Context {
     /// `Consumer::store` stored offsets since the last automatic commit
     /// began (other stores happen as part of a commit).
     uncommitted: AtomicBool,
+    /// The application's rebalance hook.
+    rebalance: Mutex<Option<RebalanceHook>>,
+    /// A rebalance hook is running: assignment changes from it are
+    /// refused (the library is in the middle of its own).
+    in_rebalance: AtomicBool,
 }
 
 impl Context {
     /// This client, for the log records it repeats.
     fn source(&self) -> usize {
-        self as *const Self as usize
+        self.source
+    }
+
+    /// Runs the application's rebalance hook, if any (not once the client
+    /// is being released: it runs no user code then).
+    fn tell_rebalance(&self, event: RebalanceEvent, partitions: &TopicPartitionList) {
+        if self.silenced.load(Ordering::Acquire) {
+            return;
+        }
+        let hook = self
+            .rebalance
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(hook) = hook else {
+            return;
+        };
+        let list: Vec<PartitionOffset> = partitions
+            .elements()
+            .iter()
+            .map(|e| PartitionOffset {
+                topic: e.topic().to_owned(),
+                partition: e.partition(),
+                offset: None,
+            })
+            .collect();
+        self.in_rebalance.store(true, Ordering::Release);
+        // A panicking hook must not unwind through librdkafka.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(event, &list)));
+        self.in_rebalance.store(false, Ordering::Release);
     }
 
     fn done(&self) -> MutexGuard<'_, Vec<Position>> {
@@ -339,6 +405,7 @@ impl ConsumerContext for Context {
         }
         if consumer.assignment_lost() {
             // The group moved on without us: a commit would be refused.
+            self.tell_rebalance(RebalanceEvent::Lost, partitions);
             let n = self.forget(partitions);
             logging::log(
                 Level::Warning,
@@ -353,6 +420,7 @@ impl ConsumerContext for Context {
             );
             return;
         }
+        self.tell_rebalance(RebalanceEvent::Revoked, partitions);
         if !self.commit_on_revoke || self.closing.load(Ordering::Acquire) {
             self.forget(partitions);
             return;
@@ -374,6 +442,9 @@ impl ConsumerContext for Context {
     }
 
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            self.tell_rebalance(RebalanceEvent::Assigned, partitions);
+        }
         if logging::enabled(Level::Info) && !self.silenced.load(Ordering::Acquire) {
             logging::log(
                 Level::Info,
@@ -485,7 +556,7 @@ impl Consumer {
             return Err(Error::invalid_argument("the topic list is empty"));
         }
         for t in topics {
-            topic::validate(t)?;
+            control::validate_subscription(t)?;
         }
         let mut config = instance.config().for_client(Scope::Consumer, overrides)?;
         if !config.contains("group.id") {
@@ -530,6 +601,7 @@ impl Consumer {
             .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a pipe: {e}")))?;
         let inner: BaseConsumer<Context> = cc
             .create_with_context(Context {
+                source: logging::new_source(),
                 security: SecurityFailure::default(),
                 done: Mutex::new(Vec::new()),
                 commit_on_revoke: auto_commit,
@@ -537,6 +609,8 @@ impl Consumer {
                 closing: AtomicBool::new(false),
                 silenced: AtomicBool::new(false),
                 uncommitted: AtomicBool::new(false),
+                rebalance: Mutex::new(None),
+                in_rebalance: AtomicBool::new(false),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
         let queue = ConsumerQueue::of(&inner)
@@ -924,6 +998,32 @@ impl Consumer {
         let mut next = Vec::clone(&handlers);
         next.push((topic.to_owned(), handler));
         *handlers = Arc::new(next);
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) the rebalance hook. It runs on the
+    /// polling thread, inside poll, poll_batch and consume (and close, for
+    /// the final revocation).
+    pub fn set_rebalance_hook(&self, hook: Option<RebalanceHook>) -> Result<()> {
+        self.check_usable()?;
+        *self
+            .inner
+            .context()
+            .rebalance
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = hook;
+        Ok(())
+    }
+
+    /// Refuses a change of assignment or subscription from a rebalance
+    /// hook: the library is in the middle of its own.
+    fn check_not_rebalancing(&self, what: &str) -> Result<()> {
+        if self.inner.context().in_rebalance.load(Ordering::Acquire) {
+            return Err(Error::state(format!(
+                "{what} inside a rebalance callback: the library assigns and revokes the \
+                 partitions itself; seek, pause or commit there instead"
+            )));
+        }
         Ok(())
     }
 

@@ -149,6 +149,14 @@ const REPEAT_WINDOW: Duration = Duration::from_secs(10);
 /// figures): when the window began, and how many repeats were held back.
 static REPEATS: Mutex<Option<HashMap<u64, (Instant, u64)>>> = Mutex::new(None);
 
+/// A value unique to one client for the life of the process, for
+/// [`log_repeating`]: an address would be reused by the next client, whose
+/// first records would then pass for repeats.
+pub fn new_source() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Whether a record of `source` goes out, and how many of its repeats were
 /// held back before it (`Some(0)`: none). Debug records all go out: who
 /// asks for them wants them all.

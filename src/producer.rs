@@ -128,6 +128,8 @@ impl Drop for Serving {
 
 /// The rust-rdkafka context: delivery reports and librdkafka's log lines.
 struct Context {
+    /// This client, for the log records it repeats.
+    source: usize,
     shared: Arc<Shared>,
     /// The error last handed to `error`, to drop its repeat: rust-rdkafka
     /// 0.39 hands every producer error event to the context twice (once in
@@ -139,7 +141,7 @@ struct Context {
 impl Context {
     /// This client, for the log records it repeats.
     fn source(&self) -> usize {
-        self as *const Self as usize
+        self.source
     }
 }
 
@@ -361,6 +363,7 @@ impl Producer {
         let nothing = Arc::new(Notify::Nothing);
         let origin = Origin::here();
         let context = Context {
+            source: logging::new_source(),
             shared: shared.clone(),
             repeat: Mutex::new(None),
         };

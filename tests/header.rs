@@ -84,6 +84,7 @@ fn test_file_of(function: &str) -> &'static str {
         ("kafka_instance_get_consumer", "consumer"),
         ("kafka_instance_with_consumer", "consumer"),
         ("kafka_mock_cluster_", "mock_cluster"),
+        ("kafka_partition_list_", "partition_list"),
         ("kafka_config_", "config"),
         ("kafka_instance_", "instance"),
         ("kafka_producer_", "producer"),

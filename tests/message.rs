@@ -59,6 +59,11 @@ fn kafka_message_accessors_give_back_what_was_sent() {
                 value: null(),
                 value_len: 0,
             },
+            KafkaHeader {
+                name: h1.as_ptr(),
+                value: b"second".as_ptr().cast(),
+                value_len: 6,
+            },
         ];
         let mut full = empty_record(&t);
         (full.key, full.key_len) = (key.as_ptr().cast(), key.len());
@@ -87,7 +92,7 @@ fn kafka_message_accessors_give_back_what_was_sent() {
             );
             // The length pointer is optional.
             assert!(!kafka_message_value(m, null_mut()).is_null());
-            assert_eq!(kafka_message_header_count(m), 2);
+            assert_eq!(kafka_message_header_count(m), 3);
             let (mut name, mut v, mut vlen): (*const c_char, *const c_void, usize) =
                 (null(), null(), 99);
             assert!(kafka_message_header(m, 0, &mut name, &mut v, &mut vlen));
@@ -97,9 +102,40 @@ fn kafka_message_accessors_give_back_what_was_sent() {
             assert_eq!(CStr::from_ptr(name).to_str(), Ok("empty"));
             assert!(v.is_null(), "a header without a value");
             assert_eq!(vlen, 0);
+            // By name: the last header of that name.
+            let (mut v, mut vlen) = (null(), 99usize);
+            let wanted = c("trace-id");
+            assert!(kafka_message_header_last(
+                m,
+                wanted.as_ptr(),
+                &mut v,
+                &mut vlen
+            ));
+            assert_eq!(bytes(v, vlen), Some(&b"second"[..]), "the last of two");
+            let wanted = c("empty");
+            assert!(kafka_message_header_last(
+                m,
+                wanted.as_ptr(),
+                &mut v,
+                &mut vlen
+            ));
+            assert!(v.is_null() && vlen == 0, "present, without a value");
+            let wanted = c("absent");
+            assert!(!kafka_message_header_last(
+                m,
+                wanted.as_ptr(),
+                &mut v,
+                &mut vlen
+            ));
+            assert!(!kafka_message_header_last(
+                m,
+                null(),
+                null_mut(),
+                null_mut()
+            ));
             // Out of range: false, outputs untouched; NULL outputs allowed.
             let before = name;
-            assert!(!kafka_message_header(m, 2, &mut name, &mut v, &mut vlen));
+            assert!(!kafka_message_header(m, 3, &mut name, &mut v, &mut vlen));
             assert_eq!(name, before);
             assert!(kafka_message_header(
                 m,

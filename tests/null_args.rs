@@ -642,6 +642,180 @@ fn cases() -> Vec<Case> {
             KAFKA_ERR_INVALID_ARGUMENT
         );
     });
+    case!(kafka_consumer_subscribe, || with_consumer(|cons| unsafe {
+        let t = c("t");
+        let list = [t.as_ptr()];
+        let mut e = err();
+        invalid(
+            kafka_consumer_subscribe(null_mut(), list.as_ptr(), 1, &mut e),
+            &e,
+            "c",
+        );
+        invalid(
+            kafka_consumer_subscribe(cons, null(), 1, &mut e),
+            &e,
+            "topics",
+        );
+        let holes = [null()];
+        invalid(
+            kafka_consumer_subscribe(cons, holes.as_ptr(), 1, &mut e),
+            &e,
+            "topics[0]",
+        );
+    }));
+    case!(kafka_consumer_unsubscribe, || unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_unsubscribe(null_mut(), &mut e), &e, "c");
+    });
+    case!(kafka_consumer_subscription, || with_consumer(
+        |cons| unsafe {
+            let (mut out, mut e) = (null_mut(), err());
+            invalid(
+                kafka_consumer_subscription(null_mut(), &mut out, &mut e),
+                &e,
+                "c",
+            );
+            invalid(
+                kafka_consumer_subscription(cons, null_mut(), &mut e),
+                &e,
+                "out",
+            );
+        }
+    ));
+    case!(kafka_consumer_assign, || with_consumer(|cons| unsafe {
+        let list = kafka_partition_list_new();
+        let mut e = err();
+        kafka_partition_list_add(list, c("t").as_ptr(), 0, 0, &mut e);
+        invalid(kafka_consumer_assign(null_mut(), list, &mut e), &e, "c");
+        invalid(kafka_consumer_assign(cons, null(), &mut e), &e, "list");
+        kafka_partition_list_free(list);
+    }));
+    case!(kafka_consumer_unassign, || unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_unassign(null_mut(), &mut e), &e, "c");
+    });
+    case!(kafka_consumer_assignment, || with_consumer(|cons| unsafe {
+        let (mut out, mut e) = (null_mut(), err());
+        invalid(
+            kafka_consumer_assignment(null_mut(), &mut out, &mut e),
+            &e,
+            "c",
+        );
+        invalid(
+            kafka_consumer_assignment(cons, null_mut(), &mut e),
+            &e,
+            "out",
+        );
+    }));
+    case!(kafka_consumer_seek, || with_consumer(|cons| unsafe {
+        let t = c("t");
+        let mut e = err();
+        invalid(
+            kafka_consumer_seek(null_mut(), t.as_ptr(), 0, 0, 0, &mut e),
+            &e,
+            "c",
+        );
+        invalid(
+            kafka_consumer_seek(cons, null(), 0, 0, 0, &mut e),
+            &e,
+            "topic",
+        );
+    }));
+    case!(kafka_consumer_seek_to_time, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_consumer_seek_to_time(null_mut(), 0, 0, null_mut(), &mut e),
+            &e,
+            "c",
+        );
+    });
+    case!(kafka_consumer_pause, || with_consumer(|cons| unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_pause(cons, null(), &mut e), &e, "list");
+        invalid(kafka_consumer_pause(null_mut(), null(), &mut e), &e, "list");
+    }));
+    case!(kafka_consumer_resume, || with_consumer(|cons| unsafe {
+        let mut e = err();
+        invalid(kafka_consumer_resume(cons, null(), &mut e), &e, "list");
+    }));
+    case!(kafka_consumer_position, || with_consumer(|cons| unsafe {
+        let (mut out, mut e) = (null_mut(), err());
+        invalid(
+            kafka_consumer_position(null_mut(), &mut out, &mut e),
+            &e,
+            "c",
+        );
+        invalid(kafka_consumer_position(cons, null_mut(), &mut e), &e, "out");
+    }));
+    case!(kafka_consumer_committed, || unsafe {
+        let (mut out, mut e) = (null_mut(), err());
+        invalid(
+            kafka_consumer_committed(null_mut(), 0, &mut out, &mut e),
+            &e,
+            "c",
+        );
+    });
+    case!(kafka_consumer_watermarks, || with_consumer(|cons| unsafe {
+        let t = c("t");
+        let mut e = err();
+        let rc =
+            kafka_consumer_watermarks(null_mut(), t.as_ptr(), 0, 0, null_mut(), null_mut(), &mut e);
+        invalid(rc, &e, "c");
+        let rc = kafka_consumer_watermarks(cons, null(), 0, 0, null_mut(), null_mut(), &mut e);
+        invalid(rc, &e, "topic");
+    }));
+    case!(kafka_consumer_lag, || unsafe {
+        let (mut out, mut e) = (null_mut(), err());
+        invalid(kafka_consumer_lag(null_mut(), 0, &mut out, &mut e), &e, "c");
+    });
+    case!(kafka_consumer_commit_offsets, || with_consumer(
+        |cons| unsafe {
+            let mut e = err();
+            invalid(
+                kafka_consumer_commit_offsets(cons, null(), &mut e),
+                &e,
+                "list",
+            );
+        }
+    ));
+    case!(kafka_consumer_set_rebalance_callback, || unsafe {
+        let mut e = err();
+        let rc = kafka_consumer_set_rebalance_callback(null_mut(), None, null_mut(), &mut e);
+        invalid(rc, &e, "c");
+    });
+    case!(kafka_partition_list_new, || unsafe {
+        kafka_partition_list_free(kafka_partition_list_new())
+    });
+    case!(kafka_partition_list_add, || unsafe {
+        let list = kafka_partition_list_new();
+        let t = c("t");
+        let mut e = err();
+        invalid(
+            kafka_partition_list_add(null_mut(), t.as_ptr(), 0, 0, &mut e),
+            &e,
+            "list",
+        );
+        invalid(
+            kafka_partition_list_add(list, null(), 0, 0, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_partition_list_free(list);
+    });
+    case!(kafka_partition_list_count, || assert_eq!(
+        unsafe { kafka_partition_list_count(null()) },
+        0
+    ));
+    case!(kafka_partition_list_get, || assert!(unsafe {
+        kafka_partition_list_get(null(), 0)
+    }
+    .is_null()));
+    case!(kafka_partition_list_free, || unsafe {
+        kafka_partition_list_free(null_mut())
+    });
+    case!(kafka_message_header_last, || assert!(!unsafe {
+        kafka_message_header_last(null(), c("h").as_ptr(), null_mut(), null_mut())
+    }));
     case!(kafka_instance_with_consumer, || with_instance(
         |inst| unsafe {
             let t = c("t");

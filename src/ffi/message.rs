@@ -148,6 +148,36 @@ pub unsafe extern "C" fn kafka_message_header(
     })
 }
 
+/// The last header named `name` (a message may carry several): `*value`
+/// (NULL for a header without a value) and `*value_len`, either may be
+/// NULL, valid until `kafka_message_free`. false when there is none, or
+/// for NULL `m` or `name`.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_message_header_last(
+    m: *const KafkaMessage,
+    name: *const c_char,
+    value: *mut *const c_void,
+    value_len: *mut usize,
+) -> bool {
+    with(here!(SUBJECT), m, false, |m| {
+        // SAFETY: name is NULL or NUL-terminated (module contract).
+        let Some(name) = (unsafe { crate::ffi::arg_str(name, "name") }).ok() else {
+            return false;
+        };
+        match m.header_last(name) {
+            None => false,
+            Some((_, v)) => {
+                // SAFETY: value is NULL or writable (module contract).
+                if let Some(out) = unsafe { value.as_mut() } {
+                    *out = v.map_or(std::ptr::null(), |v| v.as_ptr().cast());
+                }
+                bytes_out(v, value_len);
+                true
+            }
+        }
+    })
+}
+
 /// Releases a message. NULL is a no-op. Messages outlive their consumer:
 /// free them before or after closing it.
 #[no_mangle]

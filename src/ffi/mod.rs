@@ -28,6 +28,7 @@ pub mod log;
 pub mod message;
 pub mod mock_cluster;
 pub(crate) mod native;
+pub mod partition_list;
 pub mod producer;
 pub mod version;
 
@@ -68,6 +69,7 @@ pub(crate) use here;
 
 /// The handle names that start C function names, longest first.
 const HANDLES: &[&str] = &[
+    "partition_list",
     "mock_cluster",
     "instance",
     "consumer",

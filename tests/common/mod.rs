@@ -192,6 +192,7 @@ pub fn unique_topic(prefix: &str) -> String {
 
 pub use kafka_instance::ffi::consumer::*;
 pub use kafka_instance::ffi::message::*;
+pub use kafka_instance::ffi::partition_list::*;
 pub use kafka_instance::ffi::producer::*;
 
 /// Creates a topic on `broker`: through the mock cluster's own call on the

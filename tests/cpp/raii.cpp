@@ -143,6 +143,52 @@ int main() {
     CHECK(consumer.raw() == nullptr, "closed");
   }
 
+  // Consumer control: a rebalance handler, manual assignment, seek, lag,
+  // an explicit commit, pause and resume, with RAII partition lists.
+  {
+    kafka::Consumer consumer = kafka.consumer({"orders"}, kafka::Config().group_id("cpp-control"));
+    std::vector<KafkaRebalanceEvent> events;
+    size_t assigned = 0;
+    consumer.on_rebalance([&](KafkaRebalanceEvent event, const kafka::PartitionListView &partitions) {
+      events.push_back(event);
+      if (event == KAFKA_REBALANCE_ASSIGNED) assigned += partitions.size();
+    });
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (assigned == 0 && std::chrono::steady_clock::now() < give_up) consumer.poll(200);
+    CHECK(assigned == 3, "the rebalance handler saw 3 partitions assigned, saw " << assigned);
+    CHECK(consumer.assignment().size() == 3, "assignment()");
+    CHECK(consumer.subscription().size() == 1 && std::string_view(consumer.subscription()[0].topic) == "orders",
+          "subscription()");
+    consumer.close();
+  }
+  {
+    // Manual assignment, on a consumer made for it (its subscription left
+    // before it joined).
+    kafka::Consumer consumer = kafka.consumer({"payments"}, kafka::Config().group_id("cpp-manual"));
+    consumer.unsubscribe();
+    consumer.assign(kafka::PartitionList{{"payments", 0, KAFKA_OFFSET_BEGINNING}});
+    std::optional<kafka::Message> first;
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!first && std::chrono::steady_clock::now() < give_up) first = consumer.poll(200);
+    CHECK(first && first->offset() == 0, "assigned from the beginning");
+    consumer.seek("payments", 0, 0);
+    auto again = consumer.poll(5000);
+    CHECK(again && again->offset() == 0, "seek back to 0");
+    auto [low, high] = consumer.watermarks("payments", 0);
+    CHECK(low == 0 && high >= 1, "watermarks");
+    consumer.commit(kafka::PartitionList{{"payments", 0, 1}});
+    kafka::PartitionList lag = consumer.lag();
+    CHECK(lag.size() == 1 && lag[0].committed == 1 && lag[0].high_watermark == high, "lag");
+    kafka::PartitionList paused{{"payments", 0, 0}};
+    consumer.pause(paused);
+    consumer.resume(paused);
+    CHECK(throws_code([&] { consumer.assign(kafka::PartitionList()); }, KAFKA_ERR_INVALID_ARGUMENT),
+          "an empty assignment throws");
+    CHECK(throws_code([&] { kafka::PartitionList().add("orders", -1); }, KAFKA_ERR_INVALID_ARGUMENT),
+          "a negative partition throws");
+  }
+  CHECK(kept && kept->header_last("trace").has_value() && !kept->header_last("absent"), "header by name");
+
   if (failures) {
     std::cerr << failures << " check(s) failed\n";
     return 1;
