@@ -118,6 +118,18 @@ unsafe fn with<R>(c: *const KafkaConsumer, f: impl FnOnce(&Consumer) -> Result<R
     f(&c.inner)
 }
 
+/// [`with`], for calls that answer only success or failure.
+///
+/// # Safety
+/// As [`with`].
+unsafe fn act(
+    c: *const KafkaConsumer,
+    f: impl FnOnce(&Consumer) -> Result<()>,
+) -> Result<KafkaErrorCode> {
+    // SAFETY: the caller's contract.
+    unsafe { with(c, f) }.map(|()| KafkaErrorCode::KAFKA_OK)
+}
+
 /// A topic handler: called with each consumed message of its topic, in
 /// registration order, on the thread that called `kafka_consumer_consume`.
 /// Return 0 for success; non-zero is logged (with topic, partition and
@@ -277,8 +289,7 @@ pub unsafe extern "C" fn kafka_consumer_commit(
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        unsafe { with(c, Consumer::commit) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, Consumer::commit) }
     })
 }
 
@@ -296,8 +307,7 @@ pub unsafe extern "C" fn kafka_consumer_commit_message(
         // SAFETY: module contract.
         let m = &unsafe { handle(m, "m") }?.0;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.commit_message(m)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.commit_message(m)) }
     })
 }
 
@@ -319,8 +329,7 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
         // SAFETY: module contract.
         let m = &unsafe { handle(m, "m") }?.0;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.store(m)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.store(m)) }
     })
 }
 
@@ -468,8 +477,7 @@ pub unsafe extern "C" fn kafka_consumer_register_handler(
             }
         });
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.register_handler(topic, handler)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.register_handler(topic, handler)) }
     })
 }
 
@@ -538,8 +546,7 @@ pub unsafe extern "C" fn kafka_consumer_subscribe(
         // SAFETY: module contract.
         let topics = unsafe { arg_strs(topics, topic_count, "topics", "topic_count") }?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.subscribe(&topics)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.subscribe(&topics)) }
     })
 }
 
@@ -552,8 +559,7 @@ pub unsafe extern "C" fn kafka_consumer_unsubscribe(
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        unsafe { with(c, Consumer::unsubscribe) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, Consumer::unsubscribe) }
     })
 }
 
@@ -595,8 +601,7 @@ pub unsafe extern "C" fn kafka_consumer_assign(
         // SAFETY: module contract.
         let list = unsafe { list_arg(list, "list") }?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.assign(&list.starts())) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.assign(&list.starts())) }
     })
 }
 
@@ -609,8 +614,7 @@ pub unsafe extern "C" fn kafka_consumer_unassign(
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        unsafe { with(c, Consumer::unassign) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, Consumer::unassign) }
     })
 }
 
@@ -653,8 +657,7 @@ pub unsafe extern "C" fn kafka_consumer_seek(
         };
         let timeout = arg_timeout(timeout_ms)?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.seek(t, partition, to, timeout)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.seek(t, partition, to, timeout)) }
     })
 }
 
@@ -697,8 +700,7 @@ pub unsafe extern "C" fn kafka_consumer_pause(
         // SAFETY: module contract.
         let list = unsafe { list_arg(list, "list") }?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.pause(&list.partitions())) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.pause(&list.partitions())) }
     })
 }
 
@@ -713,8 +715,7 @@ pub unsafe extern "C" fn kafka_consumer_resume(
         // SAFETY: module contract.
         let list = unsafe { list_arg(list, "list") }?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.resume(&list.partitions())) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.resume(&list.partitions())) }
     })
 }
 
@@ -817,8 +818,7 @@ pub unsafe extern "C" fn kafka_consumer_commit_offsets(
         // SAFETY: module contract.
         let offsets = unsafe { list_arg(list, "list") }?.offsets()?;
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.commit_offsets(&offsets)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.commit_offsets(&offsets)) }
     })
 }
 
@@ -904,7 +904,6 @@ pub unsafe extern "C" fn kafka_consumer_set_rebalance_callback(
             ) as crate::consumer::RebalanceHook
         });
         // SAFETY: module contract.
-        unsafe { with(c, |c| c.set_rebalance_hook(hook)) }?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { act(c, |c| c.set_rebalance_hook(hook)) }
     })
 }
