@@ -73,8 +73,12 @@ fn the_first_screen_shows_the_two_commands_and_ci_runs_the_second() {
         .collect();
     assert_eq!(
         runs,
-        ["scripts/test.sh", "env \"$broker_env\" scripts/test.sh"],
-        "CI runs the README's test command, then the same against tansu"
+        [
+            "scripts/test.sh",
+            "env \"$broker_env\" scripts/test.sh $broker_facing"
+        ],
+        "CI runs the README's test command, then the same against tansu (for the tests \
+         that talk to a broker)"
     );
 }
 
