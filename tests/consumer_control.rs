@@ -14,26 +14,6 @@ use std::ptr::{null, null_mut};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// `n` messages `{"n": i}` to partition 0 of `topic`, one acknowledged
-/// send each (one batch each: tansu cannot resume inside a batch), with
-/// timestamps `base_ms + i * 1000`.
-fn produce_timed(inst: *mut KafkaInstance, topic: &str, n: usize, base_ms: i64) {
-    let mut e = err();
-    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
-    assert!(!p.is_null(), "{}", e.message_str());
-    let t = c(topic);
-    for i in 0..n {
-        let v = format!("{{\"n\":{i}}}");
-        let mut r = empty_record(&t);
-        (r.value, r.value_len) = (v.as_ptr().cast(), v.len());
-        (r.has_partition, r.partition) = (true, 0);
-        r.timestamp_ms = base_ms + i as i64 * 1000;
-        let rc = unsafe { kafka_producer_send_sync(p, &r, 10_000, null_mut(), &mut e) };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-    }
-    assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
-}
-
 /// A partition list of `(topic, partition, offset)`.
 fn partitions(items: &[(&str, i32, i64)]) -> *mut KafkaPartitionList {
     let list = kafka_partition_list_new();
@@ -89,7 +69,7 @@ fn first_n(cons: *mut KafkaConsumer, n: usize) -> Vec<usize> {
 fn kafka_consumer_assign_starts_where_told_and_assignment_and_position_say_so() {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "assign", 1);
-        produce_timed(inst, &topic, 10, 1_600_000_000_000);
+        one_to(inst, &topic, 0, 10);
         let cons = manual_consumer(inst, &topic);
         let mut e = err();
         for (start, first) in [(3, 3), (KAFKA_OFFSET_BEGINNING, 0)] {
@@ -148,7 +128,7 @@ fn kafka_consumer_assign_starts_where_told_and_assignment_and_position_say_so() 
 fn kafka_consumer_seek_moves_and_never_commits_what_it_moved_away_from() {
     for broker in brokers() {
         let (topic, group, inst) = group_fixture(&broker, "seek", 1);
-        produce_timed(inst, &topic, 10, 1_600_000_000_000);
+        one_to(inst, &topic, 0, 10);
         let cons = manual_consumer(inst, &topic);
         let mut e = err();
         let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
@@ -283,7 +263,8 @@ fn kafka_consumer_pause_stops_a_partition_and_resume_loses_nothing() {
     }
 }
 
-/// `n` messages `{"n": i}` to `partition`, acknowledged.
+/// `n` messages `{"n": i}` to `partition`, one acknowledged send each (a
+/// batch each: tansu cannot resume inside a batch).
 fn one_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
     let mut e = err();
     let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
@@ -303,7 +284,7 @@ fn one_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
 fn kafka_consumer_lag_watermarks_and_commit_offsets_agree() {
     for broker in brokers() {
         let (topic, group, inst) = group_fixture(&broker, "lag", 1);
-        produce_timed(inst, &topic, 10, 1_600_000_000_000);
+        one_to(inst, &topic, 0, 10);
         // Without auto-commit, so that close commits nothing of its own.
         let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
         let mut e = err();

@@ -900,15 +900,7 @@ fn commits_during_rebalances_count(broker: &Broker, assignor: &str) -> bool {
 /// received by anyone.
 #[test]
 fn a_consumer_closing_during_a_burst_hands_over_without_loss() {
-    let mut rng = Lcg::seeded();
-    for broker in brokers() {
-        for assignor in ["range", "cooperative-sticky"] {
-            let h = handover(&broker, assignor, Leaves::Closes, &mut rng, 6000);
-            let what = format!("{} {assignor}, A closes", broker.name);
-            let strict = commits_during_rebalances_count(&broker, assignor);
-            check_handover(&what, &h, true, strict);
-        }
-    }
+    hand_overs(Leaves::Closes, "A closes", true);
 }
 
 /// Two consumers in one group; one (a separate process) is killed with
@@ -917,13 +909,18 @@ fn a_consumer_closing_during_a_burst_hands_over_without_loss() {
 /// repeats are bounded by what it had in hand since its last commit.
 #[test]
 fn a_consumer_killed_during_a_burst_hands_over_without_loss() {
+    hand_overs(Leaves::Killed, "A killed", false);
+}
+
+/// Every hand-over of `leaves` (each broker, each assignor), checked.
+fn hand_overs(leaves: Leaves, how: &str, none_repeated: bool) {
     let mut rng = Lcg::seeded();
     for broker in brokers() {
         for assignor in ["range", "cooperative-sticky"] {
-            let h = handover(&broker, assignor, Leaves::Killed, &mut rng, 6000);
-            let what = format!("{} {assignor}, A killed", broker.name);
+            let h = handover(&broker, assignor, leaves, &mut rng, 6000);
+            let what = format!("{} {assignor}, {how}", broker.name);
             let strict = commits_during_rebalances_count(&broker, assignor);
-            check_handover(&what, &h, false, strict);
+            check_handover(&what, &h, none_repeated, strict);
         }
     }
 }

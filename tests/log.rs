@@ -244,6 +244,20 @@ fn librdkafka_lines_arrive_through_the_callback() {
     }
 }
 
+/// An instance whose bootstrap server is a loopback port nothing listens
+/// on, with `settings` too.
+fn instance_without_broker(settings: &[(&str, &str)]) -> *mut KafkaInstance {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let servers = format!("127.0.0.1:{port}");
+    let mut all = vec![("bootstrap_servers", servers.as_str())];
+    all.extend_from_slice(settings);
+    instance_from(&all)
+}
+
 /// A client whose broker stays down repeats the same librdkafka records in
 /// a loop ("brokers are down", a refused connection): each goes out once
 /// per 10 s per client, instead of every 50 ms. A second client's first
@@ -252,14 +266,7 @@ fn librdkafka_lines_arrive_through_the_callback() {
 fn records_a_client_repeats_go_out_once_per_interval() {
     let _g = serial();
     install(KafkaLogLevel::KAFKA_LOG_WARNING);
-    // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let inst = instance_from(&[
-        ("bootstrap_servers", &format!("127.0.0.1:{port}")),
+    let inst = instance_without_broker(&[
         ("reconnect_backoff_ms", "10"),
         ("reconnect_backoff_max_ms", "10"),
     ]);
@@ -296,15 +303,7 @@ fn records_a_client_repeats_go_out_once_per_interval() {
 fn a_full_queue_is_a_debug_record() {
     let _g = serial();
     install(KafkaLogLevel::KAFKA_LOG_DEBUG);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let inst = instance_from(&[
-        ("bootstrap_servers", &format!("127.0.0.1:{port}")),
-        ("queue.buffering.max.messages", "1"),
-    ]);
+    let inst = instance_without_broker(&[("queue.buffering.max.messages", "1")]);
     let mut e = err();
     let p = unsafe { kafka_instance_get_producer(inst, std::ptr::null(), &mut e) };
     let (t, v) = (c("full"), c("{}"));

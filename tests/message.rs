@@ -33,15 +33,7 @@ fn poll(c: *mut KafkaConsumer, n: usize) -> Vec<*mut KafkaMessage> {
 #[test]
 fn kafka_message_accessors_give_back_what_was_sent() {
     for broker in brokers() {
-        let topic = unique_topic("message");
-        create_topic(&broker, &topic, 1);
-        let inst = instance(
-            &broker,
-            &[
-                ("group_id", &unique_topic("g")),
-                ("auto_offset_reset", "earliest"),
-            ],
-        );
+        let (topic, _, inst) = group_fixture(&broker, "message", 1);
         let mut e = err();
         let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
         assert!(!p.is_null(), "{}", e.message_str());
