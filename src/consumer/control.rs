@@ -87,23 +87,28 @@ fn answer(offset: Offset) -> Option<i64> {
     }
 }
 
+/// Refuses an invalid topic name, a negative partition or a negative
+/// offset.
+fn check(t: &str, partition: i32, start: Start) -> Result<()> {
+    topic::validate(t)?;
+    if partition < 0 {
+        return Err(Error::invalid_argument(format!(
+            "partition must be at least 0, not {partition} ({t:?})"
+        )));
+    }
+    match start {
+        Start::At(n) if n < 0 => Err(Error::invalid_argument(format!(
+            "offset {n} of {t:?} partition {partition}: use an offset of 0 or more, \
+             or the beginning, end or committed offset"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn list(partitions: &[(&str, i32, Start)]) -> Result<TopicPartitionList> {
     let mut tpl = TopicPartitionList::with_capacity(partitions.len());
     for &(t, partition, start) in partitions {
-        topic::validate(t)?;
-        if partition < 0 {
-            return Err(Error::invalid_argument(format!(
-                "partition must be at least 0, not {partition} ({t:?})"
-            )));
-        }
-        if let Start::At(n) = start {
-            if n < 0 {
-                return Err(Error::invalid_argument(format!(
-                    "offset {n} of {t:?} partition {partition}: use an offset of 0 or more, \
-                     or the beginning, end or committed offset"
-                )));
-            }
-        }
+        check(t, partition, start)?;
         tpl.add_partition_offset(t, partition, offset_of(start))
             .map_err(|e| Error::from_rdkafka(&e, "building a partition list"))?;
     }
@@ -245,7 +250,7 @@ impl Consumer {
         timeout: Option<Duration>,
     ) -> Result<()> {
         self.check_usable()?;
-        list(&[(t, partition, to)])?;
+        check(t, partition, to)?;
         if to == Start::Committed {
             return Err(Error::invalid_argument(
                 "seek takes an offset, the beginning or the end; the committed offset is where \
@@ -356,7 +361,7 @@ impl Consumer {
         timeout: Option<Duration>,
     ) -> Result<(i64, i64)> {
         self.check_usable()?;
-        list(&[(t, partition, Start::Committed)])?;
+        check(t, partition, Start::Committed)?;
         self.inner
             .fetch_watermarks(t, partition, wait(timeout))
             .map_err(|e| {
@@ -399,7 +404,7 @@ impl Consumer {
             return Err(Error::invalid_argument("the offset list is empty"));
         }
         for &(t, partition, offset) in offsets {
-            list(&[(t, partition, Start::At(offset))])?;
+            check(t, partition, Start::At(offset))?;
         }
         commit_within(&self.inner, Some(offsets), self.inner.context().api_timeout)
     }
