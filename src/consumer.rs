@@ -75,7 +75,7 @@ pub enum RebalanceEvent {
 }
 
 /// The application's rebalance hook, called on the polling thread.
-pub type RebalanceHook = Arc<dyn Fn(RebalanceEvent, &[PartitionOffset]) + Send + Sync>;
+pub type RebalanceHook = Arc<dyn Fn(RebalanceEvent, Vec<PartitionOffset>) + Send + Sync>;
 
 const SUBJECT: &str = "Kafka Consumer";
 
@@ -247,7 +247,7 @@ impl Context {
             .collect();
         self.in_rebalance.store(true, Ordering::Release);
         // A panicking hook must not unwind through librdkafka.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(event, &list)));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(event, list)));
         self.in_rebalance.store(false, Ordering::Release);
     }
 

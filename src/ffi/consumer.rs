@@ -882,8 +882,8 @@ pub unsafe extern "C" fn kafka_consumer_set_rebalance_callback(
         let (handle_addr, opaque) = (c as usize, opaque as usize);
         let hook = cb.map(|f| {
             Arc::new(
-                move |event: RebalanceEvent, partitions: &[PartitionOffset]| {
-                    let list = KafkaPartitionList::of_offsets(partitions.to_vec());
+                move |event: RebalanceEvent, partitions: Vec<PartitionOffset>| {
+                    let list = KafkaPartitionList::of_offsets(partitions);
                     let event = match event {
                         RebalanceEvent::Assigned => KafkaRebalanceEvent::KAFKA_REBALANCE_ASSIGNED,
                         RebalanceEvent::Revoked => KafkaRebalanceEvent::KAFKA_REBALANCE_REVOKED,
