@@ -1125,6 +1125,18 @@ impl Consumer {
         }
         let context = self.inner.context();
         let deadline = Instant::now() + context.api_timeout;
+        // One record of its own, from the closing thread: what runs inside
+        // close (a log callback calling back in) does not depend on
+        // librdkafka having something to say.
+        if logging::enabled(Level::Debug) {
+            logging::log(
+                Level::Debug,
+                "kafka_instance.consumer.close",
+                SUBJECT,
+                "closing: final commit, then leaving the group",
+                None,
+            );
+        }
         let committed = match self.auto_commit {
             Some(_) => {
                 self.settle_handed();
