@@ -205,6 +205,15 @@ fn the_shared_library_exports_exactly_the_c_api() {
 /// `libkafka_instance.so.0`; the build leaves a link of that name beside it.
 #[test]
 fn linking_against_the_build_directory_works() {
+    // `cargo test` leaves the library in deps/ only: build it as a user
+    // does. The test build compiled it already, so this mostly links it
+    // and leaves it (and the soname link) in the profile directory.
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--lib", "--quiet"])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert_ok(&out, "cargo build --lib");
     let profile_dir = std::env::current_exe()
         .unwrap()
         .parent()
