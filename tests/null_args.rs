@@ -97,41 +97,60 @@ fn with_producer(f: impl FnOnce(*mut KafkaProducer)) {
     })
 }
 
-/// One case per function in the header.
 /// A function's name and its NULL case.
 type Case = (&'static str, Box<dyn Fn()>);
 
+/// Adds the case for function `$name` to `$v`.
+macro_rules! case {
+    ($v:ident, $name:ident, $body:expr) => {
+        $v.push((stringify!($name), Box::new($body)))
+    };
+}
+
+/// The case of a `kafka_config_set_*` string setter.
+macro_rules! setter {
+    ($v:ident, $name:ident, $value:expr) => {
+        case!($v, $name, || string_setter($name, $value))
+    };
+}
+
+/// One case per function in the header, grouped by handle (the C
+/// functions of `kafka_<handle>_*`, as in src/ffi/<handle>.rs).
 fn cases() -> Vec<Case> {
-    let mut v: Vec<Case> = Vec::new();
-    macro_rules! case {
-        ($name:ident, $body:expr) => {
-            v.push((stringify!($name), Box::new($body)))
-        };
-    }
-    macro_rules! setter {
-        ($name:ident, $value:expr) => {
-            case!($name, || string_setter($name, $value))
-        };
-    }
-    case!(kafka_config_new, || unsafe {
+    let mut v = Vec::new();
+    config_cases(&mut v);
+    error_cases(&mut v);
+    instance_cases(&mut v);
+    log_cases(&mut v);
+    mock_cluster_cases(&mut v);
+    producer_cases(&mut v);
+    consumer_cases(&mut v);
+    partition_list_cases(&mut v);
+    message_cases(&mut v);
+    version_cases(&mut v);
+    v
+}
+
+fn config_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_config_new, || unsafe {
         kafka_config_free(kafka_config_new())
     });
-    case!(kafka_config_clone, || assert!(unsafe {
+    case!(v, kafka_config_clone, || assert!(unsafe {
         kafka_config_clone(null())
     }
     .is_null()));
-    case!(kafka_config_free, || unsafe {
+    case!(v, kafka_config_free, || unsafe {
         kafka_config_free(null_mut())
     });
-    setter!(kafka_config_set_kafka_url, "kafka://h:1");
-    setter!(kafka_config_set_security_protocol, "SSL");
-    setter!(kafka_config_set_sasl_mechanism, "PLAIN");
-    setter!(kafka_config_set_sasl_plain_username, "u");
-    setter!(kafka_config_set_sasl_plain_password, "p");
-    setter!(kafka_config_set_client_id, "c");
-    setter!(kafka_config_set_group_id, "g");
-    setter!(kafka_config_set_auto_offset_reset, "earliest");
-    case!(kafka_config_set_bootstrap_servers, || unsafe {
+    setter!(v, kafka_config_set_kafka_url, "kafka://h:1");
+    setter!(v, kafka_config_set_security_protocol, "SSL");
+    setter!(v, kafka_config_set_sasl_mechanism, "PLAIN");
+    setter!(v, kafka_config_set_sasl_plain_username, "u");
+    setter!(v, kafka_config_set_sasl_plain_password, "p");
+    setter!(v, kafka_config_set_client_id, "c");
+    setter!(v, kafka_config_set_group_id, "g");
+    setter!(v, kafka_config_set_auto_offset_reset, "earliest");
+    case!(v, kafka_config_set_bootstrap_servers, || unsafe {
         let cfg = kafka_config_new();
         let h = c("h:1");
         let list = [h.as_ptr()];
@@ -154,7 +173,7 @@ fn cases() -> Vec<Case> {
         );
         kafka_config_free(cfg);
     });
-    case!(kafka_config_set_enable_auto_commit, || unsafe {
+    case!(v, kafka_config_set_enable_auto_commit, || unsafe {
         let mut e = err();
         invalid(
             kafka_config_set_enable_auto_commit(null_mut(), true, &mut e),
@@ -162,7 +181,7 @@ fn cases() -> Vec<Case> {
             "cfg",
         );
     });
-    case!(kafka_config_set, || unsafe {
+    case!(v, kafka_config_set, || unsafe {
         let cfg = kafka_config_new();
         let (k, val) = (c("client_id"), c("x"));
         let mut e = err();
@@ -183,7 +202,7 @@ fn cases() -> Vec<Case> {
         );
         kafka_config_free(cfg);
     });
-    case!(kafka_config_get, || unsafe {
+    case!(v, kafka_config_get, || unsafe {
         let cfg = config(&[("client_id", "x")]);
         let k = c("client_id");
         let mut buf = [0 as c_char; 8];
@@ -214,21 +233,26 @@ fn cases() -> Vec<Case> {
         );
         kafka_config_free(cfg);
     });
-    case!(kafka_error_code_name, || assert!(!kafka_error_code_name(
-        KafkaErrorCodeArg(12345)
-    )
-    .is_null()));
-    case!(kafka_instance_new, || unsafe {
+}
+
+fn error_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_error_code_name, || assert!(
+        !kafka_error_code_name(KafkaErrorCodeArg(12345)).is_null()
+    ));
+}
+
+fn instance_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_instance_new, || unsafe {
         let mut e = err();
         let inst = kafka_instance_new(null(), &mut e);
         assert!(inst.is_null());
         invalid(e.code, &e, "cfg");
         assert!(kafka_instance_new(null(), null_mut()).is_null());
     });
-    case!(kafka_instance_free, || unsafe {
+    case!(v, kafka_instance_free, || unsafe {
         kafka_instance_free(null_mut())
     });
-    case!(kafka_instance_create_topic, || with_instance(
+    case!(v, kafka_instance_create_topic, || with_instance(
         |inst| unsafe {
             let t = c("t");
             let mut e = err();
@@ -244,7 +268,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_instance_delete_topic, || with_instance(
+    case!(v, kafka_instance_delete_topic, || with_instance(
         |inst| unsafe {
             let t = c("t");
             let mut e = err();
@@ -260,22 +284,35 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_set_log_callback, || {
+    case!(v, kafka_instance_list_topics, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_instance_list_topics(null_mut(), 10, null_mut(), 0, null_mut(), &mut e),
+            &e,
+            "inst",
+        );
+    });
+}
+
+fn log_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_set_log_callback, || {
         // NULL callback and NULL opaque: back to stderr, a no-op here.
         kafka_set_log_callback(None, null_mut(), KafkaLogLevelArg(4));
         capture_logs();
     });
-    case!(kafka_mock_cluster_new, || unsafe {
+}
+
+fn mock_cluster_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_mock_cluster_new, || unsafe {
         // The only pointer is err.
         let mc = kafka_mock_cluster_new(1, null_mut());
         assert!(!mc.is_null());
         kafka_mock_cluster_free(mc);
     });
-    case!(kafka_mock_cluster_bootstrap_servers, || assert!(unsafe {
-        kafka_mock_cluster_bootstrap_servers(null())
-    }
-    .is_null()));
-    case!(kafka_mock_cluster_create_topic, || unsafe {
+    case!(v, kafka_mock_cluster_bootstrap_servers, || assert!(
+        unsafe { kafka_mock_cluster_bootstrap_servers(null()) }.is_null()
+    ));
+    case!(v, kafka_mock_cluster_create_topic, || unsafe {
         let mut e = err();
         let mc = kafka_mock_cluster_new(1, null_mut());
         invalid(
@@ -290,7 +327,7 @@ fn cases() -> Vec<Case> {
         );
         kafka_mock_cluster_free(mc);
     });
-    case!(kafka_mock_cluster_broker_down, || unsafe {
+    case!(v, kafka_mock_cluster_broker_down, || unsafe {
         let mut e = err();
         invalid(
             kafka_mock_cluster_broker_down(null_mut(), 1, &mut e),
@@ -298,7 +335,7 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
-    case!(kafka_mock_cluster_broker_up, || unsafe {
+    case!(v, kafka_mock_cluster_broker_up, || unsafe {
         let mut e = err();
         invalid(
             kafka_mock_cluster_broker_up(null_mut(), 1, &mut e),
@@ -306,7 +343,7 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
-    case!(kafka_mock_cluster_push_request_errors, || unsafe {
+    case!(v, kafka_mock_cluster_push_request_errors, || unsafe {
         let mut e = err();
         let codes = [6];
         invalid(
@@ -326,7 +363,7 @@ fn cases() -> Vec<Case> {
         );
         kafka_mock_cluster_free(mc);
     });
-    case!(kafka_mock_cluster_clear_request_errors, || unsafe {
+    case!(v, kafka_mock_cluster_clear_request_errors, || unsafe {
         let mut e = err();
         invalid(
             kafka_mock_cluster_clear_request_errors(null_mut(), 0, &mut e),
@@ -334,7 +371,7 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
-    case!(kafka_mock_cluster_set_round_trip_time, || unsafe {
+    case!(v, kafka_mock_cluster_set_round_trip_time, || unsafe {
         let mut e = err();
         invalid(
             kafka_mock_cluster_set_round_trip_time(null_mut(), 1, 10, &mut e),
@@ -342,7 +379,7 @@ fn cases() -> Vec<Case> {
             "mc",
         );
     });
-    case!(kafka_mock_cluster_partition_set_leader, || unsafe {
+    case!(v, kafka_mock_cluster_partition_set_leader, || unsafe {
         let mut e = err();
         let t = c("t");
         invalid(
@@ -358,23 +395,18 @@ fn cases() -> Vec<Case> {
         );
         kafka_mock_cluster_free(mc);
     });
-    case!(kafka_mock_cluster_free, || unsafe {
+    case!(v, kafka_mock_cluster_free, || unsafe {
         kafka_mock_cluster_free(null_mut())
     });
-    case!(kafka_instance_list_topics, || unsafe {
-        let mut e = err();
-        invalid(
-            kafka_instance_list_topics(null_mut(), 10, null_mut(), 0, null_mut(), &mut e),
-            &e,
-            "inst",
-        );
-    });
-    case!(kafka_instance_get_producer, || unsafe {
+}
+
+fn producer_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_instance_get_producer, || unsafe {
         let mut e = err();
         assert!(kafka_instance_get_producer(null_mut(), null(), &mut e).is_null());
         invalid(e.code, &e, "inst");
     });
-    case!(kafka_producer_send_json, || with_producer(|p| unsafe {
+    case!(v, kafka_producer_send_json, || with_producer(|p| unsafe {
         let (t, j) = (c("t"), c("{}"));
         let mut e = err();
         invalid(
@@ -399,7 +431,7 @@ fn cases() -> Vec<Case> {
             KAFKA_OK
         );
     }));
-    case!(kafka_producer_send_json_sync, || with_producer(
+    case!(v, kafka_producer_send_json_sync, || with_producer(
         |p| unsafe {
             let (t, j) = (c("t"), c("{}"));
             let mut e = err();
@@ -457,7 +489,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_producer_send, || with_producer(|p| unsafe {
+    case!(v, kafka_producer_send, || with_producer(|p| unsafe {
         let t = c("t");
         let r = KafkaRecord {
             topic: t.as_ptr(),
@@ -494,7 +526,7 @@ fn cases() -> Vec<Case> {
             KAFKA_OK
         );
     }));
-    case!(kafka_producer_send_sync, || with_producer(|p| unsafe {
+    case!(v, kafka_producer_send_sync, || with_producer(|p| unsafe {
         let t = c("t");
         let r = KafkaRecord {
             topic: t.as_ptr(),
@@ -520,7 +552,7 @@ fn cases() -> Vec<Case> {
             "record",
         );
     }));
-    case!(kafka_producer_flush, || with_producer(|p| unsafe {
+    case!(v, kafka_producer_flush, || with_producer(|p| unsafe {
         let mut e = err();
         invalid(
             kafka_producer_flush(null_mut(), 10, null_mut(), &mut e),
@@ -529,15 +561,15 @@ fn cases() -> Vec<Case> {
         );
         assert_eq!(kafka_producer_flush(p, 10, null_mut(), &mut e), KAFKA_OK);
     }));
-    case!(kafka_producer_in_flight, || assert_eq!(
+    case!(v, kafka_producer_in_flight, || assert_eq!(
         unsafe { kafka_producer_in_flight(null()) },
         0
     ));
-    case!(kafka_producer_close, || unsafe {
+    case!(v, kafka_producer_close, || unsafe {
         let mut e = err();
         assert_eq!(kafka_producer_close(null_mut(), 10, &mut e), KAFKA_OK);
     });
-    case!(kafka_instance_with_producer, || with_instance(
+    case!(v, kafka_instance_with_producer, || with_instance(
         |inst| unsafe {
             let mut e = err();
             invalid(
@@ -563,7 +595,10 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_instance_get_consumer, || with_instance(
+}
+
+fn consumer_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_instance_get_consumer, || with_instance(
         |inst| unsafe {
             let t = c("t");
             let list = [t.as_ptr()];
@@ -579,36 +614,38 @@ fn cases() -> Vec<Case> {
             invalid(e.code, &e, "topics[0]");
         }
     ));
-    case!(kafka_consumer_poll, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_poll, || with_consumer(|cons| unsafe {
         let mut m = null_mut();
         let mut e = err();
         invalid(kafka_consumer_poll(null_mut(), 0, &mut m, &mut e), &e, "c");
         invalid(kafka_consumer_poll(cons, 0, null_mut(), &mut e), &e, "out");
         assert_eq!(kafka_consumer_poll(cons, 0, &mut m, null_mut()), KAFKA_OK);
     }));
-    case!(kafka_consumer_poll_batch, || with_consumer(|cons| unsafe {
-        let mut out = [null_mut(); 2];
-        let mut e = err();
-        invalid(
-            kafka_consumer_poll_batch(null_mut(), out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
-            &e,
-            "c",
-        );
-        assert_eq!(
-            kafka_consumer_poll_batch(cons, null_mut(), 2, 0, null_mut(), &mut e),
-            KAFKA_ERR_INVALID_ARGUMENT
-        );
-        // count NULL is allowed.
-        assert_eq!(
-            kafka_consumer_poll_batch(cons, out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
-            KAFKA_OK
-        );
-    }));
-    case!(kafka_consumer_commit, || unsafe {
+    case!(v, kafka_consumer_poll_batch, || with_consumer(
+        |cons| unsafe {
+            let mut out = [null_mut(); 2];
+            let mut e = err();
+            invalid(
+                kafka_consumer_poll_batch(null_mut(), out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
+                &e,
+                "c",
+            );
+            assert_eq!(
+                kafka_consumer_poll_batch(cons, null_mut(), 2, 0, null_mut(), &mut e),
+                KAFKA_ERR_INVALID_ARGUMENT
+            );
+            // count NULL is allowed.
+            assert_eq!(
+                kafka_consumer_poll_batch(cons, out.as_mut_ptr(), 2, 0, null_mut(), &mut e),
+                KAFKA_OK
+            );
+        }
+    ));
+    case!(v, kafka_consumer_commit, || unsafe {
         let mut e = err();
         invalid(kafka_consumer_commit(null_mut(), &mut e), &e, "c");
     });
-    case!(kafka_consumer_commit_message, || with_consumer(
+    case!(v, kafka_consumer_commit_message, || with_consumer(
         |cons| unsafe {
             let mut e = err();
             invalid(kafka_consumer_commit_message(cons, null(), &mut e), &e, "m");
@@ -619,11 +656,11 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_close, || unsafe {
+    case!(v, kafka_consumer_close, || unsafe {
         let mut e = err();
         assert_eq!(kafka_consumer_close(null_mut(), &mut e), KAFKA_OK);
     });
-    case!(kafka_consumer_store_message, || with_consumer(
+    case!(v, kafka_consumer_store_message, || with_consumer(
         |cons| unsafe {
             let mut e = err();
             invalid(kafka_consumer_store_message(cons, null(), &mut e), &e, "m");
@@ -634,7 +671,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_wakeup, || unsafe {
+    case!(v, kafka_consumer_wakeup, || unsafe {
         let mut e = err();
         invalid(kafka_consumer_wakeup(null_mut(), &mut e), &e, "c");
         assert_eq!(
@@ -642,32 +679,34 @@ fn cases() -> Vec<Case> {
             KAFKA_ERR_INVALID_ARGUMENT
         );
     });
-    case!(kafka_consumer_subscribe, || with_consumer(|cons| unsafe {
-        let t = c("t");
-        let list = [t.as_ptr()];
-        let mut e = err();
-        invalid(
-            kafka_consumer_subscribe(null_mut(), list.as_ptr(), 1, &mut e),
-            &e,
-            "c",
-        );
-        invalid(
-            kafka_consumer_subscribe(cons, null(), 1, &mut e),
-            &e,
-            "topics",
-        );
-        let holes = [null()];
-        invalid(
-            kafka_consumer_subscribe(cons, holes.as_ptr(), 1, &mut e),
-            &e,
-            "topics[0]",
-        );
-    }));
-    case!(kafka_consumer_unsubscribe, || unsafe {
+    case!(v, kafka_consumer_subscribe, || with_consumer(
+        |cons| unsafe {
+            let t = c("t");
+            let list = [t.as_ptr()];
+            let mut e = err();
+            invalid(
+                kafka_consumer_subscribe(null_mut(), list.as_ptr(), 1, &mut e),
+                &e,
+                "c",
+            );
+            invalid(
+                kafka_consumer_subscribe(cons, null(), 1, &mut e),
+                &e,
+                "topics",
+            );
+            let holes = [null()];
+            invalid(
+                kafka_consumer_subscribe(cons, holes.as_ptr(), 1, &mut e),
+                &e,
+                "topics[0]",
+            );
+        }
+    ));
+    case!(v, kafka_consumer_unsubscribe, || unsafe {
         let mut e = err();
         invalid(kafka_consumer_unsubscribe(null_mut(), &mut e), &e, "c");
     });
-    case!(kafka_consumer_subscription, || with_consumer(
+    case!(v, kafka_consumer_subscription, || with_consumer(
         |cons| unsafe {
             let (mut out, mut e) = (null_mut(), err());
             invalid(
@@ -682,7 +721,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_assign, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_assign, || with_consumer(|cons| unsafe {
         let list = kafka_partition_list_new();
         let mut e = err();
         kafka_partition_list_add(list, c("t").as_ptr(), 0, 0, &mut e);
@@ -690,24 +729,26 @@ fn cases() -> Vec<Case> {
         invalid(kafka_consumer_assign(cons, null(), &mut e), &e, "list");
         kafka_partition_list_free(list);
     }));
-    case!(kafka_consumer_unassign, || unsafe {
+    case!(v, kafka_consumer_unassign, || unsafe {
         let mut e = err();
         invalid(kafka_consumer_unassign(null_mut(), &mut e), &e, "c");
     });
-    case!(kafka_consumer_assignment, || with_consumer(|cons| unsafe {
-        let (mut out, mut e) = (null_mut(), err());
-        invalid(
-            kafka_consumer_assignment(null_mut(), &mut out, &mut e),
-            &e,
-            "c",
-        );
-        invalid(
-            kafka_consumer_assignment(cons, null_mut(), &mut e),
-            &e,
-            "out",
-        );
-    }));
-    case!(kafka_consumer_seek, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_assignment, || with_consumer(
+        |cons| unsafe {
+            let (mut out, mut e) = (null_mut(), err());
+            invalid(
+                kafka_consumer_assignment(null_mut(), &mut out, &mut e),
+                &e,
+                "c",
+            );
+            invalid(
+                kafka_consumer_assignment(cons, null_mut(), &mut e),
+                &e,
+                "out",
+            );
+        }
+    ));
+    case!(v, kafka_consumer_seek, || with_consumer(|cons| unsafe {
         let t = c("t");
         let mut e = err();
         invalid(
@@ -721,7 +762,7 @@ fn cases() -> Vec<Case> {
             "topic",
         );
     }));
-    case!(kafka_consumer_seek_to_time, || unsafe {
+    case!(v, kafka_consumer_seek_to_time, || unsafe {
         let mut e = err();
         invalid(
             kafka_consumer_seek_to_time(null_mut(), 0, 0, null_mut(), &mut e),
@@ -729,25 +770,27 @@ fn cases() -> Vec<Case> {
             "c",
         );
     });
-    case!(kafka_consumer_pause, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_pause, || with_consumer(|cons| unsafe {
         let mut e = err();
         invalid(kafka_consumer_pause(cons, null(), &mut e), &e, "list");
         invalid(kafka_consumer_pause(null_mut(), null(), &mut e), &e, "list");
     }));
-    case!(kafka_consumer_resume, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_resume, || with_consumer(|cons| unsafe {
         let mut e = err();
         invalid(kafka_consumer_resume(cons, null(), &mut e), &e, "list");
     }));
-    case!(kafka_consumer_position, || with_consumer(|cons| unsafe {
-        let (mut out, mut e) = (null_mut(), err());
-        invalid(
-            kafka_consumer_position(null_mut(), &mut out, &mut e),
-            &e,
-            "c",
-        );
-        invalid(kafka_consumer_position(cons, null_mut(), &mut e), &e, "out");
-    }));
-    case!(kafka_consumer_committed, || unsafe {
+    case!(v, kafka_consumer_position, || with_consumer(
+        |cons| unsafe {
+            let (mut out, mut e) = (null_mut(), err());
+            invalid(
+                kafka_consumer_position(null_mut(), &mut out, &mut e),
+                &e,
+                "c",
+            );
+            invalid(kafka_consumer_position(cons, null_mut(), &mut e), &e, "out");
+        }
+    ));
+    case!(v, kafka_consumer_committed, || unsafe {
         let (mut out, mut e) = (null_mut(), err());
         invalid(
             kafka_consumer_committed(null_mut(), 0, &mut out, &mut e),
@@ -755,20 +798,29 @@ fn cases() -> Vec<Case> {
             "c",
         );
     });
-    case!(kafka_consumer_watermarks, || with_consumer(|cons| unsafe {
-        let t = c("t");
-        let mut e = err();
-        let rc =
-            kafka_consumer_watermarks(null_mut(), t.as_ptr(), 0, 0, null_mut(), null_mut(), &mut e);
-        invalid(rc, &e, "c");
-        let rc = kafka_consumer_watermarks(cons, null(), 0, 0, null_mut(), null_mut(), &mut e);
-        invalid(rc, &e, "topic");
-    }));
-    case!(kafka_consumer_lag, || unsafe {
+    case!(v, kafka_consumer_watermarks, || with_consumer(
+        |cons| unsafe {
+            let t = c("t");
+            let mut e = err();
+            let rc = kafka_consumer_watermarks(
+                null_mut(),
+                t.as_ptr(),
+                0,
+                0,
+                null_mut(),
+                null_mut(),
+                &mut e,
+            );
+            invalid(rc, &e, "c");
+            let rc = kafka_consumer_watermarks(cons, null(), 0, 0, null_mut(), null_mut(), &mut e);
+            invalid(rc, &e, "topic");
+        }
+    ));
+    case!(v, kafka_consumer_lag, || unsafe {
         let (mut out, mut e) = (null_mut(), err());
         invalid(kafka_consumer_lag(null_mut(), 0, &mut out, &mut e), &e, "c");
     });
-    case!(kafka_consumer_commit_offsets, || with_consumer(
+    case!(v, kafka_consumer_commit_offsets, || with_consumer(
         |cons| unsafe {
             let mut e = err();
             invalid(
@@ -778,45 +830,12 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_set_rebalance_callback, || unsafe {
+    case!(v, kafka_consumer_set_rebalance_callback, || unsafe {
         let mut e = err();
         let rc = kafka_consumer_set_rebalance_callback(null_mut(), None, null_mut(), &mut e);
         invalid(rc, &e, "c");
     });
-    case!(kafka_partition_list_new, || unsafe {
-        kafka_partition_list_free(kafka_partition_list_new())
-    });
-    case!(kafka_partition_list_add, || unsafe {
-        let list = kafka_partition_list_new();
-        let t = c("t");
-        let mut e = err();
-        invalid(
-            kafka_partition_list_add(null_mut(), t.as_ptr(), 0, 0, &mut e),
-            &e,
-            "list",
-        );
-        invalid(
-            kafka_partition_list_add(list, null(), 0, 0, &mut e),
-            &e,
-            "topic",
-        );
-        kafka_partition_list_free(list);
-    });
-    case!(kafka_partition_list_count, || assert_eq!(
-        unsafe { kafka_partition_list_count(null()) },
-        0
-    ));
-    case!(kafka_partition_list_get, || assert!(unsafe {
-        kafka_partition_list_get(null(), 0)
-    }
-    .is_null()));
-    case!(kafka_partition_list_free, || unsafe {
-        kafka_partition_list_free(null_mut())
-    });
-    case!(kafka_message_header_last, || assert!(!unsafe {
-        kafka_message_header_last(null(), c("h").as_ptr(), null_mut(), null_mut())
-    }));
-    case!(kafka_instance_with_consumer, || with_instance(
+    case!(v, kafka_instance_with_consumer, || with_instance(
         |inst| unsafe {
             let t = c("t");
             let list = [t.as_ptr()];
@@ -874,7 +893,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_register_handler, || with_consumer(
+    case!(v, kafka_consumer_register_handler, || with_consumer(
         |cons| unsafe {
             let t = c("t");
             let mut e = err();
@@ -907,7 +926,7 @@ fn cases() -> Vec<Case> {
             );
         }
     ));
-    case!(kafka_consumer_consume, || with_consumer(|cons| unsafe {
+    case!(v, kafka_consumer_consume, || with_consumer(|cons| unsafe {
         let mut e = err();
         invalid(
             kafka_consumer_consume(null_mut(), 0, null_mut(), &mut e),
@@ -919,50 +938,91 @@ fn cases() -> Vec<Case> {
             KAFKA_OK
         );
     }));
-    case!(kafka_message_topic, || assert!(unsafe {
+}
+
+fn partition_list_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_partition_list_new, || unsafe {
+        kafka_partition_list_free(kafka_partition_list_new())
+    });
+    case!(v, kafka_partition_list_add, || unsafe {
+        let list = kafka_partition_list_new();
+        let t = c("t");
+        let mut e = err();
+        invalid(
+            kafka_partition_list_add(null_mut(), t.as_ptr(), 0, 0, &mut e),
+            &e,
+            "list",
+        );
+        invalid(
+            kafka_partition_list_add(list, null(), 0, 0, &mut e),
+            &e,
+            "topic",
+        );
+        kafka_partition_list_free(list);
+    });
+    case!(v, kafka_partition_list_count, || assert_eq!(
+        unsafe { kafka_partition_list_count(null()) },
+        0
+    ));
+    case!(v, kafka_partition_list_get, || assert!(unsafe {
+        kafka_partition_list_get(null(), 0)
+    }
+    .is_null()));
+    case!(v, kafka_partition_list_free, || unsafe {
+        kafka_partition_list_free(null_mut())
+    });
+}
+
+fn message_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_message_header_last, || assert!(!unsafe {
+        kafka_message_header_last(null(), c("h").as_ptr(), null_mut(), null_mut())
+    }));
+    case!(v, kafka_message_topic, || assert!(unsafe {
         kafka_message_topic(null())
     }
     .is_null()));
-    case!(kafka_message_partition, || assert_eq!(
+    case!(v, kafka_message_partition, || assert_eq!(
         unsafe { kafka_message_partition(null()) },
         -1
     ));
-    case!(kafka_message_offset, || assert_eq!(
+    case!(v, kafka_message_offset, || assert_eq!(
         unsafe { kafka_message_offset(null()) },
         -1
     ));
-    case!(kafka_message_timestamp, || assert_eq!(
+    case!(v, kafka_message_timestamp, || assert_eq!(
         unsafe { kafka_message_timestamp(null()) },
         -1
     ));
-    case!(kafka_message_key, || unsafe {
+    case!(v, kafka_message_key, || unsafe {
         let mut len = 9usize;
         assert!(kafka_message_key(null(), &mut len).is_null());
         assert_eq!(len, 0);
         assert!(kafka_message_key(null(), null_mut()).is_null());
     });
-    case!(kafka_message_value, || unsafe {
+    case!(v, kafka_message_value, || unsafe {
         let mut len = 9usize;
         assert!(kafka_message_value(null(), &mut len).is_null());
         assert_eq!(len, 0);
     });
-    case!(kafka_message_header_count, || assert_eq!(
+    case!(v, kafka_message_header_count, || assert_eq!(
         unsafe { kafka_message_header_count(null()) },
         0
     ));
-    case!(kafka_message_header, || assert!(!unsafe {
+    case!(v, kafka_message_header, || assert!(!unsafe {
         kafka_message_header(null(), 0, null_mut(), null_mut(), null_mut())
     }));
-    case!(kafka_message_free, || unsafe {
+    case!(v, kafka_message_free, || unsafe {
         kafka_message_free(null_mut())
     });
-    case!(kafka_instance_version, || assert!(!kafka_instance_version(
-    )
-    .is_null()));
-    case!(kafka_instance_librdkafka_version, || assert!(
+}
+
+fn version_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_instance_version, || assert!(
+        !kafka_instance_version().is_null()
+    ));
+    case!(v, kafka_instance_librdkafka_version, || assert!(
         !kafka_instance_librdkafka_version().is_null()
     ));
-    v
 }
 
 /// Function names declared in the header.

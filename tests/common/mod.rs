@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cbuild;
+pub mod producer;
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::{null, null_mut};

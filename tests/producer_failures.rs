@@ -1,0 +1,392 @@
+//! The producer when things go wrong: a stopped or unreachable broker, a
+//! full queue, bad input, a close with messages still queued; against the
+//! embedded broker and, when KAFKA_BOOTSTRAP_SERVERS is set, that broker too.
+
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
+mod common;
+use common::producer::*;
+use common::*;
+
+use std::collections::BTreeSet;
+use std::ffi::c_void;
+use std::ptr::{null, null_mut};
+use std::time::Duration;
+
+use rdkafka::message::Message;
+
+#[test]
+fn a_stopped_broker_times_out_sync_sends_then_delivers_everything_once() {
+    capture_logs();
+    let broker = brokers().remove(0);
+    let topic = unique_topic("outage");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[]);
+    let (rc, msg) = send_json(p, &topic, None, "{\"before\":true}");
+    assert_eq!(rc, KAFKA_OK, "{msg}");
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_producer_flush(p, 10000, null_mut(), &mut e) },
+        KAFKA_OK
+    );
+    assert_eq!(
+        unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) },
+        KAFKA_OK
+    );
+
+    let topic_c = c(&topic);
+    let json = c("{\"during\":0}");
+    let rc = unsafe {
+        kafka_producer_send_json_sync(
+            p,
+            topic_c.as_ptr(),
+            null(),
+            json.as_ptr(),
+            1000,
+            null_mut(),
+            &mut e,
+        )
+    };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+    assert!(logged()
+        .iter()
+        .any(|r| r.controller == "kafka_instance.producer.send_json_sync" && r.level == 3));
+    for i in 1..20 {
+        assert_eq!(
+            send_json(p, &topic, None, &format!("{{\"during\":{i}}}")).0,
+            KAFKA_OK
+        );
+    }
+    let mut left = 0usize;
+    assert_eq!(
+        unsafe { kafka_producer_flush(p, 500, &mut left, &mut e) },
+        KAFKA_ERR_TIMEOUT
+    );
+    assert_eq!(left, 20);
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 20);
+
+    assert_eq!(
+        unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) },
+        KAFKA_OK
+    );
+    assert_eq!(
+        unsafe { kafka_producer_flush(p, 30000, &mut left, &mut e) },
+        KAFKA_OK,
+        "{}",
+        e.message_str()
+    );
+    assert_eq!(left, 0);
+    let got = read_back(&broker.bootstrap, &topic, 21, READ);
+    let values: Vec<String> = got
+        .iter()
+        .map(|m| String::from_utf8(m.payload().unwrap().to_vec()).unwrap())
+        .collect();
+    let unique: BTreeSet<&String> = values.iter().collect();
+    assert_eq!(values.len(), 21, "every message exactly once: {values:?}");
+    assert_eq!(unique.len(), 21);
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn one_callback_per_message_across_success_and_failure() {
+    let broker = brokers().remove(0);
+    let topic = unique_topic("callbacks");
+    create_topic(&broker, &topic, 2);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[("delivery_timeout_ms", "3000")]);
+    let outcomes = Outcomes::default();
+    let topic_c = c(&topic);
+    // A send to a partition that does not exist fails in its callback, or
+    // at once (nothing queued, no callback) once librdkafka has the topic's
+    // metadata: which one depends on timing. Either way, one callback per
+    // message queued.
+    let (mut queued, mut refused) = (0, 0);
+    for i in 0..30 {
+        let mut r = record(&topic_c);
+        let v = format!("{i}");
+        r.value = v.as_ptr().cast();
+        r.value_len = v.len();
+        let missing = i % 3 == 0;
+        if missing {
+            r.has_partition = true;
+            r.partition = 7;
+        }
+        let mut e = err();
+        let rc = unsafe {
+            kafka_producer_send(
+                p,
+                &r,
+                Some(on_delivery),
+                &outcomes as *const _ as *mut c_void,
+                &mut e,
+            )
+        };
+        if rc == KAFKA_OK {
+            queued += 1;
+        } else {
+            assert!(missing, "{}", e.message_str());
+            assert_eq!(
+                (rc, e.rdkafka_code),
+                (KAFKA_ERR_BROKER, -190),
+                "{}",
+                e.message_str()
+            );
+            refused += 1;
+        }
+    }
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_producer_flush(p, 20000, null_mut(), &mut e) },
+        KAFKA_OK,
+        "{}",
+        e.message_str()
+    );
+    let reports = outcomes.reports.lock().unwrap().clone();
+    assert_eq!(
+        reports.len(),
+        queued,
+        "exactly one callback per queued message"
+    );
+    let ok = reports.iter().filter(|r| r.code == KAFKA_OK).count();
+    assert_eq!(ok, 20);
+    assert_eq!(
+        reports.len() - ok + refused,
+        10,
+        "every send to partition 7 failed, once"
+    );
+    for r in reports.iter().filter(|r| r.code != KAFKA_OK) {
+        assert_eq!(r.code, KAFKA_ERR_BROKER);
+        assert_eq!(r.rdkafka_code, -190, "_UNKNOWN_PARTITION");
+        assert_eq!(r.offset, -1);
+    }
+    assert!(reports.iter().all(|r| r.topic == topic));
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn close_purges_what_is_left_reports_it_and_calls_back_before_returning() {
+    let broker = brokers().remove(0);
+    let topic = unique_topic("close");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[]);
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) },
+        KAFKA_OK
+    );
+    let outcomes = Outcomes::default();
+    let topic_c = c(&topic);
+    for _ in 0..3 {
+        assert_eq!(send_record(p, &record(&topic_c), &outcomes).0, KAFKA_OK);
+    }
+    // An invalid timeout leaves the producer open.
+    assert_eq!(
+        unsafe { kafka_producer_close(p, -5, &mut e) },
+        KAFKA_ERR_INVALID_ARGUMENT
+    );
+    let rc = unsafe { kafka_producer_close(p, 300, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT);
+    assert!(
+        e.message_str().contains("3 message(s) not delivered"),
+        "{}",
+        e.message_str()
+    );
+    let reports = outcomes.reports.lock().unwrap().clone();
+    assert_eq!(
+        reports.len(),
+        3,
+        "every purged message called back before close returned"
+    );
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.code == KAFKA_ERR_BROKER && r.rdkafka_code == -152),
+        "{reports:?}"
+    );
+    assert_eq!(
+        unsafe { kafka_producer_close(null_mut(), 100, &mut e) },
+        KAFKA_OK,
+        "NULL is a no-op"
+    );
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn a_full_queue_is_an_error_never_a_block() {
+    let broker = brokers().remove(0);
+    let topic = unique_topic("full");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[("queue.buffering.max.messages", "5")]);
+    let mut e = err();
+    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        codes.push(send_json(p, &topic, None, &format!("{i}")).0);
+    }
+    assert_eq!(&codes[..5], &[KAFKA_OK; 5]);
+    assert!(
+        codes[5..].iter().all(|c| *c == KAFKA_ERR_QUEUE_FULL),
+        "{codes:?}"
+    );
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 5);
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_queued() {
+    let broker = brokers().remove(0);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[]);
+    for (topic, json, code, words) in [
+        ("", "{}", KAFKA_ERR_INVALID_ARGUMENT, "topic is empty"),
+        (
+            &*"t".repeat(250),
+            "{}",
+            KAFKA_ERR_INVALID_ARGUMENT,
+            "at most 249",
+        ),
+        ("has space", "{}", KAFKA_ERR_INVALID_ARGUMENT, "contains"),
+        ("ok", "", KAFKA_ERR_SERIALIZATION, "line 1, column 0"),
+        ("ok", "{\"a\":", KAFKA_ERR_SERIALIZATION, "line 1, column 5"),
+        (
+            "ok",
+            "{\"a\":1}{\"b\":2}",
+            KAFKA_ERR_SERIALIZATION,
+            "trailing characters",
+        ),
+        ("ok", "{'a':1}", KAFKA_ERR_SERIALIZATION, "not valid JSON"),
+        ("ok", "[1,\n2,]", KAFKA_ERR_SERIALIZATION, "line 2"),
+    ] {
+        let (rc, msg) = send_json(p, topic, None, json);
+        assert_eq!(rc, code, "{topic:?} {json:?}: {msg}");
+        assert!(msg.contains(words), "{msg}");
+    }
+    let bad = std::ffi::CString::new(vec![b'o', 0xc3]).unwrap();
+    let mut e = err();
+    unsafe {
+        let (t, j) = (c("ok"), c("{}"));
+        assert_eq!(
+            kafka_producer_send_json(p, bad.as_ptr(), null(), j.as_ptr(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_json(p, t.as_ptr(), bad.as_ptr(), j.as_ptr(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert!(e.message_str().contains("key is not valid UTF-8"));
+        assert_eq!(
+            kafka_producer_send_json(p, t.as_ptr(), null(), bad.as_ptr(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_json(p, null(), null(), j.as_ptr(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_json(p, t.as_ptr(), null(), null(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_json(null_mut(), t.as_ptr(), null(), j.as_ptr(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_json_sync(
+                p,
+                t.as_ptr(),
+                null(),
+                j.as_ptr(),
+                -2,
+                null_mut(),
+                &mut e
+            ),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        // Records.
+        let outcomes = Outcomes::default();
+        let mut r = record(&t);
+        r.key_len = 3;
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        let mut r = record(&t);
+        r.value_len = 1;
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        let mut r = record(&t);
+        r.header_count = 1;
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        let hs = [KafkaHeader {
+            name: null(),
+            value: null(),
+            value_len: 0,
+        }];
+        let mut r = record(&t);
+        r.headers = hs.as_ptr();
+        r.header_count = 1;
+        let (rc, msg) = send_record(p, &r, &outcomes);
+        assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+        assert!(msg.contains("record->headers[0].name is NULL"), "{msg}");
+        let mut r = record(&t);
+        r.has_partition = true;
+        r.partition = -3;
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        let mut r = record(&t);
+        r.timestamp_ms = -10;
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        let r = KafkaRecord {
+            topic: null(),
+            ..record(&t)
+        };
+        assert_eq!(send_record(p, &r, &outcomes).0, KAFKA_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            kafka_producer_send(p, null(), None, null_mut(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_send_sync(p, &record(&t), -9, null_mut(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            kafka_producer_flush(p, -3, null_mut(), &mut e),
+            KAFKA_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(kafka_producer_in_flight(null()), 0);
+        assert_eq!(kafka_producer_in_flight(p), 0, "nothing was queued");
+        assert!(
+            outcomes.reports.lock().unwrap().is_empty(),
+            "no callback for refused sends"
+        );
+    }
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+#[test]
+fn an_unreachable_broker_does_not_block_creation_and_sends_time_out() {
+    let inst = {
+        let cfg = config(&[("bootstrap_servers", "127.0.0.1:1")]);
+        let mut e = err();
+        let i = unsafe { kafka_instance_new(cfg, &mut e) };
+        unsafe { kafka_config_free(cfg) };
+        i
+    };
+    let p = producer(inst, &[]);
+    let mut e = err();
+    let (t, j) = (c("t"), c("1"));
+    let start = std::time::Instant::now();
+    let rc = unsafe {
+        kafka_producer_send_json_sync(p, t.as_ptr(), null(), j.as_ptr(), 500, null_mut(), &mut e)
+    };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let rc = unsafe { kafka_producer_close(p, 200, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    unsafe { kafka_instance_free(inst) };
+}
