@@ -54,6 +54,13 @@ with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:
     assert sorted(consumer.assignment()) == [(topic, 0), (topic, 1)]
     consumer.pause([(topic, 0)])
     consumer.resume([(topic, 0)])
+    # An asynchronous commit: its outcome arrives in a later consume.
+    outcomes = []
+    consumer.commit_async(callback=lambda error, offsets: outcomes.append((error, offsets)))
+    deadline = time.time() + 30
+    while not outcomes and time.time() < deadline:
+        consumer.consume(100)
+    assert len(outcomes) == 1 and outcomes[0][0] is None, outcomes
     lag = consumer.lag()
     assert sum(p["lag"] for p in lag) == 0 and len(lag) == 2, lag
     # The shutdown pattern: another thread (or a signal handler) wakes the

@@ -83,6 +83,7 @@ class _TopicPartition(Structure):
 
 
 REBALANCE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_void_p)
+COMMIT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(_Error), c_void_p, c_void_p)
 KAFKA_REBALANCE_ASSIGNED, KAFKA_REBALANCE_REVOKED, KAFKA_REBALANCE_LOST = 1, 2, 3
 KAFKA_OFFSET_BEGINNING, KAFKA_OFFSET_END = -2, -1
 KAFKA_OFFSET_COMMITTED, KAFKA_OFFSET_NONE = -1000, -1001
@@ -158,6 +159,8 @@ _sig("kafka_consumer_seek", c_int, c_void_p, c_char_p, c_int32, c_int64, c_int32
 _sig("kafka_consumer_pause", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_resume", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_lag", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_consumer_commit", c_int, c_void_p, _E)
+_sig("kafka_consumer_commit_async", c_int, c_void_p, c_void_p, COMMIT_CALLBACK, c_void_p, _E)
 
 # Every record the library emits (debug and up) goes to `logger`, which
 # decides what to keep; the ctypes function must live as long as the library.
@@ -266,6 +269,38 @@ class Consumer:
         n = c_size_t()
         _call(lib.kafka_consumer_consume, self._c, timeout_ms, byref(n))
         return n.value
+
+    def commit(self):
+        """Commits what is done and waits for the broker."""
+        _call(lib.kafka_consumer_commit, self._c)
+
+    def commit_async(self, offsets=None, callback=None):
+        """Starts a commit of what is done (or of [(topic, partition,
+        offset)]) and returns at once; callback(error or None, [partition
+        dicts]) is called once, from a later consume or from close."""
+        if not hasattr(self, "_commit_cb"):
+            self._pending, self._next = {}, 0
+
+            def trampoline(_c, result, offsets, opaque):
+                fn = self._pending.pop(opaque, None)
+                error = KafkaError(result.contents) if result.contents.code else None
+                try:
+                    if fn:
+                        fn(error, _partitions(offsets, free=False) if offsets else [])
+                except Exception:  # must not unwind into the library
+                    pass
+            self._commit_cb = COMMIT_CALLBACK(trampoline)  # kept alive with the consumer
+        self._next += 1
+        self._pending[self._next] = callback
+        handle = _list(offsets) if offsets is not None else None
+        try:
+            _call(lib.kafka_consumer_commit_async, self._c, handle, self._commit_cb, self._next)
+        except Exception:
+            self._pending.pop(self._next, None)
+            raise
+        finally:
+            if handle is not None:
+                lib.kafka_partition_list_free(handle)
 
     def store(self, message):
         """Marks a message (inside its handler) as done: the next commit

@@ -262,6 +262,20 @@ typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
 typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
 /**
+ * The outcome of a `kafka_consumer_commit_async`: `result->code` is
+ * `KAFKA_OK` or why the commit failed (`KAFKA_ERR_TIMEOUT` when the
+ * consumer closed before the outcome arrived); `offsets` (NULL when
+ * there was nothing to commit) holds what was committed, each the offset
+ * of the next message to consume. Both are valid during the call. It runs
+ * on the thread that polls, inside `kafka_consumer_poll`, `_poll_batch`
+ * or `_consume`, or inside `kafka_consumer_close`; it may call
+ * `kafka_consumer_commit_async` again, `_commit`, `_store_message` and
+ * the queries; polling and closing are refused (`KAFKA_ERR_STATE`), and
+ * inside close every call is.
+ */
+typedef void (*KafkaCommitCallback)(struct KafkaConsumer *c, const struct KafkaError *result, const struct KafkaPartitionList *offsets, void *opaque);
+
+/**
  * A rebalance callback: `partitions` (the ones this event concerns; with
  * the eager assignors, all of this consumer's) is valid during the call.
  * It runs on the thread that polls, inside `kafka_consumer_poll`,
@@ -864,6 +878,18 @@ enum KafkaErrorCode kafka_consumer_lag(struct KafkaConsumer *c, int32_t timeout_
  * for the next commit.
  */
 enum KafkaErrorCode kafka_consumer_commit_offsets(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Starts a commit and returns at once: of exactly the offsets of `list`
+ * (each the offset of the next message to consume, 0 or more) or, with a
+ * NULL `list`, of what the application is done with (as
+ * `kafka_consumer_commit`). When it returns `KAFKA_OK`, `cb` (NULL: no
+ * callback) is called exactly once with the outcome (see
+ * `KafkaCommitCallback`); `kafka_consumer_close` waits for outcomes still
+ * out, up to `default_api_timeout_ms`. On any other return, it is never
+ * called. A failed commit of what is done is retried by the next commit.
+ */
+enum KafkaErrorCode kafka_consumer_commit_async(struct KafkaConsumer *c, const struct KafkaPartitionList *list, KafkaCommitCallback cb, void *opaque, struct KafkaError *err);
 
 /**
  * Calls `cb(c, event, partitions, opaque)` at every rebalance of `c` (see

@@ -558,6 +558,18 @@ class Consumer {
     detail::call([&](KafkaError *e) { return kafka_consumer_commit_offsets(c_, offsets.raw(), e); });
   }
 
+  /// The outcome of a commit_async: called once, on the polling thread or
+  /// inside close (see KafkaCommitCallback); an exception from it is
+  /// swallowed.
+  using CommitHandler = std::function<void(const KafkaError &, const PartitionListView &)>;
+  /// Starts a commit of what is done and returns at once; `done` (may be
+  /// empty) gets the outcome.
+  void commit_async(CommitHandler done = nullptr) { start_commit(nullptr, std::move(done)); }
+  /// Starts a commit of exactly these offsets.
+  void commit_async(const PartitionListView &offsets, CommitHandler done = nullptr) {
+    start_commit(offsets.raw(), std::move(done));
+  }
+
   /// Called on the polling thread at each rebalance (see
   /// KafkaRebalanceCallback); an exception from it is swallowed.
   using RebalanceHandler = std::function<void(KafkaRebalanceEvent, const PartitionListView &)>;
@@ -573,6 +585,22 @@ class Consumer {
   KafkaConsumer *raw() const noexcept { return c_; }
 
  private:
+  void start_commit(const KafkaPartitionList *offsets, CommitHandler done) {
+    std::unique_ptr<CommitHandler> stored;
+    if (done) stored = std::make_unique<CommitHandler>(std::move(done));
+    detail::call([&](KafkaError *e) {
+      return kafka_consumer_commit_async(c_, offsets, stored ? &Consumer::commit_done : nullptr, stored.get(), e);
+    });
+    stored.release();  // accepted: the callback owns it now
+  }
+  static void commit_done(KafkaConsumer *, const KafkaError *result, const KafkaPartitionList *offsets,
+                          void *opaque) {
+    std::unique_ptr<CommitHandler> done(static_cast<CommitHandler *>(opaque));
+    try {
+      (*done)(*result, PartitionListView(offsets));
+    } catch (...) {
+    }
+  }
   template <typename F>
   PartitionList answer(F f) {
     KafkaPartitionList *out = nullptr;

@@ -36,7 +36,7 @@
 //! message or event arrives.
 
 use std::ffi::CString;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -50,14 +50,17 @@ use serde_json::json;
 
 use crate::config::{Config, Scope};
 use crate::error::{is_security_code, Error, ErrorKind, Result, SecurityFailure};
-use crate::ffi::native::{self, CommitFailure, ConsumerQueue, WakePipe};
+use crate::ffi::native::{self, CommitFailure, Queue, WakePipe};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::timeout::deadline;
 use crate::topic;
 
+mod async_commit;
 mod control;
+use async_commit::AsyncCommits;
+pub use async_commit::CommitDone;
 pub use control::{Lag, PartitionOffset, Start};
 
 /// What a rebalance did to this consumer's partitions.
@@ -514,7 +517,9 @@ pub struct Consumer {
     // Fields drop in this order: the queue handle before the client it
     // belongs to, the client (which librdkafka may still make write to the
     // pipe) before the pipe.
-    queue: ConsumerQueue,
+    queue: Queue,
+    /// Where the outcomes of `commit_async` arrive.
+    commits: Queue,
     /// Shared only to be released on another thread when close cannot
     /// finish in time.
     inner: Arc<BaseConsumer<Context>>,
@@ -535,6 +540,10 @@ pub struct Consumer {
     polling: AtomicBool,
     /// `close` has begun: every later call is refused.
     closed: AtomicBool,
+    /// `commit_async` calls whose outcome was not served yet.
+    async_commits: Mutex<AsyncCommits>,
+    /// Their number: the poll loop's one check when there are none.
+    pending_commits: AtomicUsize,
 }
 
 /// Reads a boolean setting as librdkafka would.
@@ -613,14 +622,18 @@ impl Consumer {
                 in_rebalance: AtomicBool::new(false),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
-        let queue = ConsumerQueue::of(&inner)
+        let queue = Queue::of(&inner)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("watching the queue: {e}")))?;
         queue.wake_on_arrival(Some(&pipe));
+        let commits = Queue::new(&inner)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a queue: {e}")))?;
+        commits.wake_on_arrival(Some(&pipe));
         inner
             .subscribe(topics)
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
             queue,
+            commits,
             inner: Arc::new(inner),
             pipe,
             woken: AtomicBool::new(false),
@@ -637,6 +650,8 @@ impl Consumer {
             }),
             polling: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            async_commits: Mutex::new(AsyncCommits::default()),
+            pending_commits: AtomicUsize::new(0),
         })
     }
 
@@ -668,6 +683,10 @@ impl Consumer {
 
     fn state(&self) -> MutexGuard<'_, PollState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn async_commits(&self) -> MutexGuard<'_, AsyncCommits> {
+        self.async_commits.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Enters a poll, batch or consume: refused in a forked child, after
@@ -773,6 +792,7 @@ impl Consumer {
                     "woken by kafka_consumer_wakeup",
                 ));
             }
+            self.serve_commits(Duration::ZERO);
             if let Some(m) = self.poll_once()? {
                 return Ok(Some(m));
             }
@@ -1144,8 +1164,10 @@ impl Consumer {
             }
             None => Ok(()),
         };
+        self.finish_commits(deadline);
         context.closing.store(true, Ordering::Release);
         self.queue.wake_on_arrival(None);
+        self.commits.wake_on_arrival(None);
         // librdkafka's asynchronous close: the revocation and the
         // LeaveGroup arrive as events on the consumer queue. Messages
         // still fetched there are dropped unstored.

@@ -14,30 +14,6 @@ use std::ptr::{null, null_mut};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A partition list of `(topic, partition, offset)`.
-fn partitions(items: &[(&str, i32, i64)]) -> *mut KafkaPartitionList {
-    let list = kafka_partition_list_new();
-    for (t, p, o) in items {
-        let mut e = err();
-        let rc = unsafe { kafka_partition_list_add(list, c(t).as_ptr(), *p, *o, &mut e) };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-    }
-    list
-}
-
-/// The entries of an answer, freeing it: `(topic, partition, offset)`.
-fn entries(list: *mut KafkaPartitionList) -> Vec<(String, i32, i64)> {
-    let n = unsafe { kafka_partition_list_count(list) };
-    let out = (0..n)
-        .map(|i| {
-            let item = unsafe { &*kafka_partition_list_get(list, i) };
-            (s(item.topic), item.partition, item.offset)
-        })
-        .collect();
-    unsafe { kafka_partition_list_free(list) };
-    out
-}
-
 /// An answer of `f` (which fills `*out`).
 fn ask(
     what: &str,

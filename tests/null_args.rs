@@ -830,6 +830,18 @@ fn consumer_cases(v: &mut Vec<Case>) {
             );
         }
     ));
+    case!(v, kafka_consumer_commit_async, || unsafe {
+        let mut e = err();
+        let rc = kafka_consumer_commit_async(null_mut(), null(), None, null_mut(), &mut e);
+        invalid(rc, &e, "c");
+        with_consumer(|cons| {
+            let empty = kafka_partition_list_new();
+            // NULL is allowed (what is done); an empty list is not.
+            let rc = kafka_consumer_commit_async(cons, empty, None, null_mut(), &mut e);
+            assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "{}", e.message_str());
+            kafka_partition_list_free(empty);
+        });
+    });
     case!(v, kafka_consumer_set_rebalance_callback, || unsafe {
         let mut e = err();
         let rc = kafka_consumer_set_rebalance_callback(null_mut(), None, null_mut(), &mut e);

@@ -89,7 +89,7 @@ fn answer(offset: Offset) -> Option<i64> {
 
 /// Refuses an invalid topic name, a negative partition or a negative
 /// offset.
-fn check(t: &str, partition: i32, start: Start) -> Result<()> {
+pub(super) fn check(t: &str, partition: i32, start: Start) -> Result<()> {
     topic::validate(t)?;
     if partition < 0 {
         return Err(Error::invalid_argument(format!(

@@ -1,8 +1,9 @@
 //! The few native calls the safe layer needs that neither std nor
 //! rust-rdkafka offers, each behind a safe function: a count of forks
 //! (`pthread_atfork`), a self-pipe that a signal handler may write to,
-//! librdkafka's queue I/O event and queue length, and a commit with a
-//! bound on its wait. Their `unsafe` lives here because this is
+//! librdkafka's queues (I/O event, length), and commits whose outcome
+//! arrives on a queue of our own: with a bound on the wait, or later,
+//! tagged with an id. Their `unsafe` lives here because this is
 //! the crate's one place for it; nothing here is part of the C API.
 
 use std::io;
@@ -97,25 +98,40 @@ impl WakePipe {
     }
 }
 
-/// A consumer's queue, where its messages and events (log lines, commits,
-/// rebalances: rust-rdkafka forwards the main queue there) arrive.
-pub(crate) struct ConsumerQueue(*mut rd::rd_kafka_queue_t);
+/// A librdkafka queue of a consumer's client: its consumer queue, where
+/// its messages and events (log lines, commits, rebalances: rust-rdkafka
+/// forwards the main queue there) arrive, or one of our own that commit
+/// outcomes are posted to, each tagged with the id its commit was given
+/// (librdkafka's global commit callback cannot tell one commit from
+/// another). Drop it before the client.
+pub(crate) struct Queue(*mut rd::rd_kafka_queue_t);
 
 // SAFETY: librdkafka's queue handles may be used from any thread.
-unsafe impl Send for ConsumerQueue {}
+unsafe impl Send for Queue {}
 // SAFETY: as above; every call through it is thread-safe in librdkafka.
-unsafe impl Sync for ConsumerQueue {}
+unsafe impl Sync for Queue {}
 
-impl ConsumerQueue {
-    /// The queue of `consumer`. Drop it before the consumer.
+impl Queue {
+    /// The consumer queue of `consumer`.
     pub(crate) fn of<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> io::Result<Self> {
         // SAFETY: the client pointer is live for the call; the handle we
         // get holds its own reference on the queue.
         let queue = unsafe { rd::rd_kafka_queue_get_consumer(consumer.client().native_ptr()) };
-        if queue.is_null() {
-            return Err(io::Error::other("the consumer has no consumer queue"));
+        Self::made(queue, "the consumer has no consumer queue")
+    }
+
+    /// A new queue on `consumer`'s client, for commit outcomes.
+    pub(crate) fn new<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> io::Result<Self> {
+        // SAFETY: the client pointer is live for the call.
+        let queue = unsafe { rd::rd_kafka_queue_new(consumer.client().native_ptr()) };
+        Self::made(queue, "librdkafka could not create a queue")
+    }
+
+    fn made(queue: *mut rd::rd_kafka_queue_t, failure: &str) -> io::Result<Self> {
+        match queue.is_null() {
+            true => Err(io::Error::other(failure.to_owned())),
+            false => Ok(Queue(queue)),
         }
-        Ok(ConsumerQueue(queue))
     }
 
     /// How many messages and events wait in the queue.
@@ -125,25 +141,14 @@ impl ConsumerQueue {
     }
 
     /// Makes librdkafka write a byte to `pipe` whenever the queue goes from
-    /// empty to not empty; `None` stops it. Stop it before the pipe is
-    /// closed.
+    /// empty to not empty; `None` stops it (dropping the queue does too).
+    /// Stop it before the pipe is closed.
     pub(crate) fn wake_on_arrival(&self, pipe: Option<&WakePipe>) {
-        let fd = pipe.map_or(-1, |p| p.write.as_raw_fd());
-        // SAFETY: a live queue handle; librdkafka copies the one-byte
-        // payload, and the fd stays open while it is set (see above).
-        unsafe { rd::rd_kafka_queue_io_event_enable(self.0, fd, b"1".as_ptr().cast(), 1) };
+        io_event(self.0, pipe);
     }
 }
 
-impl Drop for ConsumerQueue {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from rd_kafka_queue_get_consumer and is
-        // released once.
-        unsafe { rd::rd_kafka_queue_destroy(self.0) };
-    }
-}
-
-/// Why a bounded commit did not succeed.
+/// Why a commit did not succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CommitFailure {
     /// librdkafka or the broker refused it.
@@ -152,72 +157,141 @@ pub(crate) enum CommitFailure {
     TimedOut,
 }
 
-/// Commits `offsets` (`(topic, partition, next offset)`; `None`: the
-/// stored offsets of the current assignment) and waits up to `timeout` for
-/// the outcome. librdkafka's own synchronous commit has no bound: a request
-/// queued for a coordinator that went away waits for it to come back, its
-/// timeout restarting at every reconnection attempt.
+/// The outcome of one commit made through a [`Queue`].
+#[derive(Debug)]
+pub(crate) struct CommitOutcome {
+    /// The `id` given to [`Queue::commit`].
+    pub(crate) id: u64,
+    /// The request's error, else the first partition's.
+    pub(crate) result: Result<(), RDKafkaErrorCode>,
+    /// `(topic, partition, offset)` as librdkafka reports them committed.
+    pub(crate) offsets: Vec<(String, i32, i64)>,
+}
+
+impl Queue {
+    /// Starts a commit of `offsets` (`(topic, partition, next offset)`;
+    /// `None`: the stored offsets of the current assignment) whose outcome
+    /// is posted here with `id`.
+    pub(crate) fn commit<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        offsets: Option<&[(&str, i32, i64)]>,
+        id: u64,
+    ) -> Result<(), CommitFailure> {
+        let rk = consumer.client().native_ptr();
+        let topics: Vec<CString> = offsets
+            .unwrap_or_default()
+            .iter()
+            .map(|(t, _, _)| CString::new(*t).unwrap_or_default())
+            .collect();
+        // SAFETY: rk is the live client of `consumer`. The list is built
+        // here, copied by rd_kafka_commit_queue and destroyed after it; the
+        // queue keeps a reference of librdkafka's for a reply still due
+        // when we drop ours. The opaque is a number, never dereferenced.
+        unsafe {
+            let list = match offsets {
+                None => std::ptr::null_mut(),
+                Some(offsets) => {
+                    let list = rd::rd_kafka_topic_partition_list_new(offsets.len() as i32);
+                    for ((_, partition, next), topic) in offsets.iter().zip(&topics) {
+                        let e =
+                            rd::rd_kafka_topic_partition_list_add(list, topic.as_ptr(), *partition);
+                        (*e).offset = *next;
+                    }
+                    list
+                }
+            };
+            let err = rd::rd_kafka_commit_queue(rk, list, self.0, None, id as usize as *mut _);
+            if !list.is_null() {
+                rd::rd_kafka_topic_partition_list_destroy(list);
+            }
+            match err {
+                rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
+                other => Err(CommitFailure::Refused(RDKafkaErrorCode::from(other))),
+            }
+        }
+    }
+
+    /// The next outcome, waiting up to `wait` for one.
+    pub(crate) fn take(&self, wait: Duration) -> Option<CommitOutcome> {
+        let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: a live queue; the event is read, then destroyed once, and
+        // nothing read from it outlives it (the strings are copied).
+        unsafe {
+            let event = rd::rd_kafka_queue_poll(self.0, ms);
+            if event.is_null() {
+                return None;
+            }
+            let mut err = rd::rd_kafka_event_error(event);
+            let list = rd::rd_kafka_event_topic_partition_list(event);
+            let elems = if list.is_null() || (*list).cnt <= 0 {
+                &[][..]
+            } else {
+                std::slice::from_raw_parts((*list).elems, (*list).cnt as usize)
+            };
+            let ok = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+            if err == ok {
+                if let Some(e) = elems.iter().find(|e| e.err != ok) {
+                    err = e.err;
+                }
+            }
+            let offsets = elems
+                .iter()
+                .map(|e| {
+                    let topic = std::ffi::CStr::from_ptr(e.topic)
+                        .to_string_lossy()
+                        .into_owned();
+                    (topic, e.partition, e.offset)
+                })
+                .collect();
+            let id = rd::rd_kafka_event_opaque(event) as usize as u64;
+            rd::rd_kafka_event_destroy(event);
+            Some(CommitOutcome {
+                id,
+                result: if err == ok {
+                    Ok(())
+                } else {
+                    Err(RDKafkaErrorCode::from(err))
+                },
+                offsets,
+            })
+        }
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        // A reply still due keeps the queue alive inside librdkafka: it
+        // must not write to a pipe that may be closed (or reused) by then.
+        io_event(self.0, None);
+        // SAFETY: the handle came from rd_kafka_queue_new or
+        // rd_kafka_queue_get_consumer and is released once.
+        unsafe { rd::rd_kafka_queue_destroy(self.0) };
+    }
+}
+
+/// Sets or clears (`None`) the byte librdkafka writes to `pipe` when
+/// `queue` goes from empty to not empty.
+fn io_event(queue: *mut rd::rd_kafka_queue_t, pipe: Option<&WakePipe>) {
+    let fd = pipe.map_or(-1, |p| p.write.as_raw_fd());
+    // SAFETY: a live queue handle; librdkafka copies the one-byte payload,
+    // and callers keep the fd open while it is set.
+    unsafe { rd::rd_kafka_queue_io_event_enable(queue, fd, b"1".as_ptr().cast(), 1) };
+}
+
+/// Commits `offsets` (as [`Queue::commit`]) and waits up to `timeout`
+/// for the outcome. librdkafka's own synchronous commit has no bound: a
+/// request queued for a coordinator that went away waits for it to come
+/// back, its timeout restarting at every reconnection attempt.
 pub(crate) fn commit_within<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     offsets: Option<&[(&str, i32, i64)]>,
     timeout: Duration,
 ) -> Result<(), CommitFailure> {
-    use RDKafkaErrorCode as Code;
-    let rk = consumer.client().native_ptr();
-    let topics: Vec<CString> = offsets
-        .unwrap_or_default()
-        .iter()
-        .map(|(t, _, _)| CString::new(*t).unwrap_or_default())
-        .collect();
-    // SAFETY: rk is the live client of `consumer`. The list is built here,
-    // copied by rd_kafka_commit_queue and destroyed after it; the reply
-    // queue is ours, and librdkafka keeps its own reference for a reply that
-    // comes after we stop waiting. The event is destroyed after reading.
-    unsafe {
-        let list = match offsets {
-            None => std::ptr::null_mut(),
-            Some(offsets) => {
-                let list = rd::rd_kafka_topic_partition_list_new(offsets.len() as i32);
-                for ((_, partition, next), topic) in offsets.iter().zip(&topics) {
-                    let e = rd::rd_kafka_topic_partition_list_add(list, topic.as_ptr(), *partition);
-                    (*e).offset = *next;
-                }
-                list
-            }
-        };
-        let queue = rd::rd_kafka_queue_new(rk);
-        let err = rd::rd_kafka_commit_queue(rk, list, queue, None, std::ptr::null_mut());
-        if !list.is_null() {
-            rd::rd_kafka_topic_partition_list_destroy(list);
-        }
-        let outcome = if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            Err(CommitFailure::Refused(Code::from(err)))
-        } else {
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            let event = rd::rd_kafka_queue_poll(queue, ms);
-            if event.is_null() {
-                Err(CommitFailure::TimedOut)
-            } else {
-                let mut err = rd::rd_kafka_event_error(event);
-                let list = rd::rd_kafka_event_topic_partition_list(event);
-                if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !list.is_null() {
-                    let elems =
-                        std::slice::from_raw_parts((*list).elems, (*list).cnt.max(0) as usize);
-                    if let Some(e) = elems
-                        .iter()
-                        .find(|e| e.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
-                    {
-                        err = e.err;
-                    }
-                }
-                rd::rd_kafka_event_destroy(event);
-                match err {
-                    rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
-                    other => Err(CommitFailure::Refused(Code::from(other))),
-                }
-            }
-        };
-        rd::rd_kafka_queue_destroy(queue);
-        outcome
+    let queue = Queue::new(consumer).map_err(|_| CommitFailure::Refused(RDKafkaErrorCode::Fail))?;
+    queue.commit(consumer, offsets, 0)?;
+    match queue.take(timeout) {
+        None => Err(CommitFailure::TimedOut),
+        Some(outcome) => outcome.result.map_err(CommitFailure::Refused),
     }
 }

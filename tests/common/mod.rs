@@ -196,6 +196,30 @@ pub use kafka_instance::ffi::message::*;
 pub use kafka_instance::ffi::partition_list::*;
 pub use kafka_instance::ffi::producer::*;
 
+/// A partition list of `(topic, partition, offset)`.
+pub fn partitions(items: &[(&str, i32, i64)]) -> *mut KafkaPartitionList {
+    let list = kafka_partition_list_new();
+    for (t, p, o) in items {
+        let mut e = err();
+        let rc = unsafe { kafka_partition_list_add(list, c(t).as_ptr(), *p, *o, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    }
+    list
+}
+
+/// The entries of an answer, freeing it: `(topic, partition, offset)`.
+pub fn entries(list: *mut KafkaPartitionList) -> Vec<(String, i32, i64)> {
+    let n = unsafe { kafka_partition_list_count(list) };
+    let out = (0..n)
+        .map(|i| {
+            let item = unsafe { &*kafka_partition_list_get(list, i) };
+            (s(item.topic), item.partition, item.offset)
+        })
+        .collect();
+    unsafe { kafka_partition_list_free(list) };
+    out
+}
+
 /// Creates a topic on `broker`: through the mock cluster's own call on the
 /// embedded broker, through the admin API on a real one.
 pub fn create_topic(broker: &Broker, topic: &str, partitions: i32) {

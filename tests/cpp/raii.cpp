@@ -177,6 +177,23 @@ int main() {
     auto [low, high] = consumer.watermarks("payments", 0);
     CHECK(low == 0 && high >= 1, "watermarks");
     consumer.commit(kafka::PartitionList{{"payments", 0, 1}});
+    // An asynchronous commit: its outcome comes from a later poll.
+    int outcomes = 0;
+    KafkaErrorCode outcome = KAFKA_ERR_INTERNAL;
+    int64_t committed_at = -1;
+    consumer.commit_async(kafka::PartitionList{{"payments", 0, 1}},
+                          [&](const KafkaError &result, const kafka::PartitionListView &offsets) {
+                            outcomes++;
+                            outcome = result.code;
+                            if (!offsets.empty()) committed_at = offsets[0].offset;
+                          });
+    CHECK(outcomes == 0, "commit_async returns before its outcome");
+    give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (outcomes == 0 && std::chrono::steady_clock::now() < give_up) consumer.poll(100);
+    CHECK(outcomes == 1 && outcome == KAFKA_OK && committed_at == 1, "commit_async's outcome, once");
+    CHECK(throws_code([&] { consumer.commit_async(kafka::PartitionList(), [](const KafkaError &, const kafka::PartitionListView &) {}); },
+                      KAFKA_ERR_INVALID_ARGUMENT),
+          "an empty commit_async throws (and frees its handler)");
     kafka::PartitionList lag = consumer.lag();
     CHECK(lag.size() == 1 && lag[0].committed == 1 && lag[0].high_watermark == high, "lag");
     kafka::PartitionList paused{{"payments", 0, 0}};

@@ -1,0 +1,182 @@
+//! Commits the caller does not wait for: [`Consumer::commit_async`]. Each
+//! is posted to a queue of the consumer's own with an id, and its outcome
+//! handed to its callback on the thread that polls (inside `poll`,
+//! `poll_batch` or `consume`), or by `close`, which waits for what is
+//! still out. Exactly one outcome per commit that was started.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer as _;
+use rdkafka::error::RDKafkaErrorCode;
+
+use super::control::check;
+use super::{Consumer, PartitionOffset, Start};
+use serde_json::json;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ffi::native::{CommitFailure, CommitOutcome};
+use crate::logging::{self, Level};
+
+/// What an asynchronous commit's outcome is handed to: the result and the
+/// offsets librdkafka reports (none when there was nothing to commit).
+pub type CommitDone = Box<dyn FnOnce(Result<()>, Vec<PartitionOffset>) + Send>;
+
+/// The asynchronous commits of one consumer whose outcome was not served.
+#[derive(Default)]
+pub(super) struct AsyncCommits {
+    next_id: u64,
+    /// Started, outcome not yet arrived.
+    waiting: Vec<(u64, Option<CommitDone>)>,
+    /// Outcome known without asking the broker, served by the next poll.
+    settled: Vec<(Option<CommitDone>, Result<()>)>,
+}
+
+impl Consumer {
+    /// Starts a commit and returns at once: of `offsets` (each the offset
+    /// of the next message to consume, 0 or more) or, with `None`, of what
+    /// the application is done with (as [`commit`](Self::commit)). `done`
+    /// is called exactly once when this returns `Ok`, never when it returns
+    /// `Err`: on the thread that polls, inside a later `poll`, `poll_batch`
+    /// or `consume`, or inside `close`, which waits for what is still out
+    /// (until `default_api_timeout_ms`; what has no outcome by then gets
+    /// [`ErrorKind::Timeout`]).
+    pub fn commit_async(
+        &self,
+        offsets: Option<&[(&str, i32, i64)]>,
+        done: Option<CommitDone>,
+    ) -> Result<()> {
+        self.check_usable()?;
+        if let Some(offsets) = offsets {
+            if offsets.is_empty() {
+                return Err(Error::invalid_argument("the offset list is empty"));
+            }
+            for &(t, partition, offset) in offsets {
+                check(t, partition, Start::At(offset))?;
+            }
+        } else {
+            self.settle_handed();
+            let refused = self.inner.context().store_done(&self.inner, None);
+            super::log_refused(&refused);
+        }
+        // Registered before the commit starts: its outcome may arrive
+        // before `commit` returns.
+        let id = {
+            let mut commits = self.async_commits();
+            commits.next_id += 1;
+            let id = commits.next_id;
+            commits.waiting.push((id, done));
+            id
+        };
+        self.pending_commits.fetch_add(1, Ordering::AcqRel);
+        match self.commits.commit(&self.inner, offsets, id) {
+            Ok(()) => Ok(()),
+            Err(failure) => {
+                let done = self.forget_commit(id);
+                match failure {
+                    // Nothing stored to commit: a success, served as one.
+                    CommitFailure::Refused(RDKafkaErrorCode::NoOffset) => {
+                        self.async_commits().settled.push((done, Ok(())));
+                        self.pending_commits.fetch_add(1, Ordering::AcqRel);
+                        self.pipe.wake();
+                        Ok(())
+                    }
+                    CommitFailure::Refused(code) => Err(Error::from_rdkafka_code(
+                        code,
+                        "starting an asynchronous commit",
+                    )),
+                    CommitFailure::TimedOut => unreachable!("starting a commit does not wait"),
+                }
+            }
+        }
+    }
+
+    /// Removes commit `id` from the waiting ones; its callback.
+    fn forget_commit(&self, id: u64) -> Option<CommitDone> {
+        let mut commits = self.async_commits();
+        let at = commits.waiting.iter().position(|(i, _)| *i == id)?;
+        self.pending_commits.fetch_sub(1, Ordering::AcqRel);
+        commits.waiting.remove(at).1
+    }
+
+    /// Hands every outcome already here to its callback, waiting up to
+    /// `wait` for the first. One atomic load when no commit is out (the
+    /// poll loop calls it).
+    pub(super) fn serve_commits(&self, wait: Duration) {
+        if self.pending_commits.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let settled = std::mem::take(&mut self.async_commits().settled);
+        for (done, result) in settled {
+            self.pending_commits.fetch_sub(1, Ordering::AcqRel);
+            if let Some(done) = done {
+                done(result, Vec::new());
+            }
+        }
+        let mut wait = wait;
+        while let Some(outcome) = self.commits.take(wait) {
+            wait = Duration::ZERO;
+            self.deliver(outcome);
+        }
+    }
+
+    fn deliver(&self, outcome: CommitOutcome) {
+        let done = self.forget_commit(outcome.id);
+        let result = match outcome.result {
+            Ok(()) | Err(RDKafkaErrorCode::NoOffset) => Ok(()),
+            Err(code) => {
+                // What was stored is still there: the next commit retries it.
+                self.inner
+                    .context()
+                    .uncommitted
+                    .store(true, Ordering::Release);
+                Err(Error::from_rdkafka_code(code, "asynchronous commit"))
+            }
+        };
+        let offsets = outcome
+            .offsets
+            .into_iter()
+            .map(|(topic, partition, offset)| PartitionOffset {
+                topic,
+                partition,
+                offset: (offset >= 0).then_some(offset),
+            })
+            .collect();
+        match (done, result) {
+            (Some(done), result) => done(result, offsets),
+            // Nobody to tell: the log is.
+            (None, Err(e)) => logging::log(
+                Level::Warning,
+                "kafka_instance.consumer.commit_async",
+                super::SUBJECT,
+                &format!("{} (no callback was given)", e.message),
+                Some(json!({ "rdkafka_code": e.rdkafka_code })),
+            ),
+            (None, Ok(())) => {}
+        }
+    }
+
+    /// For `close`: serves outcomes until none is out or `deadline`, then
+    /// gives each commit still out [`ErrorKind::Timeout`].
+    pub(super) fn finish_commits(&self, deadline: Instant) {
+        while self.pending_commits.load(Ordering::Acquire) > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.serve_commits(left.min(Duration::from_millis(100)));
+        }
+        let waiting = std::mem::take(&mut self.async_commits().waiting);
+        for (_, done) in waiting {
+            self.pending_commits.fetch_sub(1, Ordering::AcqRel);
+            if let Some(done) = done {
+                let e = Error::new(
+                    ErrorKind::Timeout,
+                    "asynchronous commit: no outcome before the consumer closed \
+                     (default_api_timeout_ms); it may still have completed",
+                );
+                done(Err(e), Vec::new());
+            }
+        }
+    }
+}
