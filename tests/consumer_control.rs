@@ -765,3 +765,76 @@ fn static_members_restarted_in_time_get_their_partitions_back_without_a_rebalanc
         unsafe { kafka_instance_free(inst) };
     }
 }
+
+/// What a rebalance callback got back from the calls it made into its own
+/// consumer: poll, close, assign, unsubscribe, commit, position.
+#[derive(Default)]
+struct CalledBackIn {
+    seen: Mutex<Vec<(KafkaRebalanceEvent, [KafkaErrorCode; 6])>>,
+}
+
+unsafe extern "C" fn call_back_in(
+    c: *mut KafkaConsumer,
+    event: KafkaRebalanceEvent,
+    partitions: *const KafkaPartitionList,
+    opaque: *mut c_void,
+) {
+    let record = unsafe { &*(opaque as *const CalledBackIn) };
+    let (mut m, mut list, mut e) = (null_mut(), null_mut(), err());
+    let codes = unsafe {
+        [
+            kafka_consumer_poll(c, 0, &mut m, &mut e),
+            kafka_consumer_close(c, &mut e),
+            kafka_consumer_assign(c, partitions, &mut e),
+            kafka_consumer_unsubscribe(c, &mut e),
+            kafka_consumer_commit(c, &mut e),
+            kafka_consumer_position(c, &mut list, &mut e),
+        ]
+    };
+    assert!(m.is_null(), "a refused poll hands out nothing");
+    unsafe { kafka_partition_list_free(list) };
+    record.seen.lock().unwrap().push((event, codes));
+}
+
+/// A rebalance callback calling back into its consumer: inside a poll,
+/// polling, closing and changing the assignment or subscription are
+/// refused and commits and queries work; inside close (the final
+/// revocation) everything is refused. Nothing crashes or hangs.
+#[test]
+fn kafka_consumer_set_rebalance_callback_calling_back_in_is_refused_or_served() {
+    use KafkaRebalanceEvent::*;
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "reenter", 2);
+        produce_unbatched(inst, &topic, 0, 2);
+        let cons = consumer(inst, &[&topic], &[]);
+        let record = CalledBackIn::default();
+        let mut e = err();
+        let rc = unsafe {
+            kafka_consumer_set_rebalance_callback(
+                cons,
+                Some(call_back_in),
+                &record as *const CalledBackIn as *mut c_void,
+                &mut e,
+            )
+        };
+        assert_eq!(rc, KAFKA_OK);
+        let got = first_n(cons, 2);
+        assert_eq!(got.len(), 2, "{}: the consumer still works", broker.name);
+        close_consumer(cons);
+        let seen = record.seen.lock().unwrap().clone();
+        let state = KAFKA_ERR_STATE;
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    KAFKA_REBALANCE_ASSIGNED,
+                    [state, state, state, state, KAFKA_OK, KAFKA_OK]
+                ),
+                (KAFKA_REBALANCE_REVOKED, [state; 6]),
+            ],
+            "{}",
+            broker.name
+        );
+        unsafe { kafka_instance_free(inst) };
+    }
+}
