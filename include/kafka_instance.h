@@ -611,6 +611,9 @@ enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *
  * (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
  * `enable_auto_commit` to true. Producer-only settings in `overrides`,
  * an empty topic list or an invalid topic name fail. NULL on failure.
+ * `zero_copy_messages=true` makes its messages keep librdkafka's fetch
+ * buffer instead of a copy: faster, and a kept message keeps that buffer
+ * (and, once the consumer is closed, its client) in memory until freed.
  *
  * Offsets (at-least-once): a message's offset is stored, and so becomes
  * committable, only once the application is done with it:
@@ -1019,7 +1022,8 @@ bool kafka_message_header_last(const struct KafkaMessage *m, const char *name, c
 
 /**
  * Releases a message. NULL is a no-op. Messages outlive their consumer:
- * free them before or after closing it.
+ * free them before or after closing it. With `zero_copy_messages`, the
+ * last message freed after its consumer closed releases the client.
  */
 void kafka_message_free(struct KafkaMessage *m);
 

@@ -17,7 +17,7 @@ use crate::settings::{is_secret, lookup, scope};
 pub use crate::settings::{Kind, Scope, SECRET_MASK};
 use crate::settings::{
     AUTO_OFFSET_RESET, BOOTSTRAP_SERVERS, DEFAULT_API_TIMEOUT, KAFKA_URL, MAX_POLL_RECORDS,
-    SASL_MECHANISM, SASL_PASSWORD, SASL_USERNAME, SECURITY_PROTOCOL,
+    SASL_MECHANISM, SASL_PASSWORD, SASL_USERNAME, SECURITY_PROTOCOL, ZERO_COPY_MESSAGES,
 };
 use crate::url::KafkaUrl;
 
@@ -52,6 +52,8 @@ pub struct Resolved {
     pub max_poll_records: Option<usize>,
     /// The bound of consumer calls that take no timeout (commits, close).
     pub default_api_timeout: Option<std::time::Duration>,
+    /// Consumed messages keep librdkafka's buffer instead of a copy.
+    pub zero_copy_messages: bool,
 }
 
 impl Resolved {
@@ -289,10 +291,12 @@ impl Config {
         let max_poll_records = self
             .value(MAX_POLL_RECORDS)
             .and_then(|v| v.parse::<usize>().ok());
+        let zero_copy_messages = self.value(ZERO_COPY_MESSAGES) == Some("true");
         Ok(Resolved {
             rdkafka,
             max_poll_records,
             default_api_timeout,
+            zero_copy_messages,
         })
     }
 }
@@ -329,6 +333,10 @@ fn normalize(
         Kind::Bool => {
             let b = parse_bool(value).ok_or_else(|| invalid("true or false"))?;
             (b.to_string(), Some(b.to_string()))
+        }
+        Kind::OwnBool => {
+            let b = parse_bool(value).ok_or_else(|| invalid("true or false"))?;
+            (b.to_string(), None)
         }
         Kind::CheckHostname => {
             let b = parse_bool(value).ok_or_else(|| invalid("true or false"))?;

@@ -44,7 +44,6 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError as RdKafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Headers, Message as _, Timestamp};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -54,14 +53,15 @@ use crate::ffi::native::{self, CommitFailure, Queue, WakePipe};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
-use crate::timeout::deadline;
 use crate::topic;
 
 mod async_commit;
 mod control;
+mod message;
 use async_commit::AsyncCommits;
 pub use async_commit::CommitDone;
 pub use control::{Lag, PartitionOffset, Start};
+pub use message::Message;
 
 /// What a rebalance did to this consumer's partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,77 +88,10 @@ const SUBJECT: &str = "Kafka Consumer";
 /// at most this much.
 const MAX_WAIT: Duration = Duration::from_millis(500);
 
-/// A consumed message, owned: it outlives its consumer. Text fields are
-/// kept NUL-terminated so that C callers read them without copies.
-#[derive(Debug, Clone)]
-pub struct Message {
-    topic: Arc<CString>,
-    partition: i32,
-    offset: i64,
-    timestamp_ms: i64,
-    /// The key's bytes, then the value's, in one allocation (one malloc
-    /// per message instead of two: the consumer's hot path).
-    data: Box<[u8]>,
-    /// `None`: no key (as opposed to an empty one).
-    key_len: Option<usize>,
-    /// `false`: no value (a tombstone), as opposed to an empty one.
-    has_value: bool,
-    headers: Vec<(CString, Option<Box<[u8]>>)>,
-}
-
-impl Message {
-    pub fn topic(&self) -> &str {
-        // Built from a &str, so always UTF-8.
-        self.topic.to_str().unwrap_or_default()
-    }
-    pub fn topic_cstr(&self) -> &std::ffi::CStr {
-        &self.topic
-    }
-    pub fn partition(&self) -> i32 {
-        self.partition
-    }
-    pub fn offset(&self) -> i64 {
-        self.offset
-    }
-    /// Milliseconds since the epoch, -1 if none.
-    pub fn timestamp_ms(&self) -> i64 {
-        self.timestamp_ms
-    }
-    pub fn key(&self) -> Option<&[u8]> {
-        self.key_len.map(|n| &self.data[..n])
-    }
-    pub fn value(&self) -> Option<&[u8]> {
-        self.has_value
-            .then(|| &self.data[self.key_len.unwrap_or(0)..])
-    }
-    pub fn header_count(&self) -> usize {
-        self.headers.len()
-    }
-    pub fn header(&self, index: usize) -> Option<(&std::ffi::CStr, Option<&[u8]>)> {
-        self.headers
-            .get(index)
-            .map(|(name, value)| (name.as_c_str(), value.as_deref()))
-    }
-
-    /// Where a consumer resumes once this message is done.
-    /// The value of the last header named `name` (`Some(None)`: present
-    /// without a value).
-    pub fn header_last(&self, name: &str) -> Option<(&std::ffi::CStr, Option<&[u8]>)> {
-        self.headers
-            .iter()
-            .rev()
-            .find(|(n, _)| n.as_bytes() == name.as_bytes())
-            .map(|(n, v)| (n.as_c_str(), v.as_deref()))
-    }
-
-    fn next_position(&self) -> Position {
-        Position {
-            topic: self.topic.clone(),
-            partition: self.partition,
-            next: self.offset + 1,
-        }
-    }
-}
+/// How long a poll with nothing to return waits inside librdkafka before
+/// it waits on its pipe: also the longest a wake-up from a signal handler
+/// (which can only write to the pipe) takes to end it.
+const SPELL: Duration = Duration::from_millis(1);
 
 /// A topic handler: `Err` is logged with the message's coordinates and
 /// processing goes on. Shared, so that a handler registered while another
@@ -196,8 +129,9 @@ struct Context {
     /// The last authentication or TLS failure, with librdkafka's reason,
     /// for `poll` to return.
     security: SecurityFailure,
-    /// Offsets the application is done with, not yet in librdkafka's store.
-    done: Mutex<Vec<Position>>,
+    /// The offsets marked done and the polling side's state: the
+    /// consumer's, kept here for the rebalance callbacks.
+    shared: Mutex<PollState>,
     /// Commit what is done before partitions are revoked (auto-commit).
     commit_on_revoke: bool,
     /// The bound of commits made without a timeout of the caller's
@@ -254,8 +188,8 @@ impl Context {
         self.in_rebalance.store(false, Ordering::Release);
     }
 
-    fn done(&self) -> MutexGuard<'_, Vec<Position>> {
-        self.done.lock().unwrap_or_else(|e| e.into_inner())
+    fn shared(&self) -> MutexGuard<'_, PollState> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Marks `also` done (when given), then hands every offset marked done
@@ -266,9 +200,10 @@ impl Context {
         consumer: &BaseConsumer<Context>,
         also: Option<Position>,
     ) -> Vec<(Position, RDKafkaErrorCode)> {
-        let mut done = self.done();
+        let mut shared = self.shared();
+        let done = &mut shared.done;
         if let Some(p) = also {
-            mark(&mut done, p);
+            mark(done, p);
         }
         if done.is_empty() {
             return Vec::new();
@@ -297,7 +232,8 @@ impl Context {
     /// Forgets what was marked done in `partitions` (lost, or revoked
     /// without a commit); returns how many positions that was.
     fn forget(&self, partitions: &TopicPartitionList) -> usize {
-        let mut done = self.done();
+        let mut shared = self.shared();
+        let done = &mut shared.done;
         let before = done.len();
         done.retain(|p| {
             let topic = p.topic.to_str().unwrap_or_default();
@@ -498,8 +434,11 @@ const DEFAULT_API_TIMEOUT: Duration = Duration::from_secs(10);
 /// librdkafka's default `auto.commit.interval.ms`.
 const DEFAULT_AUTO_COMMIT_INTERVAL: Duration = Duration::from_millis(5000);
 
-/// What the polling side keeps between calls.
+/// What the polling side keeps between calls, and the offsets marked
+/// done, under one lock (the hot path takes it twice per poll).
 struct PollState {
+    /// Offsets the application is done with, not yet in librdkafka's store.
+    done: Vec<Position>,
     /// The last topic name seen, shared by its messages.
     last_topic: Option<Arc<CString>>,
     /// An error met after a batch already had messages, for the next poll.
@@ -507,8 +446,8 @@ struct PollState {
     /// Handed out by the last poll or batch; done when the application
     /// comes back.
     handed: Vec<Position>,
-    /// When auto-commit last ran.
-    last_commit: Instant,
+    /// When auto-commit last ran ([`native::coarse_now`]).
+    last_commit: Duration,
 }
 
 /// A subscribed consumer. One thread polls it at a time; `store`,
@@ -527,6 +466,8 @@ pub struct Consumer {
     woken: AtomicBool,
     origin: Origin,
     max_poll_records: Option<usize>,
+    /// Messages keep librdkafka's buffer (`zero_copy_messages`).
+    zero_copy: bool,
     /// `Some(interval)` when auto-commit is on; an interval of zero commits
     /// only on revocation and close (librdkafka's "0 = disable").
     auto_commit: Option<Duration>,
@@ -534,7 +475,6 @@ pub struct Consumer {
     /// (the user's `enable.auto.offset.store`, true by default).
     store_on_return: bool,
     handlers: Mutex<Arc<Vec<(String, Handler)>>>,
-    state: Mutex<PollState>,
     /// A poll, batch or consume is running (a handler calling poll is
     /// refused).
     polling: AtomicBool,
@@ -612,7 +552,13 @@ impl Consumer {
             .create_with_context(Context {
                 source: logging::new_source(),
                 security: SecurityFailure::default(),
-                done: Mutex::new(Vec::new()),
+                shared: Mutex::new(PollState {
+                    done: Vec::new(),
+                    last_topic: None,
+                    deferred: None,
+                    handed: Vec::new(),
+                    last_commit: native::coarse_now(),
+                }),
                 commit_on_revoke: auto_commit,
                 api_timeout,
                 closing: AtomicBool::new(false),
@@ -624,7 +570,8 @@ impl Consumer {
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
         let queue = Queue::of(&inner)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("watching the queue: {e}")))?;
-        queue.wake_on_arrival(Some(&pipe));
+        // The queue writes to the pipe only while a poll waits on it (see
+        // `next`).
         let commits = Queue::new(&inner)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a queue: {e}")))?;
         commits.wake_on_arrival(Some(&pipe));
@@ -639,15 +586,10 @@ impl Consumer {
             woken: AtomicBool::new(false),
             origin,
             max_poll_records: resolved.max_poll_records,
+            zero_copy: resolved.zero_copy_messages,
             auto_commit: auto_commit.then_some(interval),
             store_on_return,
             handlers: Mutex::new(Arc::new(Vec::new())),
-            state: Mutex::new(PollState {
-                last_topic: None,
-                deferred: None,
-                handed: Vec::new(),
-                last_commit: Instant::now(),
-            }),
             polling: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             async_commits: Mutex::new(AsyncCommits::default()),
@@ -682,7 +624,7 @@ impl Consumer {
     }
 
     fn state(&self) -> MutexGuard<'_, PollState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.context().shared()
     }
 
     fn async_commits(&self) -> MutexGuard<'_, AsyncCommits> {
@@ -703,8 +645,18 @@ impl Consumer {
             ));
         }
         let guard = PollGuard(&self.polling);
-        self.settle_handed();
-        self.auto_commit_if_due();
+        // One lock for the three (the hot path: once per poll).
+        let due = {
+            let mut state = self.state();
+            self.settle(&mut state);
+            if let Some(e) = state.deferred.take() {
+                return Err(e);
+            }
+            self.commit_due(&mut state)
+        };
+        if due {
+            self.auto_commit();
+        }
         Ok(guard)
     }
 
@@ -713,21 +665,32 @@ impl Consumer {
     /// (also while one waits), so it commits on the polling thread, as the
     /// Java client does.
     fn auto_commit_if_due(&self) {
-        let Some(interval) = self.auto_commit.filter(|i| !i.is_zero()) else {
-            return;
-        };
-        {
-            let mut state = self.state();
-            if state.last_commit.elapsed() < interval {
-                return;
-            }
-            state.last_commit = Instant::now();
+        if self.commit_due(&mut self.state()) {
+            self.auto_commit();
         }
+    }
+
+    /// Whether auto-commit is on and its interval has passed (then it
+    /// counts from now).
+    fn commit_due(&self, state: &mut PollState) -> bool {
+        let Some(interval) = self.auto_commit.filter(|i| !i.is_zero()) else {
+            return false;
+        };
+        let now = native::coarse_now();
+        if now.saturating_sub(state.last_commit) < interval {
+            return false;
+        }
+        state.last_commit = now;
+        true
+    }
+
+    /// The automatic commit, once due: only when something new is done.
+    fn auto_commit(&self) {
         let context = self.inner.context();
         // Something to commit: stored by `store` (or left by a failed
         // commit) since the last commit began, or marked done and not yet
         // stored.
-        if context.uncommitted.swap(false, Ordering::AcqRel) || !context.done().is_empty() {
+        if context.uncommitted.swap(false, Ordering::AcqRel) || !context.shared().done.is_empty() {
             // The outcome arrives in Context::commit_callback; a commit that
             // cannot even start is logged the same way.
             if let Err(e) = commit_stored(&self.inner, Commit::Async) {
@@ -740,16 +703,18 @@ impl Consumer {
     /// Marks what the last poll handed out as done (when coming back for
     /// more counts, see the module docs).
     fn settle_handed(&self) {
-        if !self.store_on_return {
+        self.settle(&mut self.state());
+    }
+
+    /// [`settle_handed`](Self::settle_handed) under the caller's lock. The
+    /// list keeps its capacity: no allocation per poll.
+    fn settle(&self, state: &mut PollState) {
+        if !self.store_on_return || state.handed.is_empty() {
             return;
         }
-        let handed = std::mem::take(&mut self.state().handed);
-        if handed.is_empty() {
-            return;
-        }
-        let mut done = self.inner.context().done();
-        for p in handed {
-            mark(&mut done, p);
+        let PollState { handed, done, .. } = state;
+        for p in handed.drain(..) {
+            mark(done, p);
         }
     }
 
@@ -771,30 +736,40 @@ impl Consumer {
     /// errors, a failed `auto_offset_reset=none`, a refused authentication
     /// or TLS handshake, and a wake-up are returned.
     pub fn poll(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
-        let deadline = deadline(timeout);
         let _polling = self.enter_poll()?;
-        let m = self.next(deadline)?;
-        if let Some(m) = &m {
-            self.hand_out(vec![m.next_position()]);
-        }
-        Ok(m)
+        // Handed out as it is made: nothing runs between the two.
+        self.next(timeout, true)
     }
 
-    /// The next message, waiting until `deadline` (`None`: forever).
-    fn next(&self, deadline: Option<Instant>) -> Result<Option<Message>> {
-        if let Some(e) = self.state().deferred.take() {
-            return Err(e);
-        }
+    /// The next message, waiting up to `timeout` (`None`: forever).
+    /// `hand`: record the message as handed out (see `hand_out`).
+    fn next(&self, timeout: Option<Duration>, hand: bool) -> Result<Option<Message>> {
+        // Set after the first attempt: a message already there costs no
+        // clock read (on some virtual machines one costs a few hundred
+        // nanoseconds, a tenth of a message on the embedded broker).
+        let mut deadline: Option<Instant> = None;
         loop {
-            if self.woken.swap(false, Ordering::AcqRel) {
+            if self.woken.load(Ordering::Acquire) && self.woken.swap(false, Ordering::AcqRel) {
                 return Err(Error::new(
                     ErrorKind::Wakeup,
                     "woken by kafka_consumer_wakeup",
                 ));
             }
             self.serve_commits(Duration::ZERO);
-            if let Some(m) = self.poll_once()? {
+            let wait = match (timeout, deadline) {
+                (None, _) => MAX_WAIT,
+                (Some(t), None) => t.min(MAX_WAIT),
+                (Some(_), Some(d)) => d.saturating_duration_since(Instant::now()).min(MAX_WAIT),
+            };
+            // First inside librdkafka, briefly: a consumer faster than its
+            // fetcher waits for nearly every message, and librdkafka's
+            // condition variable wakes it at less cost than the pipe.
+            let spell = wait.min(SPELL);
+            if let Some(m) = self.poll_once(hand, spell)? {
                 return Ok(Some(m));
+            }
+            if let (Some(t), None) = (timeout, deadline) {
+                deadline = Some(Instant::now() + t.saturating_sub(spell));
             }
             // An event (a log line, a commit, a rebalance) used that call:
             // the queue may hold more, and librdkafka signals only a queue
@@ -802,31 +777,44 @@ impl Consumer {
             if self.queue.len() > 0 {
                 continue;
             }
-            let wait = match deadline {
-                None => MAX_WAIT,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    left.min(MAX_WAIT)
-                }
-            };
-            if self.pipe.wait(wait) {
-                self.pipe.drain();
+            if wait.is_zero() {
+                return Ok(None);
+            }
+            if wait > spell {
+                self.wait_on_pipe(wait - spell);
             }
             self.auto_commit_if_due();
         }
     }
 
-    /// One non-blocking poll of librdkafka. `None` also when an event
-    /// (rebalance, commit, log line, skipped error) used the call.
-    fn poll_once(&self) -> Result<Option<Message>> {
-        match self.inner.poll(Duration::ZERO) {
+    /// Waits up to `wait` on the pipe for a message, an event or a
+    /// wake-up. librdkafka writes to it only meanwhile: a write for every
+    /// message that finds the queue empty costs its fetcher a syscall
+    /// that a consumer waiting inside librdkafka does not need.
+    fn wait_on_pipe(&self, wait: Duration) {
+        self.queue.wake_on_arrival(Some(&self.pipe));
+        // Anything that came before the line above wrote nothing.
+        if self.queue.len() == 0 && self.pipe.wait(wait) {
+            self.pipe.drain();
+        }
+        self.queue.wake_on_arrival(None);
+    }
+
+    /// One poll of librdkafka, waiting up to `wait`. `None` also when an event
+    /// (rebalance, commit, log line, skipped error) used the call. `hand`:
+    /// record the message as handed out, under the same lock.
+    fn poll_once(&self, hand: bool, wait: Duration) -> Result<Option<Message>> {
+        match self.inner.poll(wait) {
             None => Ok(None),
             Some(Ok(m)) => {
                 self.inner.context().security.clear();
-                Ok(Some(own(&mut self.state().last_topic, &m)))
+                let mut state = self.state();
+                let held = self.zero_copy.then_some(&self.inner);
+                let m = Message::new(&mut state.last_topic, m, held);
+                if hand && self.store_on_return {
+                    mark(&mut state.handed, m.next_position());
+                }
+                Ok(Some(m))
             }
             Some(Err(e)) => {
                 self.consider(e)?;
@@ -900,10 +888,9 @@ impl Consumer {
         timeout: Option<Duration>,
         mut sink: impl FnMut(Message),
     ) -> Result<usize> {
-        let deadline = deadline(timeout);
         let _polling = self.enter_poll()?;
         let mut positions = Vec::new();
-        let n = self.fetch(capacity, deadline, |m| {
+        let n = self.fetch(capacity, timeout, |m| {
             positions.push(m.next_position());
             sink(m)
         });
@@ -918,7 +905,7 @@ impl Consumer {
     fn fetch(
         &self,
         capacity: usize,
-        deadline: Option<Instant>,
+        timeout: Option<Duration>,
         mut sink: impl FnMut(Message),
     ) -> Result<usize> {
         /// Events (log lines, commits) taken between two messages of a
@@ -928,13 +915,13 @@ impl Consumer {
         if limit == 0 {
             return Ok(0);
         }
-        match self.next(deadline)? {
+        match self.next(timeout, false)? {
             Some(m) => sink(m),
             None => return Ok(0),
         }
         let (mut n, mut events) = (1, 0);
         while n < limit {
-            match self.poll_once() {
+            match self.poll_once(false, Duration::ZERO) {
                 Ok(Some(m)) => {
                     sink(m);
                     n += 1;
@@ -965,7 +952,7 @@ impl Consumer {
     /// and waits for the broker.
     pub fn commit_message(&self, message: &Message) -> Result<()> {
         self.check_usable()?;
-        let offsets = [(message.topic(), message.partition, message.offset + 1)];
+        let offsets = [(message.topic(), message.partition(), message.offset() + 1)];
         commit_within(
             &self.inner,
             Some(&offsets),
@@ -990,7 +977,7 @@ impl Consumer {
         let refused = context.store_done(&self.inner, Some(message.next_position()));
         context.uncommitted.store(true, Ordering::Release);
         let (mine, others): (Vec<_>, Vec<_>) = refused.into_iter().partition(|(p, _)| {
-            p.partition == message.partition && p.topic.as_bytes() == message.topic.as_bytes()
+            p.partition == message.partition() && p.topic.as_bytes() == message.topic().as_bytes()
         });
         log_refused(&others);
         match mine.first() {
@@ -999,9 +986,9 @@ impl Consumer {
                 let mut e = Error::state(format!(
                     "offset {} of {:?} partition {} not stored: the partition is not assigned \
                      to this consumer (any more); its new owner consumes the message again",
-                    message.offset + 1,
+                    message.offset() + 1,
                     message.topic(),
-                    message.partition
+                    message.partition()
                 ));
                 e.rdkafka_code = *code as i32;
                 Err(e)
@@ -1062,14 +1049,13 @@ impl Consumer {
     /// also when that commit fails.
     pub fn consume(&self, timeout: Option<Duration>, dispatched: &mut usize) -> Result<()> {
         *dispatched = 0;
-        let deadline = deadline(timeout);
         let polling = self.enter_poll()?;
         let cap = self.max_poll_records.unwrap_or(DEFAULT_CONSUME_BATCH);
         let mut batch = Vec::new();
-        let fetched = self.fetch(cap, deadline, |m| batch.push(m));
+        let fetched = self.fetch(cap, timeout, |m| batch.push(m));
         for m in &batch {
             self.dispatch(m);
-            mark(&mut self.inner.context().done(), m.next_position());
+            mark(&mut self.state().done, m.next_position());
             *dispatched += 1;
         }
         drop(polling);
@@ -1100,13 +1086,13 @@ impl Consumer {
                     &format!(
                         "handler for {:?} failed at partition {} offset {}: {why}",
                         m.topic(),
-                        m.partition,
-                        m.offset
+                        m.partition(),
+                        m.offset()
                     ),
                     Some(json!({
                         "topic": m.topic(),
-                        "partition": m.partition,
-                        "offset": m.offset,
+                        "partition": m.partition(),
+                        "offset": m.offset(),
                     })),
                 );
             }
@@ -1233,49 +1219,5 @@ struct PollGuard<'a>(&'a AtomicBool);
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
-    }
-}
-
-/// Copies a librdkafka message into an owned one; `last_topic` lets a run
-/// of messages from one topic share its name.
-fn own(last_topic: &mut Option<Arc<CString>>, m: &BorrowedMessage<'_>) -> Message {
-    let topic = match last_topic {
-        Some(t) if t.as_bytes() == m.topic().as_bytes() => t.clone(),
-        _ => {
-            let t = Arc::new(CString::new(m.topic()).unwrap_or_default());
-            *last_topic = Some(t.clone());
-            t
-        }
-    };
-    let headers = m
-        .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| {
-                    (
-                        CString::new(h.key.replace('\0', " ")).unwrap_or_default(),
-                        h.value.map(Box::from),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let (key, value) = (m.key(), m.payload());
-    let mut data = Vec::with_capacity(key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len));
-    data.extend_from_slice(key.unwrap_or_default());
-    data.extend_from_slice(value.unwrap_or_default());
-    let data = data.into_boxed_slice();
-    Message {
-        topic,
-        partition: m.partition(),
-        offset: m.offset(),
-        timestamp_ms: match m.timestamp() {
-            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
-            Timestamp::NotAvailable => -1,
-        },
-        data,
-        key_len: key.map(<[u8]>::len),
-        has_value: value.is_some(),
-        headers,
     }
 }

@@ -228,7 +228,10 @@ impl SecurityFailure {
     }
 
     pub fn clear(&self) {
-        if self.set.swap(false, std::sync::atomic::Ordering::AcqRel) {
+        // A load first: the hot path (every message) writes nothing.
+        if self.set.load(std::sync::atomic::Ordering::Acquire)
+            && self.set.swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
             *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }

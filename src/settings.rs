@@ -31,6 +31,8 @@ pub enum Kind {
     Url,
     /// A positive integer this library uses itself (`max.poll.records`).
     OwnPositiveInt,
+    /// A boolean this library uses itself (`zero.copy.messages`).
+    OwnBool,
 }
 
 pub const SECURITY_PROTOCOLS: &[&str] = &["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
@@ -50,6 +52,7 @@ pub const SECRET_MASK: &str = "***";
 pub const KAFKA_URL: &str = "kafka.url";
 pub const MAX_POLL_RECORDS: &str = "max.poll.records";
 pub const DEFAULT_API_TIMEOUT: &str = "default.api.timeout.ms";
+pub const ZERO_COPY_MESSAGES: &str = "zero.copy.messages";
 pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub const SECURITY_PROTOCOL: &str = "security.protocol";
 pub const SASL_MECHANISM: &str = "sasl.mechanism";
@@ -129,6 +132,7 @@ pub const SETTINGS: &[Setting] = &[
     // Consumer.
     row(MAX_POLL_RECORDS, "max_poll_records", &[], OwnPositiveInt),
     row(DEFAULT_API_TIMEOUT, "default_api_timeout_ms", &[], OwnPositiveInt),
+    row(ZERO_COPY_MESSAGES, "zero_copy_messages", &[], OwnBool),
     row("max.poll.interval.ms", "max_poll_interval_ms", &[], Passthrough),
     row("session.timeout.ms", "session_timeout_ms", &[], Passthrough),
     row("heartbeat.interval.ms", "heartbeat_interval_ms", &[], Passthrough),
@@ -234,6 +238,7 @@ const CONSUMER_ONLY: &[&str] = &[
     "consume.callback.max.messages",
     MAX_POLL_RECORDS,
     DEFAULT_API_TIMEOUT,
+    ZERO_COPY_MESSAGES,
 ];
 
 /// librdkafka's producer-only properties (CONFIGURATION.md, `P`).

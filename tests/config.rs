@@ -57,6 +57,7 @@ fn sample(canonical: &str) -> &'static str {
         "isolation.level" => "read_uncommitted",
         "group.instance.id" => "member-1",
         "check.crcs" => "true",
+        "zero.copy.messages" => "true",
         "allow.auto.create.topics" => "true",
         "client.rack" => "rack-a",
         "metadata.max.age.ms" => "60000",

@@ -32,6 +32,17 @@ fn poll(c: *mut KafkaConsumer, n: usize) -> Vec<*mut KafkaMessage> {
 
 #[test]
 fn kafka_message_accessors_give_back_what_was_sent() {
+    accessors_give_back_what_was_sent("false");
+}
+
+/// The same with `zero_copy_messages`: messages keep librdkafka's buffer,
+/// and still outlive their consumer and instance.
+#[test]
+fn kafka_message_accessors_give_back_what_was_sent_zero_copy() {
+    accessors_give_back_what_was_sent("true");
+}
+
+fn accessors_give_back_what_was_sent(zero_copy: &str) {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "message", 1);
         let mut e = err();
@@ -68,7 +79,7 @@ fn kafka_message_accessors_give_back_what_was_sent() {
         send(p, &tombstone);
         assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
 
-        let cons = consumer(inst, &[&topic], &[]);
+        let cons = consumer(inst, &[&topic], &[("zero_copy_messages", zero_copy)]);
         let got = poll(cons, 2);
         let m = got[0];
         unsafe {
@@ -149,13 +160,26 @@ fn kafka_message_accessors_give_back_what_was_sent() {
             assert_eq!(len, 0);
             assert_eq!(kafka_message_header_count(tomb), 0);
         }
-        // Messages outlive their consumer: read after close, then freed.
+        // Messages outlive their consumer and instance: read after both
+        // are gone, then freed.
         close_consumer(cons);
-        assert_eq!(unsafe { kafka_message_partition(got[0]) }, 0);
+        unsafe { kafka_instance_free(inst) };
+        unsafe {
+            let m = got[0];
+            assert_eq!(kafka_message_partition(m), 0);
+            assert_eq!(CStr::from_ptr(kafka_message_topic(m)).to_str(), Ok(&*topic));
+            let mut len = 99;
+            assert_eq!(
+                bytes(kafka_message_value(m, &mut len), len),
+                Some(&value[..])
+            );
+            let (mut name, mut v, mut vlen) = (null(), null(), 0usize);
+            assert!(kafka_message_header(m, 2, &mut name, &mut v, &mut vlen));
+            assert_eq!(bytes(v, vlen), Some(&b"second"[..]));
+        }
         for m in got {
             unsafe { kafka_message_free(m) };
         }
-        unsafe { kafka_instance_free(inst) };
     }
 }
 

@@ -412,7 +412,7 @@ impl Consumer {
     /// Forgets what was handed out or marked done on every partition.
     fn forget_all(&self) {
         self.state().handed.clear();
-        self.inner.context().done().clear();
+        self.state().done.clear();
     }
 
     /// Forgets what was handed out or marked done on one partition.
@@ -420,6 +420,6 @@ impl Consumer {
         let other =
             |p: &Position| !(p.partition == partition && p.topic.as_bytes() == t.as_bytes());
         self.state().handed.retain(other);
-        self.inner.context().done().retain(other);
+        self.state().done.retain(other);
     }
 }

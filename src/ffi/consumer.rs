@@ -162,6 +162,9 @@ const SUBJECT: &str = "Kafka Consumer";
 /// (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
 /// `enable_auto_commit` to true. Producer-only settings in `overrides`,
 /// an empty topic list or an invalid topic name fail. NULL on failure.
+/// `zero_copy_messages=true` makes its messages keep librdkafka's fetch
+/// buffer instead of a copy: faster, and a kept message keeps that buffer
+/// (and, once the consumer is closed, its client) in memory until freed.
 ///
 /// Offsets (at-least-once): a message's offset is stored, and so becomes
 /// committable, only once the application is done with it:

@@ -179,7 +179,8 @@ pub unsafe extern "C" fn kafka_message_header_last(
 }
 
 /// Releases a message. NULL is a no-op. Messages outlive their consumer:
-/// free them before or after closing it.
+/// free them before or after closing it. With `zero_copy_messages`, the
+/// last message freed after its consumer closed releases the client.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_free(m: *mut KafkaMessage) {
     call_infallible(here!(SUBJECT), || {

@@ -1,10 +1,11 @@
 //! The few native calls the safe layer needs that neither std nor
 //! rust-rdkafka offers, each behind a safe function: a count of forks
 //! (`pthread_atfork`), a self-pipe that a signal handler may write to,
-//! librdkafka's queues (I/O event, length), and commits whose outcome
-//! arrives on a queue of our own: with a bound on the wait, or later,
-//! tagged with an id. Their `unsafe` lives here because this is
-//! the crate's one place for it; nothing here is part of the C API.
+//! librdkafka's queues (I/O event, length), commits whose outcome
+//! arrives on a queue of our own (with a bound on the wait, or later,
+//! tagged with an id), and messages kept without a copy. Their `unsafe`
+//! lives here because this is the crate's one place for it; nothing here
+//! is part of the C API.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -12,11 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 use std::time::Duration;
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
+use std::sync::Arc;
 
 use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::BorrowedMessage;
 
 static FORKS: AtomicU64 = AtomicU64::new(0);
 
@@ -91,10 +94,12 @@ impl WakePipe {
     /// Empties the pipe, so that the next `wait` blocks until the next
     /// write.
     pub(crate) fn drain(&self) {
-        let mut buf = [0u8; 64];
-        // SAFETY: reads into a local buffer of the stated size.
-        while unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {
-        }
+        let mut buf = [0u8; 256];
+        // SAFETY: reads into a local buffer of the stated size. A read
+        // that did not fill it emptied the pipe: no second call to learn so.
+        while unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) }
+            == buf.len() as isize
+        {}
     }
 }
 
@@ -294,4 +299,86 @@ pub(crate) fn commit_within<C: ConsumerContext>(
         None => Err(CommitFailure::TimedOut),
         Some(outcome) => outcome.result.map_err(CommitFailure::Refused),
     }
+}
+
+/// A consumed message kept as librdkafka delivered it, without a copy:
+/// its key, value and headers stay in librdkafka's fetch buffer, and the
+/// client it came from stays alive (though closed) as long as it does.
+pub(crate) struct HeldMessage<C: ConsumerContext + 'static> {
+    // Declared before the client, so dropped before it.
+    message: BorrowedMessage<'static>,
+    _client: Arc<BaseConsumer<C>>,
+}
+
+impl<C: ConsumerContext + 'static> HeldMessage<C> {
+    /// Keeps `message`, polled from `client`.
+    pub(crate) fn hold(client: &Arc<BaseConsumer<C>>, message: BorrowedMessage<'_>) -> Self {
+        // SAFETY: the lifetime only says that the client outlives the
+        // message; the Arc kept beside it does, and the message is dropped
+        // first. BorrowedMessage is Send and Sync.
+        let message = unsafe {
+            std::mem::transmute::<BorrowedMessage<'_>, BorrowedMessage<'static>>(message)
+        };
+        HeldMessage {
+            message,
+            _client: Arc::clone(client),
+        }
+    }
+
+    pub(crate) fn message(&self) -> &BorrowedMessage<'_> {
+        &self.message
+    }
+
+    /// How many headers the message has.
+    pub(crate) fn header_count(&self) -> usize {
+        self.headers().map_or(0, |h| {
+            // SAFETY: a live header list owned by the message.
+            unsafe { rd::rd_kafka_header_cnt(h) }
+        })
+    }
+
+    /// Header `index`: its name (NUL-terminated, as librdkafka keeps it)
+    /// and its value (`None`: no value).
+    pub(crate) fn header(&self, index: usize) -> Option<(&CStr, Option<&[u8]>)> {
+        let headers = self.headers()?;
+        let (mut name, mut value, mut size) = (std::ptr::null(), std::ptr::null(), 0usize);
+        // SAFETY: a live header list; the pointers it fills point into it,
+        // which lives as long as the message (and so as `&self`).
+        unsafe {
+            let err = rd::rd_kafka_header_get_all(headers, index, &mut name, &mut value, &mut size);
+            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+                return None;
+            }
+            let value =
+                (!value.is_null()).then(|| std::slice::from_raw_parts(value.cast::<u8>(), size));
+            Some((CStr::from_ptr(name), value))
+        }
+    }
+
+    fn headers(&self) -> Option<*mut rd::rd_kafka_headers_t> {
+        let mut headers = std::ptr::null_mut();
+        // SAFETY: a live message; librdkafka parses its headers once and
+        // keeps them with it.
+        let err = unsafe { rd::rd_kafka_message_headers(self.message.ptr(), &mut headers) };
+        (err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !headers.is_null())
+            .then_some(headers)
+    }
+}
+
+/// The monotonic clock read at the kernel tick's resolution (a few
+/// milliseconds), for intervals of seconds checked once per poll: it
+/// reads a value the kernel keeps, where `Instant::now` may cost a few
+/// hundred nanoseconds on a virtual machine.
+pub(crate) fn coarse_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: fills a timespec of ours; this clock id always exists on
+    // Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }

@@ -131,10 +131,30 @@ int main(void) {
   CHECK(kafka_instance_with_consumer(inst, topics, 1, fresh, count_in_scope, &seen, &err) == KAFKA_OK && seen == 1,
         "scope: %s", err.message);
 
+  /* Zero-copy messages outlive their consumer and instance too: the
+     client is released with the last of them. */
+  KafkaConfig *zero_copy = kafka_config_new();
+  kafka_config_set_group_id(zero_copy, "c-consumer-zero-copy", &err);
+  CHECK(kafka_config_set(zero_copy, "zero_copy_messages", "true", &err) == KAFKA_OK, "zero copy: %s", err.message);
+  c = kafka_instance_get_consumer(inst, topics, 1, zero_copy, &err);
+  CHECK(c != NULL, "zero-copy consumer: %s", err.message);
+  KafkaMessage *held = next(c);
+  CHECK(held && kafka_message_offset(held) == 0, "a held message");
+  if (!held) return 1;
+  CHECK(kafka_consumer_close(c, &err) == KAFKA_OK, "close: %s", err.message);
+
+  kafka_config_free(zero_copy);
   kafka_config_free(fresh);
   kafka_config_free(producer_only);
   kafka_config_free(cfg);
   kafka_instance_free(inst);
+  value = kafka_message_value(held, &len);
+  CHECK(len == 8 && memcmp(value, "{\"n\": 0}", 8) == 0, "a held value after close: %.*s", (int)len, value);
+  CHECK(strcmp(kafka_message_topic(held), "events") == 0, "a held topic");
+  CHECK(kafka_message_header(held, 0, &name, &hv, &hlen) && strcmp(name, "source") == 0 && hlen == 6 &&
+            memcmp(hv, "c-test", 6) == 0,
+        "a held header");
+  kafka_message_free(held);
   kafka_mock_cluster_free(mc);
   FINISH("consumer");
 }
