@@ -48,7 +48,7 @@ lib = _load()
 
 class _Error(Structure):
     _fields_ = [("code", c_int), ("rdkafka_code", c_int32), ("retriable", c_bool),
-                ("fatal", c_bool), ("message", c_char * 512)]
+                ("fatal", c_bool), ("txn_requires_abort", c_bool), ("message", c_char * 512)]
 
 
 HANDLER = CFUNCTYPE(c_int, c_void_p, c_void_p)

@@ -230,6 +230,11 @@ typedef struct KafkaError {
    */
   bool fatal;
   /**
+   * A transaction call failed so that the transaction must be aborted
+   * (`kafka_producer_abort_transaction`); the producer goes on after.
+   */
+  bool txn_requires_abort;
+  /**
    * A human-readable message, NUL-terminated, UTF-8, truncated at a
    * character boundary. Never contains a password or other secret.
    */
@@ -1061,7 +1066,8 @@ enum KafkaErrorCode kafka_mock_cluster_broker_up(struct KafkaMockCluster *mc, in
  * code, with the broker error codes `errors[0..count]`, in order. API
  * keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
  * 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
- * 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId. Codes are Kafka's (and
+ * 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId, 24 AddPartitionsToTxn,
+ * 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit. Codes are Kafka's (and
  * librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
  * 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
  * 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the
@@ -1220,6 +1226,106 @@ enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeou
  * `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
  */
 enum KafkaErrorCode kafka_instance_with_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
+
+/**
+ * Transactions, for exactly-once pipelines: set `transactional_id` in the
+ * producer's overrides, call this once, then per transaction
+ * `kafka_producer_begin_transaction`, sends,
+ * `kafka_producer_send_offsets_to_transaction` (a consume-transform-produce
+ * loop) and `kafka_producer_commit_transaction` or `_abort_transaction`.
+ * This registers the id with the broker, fencing any older producer with
+ * it and finishing that producer's open transaction. On failure, `err`
+ * says what to do: `retriable` (call again), `txn_requires_abort` (abort,
+ * then go on), `fatal` (this producer is finished: close it and create a
+ * new one). These calls are refused inside the producer's own callbacks
+ * (`KAFKA_ERR_STATE`), and on a producer without `transactional_id`.
+ */
+enum KafkaErrorCode kafka_producer_init_transactions(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Starts a transaction: everything sent until the commit or abort belongs
+ * to it. Local: it waits for nothing, so it takes no timeout.
+ */
+enum KafkaErrorCode kafka_producer_begin_transaction(struct KafkaProducer *p, struct KafkaError *err);
+
+/**
+ * Adds consumer `c`'s offsets to the transaction, to be committed with
+ * its output (and not at all if it aborts): exactly `offsets` (each the
+ * offset of the next message to consume), or with NULL, `c`'s position
+ * on each partition it holds (the message after the last one it handed
+ * out). `c` must not commit by itself: create it with
+ * `enable_auto_commit=false` (else `KAFKA_ERR_CONFIG`), and read with
+ * `isolation_level=read_committed` when its input is transactional too.
+ */
+enum KafkaErrorCode kafka_producer_send_offsets_to_transaction(struct KafkaProducer *p, struct KafkaConsumer *c, const struct KafkaPartitionList *offsets, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Commits the transaction: waits until everything it sent is delivered,
+ * then makes it visible to `read_committed` readers, with its offsets.
+ * `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
+ */
+enum KafkaErrorCode kafka_producer_commit_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Aborts the transaction: what it sent is never visible to
+ * `read_committed` readers and its offsets are not committed; messages
+ * still queued get their failure callbacks. A consumer feeding the
+ * transaction should then go back to its committed offsets (or restart).
+ */
+enum KafkaErrorCode kafka_producer_abort_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Whether the producer hit a fatal error (fenced by a newer producer with
+ * its `transactional_id`, or an idempotence failure such as an
+ * out-of-order sequence): then `*err` (may be NULL) gets it, with
+ * `fatal` set, and every later call on the producer fails. The only
+ * recovery is a new producer: close this one (its undelivered messages
+ * get failure callbacks) and create another. false (and `*err` cleared)
+ * when there is none, and for NULL.
+ */
+bool kafka_producer_fatal_error(const struct KafkaProducer *p, struct KafkaError *err);
+
+/**
+ * Purges messages not yet delivered: those in the local queue (`queued`)
+ * and those sent but not yet answered (`in_flight`: whether the broker
+ * got them is then unknown). Each purged message gets its failure
+ * callback (`rdkafka_code` -152 for queued, -151 for in flight), on the
+ * producer's thread; `kafka_producer_flush` returns once they ran.
+ */
+enum KafkaErrorCode kafka_producer_purge(struct KafkaProducer *p, bool queued, bool in_flight, struct KafkaError *err);
+
+/**
+ * Queues `count` records in one call (the way for callers that pay for
+ * each call across a language boundary). Each record is checked and
+ * queued as by `kafka_producer_send`; one that is invalid or finds the
+ * queue full is refused alone, and the others are still queued.
+ * `results` (NULL, or room for `count`) gets each record's outcome:
+ * `KAFKA_OK` (queued: `cb`, when not NULL, will be called once with its
+ * delivery, given `opaques[i]`, or NULL when `opaques` is NULL) or why it
+ * was refused (nothing queued, no callback). Returns `KAFKA_OK` when all
+ * were queued, else the first refusal's code, with a message that counts
+ * them.
+ */
+enum KafkaErrorCode kafka_producer_send_batch(struct KafkaProducer *p, const struct KafkaRecord *records, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
+ * `kafka_producer_send_batch` for JSON values to one topic: `values[i]`
+ * (each checked to be JSON) with `keys[i]` (`keys` NULL: no keys; a NULL
+ * entry: no key for that one). Results, callbacks and the return as for
+ * `kafka_producer_send_batch`.
+ */
+enum KafkaErrorCode kafka_producer_send_json_batch(struct KafkaProducer *p, const char *topic, const char *const *keys, const char *const *values, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
+ * `kafka_producer_send`, waiting up to `timeout_ms` (0 or more: the wait
+ * is always bounded) for room when the local queue is full
+ * (`queue_buffering_max_messages` / `_kbytes`), instead of failing with
+ * `KAFKA_ERR_QUEUE_FULL` at once. `KAFKA_ERR_TIMEOUT` when no room came
+ * in time: the record was not queued and `cb` is not called. Refused
+ * inside this producer's own callbacks (`KAFKA_ERR_STATE`): their thread
+ * is the one that makes room.
+ */
+enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, int32_t timeout_ms, struct KafkaError *err);
 
 /**
  * This library's version, e.g. `"0.1.0"`: a static string.

@@ -46,19 +46,23 @@ class Error : public std::runtime_error {
         code_(e.code),
         rdkafka_code_(e.rdkafka_code),
         retriable_(e.retriable),
-        fatal_(e.fatal) {}
+        fatal_(e.fatal),
+        txn_requires_abort_(e.txn_requires_abort) {}
 
   KafkaErrorCode code() const noexcept { return code_; }
   const char *name() const noexcept { return kafka_error_code_name(code_); }
   int32_t rdkafka_code() const noexcept { return rdkafka_code_; }
   bool retriable() const noexcept { return retriable_; }
   bool fatal() const noexcept { return fatal_; }
+  /// The transaction must be aborted; the producer goes on after.
+  bool txn_requires_abort() const noexcept { return txn_requires_abort_; }
 
  private:
   KafkaErrorCode code_;
   int32_t rdkafka_code_;
   bool retriable_;
   bool fatal_;
+  bool txn_requires_abort_;
 };
 
 namespace detail {

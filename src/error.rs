@@ -49,6 +49,9 @@ pub struct Error {
     pub rdkafka_code: i32,
     pub retriable: bool,
     pub fatal: bool,
+    /// A transaction call failed in a way that the transaction must be
+    /// aborted (and the producer can go on after that).
+    pub txn_requires_abort: bool,
     pub message: String,
 }
 
@@ -61,6 +64,7 @@ impl Error {
             rdkafka_code: 0,
             retriable: false,
             fatal: false,
+            txn_requires_abort: false,
             message: message.into(),
         }
     }
@@ -92,6 +96,7 @@ impl Error {
             rdkafka_code: code as i32,
             retriable: is_retriable(code),
             fatal: code == RDKafkaErrorCode::Fatal,
+            txn_requires_abort: false,
             message: format!("{context}: {code}"),
         }
     }
@@ -120,6 +125,7 @@ impl Error {
                 if let RdKafkaError::Transaction(rich) = err {
                     e.fatal = rich.is_fatal();
                     e.retriable = rich.is_retriable();
+                    e.txn_requires_abort = rich.txn_requires_abort();
                 }
                 e
             }

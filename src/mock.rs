@@ -194,11 +194,16 @@ fn api_key_of(key: i16) -> Result<RDKafkaApiKey> {
         13 => K::LeaveGroup,
         14 => K::SyncGroup,
         22 => K::InitProducerId,
+        24 => K::AddPartitionsToTxn,
+        25 => K::AddOffsetsToTxn,
+        26 => K::EndTxn,
+        28 => K::TxnOffsetCommit,
         other => {
             return Err(Error::invalid_argument(format!(
                 "api_key {other} is not one of 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, \
                  8 OffsetCommit, 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat, \
-                 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId"
+                 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId, 24 AddPartitionsToTxn, \
+                 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit"
             )))
         }
     })

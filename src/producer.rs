@@ -33,6 +33,8 @@ use crate::logging::{self, Level};
 use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
+mod transaction;
+
 const SUBJECT: &str = "Kafka Producer";
 
 /// The outcome of one message, as reported to a delivery notification.
@@ -95,6 +97,10 @@ struct Shared {
     pending: AtomicUsize,
     idle_lock: Mutex<()>,
     idle: Condvar,
+    /// Signalled at each notification while a send waits for room.
+    room: Condvar,
+    /// Sends waiting for room in a full queue.
+    waiting_for_room: AtomicUsize,
     /// An authentication or TLS failure since the last delivery.
     security: SecurityFailure,
     /// `close` has begun: no more sends.
@@ -270,10 +276,28 @@ impl<'a> Delivery<'a> {
 impl Shared {
     /// One queued message has had its notification.
     fn reported(&self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let idle = self.pending.fetch_sub(1, Ordering::AcqRel) == 1;
+        let waiting = self.waiting_for_room.load(Ordering::Acquire) > 0;
+        if idle || waiting {
             let _guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.idle.notify_all();
+            if idle {
+                self.idle.notify_all();
+            }
+            if waiting {
+                self.room.notify_all();
+            }
         }
+    }
+
+    /// Waits until a notification frees room in the queue, or at most
+    /// until `deadline` (and never more than 10 ms: a notification that
+    /// came before the wait began costs at most that).
+    fn wait_for_room(&self, deadline: Instant) {
+        let guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(10));
+        let _ = self.room.wait_timeout(guard, wait);
     }
 
     /// [`ErrorKind::State`] when this thread is serving this producer's
@@ -331,6 +355,8 @@ pub struct Producer {
     shared: Arc<Shared>,
     nothing: Arc<Notify>,
     origin: Origin,
+    /// A `transactional.id` is set.
+    transactional: bool,
 }
 
 impl Producer {
@@ -350,12 +376,15 @@ impl Producer {
         if !config.contains("partitioner") {
             config.set("partitioner", "murmur2_random")?;
         }
+        let transactional = config.contains("transactional.id");
         let mut cc = config.resolve()?.client_config();
         cc.set_log_level(logging::rdkafka_log_level());
         let shared = Arc::new(Shared {
             pending: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
+            room: Condvar::new(),
+            waiting_for_room: AtomicUsize::new(0),
             security: SecurityFailure::default(),
             closing: AtomicBool::new(false),
             silenced: AtomicBool::new(false),
@@ -375,6 +404,7 @@ impl Producer {
             shared,
             nothing,
             origin,
+            transactional,
         })
     }
 
@@ -386,6 +416,46 @@ impl Producer {
             None => self.nothing.clone(),
         };
         self.enqueue(record, notify)
+    }
+
+    /// [`send`](Self::send), waiting up to `timeout` for room when the
+    /// local queue is full (instead of [`ErrorKind::QueueFull`] at once);
+    /// [`ErrorKind::Timeout`] when none came in time. Refused inside this
+    /// producer's own callbacks, whose thread makes the room.
+    pub fn send_wait(
+        &self,
+        record: &Record<'_>,
+        on_delivery: Option<OnDelivery>,
+        timeout: Duration,
+    ) -> Result<()> {
+        self.shared
+            .refuse_wait_in_callback("a send that waits for room")?;
+        let notify = match on_delivery {
+            Some(f) => Arc::new(Notify::Call(f)),
+            None => self.nothing.clone(),
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.enqueue(record, notify.clone()) {
+                Err(e) if e.kind == ErrorKind::QueueFull => {}
+                other => return other,
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no room in the local queue for the message to {:?} within {} ms \
+                         (queue.buffering.max.messages / queue.buffering.max.kbytes); it was \
+                         not queued",
+                        record.topic,
+                        timeout.as_millis()
+                    ),
+                ));
+            }
+            self.shared.waiting_for_room.fetch_add(1, Ordering::AcqRel);
+            self.shared.wait_for_room(deadline);
+            self.shared.waiting_for_room.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     /// An acknowledged send: queues
@@ -480,10 +550,13 @@ impl Producer {
                 // Not queued: no report will come. (Dropping the record
                 // releases its notification; nobody is waiting on it.)
                 self.shared.pending.fetch_sub(1, Ordering::AcqRel);
-                Err(Error::from_rdkafka(
-                    &e,
-                    &format!("queueing a message to {:?}", record.topic),
-                ))
+                let what = format!("queueing a message to {:?}", record.topic);
+                let fatal = e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal);
+                match self.fatal_error().filter(|_| fatal) {
+                    // librdkafka says only "fatal error": say which.
+                    Some(f) => Err(f.context(&what)),
+                    None => Err(Error::from_rdkafka(&e, &what)),
+                }
             }
         }
     }

@@ -300,33 +300,6 @@ fn live(mut cmd: Command, limit: Duration) -> Life {
     Life { processed, killed }
 }
 
-/// A small deterministic generator; the seed is printed so that a failing
-/// run can be repeated.
-struct Lcg(u64);
-
-impl Lcg {
-    fn seeded() -> Self {
-        let seed = std::env::var("KAFKA_INSTANCE_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        eprintln!("seed {seed} (KAFKA_INSTANCE_TEST_SEED repeats it)");
-        Lcg(seed)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
-
 /// Kills a consumer process (SIGKILL) at random points while it handles
 /// messages in `mode`, restarting it in the same group, until a life ends
 /// without a kill; checks that every message was processed at least once

@@ -561,6 +561,101 @@ fn producer_cases(v: &mut Vec<Case>) {
         );
         assert_eq!(kafka_producer_flush(p, 10, null_mut(), &mut e), KAFKA_OK);
     }));
+    case!(v, kafka_producer_init_transactions, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_init_transactions(null_mut(), 10, &mut e);
+        invalid(rc, &e, "p");
+    });
+    case!(v, kafka_producer_begin_transaction, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_producer_begin_transaction(null_mut(), &mut e),
+            &e,
+            "p",
+        );
+    });
+    case!(v, kafka_producer_send_offsets_to_transaction, || unsafe {
+        let mut e = err();
+        let rc =
+            kafka_producer_send_offsets_to_transaction(null_mut(), null_mut(), null(), 10, &mut e);
+        invalid(rc, &e, "p");
+        with_producer(|p| {
+            let rc = kafka_producer_send_offsets_to_transaction(p, null_mut(), null(), 10, &mut e);
+            assert!(rc != KAFKA_OK, "{}", e.message_str());
+        });
+    });
+    case!(v, kafka_producer_commit_transaction, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_commit_transaction(null_mut(), 10, &mut e);
+        invalid(rc, &e, "p");
+    });
+    case!(v, kafka_producer_abort_transaction, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_abort_transaction(null_mut(), 10, &mut e);
+        invalid(rc, &e, "p");
+    });
+    case!(v, kafka_producer_fatal_error, || unsafe {
+        assert!(!kafka_producer_fatal_error(null(), null_mut()));
+    });
+    case!(v, kafka_producer_purge, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_producer_purge(null_mut(), true, true, &mut e),
+            &e,
+            "p",
+        );
+    });
+    case!(v, kafka_producer_send_batch, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_send_batch(null_mut(), null(), 1, None, null(), null_mut(), &mut e);
+        invalid(rc, &e, "p");
+        with_producer(|p| {
+            let rc = kafka_producer_send_batch(p, null(), 1, None, null(), null_mut(), &mut e);
+            invalid(rc, &e, "records");
+            // Zero records: nothing to do.
+            let rc = kafka_producer_send_batch(p, null(), 0, None, null(), null_mut(), &mut e);
+            assert_eq!(rc, KAFKA_OK);
+        });
+    });
+    case!(v, kafka_producer_send_json_batch, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_send_json_batch(
+            null_mut(),
+            null(),
+            null(),
+            null(),
+            1,
+            None,
+            null(),
+            null_mut(),
+            &mut e,
+        );
+        invalid(rc, &e, "p");
+        with_producer(|p| {
+            let t = c("t");
+            let rc = kafka_producer_send_json_batch(
+                p,
+                t.as_ptr(),
+                null(),
+                null(),
+                1,
+                None,
+                null(),
+                null_mut(),
+                &mut e,
+            );
+            invalid(rc, &e, "values");
+        });
+    });
+    case!(v, kafka_producer_send_wait, || unsafe {
+        let mut e = err();
+        let rc = kafka_producer_send_wait(null_mut(), null(), None, null_mut(), 10, &mut e);
+        invalid(rc, &e, "p");
+        with_producer(|p| {
+            let rc = kafka_producer_send_wait(p, null(), None, null_mut(), 10, &mut e);
+            invalid(rc, &e, "record");
+        });
+    });
     case!(v, kafka_producer_in_flight, || assert_eq!(
         unsafe { kafka_producer_in_flight(null()) },
         0

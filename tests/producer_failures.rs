@@ -390,3 +390,99 @@ fn an_unreachable_broker_does_not_block_creation_and_sends_time_out() {
     assert!(start.elapsed() < Duration::from_secs(20));
     unsafe { kafka_instance_free(inst) };
 }
+
+/// Backpressure: with the queue full and the broker away, a send that
+/// waits for room gives up within its timeout (nothing queued); once the
+/// broker drains the queue, it gets room and succeeds. A negative timeout
+/// (an unbounded wait) is refused.
+#[test]
+fn kafka_producer_send_wait_waits_for_room_within_its_timeout() {
+    let broker = brokers().remove(0);
+    let topic = unique_topic("wait");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[("queue.buffering.max.messages", "5")]);
+    let mut e = err();
+    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    for i in 0..5 {
+        assert_eq!(send_json(p, &topic, None, &format!("{i}")).0, KAFKA_OK);
+    }
+    let t = c(&topic);
+    let value = b"{\"n\":5}";
+    let mut r = record(&t);
+    (r.value, r.value_len) = (value.as_ptr().cast(), value.len());
+    let outcomes = Outcomes::default();
+    let opaque = &outcomes as *const Outcomes as *mut c_void;
+    let started = std::time::Instant::now();
+    let rc = unsafe { kafka_producer_send_wait(p, &r, Some(on_delivery), opaque, 300, &mut e) };
+    let waited = started.elapsed();
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+    assert!(
+        waited >= Duration::from_millis(300),
+        "gave up early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "a bounded wait took {waited:?}"
+    );
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 5, "nothing queued");
+    let rc = unsafe { kafka_producer_send_wait(p, &r, None, null_mut(), -1, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "an unbounded wait");
+    // The broker comes back from another thread while this one waits.
+    let mock = broker.mock as usize;
+    let back = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let mut e = err();
+        unsafe { kafka_mock_cluster_broker_up(mock as *mut KafkaMockCluster, 1, &mut e) };
+    });
+    let rc = unsafe { kafka_producer_send_wait(p, &r, Some(on_delivery), opaque, 30_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    back.join().unwrap();
+    close(p);
+    let reports = outcomes.reports.lock().unwrap().clone();
+    assert_eq!(
+        reports.len(),
+        1,
+        "one callback, for the queued one: {reports:?}"
+    );
+    assert_eq!(reports[0].code, KAFKA_OK);
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// Purging what is queued gives each purged message its failure callback
+/// (librdkafka's _PURGE_QUEUE, -152), and nothing is left in flight.
+#[test]
+fn kafka_producer_purge_reports_each_purged_message_once() {
+    let broker = brokers().remove(0);
+    let topic = unique_topic("purge");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[]);
+    let mut e = err();
+    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    let t = c(&topic);
+    let outcomes = Outcomes::default();
+    for _ in 0..5 {
+        assert_eq!(send_record(p, &record(&t), &outcomes).0, KAFKA_OK);
+    }
+    let rc = unsafe { kafka_producer_purge(p, true, true, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let mut left = 99;
+    let rc = unsafe { kafka_producer_flush(p, 10_000, &mut left, &mut e) };
+    assert_eq!((rc, left), (KAFKA_OK, 0), "{}", e.message_str());
+    let reports = outcomes.reports.lock().unwrap().clone();
+    assert_eq!(reports.len(), 5, "{reports:?}");
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.code != KAFKA_OK && (r.rdkafka_code == -152 || r.rdkafka_code == -151)),
+        "{reports:?}"
+    );
+    assert_eq!(
+        unsafe { kafka_producer_purge(null_mut(), true, false, &mut e) },
+        KAFKA_ERR_INVALID_ARGUMENT
+    );
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

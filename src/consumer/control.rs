@@ -10,7 +10,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer as _;
+use rdkafka::consumer::{Consumer as _, ConsumerGroupMetadata};
 use rdkafka::error::KafkaError as RdKafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
@@ -421,5 +421,52 @@ impl Consumer {
             |p: &Position| !(p.partition == partition && p.topic.as_bytes() == t.as_bytes());
         self.state().handed.retain(other);
         self.state().done.retain(other);
+    }
+
+    /// What `Producer::send_offsets_to_transaction` sends: `offsets` (or
+    /// this consumer's position on each partition it holds) and its group
+    /// metadata. Refused when the consumer commits by itself.
+    pub(crate) fn transaction_offsets(
+        &self,
+        offsets: Option<&[(&str, i32, i64)]>,
+    ) -> Result<(TopicPartitionList, ConsumerGroupMetadata)> {
+        self.check_usable()?;
+        if self.auto_commit.is_some() {
+            return Err(Error::config(
+                "sending offsets to a transaction: the consumer commits by itself; create it with \
+                 enable_auto_commit=false so that only the transaction commits its offsets",
+            ));
+        }
+        let metadata = self
+            .inner
+            .group_metadata()
+            .ok_or_else(|| Error::state("the consumer has no group metadata (no group id?)"))?;
+        let list = match offsets {
+            Some(offsets) => {
+                if offsets.is_empty() {
+                    return Err(Error::invalid_argument("the offset list is empty"));
+                }
+                let starts: Vec<_> = offsets
+                    .iter()
+                    .map(|&(t, p, o)| (t, p, Start::At(o)))
+                    .collect();
+                list(&starts)?
+            }
+            None => {
+                let positions = self
+                    .inner
+                    .position()
+                    .map_err(|e| Error::from_rdkafka(&e, "reading the consumer's positions"))?;
+                let mut held = TopicPartitionList::with_capacity(positions.count());
+                for e in positions.elements() {
+                    if let Offset::Offset(n) = e.offset() {
+                        let _ =
+                            held.add_partition_offset(e.topic(), e.partition(), Offset::Offset(n));
+                    }
+                }
+                held
+            }
+        };
+        Ok((list, metadata))
     }
 }

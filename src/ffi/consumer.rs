@@ -105,7 +105,10 @@ impl Drop for InCall<'_> {
 ///
 /// # Safety
 /// `c` is NULL or a live consumer handle.
-unsafe fn with<R>(c: *const KafkaConsumer, f: impl FnOnce(&Consumer) -> Result<R>) -> Result<R> {
+pub(crate) unsafe fn with<R>(
+    c: *const KafkaConsumer,
+    f: impl FnOnce(&Consumer) -> Result<R>,
+) -> Result<R> {
     // SAFETY: the caller's contract.
     let c = unsafe { handle(c, "c") }?;
     if c.closing.load(Ordering::Acquire) {

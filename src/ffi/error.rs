@@ -125,10 +125,15 @@ pub struct KafkaError {
     pub retriable: bool,
     /// The client is unusable and must be closed and recreated.
     pub fatal: bool,
+    /// A transaction call failed so that the transaction must be aborted
+    /// (`kafka_producer_abort_transaction`); the producer goes on after.
+    pub txn_requires_abort: bool,
     /// A human-readable message, NUL-terminated, UTF-8, truncated at a
     /// character boundary. Never contains a password or other secret.
     pub message: [c_char; KAFKA_ERROR_MESSAGE_SIZE],
 }
+
+impl crate::ffi::Lent for KafkaErrorCode {}
 
 impl Default for KafkaError {
     /// `KAFKA_OK` with an empty message (for Rust callers; C callers may
@@ -139,6 +144,7 @@ impl Default for KafkaError {
             rdkafka_code: 0,
             retriable: false,
             fatal: false,
+            txn_requires_abort: false,
             message: [0; KAFKA_ERROR_MESSAGE_SIZE],
         }
     }
@@ -161,6 +167,7 @@ impl KafkaError {
         self.rdkafka_code = 0;
         self.retriable = false;
         self.fatal = false;
+        self.txn_requires_abort = false;
         self.message[0] = 0;
     }
 
@@ -171,6 +178,7 @@ impl KafkaError {
         self.rdkafka_code = 0;
         self.retriable = false;
         self.fatal = false;
+        self.txn_requires_abort = false;
         write_message(&mut self.message, message);
     }
 
@@ -179,6 +187,7 @@ impl KafkaError {
         self.rdkafka_code = e.rdkafka_code;
         self.retriable = e.retriable;
         self.fatal = e.fatal;
+        self.txn_requires_abort = e.txn_requires_abort;
         write_message(&mut self.message, &crate::secrets::redact(&e.message));
     }
 }

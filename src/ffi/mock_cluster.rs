@@ -113,7 +113,8 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
 /// code, with the broker error codes `errors[0..count]`, in order. API
 /// keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
 /// 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
-/// 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId. Codes are Kafka's (and
+/// 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId, 24 AddPartitionsToTxn,
+/// 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit. Codes are Kafka's (and
 /// librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
 /// 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
 /// 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the

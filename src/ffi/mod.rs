@@ -244,6 +244,7 @@ pub(crate) trait Handle: Sized {}
 pub(crate) trait Lent {}
 
 impl Lent for *const c_char {}
+impl Lent for *mut std::ffi::c_void {}
 
 /// A handle borrowed for one call; NULL is `KAFKA_ERR_INVALID_ARGUMENT`
 /// naming the argument.
@@ -308,6 +309,44 @@ pub(crate) unsafe fn arg_slice<'a, T: Lent>(
     }
     // SAFETY: guaranteed by the caller; the size is checked above.
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
+/// [`arg_slice`] where NULL means "none given".
+///
+/// # Safety
+/// As [`arg_slice`].
+pub(crate) unsafe fn opt_slice<'a, T: Lent>(
+    ptr: *const T,
+    count: usize,
+    name: &str,
+) -> Result<Option<&'a [T]>> {
+    match ptr.is_null() {
+        true => Ok(None),
+        // SAFETY: the caller's contract.
+        false => unsafe { arg_slice(ptr, count, name) }.map(Some),
+    }
+}
+
+/// A C array of `count` elements to write, or `None` for NULL.
+///
+/// # Safety
+/// `ptr` is NULL or points to `count` writable elements that nothing else
+/// reads or writes during the call.
+pub(crate) unsafe fn out_slice<'a, T: Lent>(
+    ptr: *mut T,
+    count: usize,
+    name: &str,
+) -> Result<Option<&'a mut [T]>> {
+    if ptr.is_null() || count == 0 {
+        return Ok(None);
+    }
+    if count > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Error::invalid_argument(format!(
+            "{name}: {count} elements is not a valid size"
+        )));
+    }
+    // SAFETY: guaranteed by the caller; the size is checked above.
+    Ok(Some(unsafe { std::slice::from_raw_parts_mut(ptr, count) }))
 }
 
 /// A non-empty C array of `count` NUL-terminated strings: NULL, an empty

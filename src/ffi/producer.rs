@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::ffi::config::KafkaConfig;
+use crate::ffi::consumer::{self, KafkaConsumer};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
+use crate::ffi::partition_list::{list_arg, KafkaPartitionList};
 use crate::ffi::{
     arg, arg_bytes, arg_opt_str, arg_slice, arg_str, arg_timeout, call, call_infallible,
-    free_handle, handle, here, into_handle, opt_handle, run_scope, Handle, Lent,
+    free_handle, handle, here, into_handle, opt_handle, opt_slice, out_slice, run_scope, Handle,
+    Lent,
 };
 use crate::producer::{Delivered, Delivery, Producer, Record};
 
@@ -513,5 +516,303 @@ pub unsafe extern "C" fn kafka_instance_with_producer(
                 KafkaProducer::close_and_free(p, None)
             },
         )
+    })
+}
+
+/// Runs `f` on the producer behind `p`; `KAFKA_OK` when it succeeds.
+///
+/// # Safety
+/// `p` is NULL or a live producer (module contract).
+unsafe fn act(
+    p: *const KafkaProducer,
+    f: impl FnOnce(&Producer) -> Result<()>,
+) -> Result<KafkaErrorCode> {
+    // SAFETY: the caller's contract.
+    let p = unsafe { handle(p, "p") }?;
+    f(&p.inner).map(|()| KafkaErrorCode::KAFKA_OK)
+}
+
+/// Transactions, for exactly-once pipelines: set `transactional_id` in the
+/// producer's overrides, call this once, then per transaction
+/// `kafka_producer_begin_transaction`, sends,
+/// `kafka_producer_send_offsets_to_transaction` (a consume-transform-produce
+/// loop) and `kafka_producer_commit_transaction` or `_abort_transaction`.
+/// This registers the id with the broker, fencing any older producer with
+/// it and finishing that producer's open transaction. On failure, `err`
+/// says what to do: `retriable` (call again), `txn_requires_abort` (abort,
+/// then go on), `fatal` (this producer is finished: close it and create a
+/// new one). These calls are refused inside the producer's own callbacks
+/// (`KAFKA_ERR_STATE`), and on a producer without `transactional_id`.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_init_transactions(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        let timeout = arg_timeout(timeout_ms)?;
+        // SAFETY: module contract.
+        unsafe { act(p, |p| p.init_transactions(timeout)) }
+    })
+}
+
+/// Starts a transaction: everything sent until the commit or abort belongs
+/// to it. Local: it waits for nothing, so it takes no timeout.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_begin_transaction(
+    p: *mut KafkaProducer,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        unsafe { act(p, Producer::begin_transaction) }
+    })
+}
+
+/// Adds consumer `c`'s offsets to the transaction, to be committed with
+/// its output (and not at all if it aborts): exactly `offsets` (each the
+/// offset of the next message to consume), or with NULL, `c`'s position
+/// on each partition it holds (the message after the last one it handed
+/// out). `c` must not commit by itself: create it with
+/// `enable_auto_commit=false` (else `KAFKA_ERR_CONFIG`), and read with
+/// `isolation_level=read_committed` when its input is transactional too.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_offsets_to_transaction(
+    p: *mut KafkaProducer,
+    c: *mut KafkaConsumer,
+    offsets: *const KafkaPartitionList,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        let timeout = arg_timeout(timeout_ms)?;
+        let offsets = match offsets.is_null() {
+            true => None,
+            // SAFETY: module contract.
+            false => Some(unsafe { list_arg(offsets, "offsets") }?.offsets()?),
+        };
+        // SAFETY: module contract (for p and c).
+        unsafe {
+            act(p, |p| {
+                consumer::with(c, |c| {
+                    p.send_offsets_to_transaction(c, offsets.as_deref(), timeout)
+                })
+            })
+        }
+    })
+}
+
+/// Commits the transaction: waits until everything it sent is delivered,
+/// then makes it visible to `read_committed` readers, with its offsets.
+/// `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_commit_transaction(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        let timeout = arg_timeout(timeout_ms)?;
+        // SAFETY: module contract.
+        unsafe { act(p, |p| p.commit_transaction(timeout)) }
+    })
+}
+
+/// Aborts the transaction: what it sent is never visible to
+/// `read_committed` readers and its offsets are not committed; messages
+/// still queued get their failure callbacks. A consumer feeding the
+/// transaction should then go back to its committed offsets (or restart).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_abort_transaction(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        let timeout = arg_timeout(timeout_ms)?;
+        // SAFETY: module contract.
+        unsafe { act(p, |p| p.abort_transaction(timeout)) }
+    })
+}
+
+/// Whether the producer hit a fatal error (fenced by a newer producer with
+/// its `transactional_id`, or an idempotence failure such as an
+/// out-of-order sequence): then `*err` (may be NULL) gets it, with
+/// `fatal` set, and every later call on the producer fails. The only
+/// recovery is a new producer: close this one (its undelivered messages
+/// get failure callbacks) and create another. false (and `*err` cleared)
+/// when there is none, and for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_fatal_error(
+    p: *const KafkaProducer,
+    err: *mut KafkaError,
+) -> bool {
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY: module contract.
+        let fatal = unsafe { opt_handle(p) }.and_then(|p| p.inner.fatal_error());
+        // SAFETY: err is NULL or points to a caller-owned KafkaError.
+        if let Some(out) = unsafe { err.as_mut() } {
+            match &fatal {
+                Some(e) => out.set(KafkaErrorCode::from(e.kind), e),
+                None => out.set_ok(),
+            }
+        }
+        fatal.is_some()
+    })
+}
+
+/// Purges messages not yet delivered: those in the local queue (`queued`)
+/// and those sent but not yet answered (`in_flight`: whether the broker
+/// got them is then unknown). Each purged message gets its failure
+/// callback (`rdkafka_code` -152 for queued, -151 for in flight), on the
+/// producer's thread; `kafka_producer_flush` returns once they ran.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_purge(
+    p: *mut KafkaProducer,
+    queued: bool,
+    in_flight: bool,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        unsafe { act(p, |p| p.purge(queued, in_flight)) }
+    })
+}
+
+/// Queues `count` records in one call (the way for callers that pay for
+/// each call across a language boundary). Each record is checked and
+/// queued as by `kafka_producer_send`; one that is invalid or finds the
+/// queue full is refused alone, and the others are still queued.
+/// `results` (NULL, or room for `count`) gets each record's outcome:
+/// `KAFKA_OK` (queued: `cb`, when not NULL, will be called once with its
+/// delivery, given `opaques[i]`, or NULL when `opaques` is NULL) or why it
+/// was refused (nothing queued, no callback). Returns `KAFKA_OK` when all
+/// were queued, else the first refusal's code, with a message that counts
+/// them.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_batch(
+    p: *mut KafkaProducer,
+    records: *const KafkaRecord,
+    count: usize,
+    cb: KafkaDeliveryCallback,
+    opaques: *const *mut c_void,
+    results: *mut KafkaErrorCode,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all below): module contract: records and results (when
+        // not NULL) hold count entries, opaques too.
+        let p = unsafe { handle(p, "p") }?;
+        let records = unsafe { arg_slice(records, count, "records") }?;
+        let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
+        let results = unsafe { out_slice(results, count, "results") }?;
+        let outcomes = records.iter().enumerate().map(|(i, record)| {
+            let mut headers = Vec::new();
+            let record = unsafe { record_from(record, &mut headers) }?;
+            let opaque = opaques.map_or(0, |o| o[i] as usize);
+            p.inner.send(&record, cb.map(|f| report_to(f, opaque)))
+        });
+        batch_result(outcomes, results)
+    })
+}
+
+/// `kafka_producer_send_batch` for JSON values to one topic: `values[i]`
+/// (each checked to be JSON) with `keys[i]` (`keys` NULL: no keys; a NULL
+/// entry: no key for that one). Results, callbacks and the return as for
+/// `kafka_producer_send_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_json_batch(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+    cb: KafkaDeliveryCallback,
+    opaques: *const *mut c_void,
+    results: *mut KafkaErrorCode,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all below): module contract, as above.
+        let p = unsafe { handle(p, "p") }?;
+        let values = unsafe { arg_slice(values, count, "values") }?;
+        let keys = unsafe { opt_slice(keys, count, "keys") }?;
+        let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
+        let results = unsafe { out_slice(results, count, "results") }?;
+        let outcomes = values.iter().enumerate().map(|(i, value)| {
+            let key = keys.map_or(std::ptr::null(), |k| k[i]);
+            let record = unsafe { json_record(topic, key, *value) }?;
+            let opaque = opaques.map_or(0, |o| o[i] as usize);
+            p.inner.send(&record, cb.map(|f| report_to(f, opaque)))
+        });
+        batch_result(outcomes, results)
+    })
+}
+
+/// Writes each outcome's code to `results` (when given); `KAFKA_OK` when
+/// all succeeded, else the first failure, counted.
+fn batch_result(
+    outcomes: impl Iterator<Item = Result<()>>,
+    mut results: Option<&mut [KafkaErrorCode]>,
+) -> Result<KafkaErrorCode> {
+    let mut first: Option<Error> = None;
+    let (mut total, mut refused) = (0usize, 0usize);
+    for (i, outcome) in outcomes.enumerate() {
+        total += 1;
+        let code = match outcome {
+            Ok(()) => KafkaErrorCode::KAFKA_OK,
+            Err(e) => {
+                refused += 1;
+                let code = KafkaErrorCode::from(e.kind);
+                first.get_or_insert(e.context(&format!("record {i}")));
+                code
+            }
+        };
+        if let Some(out) = results.as_deref_mut() {
+            out[i] = code;
+        }
+    }
+    match first {
+        None => Ok(KafkaErrorCode::KAFKA_OK),
+        Some(e) => Err(e.context(&format!(
+            "{refused} of {total} records refused (the others are queued); the first"
+        ))),
+    }
+}
+
+/// `kafka_producer_send`, waiting up to `timeout_ms` (0 or more: the wait
+/// is always bounded) for room when the local queue is full
+/// (`queue_buffering_max_messages` / `_kbytes`), instead of failing with
+/// `KAFKA_ERR_QUEUE_FULL` at once. `KAFKA_ERR_TIMEOUT` when no room came
+/// in time: the record was not queued and `cb` is not called. Refused
+/// inside this producer's own callbacks (`KAFKA_ERR_STATE`): their thread
+/// is the one that makes room.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_wait(
+    p: *mut KafkaProducer,
+    record: *const KafkaRecord,
+    cb: KafkaDeliveryCallback,
+    opaque: *mut c_void,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        if timeout_ms < 0 {
+            return Err(Error::invalid_argument(format!(
+                "timeout_ms must be 0 or more (the wait for room is always bounded), not \
+                 {timeout_ms}"
+            )));
+        }
+        let timeout = Duration::from_millis(timeout_ms as u64);
+        // SAFETY (both): module contract.
+        let p = unsafe { handle(p, "p") }?;
+        let record = unsafe { arg(record, "record") }?;
+        let mut headers = Vec::new();
+        // SAFETY: the record's pointers per its contract.
+        let record = unsafe { record_from(record, &mut headers) }?;
+        // The caller promises opaque may be used from the producer's thread.
+        let on_delivery = cb.map(|f| report_to(f, opaque as usize));
+        p.inner.send_wait(&record, on_delivery, timeout)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
     })
 }

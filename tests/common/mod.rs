@@ -584,3 +584,30 @@ pub fn have_tool(test: &str, tool: &str) -> bool {
         false
     }
 }
+
+/// A small deterministic generator; the seed is printed so that a failing
+/// run can be repeated.
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn seeded() -> Self {
+        let seed = std::env::var("KAFKA_INSTANCE_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("seed {seed} (KAFKA_INSTANCE_TEST_SEED repeats it)");
+        Lcg(seed)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
