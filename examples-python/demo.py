@@ -26,8 +26,10 @@ if not embedded:
     kafka.create_topic(topic, partitions=2)
 orders = [{"order_id": i, "amount": 9.99 * i, "note": "caf\u00e9"} for i in range(1, 6)]
 with kafka.get_producer(acks="all") as producer:
-    for order in orders:
-        producer.send(topic, order, key="customer-%d" % (order["order_id"] % 2))
+    # One call for the lot (one boundary crossing, not five).
+    statuses = producer.send_batch(topic, orders,
+                                   keys=["customer-%d" % (o["order_id"] % 2) for o in orders])
+    assert statuses == [0] * len(orders), statuses
 
 # A value that is not JSON is refused (and logged by the library at error
 # level: quiet here, since the demo expects it).
@@ -71,6 +73,20 @@ with kafka.get_consumer([topic], session_timeout_ms=6000) as consumer:
         raise SystemExit("demo: consume(-1) returned without being woken")
     except KafkaError as e:
         assert e.code == "KAFKA_ERR_WAKEUP", e
+
+# A transaction: what it sends becomes visible to read_committed readers
+# only when it commits.
+audit = topic + "-audit"
+if embedded:
+    embedded.create_topic(audit, partitions=1)
+else:
+    kafka.create_topic(audit, partitions=1)
+with kafka.get_producer(transactional_id=topic + "-txn") as producer:
+    producer.init_transactions()
+    producer.begin_transaction()
+    producer.send_batch(audit, [{"audited": o["order_id"]} for o in orders])
+    producer.commit_transaction()
+    assert producer.fatal_error() is None
 
 ok = sorted(received, key=lambda o: o["order_id"]) == orders
 print("demo: produced %d orders, consumed %d, equal: %s" % (len(orders), len(received), ok))

@@ -132,6 +132,14 @@ _sig("kafka_instance_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32,
 _sig("kafka_producer_send_json", c_int, c_void_p, c_char_p, c_char_p, c_char_p, _E)
 _sig("kafka_producer_flush", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_producer_close", c_int, c_void_p, c_int32, _E)
+_sig("kafka_producer_send_json_batch", c_int, c_void_p, c_char_p, POINTER(c_char_p),
+     POINTER(c_char_p), c_size_t, c_void_p, c_void_p, POINTER(c_int), _E)
+_sig("kafka_producer_init_transactions", c_int, c_void_p, c_int32, _E)
+_sig("kafka_producer_begin_transaction", c_int, c_void_p, _E)
+_sig("kafka_producer_commit_transaction", c_int, c_void_p, c_int32, _E)
+_sig("kafka_producer_abort_transaction", c_int, c_void_p, c_int32, _E)
+_sig("kafka_producer_send_offsets_to_transaction", c_int, c_void_p, c_void_p, c_void_p, c_int32, _E)
+_sig("kafka_producer_fatal_error", c_bool, c_void_p, _E)
 _sig("kafka_instance_get_consumer", c_void_p, c_void_p, POINTER(c_char_p), c_size_t, c_void_p, _E)
 _sig("kafka_consumer_register_handler", c_int, c_void_p, c_char_p, HANDLER, c_void_p, _E)
 _sig("kafka_consumer_consume", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
@@ -233,6 +241,43 @@ class Producer:
     def send(self, topic, value, key=None):
         """Sends `value` JSON-encoded (the text is what is sent)."""
         _call(lib.kafka_producer_send_json, self._p, _b(topic), _b(key), _b(json.dumps(value)))
+
+    def send_batch(self, topic, values, keys=None):
+        """Sends each value JSON-encoded, in one call; returns each one's
+        status (0: queued, else the KafkaErrorCode that refused it)."""
+        n = len(values)
+        encoded = (c_char_p * n)(*[json.dumps(v).encode() for v in values])
+        key_array = None
+        if keys is not None:
+            key_array = (c_char_p * n)(*[_b(k) for k in keys])
+        results = (c_int * n)(*([99] * n))  # 99: not written
+        err = _Error()
+        lib.kafka_producer_send_json_batch(self._p, _b(topic), key_array, encoded, n,
+                                           None, None, results, byref(err))
+        if err.code and all(r == 99 for r in results):  # the call itself failed
+            raise KafkaError(err)
+        return list(results)
+
+    def init_transactions(self, timeout_ms=60000):
+        _call(lib.kafka_producer_init_transactions, self._p, timeout_ms)
+
+    def begin_transaction(self):
+        _call(lib.kafka_producer_begin_transaction, self._p)
+
+    def send_offsets_to_transaction(self, consumer, timeout_ms=60000):
+        """The consumer's positions into the open transaction."""
+        _call(lib.kafka_producer_send_offsets_to_transaction, self._p, consumer._c, None, timeout_ms)
+
+    def commit_transaction(self, timeout_ms=60000):
+        _call(lib.kafka_producer_commit_transaction, self._p, timeout_ms)
+
+    def abort_transaction(self, timeout_ms=60000):
+        _call(lib.kafka_producer_abort_transaction, self._p, timeout_ms)
+
+    def fatal_error(self):
+        """The KafkaError that finished this producer, or None."""
+        err = _Error()
+        return KafkaError(err) if lib.kafka_producer_fatal_error(self._p, byref(err)) else None
 
     def close(self, timeout_ms=10000):
         p, self._p = self._p, None

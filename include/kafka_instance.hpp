@@ -19,6 +19,7 @@
 #ifndef KAFKA_INSTANCE_HPP
 #define KAFKA_INSTANCE_HPP
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -295,22 +296,7 @@ class Producer {
   /// on the producer's thread.
   void send(const Record &record, Callback on_delivery = nullptr) {
     std::vector<KafkaHeader> headers;
-    for (const auto &h : record.headers) headers.push_back(KafkaHeader{h.first.c_str(), h.second.data(), h.second.size()});
-    KafkaRecord r{};
-    r.topic = record.topic.c_str();
-    if (record.key) {
-      r.key = record.key->data();
-      r.key_len = record.key->size();
-    }
-    if (record.value) {
-      r.value = record.value->data();
-      r.value_len = record.value->size();
-    }
-    r.headers = headers.empty() ? nullptr : headers.data();
-    r.header_count = headers.size();
-    r.has_partition = record.partition.has_value();
-    r.partition = record.partition.value_or(0);
-    r.timestamp_ms = record.timestamp_ms;
+    KafkaRecord r = c_record(record, headers);
     if (!on_delivery) {
       detail::call([&](KafkaError *e) { return kafka_producer_send(p_, &r, nullptr, nullptr, e); });
       return;
@@ -318,6 +304,94 @@ class Producer {
     auto owned = std::make_unique<Callback>(std::move(on_delivery));
     detail::call([&](KafkaError *e) { return kafka_producer_send(p_, &r, &Producer::deliver, owned.get(), e); });
     owned.release();  // deliver() deletes it, exactly once
+  }
+
+  /// Queues JSON values to one topic in one call. Returns each record's
+  /// status (KAFKA_OK: queued); a refused record queues nothing. Throws
+  /// only when the call itself fails (a NULL or invalid topic).
+  std::vector<KafkaErrorCode> send_json_batch(const std::string &topic, const std::vector<std::string> &values,
+                                              const std::vector<std::optional<std::string>> &keys = {}) {
+    std::vector<const char *> vs, ks;
+    for (const auto &v : values) vs.push_back(v.c_str());
+    for (const auto &k : keys) ks.push_back(k ? k->c_str() : nullptr);
+    if (!keys.empty() && keys.size() != values.size()) throw std::invalid_argument("kafka::send_json_batch: keys");
+    std::vector<KafkaErrorCode> results(values.size(), KAFKA_ERR_INTERNAL);
+    KafkaError err{};
+    kafka_producer_send_json_batch(p_, topic.c_str(), ks.empty() ? nullptr : ks.data(), vs.data(), vs.size(),
+                                   nullptr, nullptr, results.data(), &err);
+    for (KafkaErrorCode r : results)
+      if (r == KAFKA_ERR_INTERNAL) throw Error(err);
+    return results;
+  }
+
+  /// Queues records in one call; `on_delivery` (optional) runs once per
+  /// queued record. Returns each record's status, as send_json_batch.
+  std::vector<KafkaErrorCode> send_batch(const std::vector<Record> &records, Callback on_delivery = nullptr) {
+    std::vector<std::vector<KafkaHeader>> headers(records.size());
+    std::vector<KafkaRecord> rs(records.size());
+    for (size_t i = 0; i < records.size(); i++) rs[i] = c_record(records[i], headers[i]);
+    std::vector<KafkaErrorCode> results(records.size(), KAFKA_ERR_INTERNAL);
+    KafkaError err{};
+    if (!on_delivery) {
+      kafka_producer_send_batch(p_, rs.data(), rs.size(), nullptr, nullptr, results.data(), &err);
+    } else {
+      // One callback shared by the queued records, freed after the last.
+      auto *shared = new SharedCallback{std::move(on_delivery), records.size()};
+      std::vector<void *> opaques(records.size(), shared);
+      kafka_producer_send_batch(p_, rs.data(), rs.size(), &Producer::deliver_shared, opaques.data(), results.data(),
+                                &err);
+      size_t refused = 0;
+      for (KafkaErrorCode r : results) refused += r != KAFKA_OK;
+      if (refused && shared->left.fetch_sub(refused) == refused) delete shared;
+    }
+    for (KafkaErrorCode r : results)
+      if (r == KAFKA_ERR_INTERNAL) throw Error(err);
+    return results;
+  }
+
+  /// Like send, but waits up to `timeout_ms` for room when the local queue
+  /// is full (kafka::Error KAFKA_ERR_TIMEOUT when none came).
+  void send_wait(const Record &record, int32_t timeout_ms, Callback on_delivery = nullptr) {
+    std::vector<KafkaHeader> headers;
+    KafkaRecord r = c_record(record, headers);
+    std::unique_ptr<Callback> owned = on_delivery ? std::make_unique<Callback>(std::move(on_delivery)) : nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_producer_send_wait(p_, &r, owned ? &Producer::deliver : nullptr, owned.get(), timeout_ms, e);
+    });
+    owned.release();  // deliver() deletes it, exactly once
+  }
+
+  /// Transactions (see kafka_producer_init_transactions); kafka::Transaction
+  /// is the scope that aborts unless committed.
+  void init_transactions(int32_t timeout_ms = 60000) {
+    detail::call([&](KafkaError *e) { return kafka_producer_init_transactions(p_, timeout_ms, e); });
+  }
+  void begin_transaction() {
+    detail::call([&](KafkaError *e) { return kafka_producer_begin_transaction(p_, e); });
+  }
+  void commit_transaction(int32_t timeout_ms = 60000) {
+    detail::call([&](KafkaError *e) { return kafka_producer_commit_transaction(p_, timeout_ms, e); });
+  }
+  void abort_transaction(int32_t timeout_ms = 60000) {
+    detail::call([&](KafkaError *e) { return kafka_producer_abort_transaction(p_, timeout_ms, e); });
+  }
+  /// The consumer's positions (or `offsets`) into the transaction.
+  void send_offsets_to_transaction(KafkaConsumer *consumer, const KafkaPartitionList *offsets = nullptr,
+                                   int32_t timeout_ms = 60000) {
+    detail::call([&](KafkaError *e) {
+      return kafka_producer_send_offsets_to_transaction(p_, consumer, offsets, timeout_ms, e);
+    });
+  }
+  /// The fatal error that finished this producer, if any: then only a new
+  /// producer can go on.
+  std::optional<Error> fatal_error() const {
+    KafkaError err{};
+    if (!kafka_producer_fatal_error(p_, &err)) return std::nullopt;
+    return Error(err);
+  }
+  /// Purges undelivered messages; each gets its failure callback.
+  void purge(bool queued = true, bool in_flight = false) {
+    detail::call([&](KafkaError *e) { return kafka_producer_purge(p_, queued, in_flight, e); });
   }
 
   /// Waits for every outcome; kafka::Error (KAFKA_ERR_TIMEOUT) when some
@@ -342,6 +416,39 @@ class Producer {
   KafkaProducer *raw() const noexcept { return p_; }
 
  private:
+  struct SharedCallback {
+    Callback f;
+    std::atomic<size_t> left;
+  };
+  /// `record` as the C API's, borrowing its strings; `headers` holds its
+  /// headers for as long as the result is used.
+  static KafkaRecord c_record(const Record &record, std::vector<KafkaHeader> &headers) {
+    for (const auto &h : record.headers) headers.push_back(KafkaHeader{h.first.c_str(), h.second.data(), h.second.size()});
+    KafkaRecord r{};
+    r.topic = record.topic.c_str();
+    if (record.key) {
+      r.key = record.key->data();
+      r.key_len = record.key->size();
+    }
+    if (record.value) {
+      r.value = record.value->data();
+      r.value_len = record.value->size();
+    }
+    r.headers = headers.empty() ? nullptr : headers.data();
+    r.header_count = headers.size();
+    r.has_partition = record.partition.has_value();
+    r.partition = record.partition.value_or(0);
+    r.timestamp_ms = record.timestamp_ms;
+    return r;
+  }
+  static void deliver_shared(const KafkaDeliveryReport *r, void *opaque) {
+    auto *shared = static_cast<SharedCallback *>(opaque);
+    try {
+      shared->f(Delivery{r->code, r->rdkafka_code, r->topic, r->partition, r->offset, r->timestamp_ms});
+    } catch (...) {
+    }
+    if (shared->left.fetch_sub(1) == 1) delete shared;
+  }
   static void deliver(const KafkaDeliveryReport *r, void *opaque) {
     std::unique_ptr<Callback> f(static_cast<Callback *>(opaque));
     try {
@@ -351,6 +458,39 @@ class Producer {
     }
   }
   KafkaProducer *p_;
+};
+
+/// A transaction scope on a transactional producer: begins when made;
+/// commit() commits; leaving the scope without a commit (an exception, an
+/// early return) aborts, so nothing half-done becomes visible.
+class Transaction {
+ public:
+  explicit Transaction(Producer &p, int32_t timeout_ms = 60000) : p_(p), timeout_ms_(timeout_ms) {
+    p_.begin_transaction();
+  }
+  Transaction(const Transaction &) = delete;
+  Transaction &operator=(const Transaction &) = delete;
+  ~Transaction() {
+    if (!done_) kafka_producer_abort_transaction(p_.raw(), timeout_ms_, nullptr);
+  }
+  /// The consumer's positions into this transaction (see
+  /// Producer::send_offsets_to_transaction).
+  void send_offsets(KafkaConsumer *consumer, const KafkaPartitionList *offsets = nullptr) {
+    p_.send_offsets_to_transaction(consumer, offsets, timeout_ms_);
+  }
+  void commit() {
+    p_.commit_transaction(timeout_ms_);
+    done_ = true;
+  }
+  void abort() {
+    done_ = true;
+    p_.abort_transaction(timeout_ms_);
+  }
+
+ private:
+  Producer &p_;
+  int32_t timeout_ms_;
+  bool done_ = false;
 };
 
 /// A read-only view of a partition list: what a rebalance callback

@@ -41,6 +41,7 @@ const TESTED: &[&str] = &[
     "manual_commit_consumer.c",
     "multi_topic_consumer.c",
     "orders.cpp",
+    "pipeline.c",
     "quickstart.c",
     "reliable_producer.c",
     "replay.c",
@@ -62,6 +63,7 @@ fn usage_examples_run() {
         ("manual_commit_consumer", "committed 4 messages"),
         ("handlers", "audit: audited offset"),
         ("lag", "total lag: "),
+        ("pipeline", "pipeline: 20 payments moved to the ledger in"),
     ];
     let bins: Vec<_> = names
         .iter()

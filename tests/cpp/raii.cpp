@@ -33,6 +33,7 @@ int main() {
   kafka::MockCluster cluster(1);
   cluster.create_topic("orders", 3);
   cluster.create_topic("payments", 1);
+  cluster.create_topic("ledger", 1);
 
   kafka::Config config;
   config.bootstrap_servers({cluster.bootstrap_servers()})
@@ -205,6 +206,43 @@ int main() {
           "a negative partition throws");
   }
   CHECK(kept && kept->header_last("trace").has_value() && !kept->header_last("absent"), "header by name");
+
+  // Batches, a send that waits for room, and a transaction scope that
+  // aborts unless committed.
+  {
+    kafka::Producer producer = kafka.producer(kafka::Config().set("transactional_id", "cpp-ledger"));
+    producer.init_transactions();
+    CHECK(!producer.fatal_error(), "no fatal error");
+    try {
+      kafka::Transaction txn(producer);
+      producer.send_json("ledger", R"({"n": -1})");
+      throw std::runtime_error("processing failed");
+    } catch (const std::runtime_error &) {
+      // The scope aborted the transaction.
+    }
+    std::atomic<int> batch_delivered{0};
+    {
+      kafka::Transaction txn(producer);
+      std::vector<KafkaErrorCode> json = producer.send_json_batch("ledger", {R"({"n": 0})", "{not json", R"({"n": 1})"});
+      CHECK(json.size() == 3 && json[0] == KAFKA_OK && json[1] == KAFKA_ERR_SERIALIZATION && json[2] == KAFKA_OK,
+            "per-record JSON statuses");
+      std::vector<kafka::Record> records(2);
+      records[0].topic = "ledger";
+      records[0].value = R"({"n": 2})";
+      records[1].topic = "";
+      std::vector<KafkaErrorCode> rs =
+          producer.send_batch(records, [&](const kafka::Delivery &d) { batch_delivered += d.ok(); });
+      CHECK(rs.size() == 2 && rs[0] == KAFKA_OK && rs[1] == KAFKA_ERR_INVALID_ARGUMENT, "per-record statuses");
+      kafka::Record last;
+      last.topic = "ledger";
+      last.value = R"({"n": 3})";
+      producer.send_wait(last, 1000);
+      txn.commit();
+    }
+    CHECK(batch_delivered == 1, "one callback for the one queued record, saw " << batch_delivered);
+    CHECK(throws_code([&] { producer.send_wait(kafka::Record{}, 10); }, KAFKA_ERR_INVALID_ARGUMENT),
+          "a record without a topic throws");
+  }
 
   if (failures) {
     std::cerr << failures << " check(s) failed\n";
