@@ -238,7 +238,8 @@ impl ProducerContext for RawContext {
     }
 }
 
-const PRODUCE_PATHS: [&str; 3] = ["raw", "send_json", "send"];
+/// `send_batch`: `kafka_producer_send_batch` of 1,000 records per call.
+const PRODUCE_PATHS: [&str; 4] = ["raw", "send_json", "send", "send_batch"];
 
 /// Produces `n` messages of `value` through `path`; returns the seconds
 /// from the first send until all are acknowledged.
@@ -273,44 +274,48 @@ fn produce(broker: &Broker, topic: &str, path: &str, value: &str, n: usize) -> f
             assert_eq!(p.context().failed.load(Ordering::Relaxed), 0);
             secs
         }
-        "send_json" | "send" => {
+        "send_json" | "send" | "send_batch" => {
             let inst = broker.instance(&[]);
             let mut e = KafkaError::default();
             let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
             assert!(!p.is_null(), "{}", e.message_str());
             let t0 = Instant::now();
-            for i in 0..n {
-                let key = &keys[i % KEYS];
-                loop {
-                    let rc = if path == "send_json" {
-                        unsafe {
-                            kafka_producer_send_json(
-                                p,
-                                topic_c.as_ptr(),
-                                key.as_ptr(),
-                                value_c.as_ptr(),
-                                &mut e,
-                            )
-                        }
-                    } else {
-                        let rec = KafkaRecord {
-                            topic: topic_c.as_ptr(),
-                            key: key.as_ptr().cast(),
-                            key_len: key.as_bytes().len(),
-                            value: value_c.as_ptr().cast(),
-                            value_len: value.len(),
-                            headers: null(),
-                            header_count: 0,
-                            has_partition: false,
-                            partition: 0,
-                            timestamp_ms: 0,
+            let record = |i: usize| KafkaRecord {
+                topic: topic_c.as_ptr(),
+                key: keys[i % KEYS].as_ptr().cast(),
+                key_len: keys[i % KEYS].as_bytes().len(),
+                value: value_c.as_ptr().cast(),
+                value_len: value.len(),
+                headers: null(),
+                header_count: 0,
+                has_partition: false,
+                partition: 0,
+                timestamp_ms: 0,
+            };
+            if path == "send_batch" {
+                send_batches(p, n, &record);
+            } else {
+                for i in 0..n {
+                    let key = &keys[i % KEYS];
+                    loop {
+                        let rc = if path == "send_json" {
+                            unsafe {
+                                kafka_producer_send_json(
+                                    p,
+                                    topic_c.as_ptr(),
+                                    key.as_ptr(),
+                                    value_c.as_ptr(),
+                                    &mut e,
+                                )
+                            }
+                        } else {
+                            unsafe { kafka_producer_send(p, &record(i), None, null_mut(), &mut e) }
                         };
-                        unsafe { kafka_producer_send(p, &rec, None, null_mut(), &mut e) }
-                    };
-                    match rc {
-                        KAFKA_OK => break,
-                        KAFKA_ERR_QUEUE_FULL => std::thread::sleep(Duration::from_micros(100)),
-                        _ => panic!("{path}: {}", e.message_str()),
+                        match rc {
+                            KAFKA_OK => break,
+                            KAFKA_ERR_QUEUE_FULL => std::thread::sleep(Duration::from_micros(100)),
+                            _ => panic!("{path}: {}", e.message_str()),
+                        }
                     }
                 }
             }
@@ -328,6 +333,137 @@ fn produce(broker: &Broker, topic: &str, path: &str, value: &str, n: usize) -> f
         }
         _ => unreachable!(),
     }
+}
+
+/// Sends records `0..n` (made by `record`) in calls of 1,000, sending
+/// again those a full queue refused.
+fn send_batches(p: *mut KafkaProducer, n: usize, record: &dyn Fn(usize) -> KafkaRecord) {
+    const BATCH: usize = 1000;
+    let mut e = KafkaError::default();
+    let mut results = vec![KAFKA_OK; BATCH];
+    for start in (0..n).step_by(BATCH) {
+        let mut todo: Vec<usize> = (start..(start + BATCH).min(n)).collect();
+        while !todo.is_empty() {
+            let batch: Vec<KafkaRecord> = todo.iter().map(|&i| record(i)).collect();
+            unsafe {
+                kafka_producer_send_batch(
+                    p,
+                    batch.as_ptr(),
+                    batch.len(),
+                    None,
+                    null(),
+                    results.as_mut_ptr(),
+                    &mut e,
+                )
+            };
+            let mut left = Vec::new();
+            for (i, code) in todo.iter().zip(&results) {
+                match *code {
+                    KAFKA_OK => {}
+                    KAFKA_ERR_QUEUE_FULL => left.push(*i),
+                    other => panic!("send_batch: {other:?}: {}", e.message_str()),
+                }
+            }
+            if !left.is_empty() {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+            todo = left;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- transactions
+
+const TXN_PATHS: [&str; 2] = ["raw", "ours"];
+const TXN_MESSAGES: usize = 1000;
+
+/// `txns` transactions of 1,000 100-byte messages through `path`; the
+/// duration of each commit (which waits for the messages too), in µs.
+fn txn_latencies(broker: &Broker, topic: &str, path: &str, txns: usize) -> Vec<f64> {
+    static ID: AtomicUsize = AtomicUsize::new(0);
+    let id = format!(
+        "bench-txn-{}-{}",
+        std::process::id(),
+        ID.fetch_add(1, Ordering::Relaxed)
+    );
+    let value = json_value(100);
+    let mut out = Vec::with_capacity(txns);
+    if path == "raw" {
+        let p: ThreadedProducer<RawContext> = broker
+            .raw_producer_config(&[("transactional.id", &id)])
+            .create_with_context(RawContext {
+                failed: AtomicUsize::new(0),
+            })
+            .unwrap();
+        p.init_transactions(Duration::from_secs(30)).unwrap();
+        for _ in 0..txns {
+            p.begin_transaction().unwrap();
+            for _ in 0..TXN_MESSAGES {
+                let rec = BaseRecord::<(), [u8]>::to(topic).payload(value.as_bytes());
+                p.send(rec).map_err(|(e, _)| e).unwrap();
+            }
+            let t0 = Instant::now();
+            p.commit_transaction(Duration::from_secs(30)).unwrap();
+            out.push(t0.elapsed().as_secs_f64() * 1e6);
+        }
+        return out;
+    }
+    let inst = broker.instance(&[]);
+    let mut e = KafkaError::default();
+    let overrides = kafka_config_new();
+    let (k, v) = (c("transactional_id"), c(&id));
+    check(
+        unsafe { kafka_config_set(overrides, k.as_ptr(), v.as_ptr(), &mut e) },
+        &e,
+        "transactional_id",
+    );
+    let p = unsafe { kafka_instance_get_producer(inst, overrides, &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    check(
+        unsafe { kafka_producer_init_transactions(p, 30_000, &mut e) },
+        &e,
+        "init",
+    );
+    let (topic_c, value_c) = (c(topic), c(&value));
+    let values: Vec<*const std::ffi::c_char> = vec![value_c.as_ptr(); TXN_MESSAGES];
+    for _ in 0..txns {
+        check(
+            unsafe { kafka_producer_begin_transaction(p, &mut e) },
+            &e,
+            "begin",
+        );
+        let rc = unsafe {
+            kafka_producer_send_json_batch(
+                p,
+                topic_c.as_ptr(),
+                null(),
+                values.as_ptr(),
+                values.len(),
+                None,
+                null(),
+                null_mut(),
+                &mut e,
+            )
+        };
+        check(rc, &e, "send_json_batch");
+        let t0 = Instant::now();
+        check(
+            unsafe { kafka_producer_commit_transaction(p, 30_000, &mut e) },
+            &e,
+            "commit",
+        );
+        out.push(t0.elapsed().as_secs_f64() * 1e6);
+    }
+    check(
+        unsafe { kafka_producer_close(p, 10_000, &mut e) },
+        &e,
+        "close",
+    );
+    unsafe {
+        kafka_config_free(overrides);
+        kafka_instance_free(inst);
+    }
+    out
 }
 
 // ---------------------------------------------------------------- latency
@@ -719,7 +855,7 @@ fn main() {
     let rounds = env_usize("KAFKA_BENCH_ROUNDS", 3).max(1);
     let n = env_usize("KAFKA_BENCH_MESSAGES", 1_000_000).max(1000);
     let latency_n = env_usize("KAFKA_BENCH_LATENCY_SENDS", 10_000).max(100);
-    // KAFKA_BENCH_ONLY=produce,latency,consume,rss runs a subset.
+    // KAFKA_BENCH_ONLY=produce,json,txn,latency,consume,rss runs a subset.
     let only = std::env::var("KAFKA_BENCH_ONLY").unwrap_or_default();
     let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     let external = std::env::var("KAFKA_BOOTSTRAP_SERVERS").is_ok_and(|s| !s.trim().is_empty());
@@ -801,6 +937,42 @@ fn main() {
             );
             json.insert(format!("json_check_{size}_ns"), st.median.into());
         }
+    }
+
+    // Transactions: commit latency of a 1,000-message transaction.
+    if wanted("txn") {
+        let txns = env_usize("KAFKA_BENCH_TXNS", 50).max(10);
+        println!("transactions: {txns} x {TXN_MESSAGES} messages ...");
+        let broker = Broker::new();
+        let topic = broker.topic("txn", 1);
+        let runs = alternate(rounds, &TXN_PATHS, |path| {
+            let mut v = txn_latencies(&broker, &topic, path, txns);
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            [0.5, 0.99].map(|p| percentile(&v, p))
+        });
+        broker.drop_topic(&topic);
+        drop(broker);
+        for (pi, p) in ["p50", "p99"].iter().enumerate() {
+            let raw = stat(runs[0].iter().map(|r| r[pi]).collect());
+            let ours = stat(runs[1].iter().map(|r| r[pi]).collect());
+            rows.push(Row {
+                name: format!("txn commit {p} raw"),
+                unit: "us",
+                stat: raw.clone(),
+                ratio: None,
+                target: None,
+            });
+            rows.push(Row {
+                name: format!("txn commit {p} ours"),
+                unit: "us",
+                stat: ours.clone(),
+                ratio: Some(ours.median / raw.median),
+                target: None,
+            });
+            json.insert(format!("txn_commit_{p}_raw_us"), raw.median.into());
+            json.insert(format!("txn_commit_{p}_us"), ours.median.into());
+        }
+        print_rows(&rows[rows.len() - 4..]);
     }
 
     // 3: acknowledged-send latency.

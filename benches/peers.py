@@ -15,7 +15,8 @@ are acknowledged. Each client gets its own topic (3 partitions).
 - kafka_instance, C: examples-c/build/bench (pre-encoded values, our
   send_json validates them);
 - kafka_instance, Python: examples-python/kafka_instance.py over ctypes,
-  json.dumps per message;
+  json.dumps per message, one call per message and one call per 1,000
+  (send_batch);
 - confluent-kafka (Python over librdkafka), json.dumps per message;
 - kafka-python (the client the Python framework is built on), value_serializer=json.dumps.
 
@@ -83,6 +84,26 @@ def run_ours_python():
     return N / (time.perf_counter() - start), "ctypes binding"
 
 
+def run_ours_python_batch():
+    import kafka_instance as ki
+    t = topic("oursbatch")
+    inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
+    p = inst.get_producer()
+    start = time.perf_counter()
+    for first in range(0, N, 1000):
+        todo = list(range(first, min(first + 1000, N)))
+        while todo:
+            statuses = p.send_batch(t, [value(i) for i in todo], keys=[key(i) for i in todo])
+            # 5: KAFKA_ERR_QUEUE_FULL, sent again; anything else is a failure.
+            if any(s not in (0, 5) for s in statuses):
+                raise RuntimeError("send_batch: %r" % sorted(set(statuses)))
+            todo = [i for i, s in zip(todo, statuses) if s == 5]
+            if todo:
+                time.sleep(0.0001)
+    p.close(300000)
+    return N / (time.perf_counter() - start), "ctypes binding, send_batch of 1,000"
+
+
 def run_confluent():
     try:
         import confluent_kafka
@@ -137,6 +158,7 @@ def main():
     rows = []
     for name, run in [("kafka_instance (C)", run_c),
                       ("kafka_instance (Python ctypes)", run_ours_python),
+                      ("kafka_instance (Python ctypes, send_batch)", run_ours_python_batch),
                       ("confluent-kafka (Python)", run_confluent),
                       ("kafka-python", run_kafka_python)]:
         print("  %s ..." % name, flush=True)

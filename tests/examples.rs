@@ -165,6 +165,7 @@ const README_PROGRAMS: &[(&str, &str)] = &[
         "SSL handshake failed",
     ),
     ("prints: assigned orders[0]", "assigned orders[0]"),
+    ("prints: committed 1 transaction", "committed 1 transaction"),
 ];
 
 /// The C and C++ code blocks of the README, in order: (language, body).
