@@ -250,11 +250,11 @@ class Producer:
         key_array = None
         if keys is not None:
             key_array = (c_char_p * n)(*[_b(k) for k in keys])
-        results = (c_int * n)(*([99] * n))  # 99: not written
+        results = (c_int * n)(*([-1] * n))  # -1: not written (no code has it)
         err = _Error()
         lib.kafka_producer_send_json_batch(self._p, _b(topic), key_array, encoded, n,
                                            None, None, results, byref(err))
-        if err.code and all(r == 99 for r in results):  # the call itself failed
+        if any(r == -1 for r in results):  # the call failed before the records
             raise KafkaError(err)
         return list(results)
 

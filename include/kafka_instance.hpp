@@ -78,6 +78,17 @@ auto call(F &&f) {
   return result;
 }
 
+/// Marks a batch result the library has not written: no KafkaErrorCode
+/// has this value.
+constexpr KafkaErrorCode unwritten = static_cast<KafkaErrorCode>(-1);
+
+/// Throws `err` when the batch call failed before it looked at the
+/// records (one or more results left unwritten).
+inline void check_written(const std::vector<KafkaErrorCode> &results, const KafkaError &err) {
+  for (KafkaErrorCode r : results)
+    if (r == unwritten) throw Error(err);
+}
+
 /// A C handle owned by a unique_ptr with its free function.
 template <typename T, void (*Free)(T *)>
 struct Deleter {
@@ -307,30 +318,31 @@ class Producer {
   }
 
   /// Queues JSON values to one topic in one call. Returns each record's
-  /// status (KAFKA_OK: queued); a refused record queues nothing. Throws
-  /// only when the call itself fails (a NULL or invalid topic).
+  /// status (KAFKA_OK: queued); a refused record (not JSON, or an invalid
+  /// topic, which refuses them all) queues nothing. Throws only when the
+  /// call itself fails (a producer already closed).
   std::vector<KafkaErrorCode> send_json_batch(const std::string &topic, const std::vector<std::string> &values,
                                               const std::vector<std::optional<std::string>> &keys = {}) {
     std::vector<const char *> vs, ks;
     for (const auto &v : values) vs.push_back(v.c_str());
     for (const auto &k : keys) ks.push_back(k ? k->c_str() : nullptr);
     if (!keys.empty() && keys.size() != values.size()) throw std::invalid_argument("kafka::send_json_batch: keys");
-    std::vector<KafkaErrorCode> results(values.size(), KAFKA_ERR_INTERNAL);
+    std::vector<KafkaErrorCode> results(values.size(), detail::unwritten);
     KafkaError err{};
     kafka_producer_send_json_batch(p_, topic.c_str(), ks.empty() ? nullptr : ks.data(), vs.data(), vs.size(),
                                    nullptr, nullptr, results.data(), &err);
-    for (KafkaErrorCode r : results)
-      if (r == KAFKA_ERR_INTERNAL) throw Error(err);
+    detail::check_written(results, err);
     return results;
   }
 
   /// Queues records in one call; `on_delivery` (optional) runs once per
   /// queued record. Returns each record's status, as send_json_batch.
   std::vector<KafkaErrorCode> send_batch(const std::vector<Record> &records, Callback on_delivery = nullptr) {
+    if (records.empty()) return {};
     std::vector<std::vector<KafkaHeader>> headers(records.size());
     std::vector<KafkaRecord> rs(records.size());
     for (size_t i = 0; i < records.size(); i++) rs[i] = c_record(records[i], headers[i]);
-    std::vector<KafkaErrorCode> results(records.size(), KAFKA_ERR_INTERNAL);
+    std::vector<KafkaErrorCode> results(records.size(), detail::unwritten);
     KafkaError err{};
     if (!on_delivery) {
       kafka_producer_send_batch(p_, rs.data(), rs.size(), nullptr, nullptr, results.data(), &err);
@@ -344,8 +356,7 @@ class Producer {
       for (KafkaErrorCode r : results) refused += r != KAFKA_OK;
       if (refused && shared->left.fetch_sub(refused) == refused) delete shared;
     }
-    for (KafkaErrorCode r : results)
-      if (r == KAFKA_ERR_INTERNAL) throw Error(err);
+    detail::check_written(results, err);
     return results;
   }
 
@@ -482,9 +493,10 @@ class Transaction {
     p_.commit_transaction(timeout_ms_);
     done_ = true;
   }
+  /// On failure (it throws), the destructor tries the abort again.
   void abort() {
-    done_ = true;
     p_.abort_transaction(timeout_ms_);
+    done_ = true;
   }
 
  private:

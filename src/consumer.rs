@@ -42,8 +42,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError as RdKafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -272,27 +272,13 @@ fn log_refused(refused: &[(Position, RDKafkaErrorCode)]) {
     }
 }
 
-/// How a commit is made.
-#[derive(Debug, Clone, Copy)]
-enum Commit {
-    /// Started; the outcome arrives in `Context::commit_callback`.
-    Async,
-    /// Waited for, at most this long.
-    Within(Duration),
-}
-
-/// Commits librdkafka's stored offsets (after storing what is done).
-/// Nothing to commit is success.
-fn commit_stored(consumer: &BaseConsumer<Context>, how: Commit) -> Result<()> {
+/// Commits librdkafka's stored offsets (after storing what is done) and
+/// waits up to `timeout`. Nothing to commit is success. (Commits not
+/// waited for go through [`Consumer::start_commit`].)
+fn commit_stored(consumer: &BaseConsumer<Context>, timeout: Duration) -> Result<()> {
     let refused = consumer.context().store_done(consumer, None);
     log_refused(&refused);
-    match how {
-        Commit::Async => match consumer.commit_consumer_state(CommitMode::Async) {
-            Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-            Err(e) => Err(Error::from_rdkafka(&e, "committing offsets")),
-        },
-        Commit::Within(timeout) => commit_within(consumer, None, timeout),
-    }
+    commit_within(consumer, None, timeout)
 }
 
 /// [`native::commit_within`] as a `Result`: nothing to commit is success,
@@ -364,7 +350,7 @@ impl ConsumerContext for Context {
             self.forget(partitions);
             return;
         }
-        if let Err(e) = commit_stored(consumer, Commit::Within(self.api_timeout)) {
+        if let Err(e) = commit_stored(consumer, self.api_timeout) {
             logging::log(
                 Level::Error,
                 "kafka_instance.consumer.rebalance",
@@ -392,19 +378,6 @@ impl ConsumerContext for Context {
                 &format!("rebalance: {rebalance:?}"),
                 None,
             );
-        }
-    }
-
-    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        match result {
-            Ok(()) | Err(RdKafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(e) => {
-                // What was stored is still there: commit it next time.
-                self.uncommitted.store(true, Ordering::Release);
-                if !self.silenced.load(Ordering::Acquire) {
-                    log_auto_commit_failure(&e.to_string(), code_of(&e) as i32, offsets.count())
-                }
-            }
         }
     }
 }
@@ -691,9 +664,9 @@ impl Consumer {
         // commit) since the last commit began, or marked done and not yet
         // stored.
         if context.uncommitted.swap(false, Ordering::AcqRel) || !context.shared().done.is_empty() {
-            // The outcome arrives in Context::commit_callback; a commit that
-            // cannot even start is logged the same way.
-            if let Err(e) = commit_stored(&self.inner, Commit::Async) {
+            // The outcome is served by a later poll (a failure is logged);
+            // a commit that cannot even start is logged the same way.
+            if let Err(e) = self.start_commit(None, None, true) {
                 context.uncommitted.store(true, Ordering::Release);
                 log_auto_commit_failure(&e.message, e.rdkafka_code, 0);
             }
@@ -945,7 +918,7 @@ impl Consumer {
     pub fn commit(&self) -> Result<()> {
         self.check_usable()?;
         self.settle_handed();
-        commit_stored(&self.inner, self.sync())
+        commit_stored(&self.inner, self.inner.context().api_timeout)
     }
 
     /// Commits `message.offset + 1` for its partition, and nothing else,
@@ -959,11 +932,6 @@ impl Consumer {
             self.inner.context().api_timeout,
         )
         .map_err(|e| e.context("committing a message"))
-    }
-
-    /// A commit the caller waits for, bounded by `default.api.timeout.ms`.
-    fn sync(&self) -> Commit {
-        Commit::Within(self.inner.context().api_timeout)
     }
 
     /// Marks `message`, and everything before it on its partition, as done:
@@ -1061,7 +1029,7 @@ impl Consumer {
         drop(polling);
         fetched?;
         if self.auto_commit.is_none() && !batch.is_empty() {
-            commit_stored(&self.inner, self.sync())?;
+            commit_stored(&self.inner, self.inner.context().api_timeout)?;
         }
         Ok(())
     }
@@ -1146,7 +1114,7 @@ impl Consumer {
         let committed = match self.auto_commit {
             Some(_) => {
                 self.settle_handed();
-                commit_stored(&self.inner, Commit::Within(context.api_timeout))
+                commit_stored(&self.inner, context.api_timeout)
             }
             None => Ok(()),
         };

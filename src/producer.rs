@@ -289,14 +289,15 @@ impl Shared {
         }
     }
 
-    /// Waits until a notification frees room in the queue, or at most
-    /// until `deadline` (and never more than 10 ms: a notification that
-    /// came before the wait began costs at most that).
+    /// Waits until a notification may have freed room in the queue, or at
+    /// most until `deadline`, and never more than 1 ms: librdkafka frees a
+    /// message's room only after the whole batch of notifications it came
+    /// with, so the last one of a batch comes a little before the room.
     fn wait_for_room(&self, deadline: Instant) {
         let guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
         let wait = deadline
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(10));
+            .min(Duration::from_millis(1));
         let _ = self.room.wait_timeout(guard, wait);
     }
 

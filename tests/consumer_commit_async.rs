@@ -224,6 +224,7 @@ fn kafka_consumer_commit_async_callback_may_commit_again_but_not_poll_or_close()
 
 #[test]
 fn kafka_consumer_commit_async_failures_reach_the_callback() {
+    capture_logs();
     // Injected broker errors: the embedded broker only.
     let broker = &brokers()[0];
     let (topic, _, inst) = group_fixture(broker, "async-fail", 1);
@@ -252,6 +253,12 @@ fn kafka_consumer_commit_async_failures_reach_the_callback() {
     assert_eq!(seen[0].rdkafka_code, 30, "{}", seen[0].message);
     close_consumer(cons);
     assert_eq!(outcomes.seen().len(), 1, "exactly once");
+    // Told to its callback, so not logged as an automatic commit's failure.
+    let misattributed: Vec<_> = logged()
+        .into_iter()
+        .filter(|r| r.controller == "kafka_instance.consumer.auto_commit")
+        .collect();
+    assert!(misattributed.is_empty(), "{:?}", misattributed[0].message);
     unsafe { kafka_instance_free(inst) };
 }
 

@@ -22,14 +22,14 @@ use crate::logging::{self, Level};
 /// offsets librdkafka reports (none when there was nothing to commit).
 pub type CommitDone = Box<dyn FnOnce(Result<()>, Vec<PartitionOffset>) + Send>;
 
-/// The asynchronous commits of one consumer whose outcome was not served.
+/// The asynchronous commits of one consumer whose outcome was not served:
+/// the application's and auto-commit's (whose failures are logged).
 #[derive(Default)]
 pub(super) struct AsyncCommits {
     next_id: u64,
-    /// Started, outcome not yet arrived.
-    waiting: Vec<(u64, Option<CommitDone>)>,
-    /// Outcome known without asking the broker, served by the next poll.
-    settled: Vec<(Option<CommitDone>, Result<()>)>,
+    /// Started, outcome not yet arrived: id, callback, whether auto-commit
+    /// started it.
+    waiting: Vec<(u64, Option<CommitDone>, bool)>,
 }
 
 impl Consumer {
@@ -56,6 +56,20 @@ impl Consumer {
             }
         } else {
             self.settle_handed();
+        }
+        self.start_commit(offsets, done, false)
+    }
+
+    /// Starts a commit whose outcome is served from the reply queue (after
+    /// storing what is done, for a commit of the stored offsets). `auto`:
+    /// auto-commit's, whose failure is logged.
+    pub(super) fn start_commit(
+        &self,
+        offsets: Option<&[(&str, i32, i64)]>,
+        done: Option<CommitDone>,
+        auto: bool,
+    ) -> Result<()> {
+        if offsets.is_none() {
             let refused = self.inner.context().store_done(&self.inner, None);
             super::log_refused(&refused);
         }
@@ -65,38 +79,33 @@ impl Consumer {
             let mut commits = self.async_commits();
             commits.next_id += 1;
             let id = commits.next_id;
-            commits.waiting.push((id, done));
+            commits.waiting.push((id, done, auto));
             id
         };
         self.pending_commits.fetch_add(1, Ordering::AcqRel);
-        match self.commits.commit(&self.inner, offsets, id) {
-            Ok(()) => Ok(()),
-            Err(failure) => {
-                let done = self.forget_commit(id);
+        self.commits
+            .commit(&self.inner, offsets, id)
+            .map_err(|failure| {
+                // Not started: no outcome will come, and the callback is never
+                // called (the caller gets this error instead).
+                drop(self.forget_commit(id));
                 match failure {
-                    // Nothing stored to commit: a success, served as one.
-                    CommitFailure::Refused(RDKafkaErrorCode::NoOffset) => {
-                        self.async_commits().settled.push((done, Ok(())));
-                        self.pending_commits.fetch_add(1, Ordering::AcqRel);
-                        self.pipe.wake();
-                        Ok(())
+                    CommitFailure::Refused(code) => {
+                        Error::from_rdkafka_code(code, "starting a commit")
                     }
-                    CommitFailure::Refused(code) => Err(Error::from_rdkafka_code(
-                        code,
-                        "starting an asynchronous commit",
-                    )),
-                    CommitFailure::TimedOut => unreachable!("starting a commit does not wait"),
+                    CommitFailure::TimedOut => Error::new(ErrorKind::Timeout, "starting a commit"),
                 }
-            }
-        }
+            })
     }
 
-    /// Removes commit `id` from the waiting ones; its callback.
-    fn forget_commit(&self, id: u64) -> Option<CommitDone> {
+    /// Removes commit `id` from the waiting ones: its callback, and
+    /// whether auto-commit started it.
+    fn forget_commit(&self, id: u64) -> Option<(Option<CommitDone>, bool)> {
         let mut commits = self.async_commits();
-        let at = commits.waiting.iter().position(|(i, _)| *i == id)?;
+        let at = commits.waiting.iter().position(|(i, _, _)| *i == id)?;
         self.pending_commits.fetch_sub(1, Ordering::AcqRel);
-        commits.waiting.remove(at).1
+        let (_, done, auto) = commits.waiting.remove(at);
+        Some((done, auto))
     }
 
     /// Hands every outcome already here to its callback, waiting up to
@@ -106,13 +115,6 @@ impl Consumer {
         if self.pending_commits.load(Ordering::Acquire) == 0 {
             return;
         }
-        let settled = std::mem::take(&mut self.async_commits().settled);
-        for (done, result) in settled {
-            self.pending_commits.fetch_sub(1, Ordering::AcqRel);
-            if let Some(done) = done {
-                done(result, Vec::new());
-            }
-        }
         let mut wait = wait;
         while let Some(outcome) = self.commits.take(wait) {
             wait = Duration::ZERO;
@@ -121,7 +123,9 @@ impl Consumer {
     }
 
     fn deliver(&self, outcome: CommitOutcome) {
-        let done = self.forget_commit(outcome.id);
+        let Some((done, auto)) = self.forget_commit(outcome.id) else {
+            return;
+        };
         let result = match outcome.result {
             Ok(()) | Err(RDKafkaErrorCode::NoOffset) => Ok(()),
             Err(code) => {
@@ -133,7 +137,7 @@ impl Consumer {
                 Err(Error::from_rdkafka_code(code, "asynchronous commit"))
             }
         };
-        let offsets = outcome
+        let offsets: Vec<PartitionOffset> = outcome
             .offsets
             .into_iter()
             .map(|(topic, partition, offset)| PartitionOffset {
@@ -143,7 +147,10 @@ impl Consumer {
             })
             .collect();
         match (done, result) {
-            (Some(done), result) => done(result, offsets),
+            (Some(done), result) => call_done(done, result, offsets),
+            (None, Err(e)) if auto => {
+                super::log_auto_commit_failure(&e.message, e.rdkafka_code, offsets.len())
+            }
             // Nobody to tell: the log is.
             (None, Err(e)) => logging::log(
                 Level::Warning,
@@ -167,7 +174,7 @@ impl Consumer {
             self.serve_commits(left.min(Duration::from_millis(100)));
         }
         let waiting = std::mem::take(&mut self.async_commits().waiting);
-        for (_, done) in waiting {
+        for (_, done, _) in waiting {
             self.pending_commits.fetch_sub(1, Ordering::AcqRel);
             if let Some(done) = done {
                 let e = Error::new(
@@ -175,8 +182,14 @@ impl Consumer {
                     "asynchronous commit: no outcome before the consumer closed \
                      (default_api_timeout_ms); it may still have completed",
                 );
-                done(Err(e), Vec::new());
+                call_done(done, Err(e), Vec::new());
             }
         }
     }
+}
+
+/// Calls a commit callback; a panic in it (Rust callers) is contained, so
+/// the callbacks after it still run.
+fn call_done(done: CommitDone, result: Result<()>, offsets: Vec<PartitionOffset>) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| done(result, offsets)));
 }

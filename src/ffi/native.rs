@@ -14,7 +14,8 @@ use std::sync::Once;
 use std::time::Duration;
 
 use std::ffi::{CStr, CString};
-use std::sync::Arc;
+use std::mem::ManuallyDrop;
+use std::sync::{Arc, OnceLock};
 
 use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
@@ -305,23 +306,30 @@ pub(crate) fn commit_within<C: ConsumerContext>(
 /// its key, value and headers stay in librdkafka's fetch buffer, and the
 /// client it came from stays alive (though closed) as long as it does.
 pub(crate) struct HeldMessage<C: ConsumerContext + 'static> {
-    // Declared before the client, so dropped before it.
-    message: BorrowedMessage<'static>,
-    _client: Arc<BaseConsumer<C>>,
+    message: ManuallyDrop<BorrowedMessage<'static>>,
+    client: ManuallyDrop<Arc<BaseConsumer<C>>>,
+    /// librdkafka parses headers on first use, without a lock: once here,
+    /// so that threads reading one message do not race (0: none).
+    headers: OnceLock<usize>,
+    /// [`fork_generation`] when held: in a forked child nothing of
+    /// librdkafka's is touched, the message is left as it is.
+    generation: u64,
 }
 
 impl<C: ConsumerContext + 'static> HeldMessage<C> {
     /// Keeps `message`, polled from `client`.
     pub(crate) fn hold(client: &Arc<BaseConsumer<C>>, message: BorrowedMessage<'_>) -> Self {
         // SAFETY: the lifetime only says that the client outlives the
-        // message; the Arc kept beside it does, and the message is dropped
-        // first. BorrowedMessage is Send and Sync.
+        // message; the Arc kept beside it does, and `drop` releases the
+        // message first. BorrowedMessage is Send and Sync.
         let message = unsafe {
             std::mem::transmute::<BorrowedMessage<'_>, BorrowedMessage<'static>>(message)
         };
         HeldMessage {
-            message,
-            _client: Arc::clone(client),
+            message: ManuallyDrop::new(message),
+            client: ManuallyDrop::new(Arc::clone(client)),
+            headers: OnceLock::new(),
+            generation: fork_generation(),
         }
     }
 
@@ -356,12 +364,45 @@ impl<C: ConsumerContext + 'static> HeldMessage<C> {
     }
 
     fn headers(&self) -> Option<*mut rd::rd_kafka_headers_t> {
-        let mut headers = std::ptr::null_mut();
-        // SAFETY: a live message; librdkafka parses its headers once and
-        // keeps them with it.
-        let err = unsafe { rd::rd_kafka_message_headers(self.message.ptr(), &mut headers) };
-        (err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !headers.is_null())
-            .then_some(headers)
+        let parsed = *self.headers.get_or_init(|| {
+            let mut headers = std::ptr::null_mut();
+            // SAFETY: a live message; parsed once (OnceLock), and librdkafka
+            // keeps the result with the message.
+            let err = unsafe { rd::rd_kafka_message_headers(self.message.ptr(), &mut headers) };
+            match err {
+                rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => headers as usize,
+                _ => 0,
+            }
+        });
+        (parsed != 0).then_some(parsed as *mut rd::rd_kafka_headers_t)
+    }
+}
+
+impl<C: ConsumerContext + 'static> Drop for HeldMessage<C> {
+    fn drop(&mut self) {
+        if fork_generation() != self.generation {
+            // A forked child: librdkafka's threads and locks are the
+            // parent's. Leave everything as it is.
+            return;
+        }
+        // SAFETY: each field is dropped once, the message before the
+        // client it borrows from.
+        let client = unsafe {
+            ManuallyDrop::drop(&mut self.message);
+            ManuallyDrop::take(&mut self.client)
+        };
+        // The last reference releases the client, which may wait for
+        // librdkafka (a close that timed out): not on the freeing thread.
+        if let Some(client) = Arc::into_inner(client) {
+            let spawned = std::thread::Builder::new()
+                .name("kafka_instance consumer release".into())
+                .spawn(move || drop(client));
+            if let Err(e) = spawned {
+                // No thread: the client is dropped by the closure's drop
+                // right here, which waits, rather than leaked.
+                drop(e);
+            }
+        }
     }
 }
 
