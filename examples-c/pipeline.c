@@ -80,10 +80,15 @@ int main(void) {
       transactions++;
       continue;
     }
-    if (!kafka_producer_fatal_error(producer, &err)) return fail("a transaction", &err);
+    if (err.rdkafka_code == -165) { /* _UNSUPPORTED_FEATURE */
+      fprintf(stderr, "pipeline: the broker does not support transactions: %s\n", err.message);
+      return 3;
+    }
+    KafkaError fatal;
+    if (!kafka_producer_fatal_error(producer, &fatal)) return fail("a transaction", &err);
     /* Fatal: this producer is finished. A new one fences it, and the
      * consumer starts again from what was committed. */
-    fprintf(stderr, "pipeline: %s; starting a new producer\n", err.message);
+    fprintf(stderr, "pipeline: %s; starting a new producer\n", fatal.message);
     kafka_producer_close(producer, 0, NULL);
     producer = transactional_producer(kafka, &err);
     if (!producer) return fail("replacing the producer", &err);

@@ -375,3 +375,63 @@ fn kafka_producer_transaction_calls_are_refused_where_they_cannot_work() {
     close(plain);
     unsafe { kafka_instance_free(inst) };
 }
+
+/// A message the broker refuses inside a transaction makes the transaction
+/// abortable: the commit fails with `txn_requires_abort` (not fatal), the
+/// abort succeeds, and the producer goes on with a new transaction.
+#[test]
+fn a_failed_send_makes_the_transaction_abortable_and_the_producer_goes_on() {
+    // The broker's refusal is injected: the embedded broker only.
+    let broker = &brokers()[0];
+    let topic = unique_topic("txn-abortable");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[("auto_offset_reset", "earliest")]);
+    let p = producer(inst, &[("transactional_id", &unique_topic("txn"))]);
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_producer_init_transactions(p, 30_000, &mut e) },
+        KAFKA_OK
+    );
+    assert_eq!(
+        unsafe { kafka_producer_begin_transaction(p, &mut e) },
+        KAFKA_OK
+    );
+    // Produce (API key 0) answered with TOPIC_AUTHORIZATION_FAILED (29),
+    // which librdkafka does not retry.
+    let refused = [29];
+    let rc = unsafe {
+        kafka_mock_cluster_push_request_errors(broker.mock, 0, refused.as_ptr(), 1, &mut e)
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert_eq!(send_json(p, &topic, None, "{\"n\":0}").0, KAFKA_OK);
+    let rc = unsafe { kafka_producer_commit_transaction(p, 30_000, &mut e) };
+    assert_ne!(
+        rc, KAFKA_OK,
+        "a transaction with a refused message committed"
+    );
+    assert!(
+        e.txn_requires_abort && !e.fatal,
+        "abortable, not fatal: {} (abort {}, fatal {}, retriable {})",
+        e.message_str(),
+        e.txn_requires_abort,
+        e.fatal,
+        e.retriable
+    );
+    let rc = unsafe { kafka_producer_abort_transaction(p, 30_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    // Going on: another partition (the mock cluster keeps expecting the
+    // refused message's sequence number on the first one, where a broker
+    // resets it with the producer's epoch).
+    let next = unique_topic("txn-next");
+    create_topic(broker, &next, 1);
+    assert_eq!(
+        unsafe { kafka_producer_begin_transaction(p, &mut e) },
+        KAFKA_OK
+    );
+    assert_eq!(send_json(p, &next, None, "{\"n\":1}").0, KAFKA_OK);
+    let rc = unsafe { kafka_producer_commit_transaction(p, 30_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert!(!unsafe { kafka_producer_fatal_error(p, null_mut()) });
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

@@ -134,7 +134,7 @@ impl Consumer {
                     .context()
                     .uncommitted
                     .store(true, Ordering::Release);
-                Err(Error::from_rdkafka_code(code, "asynchronous commit"))
+                Err(Error::from_rdkafka_code(code, "committing offsets"))
             }
         };
         let offsets: Vec<PartitionOffset> = outcome
