@@ -92,7 +92,6 @@ with kafka.get_producer(transactional_id=topic + "-txn") as producer:
     except KafkaError as e:
         if e.rdkafka_code != -165:  # _UNSUPPORTED_FEATURE: a broker without them
             raise
-        producer.abort_transaction()
         print("demo: transactions skipped: the broker does not support them (%s)" % e)
     finally:
         quiet.setLevel(logging.NOTSET)
