@@ -273,12 +273,13 @@ fn log_refused(refused: &[(Position, RDKafkaErrorCode)]) {
 }
 
 /// Commits librdkafka's stored offsets (after storing what is done) and
-/// waits up to `timeout`. Nothing to commit is success. (Commits not
-/// waited for go through [`Consumer::start_commit`].)
-fn commit_stored(consumer: &BaseConsumer<Context>, timeout: Duration) -> Result<()> {
-    let refused = consumer.context().store_done(consumer, None);
+/// waits up to `default.api.timeout.ms`. Nothing to commit is success.
+/// (Commits not waited for go through [`Consumer::start_commit`].)
+fn commit_stored(consumer: &BaseConsumer<Context>) -> Result<()> {
+    let context = consumer.context();
+    let refused = context.store_done(consumer, None);
     log_refused(&refused);
-    commit_within(consumer, None, timeout)
+    commit_within(consumer, None, context.api_timeout)
 }
 
 /// [`native::commit_within`] as a `Result`: nothing to commit is success,
@@ -350,7 +351,7 @@ impl ConsumerContext for Context {
             self.forget(partitions);
             return;
         }
-        if let Err(e) = commit_stored(consumer, self.api_timeout) {
+        if let Err(e) = commit_stored(consumer) {
             logging::log(
                 Level::Error,
                 "kafka_instance.consumer.rebalance",
@@ -918,7 +919,7 @@ impl Consumer {
     pub fn commit(&self) -> Result<()> {
         self.check_usable()?;
         self.settle_handed();
-        commit_stored(&self.inner, self.inner.context().api_timeout)
+        commit_stored(&self.inner)
     }
 
     /// Commits `message.offset + 1` for its partition, and nothing else,
@@ -1029,7 +1030,7 @@ impl Consumer {
         drop(polling);
         fetched?;
         if self.auto_commit.is_none() && !batch.is_empty() {
-            commit_stored(&self.inner, self.inner.context().api_timeout)?;
+            commit_stored(&self.inner)?;
         }
         Ok(())
     }
@@ -1114,7 +1115,7 @@ impl Consumer {
         let committed = match self.auto_commit {
             Some(_) => {
                 self.settle_handed();
-                commit_stored(&self.inner, context.api_timeout)
+                commit_stored(&self.inner)
             }
             None => Ok(()),
         };
