@@ -1155,13 +1155,9 @@ impl Consumer {
     fn release_in_background(&self) -> Error {
         let context = self.inner.context();
         context.silenced.store(true, Ordering::Release);
-        let inner = Arc::clone(&self.inner);
-        let spawned = std::thread::Builder::new()
-            .name("kafka_instance consumer release".into())
-            .spawn(move || drop(inner));
-        if let Err(e) = spawned {
-            // Without a thread, the drop happens with the handle, and
-            // waits: still better than leaking the client.
+        if let Err(e) = native::release_on_a_thread(Arc::clone(&self.inner)) {
+            // Without a thread, the client is released with the handle,
+            // which waits: still better than leaking it.
             logging::log(
                 Level::Warning,
                 "kafka_instance.consumer.close",

@@ -15,7 +15,7 @@ use super::{Consumer, PartitionOffset, Start};
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ffi::native::{CommitFailure, CommitOutcome};
+use crate::ffi::native::CommitOutcome;
 use crate::logging::{self, Level};
 
 /// What an asynchronous commit's outcome is handed to: the result and the
@@ -85,16 +85,11 @@ impl Consumer {
         self.pending_commits.fetch_add(1, Ordering::AcqRel);
         self.commits
             .commit(&self.inner, offsets, id)
-            .map_err(|failure| {
+            .map_err(|code| {
                 // Not started: no outcome will come, and the callback is never
                 // called (the caller gets this error instead).
                 drop(self.forget_commit(id));
-                match failure {
-                    CommitFailure::Refused(code) => {
-                        Error::from_rdkafka_code(code, "starting a commit")
-                    }
-                    CommitFailure::TimedOut => Error::new(ErrorKind::Timeout, "starting a commit"),
-                }
+                Error::from_rdkafka_code(code, "starting a commit")
             })
     }
 

@@ -183,7 +183,7 @@ impl Queue {
         consumer: &BaseConsumer<C>,
         offsets: Option<&[(&str, i32, i64)]>,
         id: u64,
-    ) -> Result<(), CommitFailure> {
+    ) -> Result<(), RDKafkaErrorCode> {
         let rk = consumer.client().native_ptr();
         let topics: Vec<CString> = offsets
             .unwrap_or_default()
@@ -213,7 +213,7 @@ impl Queue {
             }
             match err {
                 rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
-                other => Err(CommitFailure::Refused(RDKafkaErrorCode::from(other))),
+                other => Err(RDKafkaErrorCode::from(other)),
             }
         }
     }
@@ -295,7 +295,9 @@ pub(crate) fn commit_within<C: ConsumerContext>(
     timeout: Duration,
 ) -> Result<(), CommitFailure> {
     let queue = Queue::new(consumer).map_err(|_| CommitFailure::Refused(RDKafkaErrorCode::Fail))?;
-    queue.commit(consumer, offsets, 0)?;
+    queue
+        .commit(consumer, offsets, 0)
+        .map_err(CommitFailure::Refused)?;
     match queue.take(timeout) {
         None => Err(CommitFailure::TimedOut),
         Some(outcome) => outcome.result.map_err(CommitFailure::Refused),
@@ -394,16 +396,21 @@ impl<C: ConsumerContext + 'static> Drop for HeldMessage<C> {
         // The last reference releases the client, which may wait for
         // librdkafka (a close that timed out): not on the freeing thread.
         if let Some(client) = Arc::into_inner(client) {
-            let spawned = std::thread::Builder::new()
-                .name("kafka_instance consumer release".into())
-                .spawn(move || drop(client));
-            if let Err(e) = spawned {
-                // No thread: the client is dropped by the closure's drop
-                // right here, which waits, rather than leaked.
-                drop(e);
-            }
+            // Without a thread it is dropped here, which waits: still
+            // better than leaking it.
+            let _ = release_on_a_thread(client);
         }
     }
+}
+
+/// Drops `client` on a thread of its own, for a release that may wait
+/// for librdkafka (a close that timed out). When no thread can be made,
+/// it is dropped before this returns the error.
+pub(crate) fn release_on_a_thread<T: Send + 'static>(client: T) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("kafka_instance consumer release".into())
+        .spawn(move || drop(client))
+        .map(drop)
 }
 
 /// The monotonic clock read at the kernel tick's resolution (a few
