@@ -412,11 +412,7 @@ impl Producer {
     /// Queues `record`; `on_delivery` (if any) is called once with its
     /// outcome. Returns as soon as librdkafka has queued it.
     pub fn send(&self, record: &Record<'_>, on_delivery: Option<OnDelivery>) -> Result<()> {
-        let notify = match on_delivery {
-            Some(f) => Arc::new(Notify::Call(f)),
-            None => self.nothing.clone(),
-        };
-        self.enqueue(record, notify)
+        self.enqueue(record, self.notify(on_delivery))
     }
 
     /// [`send`](Self::send), waiting up to `timeout` for room when the
@@ -431,10 +427,7 @@ impl Producer {
     ) -> Result<()> {
         self.shared
             .refuse_wait_in_callback("a send that waits for room")?;
-        let notify = match on_delivery {
-            Some(f) => Arc::new(Notify::Call(f)),
-            None => self.nothing.clone(),
-        };
+        let notify = self.notify(on_delivery);
         let deadline = Instant::now() + timeout;
         loop {
             match self.enqueue(record, notify.clone()) {
@@ -503,6 +496,25 @@ impl Producer {
         result
     }
 
+    /// What to do with a message's outcome: call `on_delivery`, or nothing.
+    fn notify(&self, on_delivery: Option<OnDelivery>) -> Arc<Notify> {
+        match on_delivery {
+            Some(f) => Arc::new(Notify::Call(f)),
+            None => self.nothing.clone(),
+        }
+    }
+
+    /// librdkafka's error `e` while doing `what`; when it is the
+    /// producer's fatal error (librdkafka's sends then say only "fatal
+    /// error"), that error with its reason.
+    fn failure(&self, e: &RdKafkaError, what: &str) -> Error {
+        let err = Error::from_rdkafka(e, what);
+        match self.fatal_error().filter(|_| err.fatal) {
+            Some(fatal) => fatal.context(what),
+            None => err,
+        }
+    }
+
     fn enqueue(&self, record: &Record<'_>, notify: Arc<Notify>) -> Result<()> {
         self.check_process()?;
         if self.shared.closing.load(Ordering::Acquire) {
@@ -551,13 +563,7 @@ impl Producer {
                 // Not queued: no report will come. (Dropping the record
                 // releases its notification; nobody is waiting on it.)
                 self.shared.pending.fetch_sub(1, Ordering::AcqRel);
-                let what = format!("queueing a message to {:?}", record.topic);
-                let fatal = e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal);
-                match self.fatal_error().filter(|_| fatal) {
-                    // librdkafka says only "fatal error": say which.
-                    Some(f) => Err(f.context(&what)),
-                    None => Err(Error::from_rdkafka(&e, &what)),
-                }
+                Err(self.failure(&e, &format!("queueing a message to {:?}", record.topic)))
             }
         }
     }

@@ -128,17 +128,4 @@ impl Producer {
         }
         Ok(())
     }
-
-    /// A transaction call's failure, with the producer's fatal error when
-    /// that is what it was.
-    fn failure(&self, e: &rdkafka::error::KafkaError, what: &str) -> Error {
-        let mut err = Error::from_rdkafka(e, what);
-        if let Some(fatal) = self.fatal_error() {
-            err.fatal = true;
-            err.retriable = false;
-            err.txn_requires_abort = false;
-            err.message = format!("{what}: {}", fatal.message);
-        }
-        err
-    }
 }
