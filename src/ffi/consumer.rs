@@ -12,7 +12,7 @@ use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
 use crate::ffi::message::KafkaMessage;
 use crate::ffi::partition_list::{
-    list_arg, KafkaPartitionList, KAFKA_OFFSET_BEGINNING, KAFKA_OFFSET_END,
+    list_arg, opt_offsets_arg, KafkaPartitionList, KAFKA_OFFSET_BEGINNING, KAFKA_OFFSET_END,
 };
 use crate::ffi::{
     arg_str, arg_strs, arg_timeout, call, free_handle, handle, here, into_handle, opt_handle,
@@ -864,11 +864,8 @@ pub unsafe extern "C" fn kafka_consumer_commit_async(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        let offsets = match list.is_null() {
-            true => None,
-            // SAFETY: module contract.
-            false => Some(unsafe { list_arg(list, "list") }?.offsets()?),
-        };
+        // SAFETY: module contract.
+        let offsets = unsafe { opt_offsets_arg(list, "list") }?;
         // The caller promises opaque may be used on the polling thread; the
         // handle outlives the callback (close serves the last outcomes).
         let (handle_addr, opaque) = (c as usize, opaque as usize);

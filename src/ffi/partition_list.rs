@@ -151,7 +151,7 @@ impl KafkaPartitionList {
     }
 
     /// The partitions with exact offsets, for a commit.
-    pub(crate) fn offsets(&self) -> Result<Vec<(&str, i32, i64)>> {
+    pub(crate) fn offsets(&self) -> Result<Vec<Offset<'_>>> {
         (0..self.items.len())
             .map(|i| {
                 let item = &self.items[i];
@@ -262,4 +262,24 @@ pub(crate) unsafe fn list_arg<'a>(
         return Err(Error::invalid_argument(format!("{name} is empty")));
     }
     Ok(list)
+}
+
+/// `(topic, partition, offset)`: an entry of a list given for a commit.
+type Offset<'a> = (&'a str, i32, i64);
+
+/// The exact offsets of a list given for a commit, or `None` when `list` is
+/// NULL (what is done, or the consumer's positions). An empty list or a
+/// logical offset is `KAFKA_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `list` is NULL or a live `KafkaPartitionList`.
+pub(crate) unsafe fn opt_offsets_arg<'a>(
+    list: *const KafkaPartitionList,
+    name: &str,
+) -> Result<Option<Vec<Offset<'a>>>> {
+    if list.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller's contract.
+    unsafe { list_arg(list, name) }?.offsets().map(Some)
 }

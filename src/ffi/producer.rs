@@ -11,13 +11,13 @@ use crate::ffi::config::KafkaConfig;
 use crate::ffi::consumer::{self, KafkaConsumer};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
 use crate::ffi::instance::KafkaInstance;
-use crate::ffi::partition_list::{list_arg, KafkaPartitionList};
+use crate::ffi::partition_list::{opt_offsets_arg, KafkaPartitionList};
 use crate::ffi::{
     arg, arg_bytes, arg_opt_str, arg_slice, arg_str, arg_timeout, call, call_infallible,
     free_handle, handle, here, into_handle, opt_handle, opt_slice, out_slice, run_scope, Handle,
     Lent,
 };
-use crate::producer::{Delivered, Delivery, Producer, Record};
+use crate::producer::{Delivered, Delivery, OnDelivery, Producer, Record};
 
 /// A producer. Safe to share between threads: any number may send, flush
 /// and query it at once. Delivery callbacks run on a thread the library
@@ -347,17 +347,30 @@ pub unsafe extern "C" fn kafka_producer_send(
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
-        let p = unsafe { handle(p, "p") }?;
-        // SAFETY: module contract.
-        let record = unsafe { arg(record, "record") }?;
-        let mut headers = Vec::new();
-        // SAFETY: the record's pointers per its contract.
-        let record = unsafe { record_from(record, &mut headers) }?;
-        // The caller promises opaque may be used from the producer's thread.
-        let on_delivery = cb.map(|f| report_to(f, opaque as usize));
-        p.inner.send(&record, on_delivery)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        unsafe { send_with(p, record, cb, opaque, Producer::send) }
     })
+}
+
+/// Converts the C record and hands it, with `cb`'s notification (`opaque`
+/// passed to it), to `send`.
+///
+/// # Safety
+/// `p` and `record` as the module contract says; the caller promises
+/// `opaque` may be used from the producer's thread.
+unsafe fn send_with(
+    p: *mut KafkaProducer,
+    record: *const KafkaRecord,
+    cb: KafkaDeliveryCallback,
+    opaque: *mut c_void,
+    send: impl FnOnce(&Producer, &Record<'_>, Option<OnDelivery>) -> Result<()>,
+) -> Result<KafkaErrorCode> {
+    // SAFETY (all three): the caller's contract.
+    let p = unsafe { handle(p, "p") }?;
+    let record = unsafe { arg(record, "record") }?;
+    let mut headers = Vec::new();
+    let record = unsafe { record_from(record, &mut headers) }?;
+    send(&p.inner, &record, cb.map(|f| report_to(f, opaque as usize)))?;
+    Ok(KafkaErrorCode::KAFKA_OK)
 }
 
 /// A delivery callback for the safe layer that calls the caller's `f`
@@ -586,11 +599,8 @@ pub unsafe extern "C" fn kafka_producer_send_offsets_to_transaction(
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         let timeout = arg_timeout(timeout_ms)?;
-        let offsets = match offsets.is_null() {
-            true => None,
-            // SAFETY: module contract.
-            false => Some(unsafe { list_arg(offsets, "offsets") }?.offsets()?),
-        };
+        // SAFETY: module contract.
+        let offsets = unsafe { opt_offsets_arg(offsets, "offsets") }?;
         // SAFETY: module contract (for p and c).
         unsafe {
             act(p, |p| {
@@ -706,13 +716,11 @@ pub unsafe extern "C" fn kafka_producer_send_batch(
         let records = unsafe { arg_slice(records, count, "records") }?;
         let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
         let results = unsafe { out_slice(results, count, "results") }?;
-        let outcomes = records.iter().enumerate().map(|(i, record)| {
+        send_each(count, cb, opaques, results, |i, on_delivery| {
             let mut headers = Vec::new();
-            let record = unsafe { record_from(record, &mut headers) }?;
-            let opaque = opaques.map_or(0, |o| o[i] as usize);
-            p.inner.send(&record, cb.map(|f| report_to(f, opaque)))
-        });
-        batch_result(outcomes, results)
+            let record = unsafe { record_from(&records[i], &mut headers) }?;
+            p.inner.send(&record, on_delivery)
+        })
     })
 }
 
@@ -739,27 +747,32 @@ pub unsafe extern "C" fn kafka_producer_send_json_batch(
         let keys = unsafe { opt_slice(keys, count, "keys") }?;
         let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
         let results = unsafe { out_slice(results, count, "results") }?;
-        let outcomes = values.iter().enumerate().map(|(i, value)| {
+        send_each(count, cb, opaques, results, |i, on_delivery| {
             let key = keys.map_or(std::ptr::null(), |k| k[i]);
-            let record = unsafe { json_record(topic, key, *value) }?;
-            let opaque = opaques.map_or(0, |o| o[i] as usize);
-            p.inner.send(&record, cb.map(|f| report_to(f, opaque)))
-        });
-        batch_result(outcomes, results)
+            let record = unsafe { json_record(topic, key, values[i]) }?;
+            p.inner.send(&record, on_delivery)
+        })
     })
 }
 
-/// Writes each outcome's code to `results` (when given); `KAFKA_OK` when
-/// all succeeded, else the first failure, counted.
-fn batch_result(
-    outcomes: impl Iterator<Item = Result<()>>,
+/// Sends records `0..count` with `send_one(i, its notification)` (`cb`
+/// given `opaques[i]`, or NULL), writing each outcome's code to `results`
+/// (when given); `KAFKA_OK` when all were queued, else the first refusal,
+/// counted.
+fn send_each(
+    count: usize,
+    cb: KafkaDeliveryCallback,
+    opaques: Option<&[*mut c_void]>,
     mut results: Option<&mut [KafkaErrorCode]>,
+    mut send_one: impl FnMut(usize, Option<OnDelivery>) -> Result<()>,
 ) -> Result<KafkaErrorCode> {
     let mut first: Option<Error> = None;
-    let (mut total, mut refused) = (0usize, 0usize);
-    for (i, outcome) in outcomes.enumerate() {
-        total += 1;
-        let code = match outcome {
+    let mut refused = 0usize;
+    for i in 0..count {
+        // The caller promises each opaque may be used from the producer's
+        // thread.
+        let opaque = opaques.map_or(0, |o| o[i] as usize);
+        let code = match send_one(i, cb.map(|f| report_to(f, opaque))) {
             Ok(()) => KafkaErrorCode::KAFKA_OK,
             Err(e) => {
                 refused += 1;
@@ -775,7 +788,7 @@ fn batch_result(
     match first {
         None => Ok(KafkaErrorCode::KAFKA_OK),
         Some(e) => Err(e.context(&format!(
-            "{refused} of {total} records refused (the others are queued); the first"
+            "{refused} of {count} records refused (the others are queued); the first"
         ))),
     }
 }
@@ -804,15 +817,8 @@ pub unsafe extern "C" fn kafka_producer_send_wait(
             )));
         }
         let timeout = Duration::from_millis(timeout_ms as u64);
-        // SAFETY (both): module contract.
-        let p = unsafe { handle(p, "p") }?;
-        let record = unsafe { arg(record, "record") }?;
-        let mut headers = Vec::new();
-        // SAFETY: the record's pointers per its contract.
-        let record = unsafe { record_from(record, &mut headers) }?;
-        // The caller promises opaque may be used from the producer's thread.
-        let on_delivery = cb.map(|f| report_to(f, opaque as usize));
-        p.inner.send_wait(&record, on_delivery, timeout)?;
-        Ok(KafkaErrorCode::KAFKA_OK)
+        let send = |p: &Producer, r: &Record<'_>, d| p.send_wait(r, d, timeout);
+        // SAFETY: module contract.
+        unsafe { send_with(p, record, cb, opaque, send) }
     })
 }
