@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
 
-use super::control::check;
-use super::{Consumer, PartitionOffset, Start};
+use super::control::check_offsets;
+use super::{Consumer, PartitionOffset};
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -47,15 +47,9 @@ impl Consumer {
         done: Option<CommitDone>,
     ) -> Result<()> {
         self.check_usable()?;
-        if let Some(offsets) = offsets {
-            if offsets.is_empty() {
-                return Err(Error::invalid_argument("the offset list is empty"));
-            }
-            for &(t, partition, offset) in offsets {
-                check(t, partition, Start::At(offset))?;
-            }
-        } else {
-            self.settle_handed();
+        match offsets {
+            Some(offsets) => check_offsets(offsets)?,
+            None => self.settle_handed(),
         }
         self.start_commit(offsets, done, false)
     }

@@ -89,7 +89,7 @@ fn answer(offset: Offset) -> Option<i64> {
 
 /// Refuses an invalid topic name, a negative partition or a negative
 /// offset.
-pub(super) fn check(t: &str, partition: i32, start: Start) -> Result<()> {
+fn check(t: &str, partition: i32, start: Start) -> Result<()> {
     topic::validate(t)?;
     if partition < 0 {
         return Err(Error::invalid_argument(format!(
@@ -103,6 +103,17 @@ pub(super) fn check(t: &str, partition: i32, start: Start) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// A list to commit: not empty, each entry a valid partition with an
+/// offset of 0 or more.
+pub(super) fn check_offsets(offsets: &[(&str, i32, i64)]) -> Result<()> {
+    if offsets.is_empty() {
+        return Err(Error::invalid_argument("the offset list is empty"));
+    }
+    offsets
+        .iter()
+        .try_for_each(|&(t, partition, offset)| check(t, partition, Start::At(offset)))
 }
 
 fn list(partitions: &[(&str, i32, Start)]) -> Result<TopicPartitionList> {
@@ -400,12 +411,7 @@ impl Consumer {
     /// `default_api_timeout_ms`. What is marked done is left as it is.
     pub fn commit_offsets(&self, offsets: &[(&str, i32, i64)]) -> Result<()> {
         self.check_usable()?;
-        if offsets.is_empty() {
-            return Err(Error::invalid_argument("the offset list is empty"));
-        }
-        for &(t, partition, offset) in offsets {
-            check(t, partition, Start::At(offset))?;
-        }
+        check_offsets(offsets)?;
         commit_within(&self.inner, Some(offsets), self.inner.context().api_timeout)
     }
 
