@@ -97,17 +97,34 @@ fn poll_until(cons: *mut KafkaConsumer, outcomes: &Outcomes, n: usize) {
     }
 }
 
+/// A new one-partition topic holding `n` messages, and a consumer of a
+/// new group (auto-commit off, so that only the commits a test makes
+/// count; `extra` settings) that has been handed all of them, in order:
+/// (topic, group, instance, consumer).
+fn handed_all(
+    broker: &Broker,
+    prefix: &str,
+    n: usize,
+    extra: &[(&str, &str)],
+) -> (String, String, *mut KafkaInstance, *mut KafkaConsumer) {
+    let (topic, group, inst) = group_fixture(broker, prefix, 1);
+    produce_unbatched(inst, &topic, 0, n);
+    let mut settings = vec![("enable_auto_commit", "false")];
+    settings.extend_from_slice(extra);
+    let cons = consumer(inst, &[&topic], &settings);
+    assert_eq!(
+        poll_messages(cons, n, Duration::from_secs(30), json_n),
+        (0..n).collect::<Vec<_>>(),
+        "{}",
+        broker.name
+    );
+    (topic, group, inst, cons)
+}
+
 #[test]
 fn kafka_consumer_commit_async_calls_back_once_on_the_polling_thread_and_the_group_resumes_there() {
     for broker in brokers() {
-        let (topic, group, inst) = group_fixture(&broker, "async", 1);
-        produce_unbatched(inst, &topic, 0, 4);
-        // Without auto-commit: only the commits made here count.
-        let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
-        assert_eq!(
-            poll_messages(cons, 4, Duration::from_secs(30), json_n),
-            vec![0, 1, 2, 3]
-        );
+        let (topic, group, inst, cons) = handed_all(&broker, "async", 4, &[]);
         let outcomes = Outcomes::default();
         // NULL: what is done (the four handed out, since we came back).
         let (rc, why) = commit_async(cons, null_mut(), &outcomes);
@@ -139,13 +156,7 @@ fn kafka_consumer_commit_async_calls_back_once_on_the_polling_thread_and_the_gro
 #[test]
 fn kafka_consumer_commit_async_with_a_list_commits_exactly_it_and_close_serves_the_outcome() {
     for broker in brokers() {
-        let (topic, group, inst) = group_fixture(&broker, "async-list", 1);
-        produce_unbatched(inst, &topic, 0, 6);
-        let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
-        assert_eq!(
-            poll_messages(cons, 6, Duration::from_secs(30), json_n).len(),
-            6
-        );
+        let (topic, group, inst, cons) = handed_all(&broker, "async-list", 6, &[]);
         let outcomes = Outcomes::default();
         let list = partitions(&[(&topic, 0, 2)]);
         let (rc, why) = commit_async(cons, list, &outcomes);
@@ -195,13 +206,7 @@ fn kafka_consumer_commit_async_refusals_are_errors_and_never_call_back() {
 #[test]
 fn kafka_consumer_commit_async_callback_may_commit_again_but_not_poll_or_close() {
     for broker in brokers() {
-        let (topic, _, inst) = group_fixture(&broker, "async-reenter", 1);
-        produce_unbatched(inst, &topic, 0, 2);
-        let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
-        assert_eq!(
-            poll_messages(cons, 2, Duration::from_secs(30), json_n).len(),
-            2
-        );
+        let (_, _, inst, cons) = handed_all(&broker, "async-reenter", 2, &[]);
         let outcomes = Outcomes {
             call_back_in: true,
             ..Outcomes::default()
@@ -227,13 +232,7 @@ fn kafka_consumer_commit_async_failures_reach_the_callback() {
     capture_logs();
     // Injected broker errors: the embedded broker only.
     let broker = &brokers()[0];
-    let (topic, _, inst) = group_fixture(broker, "async-fail", 1);
-    produce_unbatched(inst, &topic, 0, 3);
-    let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
-    assert_eq!(
-        poll_messages(cons, 3, Duration::from_secs(30), json_n).len(),
-        3
-    );
+    let (topic, _, inst, cons) = handed_all(broker, "async-fail", 3, &[]);
     // OffsetCommit (API key 8) answered with GROUP_AUTHORIZATION_FAILED
     // (30), which librdkafka does not retry.
     let mut e = err();
@@ -266,20 +265,8 @@ fn kafka_consumer_commit_async_failures_reach_the_callback() {
 fn kafka_consumer_commit_async_still_out_at_close_gets_a_timeout_within_the_bound() {
     // Stopping the broker: the embedded broker only.
     let broker = &brokers()[0];
-    let (topic, _, inst) = group_fixture(broker, "async-down", 1);
-    produce_unbatched(inst, &topic, 0, 3);
-    let cons = consumer(
-        inst,
-        &[&topic],
-        &[
-            ("enable_auto_commit", "false"),
-            ("default_api_timeout_ms", "2000"),
-        ],
-    );
-    assert_eq!(
-        poll_messages(cons, 3, Duration::from_secs(30), json_n).len(),
-        3
-    );
+    let bound = [("default_api_timeout_ms", "2000")];
+    let (topic, _, inst, cons) = handed_all(broker, "async-down", 3, &bound);
     let mut e = err();
     assert_eq!(
         unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) },
