@@ -216,15 +216,28 @@ fn close_purges_what_is_left_reports_it_and_calls_back_before_returning() {
     unsafe { kafka_instance_free(inst) };
 }
 
-#[test]
-fn a_full_queue_is_an_error_never_a_block() {
+/// A producer (with `overrides`) of a new topic on the embedded broker,
+/// whose broker is down: what it sends stays queued. The caller brings
+/// the broker back up.
+fn stalled(
+    prefix: &str,
+    overrides: &[(&str, &str)],
+) -> (Broker, String, *mut KafkaInstance, *mut KafkaProducer) {
     let broker = brokers().remove(0);
-    let topic = unique_topic("full");
+    let topic = unique_topic(prefix);
     create_topic(&broker, &topic, 1);
     let inst = instance(&broker, &[]);
-    let p = producer(inst, &[("queue.buffering.max.messages", "5")]);
+    let p = producer(inst, overrides);
     let mut e = err();
-    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    let rc = unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    (broker, topic, inst, p)
+}
+
+#[test]
+fn a_full_queue_is_an_error_never_a_block() {
+    let (broker, topic, inst, p) = stalled("full", &[("queue.buffering.max.messages", "5")]);
+    let mut e = err();
     let mut codes = Vec::new();
     for i in 0..8 {
         codes.push(send_json(p, &topic, None, &format!("{i}")).0);
@@ -397,13 +410,8 @@ fn an_unreachable_broker_does_not_block_creation_and_sends_time_out() {
 /// (an unbounded wait) is refused.
 #[test]
 fn kafka_producer_send_wait_waits_for_room_within_its_timeout() {
-    let broker = brokers().remove(0);
-    let topic = unique_topic("wait");
-    create_topic(&broker, &topic, 1);
-    let inst = instance(&broker, &[]);
-    let p = producer(inst, &[("queue.buffering.max.messages", "5")]);
+    let (broker, topic, inst, p) = stalled("wait", &[("queue.buffering.max.messages", "5")]);
     let mut e = err();
-    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
     for i in 0..5 {
         assert_eq!(send_json(p, &topic, None, &format!("{i}")).0, KAFKA_OK);
     }
@@ -453,13 +461,8 @@ fn kafka_producer_send_wait_waits_for_room_within_its_timeout() {
 /// (librdkafka's _PURGE_QUEUE, -152), and nothing is left in flight.
 #[test]
 fn kafka_producer_purge_reports_each_purged_message_once() {
-    let broker = brokers().remove(0);
-    let topic = unique_topic("purge");
-    create_topic(&broker, &topic, 1);
-    let inst = instance(&broker, &[]);
-    let p = producer(inst, &[]);
+    let (broker, topic, inst, p) = stalled("purge", &[]);
     let mut e = err();
-    unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
     let t = c(&topic);
     let outcomes = Outcomes::default();
     for _ in 0..5 {
