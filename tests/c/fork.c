@@ -2,7 +2,9 @@
  * embedded broker the parent created returns KAFKA_ERR_STATE at once
  * (closing and freeing them releases nothing of the parent's), while
  * clients the child creates itself work. The parent's clients go on
- * working. */
+ * working. A zero-copy message (which holds its closed consumer's client)
+ * is read and freed in the child without touching librdkafka there, and
+ * freed in the parent afterwards. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +36,8 @@ static KafkaInstance *instance_for(KafkaMockCluster *mc, const char *group) {
 }
 
 /* The child: refusals for what it inherited, work for what it makes. */
-static int child(KafkaMockCluster *mc, KafkaInstance *inst, KafkaProducer *p, KafkaConsumer *c) {
+static int child(KafkaMockCluster *mc, KafkaInstance *inst, KafkaProducer *p, KafkaConsumer *c,
+                 KafkaMessage *held) {
   KafkaError err;
   double start = now_s();
   CHECK(kafka_producer_send_json(p, "forked", NULL, "{}", &err) == KAFKA_ERR_STATE, "send: %d", err.code);
@@ -48,6 +51,10 @@ static int child(KafkaMockCluster *mc, KafkaInstance *inst, KafkaProducer *p, Ka
   CHECK(kafka_consumer_wakeup(c, &err) == KAFKA_ERR_STATE, "wakeup");
   CHECK(kafka_consumer_close(c, &err) == KAFKA_ERR_STATE, "consumer close");
   CHECK(kafka_mock_cluster_create_topic(mc, "child-topic", 1, 1, &err) == KAFKA_ERR_STATE, "mock");
+  size_t len = 0;
+  const char *value = kafka_message_value(held, &len);
+  CHECK(value && len == 8 && memcmp(value, "{\"n\": 0}", 8) == 0, "a held message reads in the child");
+  kafka_message_free(held); /* the last reference: nothing of librdkafka's runs */
   kafka_mock_cluster_free(mc); /* releases nothing of the parent's */
   CHECK(now_s() - start < 2.0, "every refusal came at once (%.2f s)", now_s() - start);
 
@@ -95,12 +102,26 @@ int main(void) {
     kafka_message_free(m);
   }
   CHECK(got == 1, "the parent's consumer got the first message before the fork");
+  /* A zero-copy message kept across the fork, its consumer closed: the
+     message holds the last reference to the client. */
+  KafkaConfig *zero_copy = kafka_config_new();
+  kafka_config_set_group_id(zero_copy, "fork-zero-copy", &err);
+  kafka_config_set(zero_copy, "zero_copy_messages", "true", &err);
+  KafkaConsumer *zc = kafka_instance_get_consumer(inst, topics, 1, zero_copy, &err);
+  kafka_config_free(zero_copy);
+  KafkaMessage *held = NULL;
+  until = now_s() + 30;
+  while (!held && now_s() < until)
+    CHECK(kafka_consumer_poll(zc, 500, &held, &err) == KAFKA_OK, "poll zero-copy: %s", err.message);
+  CHECK(held != NULL, "a zero-copy message before the fork");
+  if (!held) return 1;
+  CHECK(kafka_consumer_close(zc, &err) == KAFKA_OK, "close zero-copy: %s", err.message);
 
   fflush(NULL);
   pid_t pid = fork();
   if (pid == 0) {
     alarm(30); /* a hang in the child fails the test instead of blocking it */
-    _exit(child(mc, inst, p, c));
+    _exit(child(mc, inst, p, c, held));
   }
   int status = 0;
   double give_up = now_s() + 40;
@@ -109,6 +130,7 @@ int main(void) {
     nanosleep(&ms, NULL);
   }
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's checks (status %d)", status);
+  kafka_message_free(held); /* the parent's: releases the client */
 
   /* The parent's clients are untouched. */
   CHECK(kafka_producer_send_json_sync(p, "forked", NULL, "{\"n\": 1}", 10000, NULL, &err) == KAFKA_OK,
