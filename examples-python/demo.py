@@ -41,6 +41,12 @@ try:
     raise SystemExit("demo: invalid JSON was accepted")
 except KafkaError as e:
     assert e.code == "KAFKA_ERR_SERIALIZATION", e
+try:  # in a batch, the list is refused as a whole: nothing of it is queued
+    with kafka.get_producer() as producer:
+        producer.send_batch(topic, [{"order_id": 6}, float("nan")])
+    raise SystemExit("demo: a batch with invalid JSON was accepted")
+except KafkaError as e:
+    assert e.code == "KAFKA_ERR_SERIALIZATION", e
 finally:
     quiet.setLevel(logging.NOTSET)
 

@@ -132,8 +132,8 @@ _sig("kafka_instance_create_topic", c_int, c_void_p, c_char_p, c_int32, c_int32,
 _sig("kafka_producer_send_json", c_int, c_void_p, c_char_p, c_char_p, c_char_p, _E)
 _sig("kafka_producer_flush", c_int, c_void_p, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_producer_close", c_int, c_void_p, c_int32, _E)
-_sig("kafka_producer_send_json_batch", c_int, c_void_p, c_char_p, POINTER(c_char_p),
-     POINTER(c_char_p), c_size_t, c_void_p, c_void_p, POINTER(c_int), _E)
+_sig("kafka_producer_send_json_array", c_int, c_void_p, c_char_p, c_char_p, c_char_p,
+     c_size_t, c_void_p, c_void_p, POINTER(c_int), _E)
 _sig("kafka_producer_init_transactions", c_int, c_void_p, c_int32, _E)
 _sig("kafka_producer_begin_transaction", c_int, c_void_p, _E)
 _sig("kafka_producer_commit_transaction", c_int, c_void_p, c_int32, _E)
@@ -176,6 +176,7 @@ _log_callback = LOG_CALLBACK(_forward)
 lib.kafka_set_log_callback(_log_callback, None, 7)
 
 
+KAFKA_ERR_QUEUE_FULL = 5
 KAFKA_ERR_STATE = 10
 KAFKA_ERR_WAKEUP = 11
 
@@ -243,18 +244,21 @@ class Producer:
         _call(lib.kafka_producer_send_json, self._p, _b(topic), _b(key), _b(json.dumps(value)))
 
     def send_batch(self, topic, values, keys=None):
-        """Sends each value JSON-encoded, in one call; returns each one's
-        status (0: queued, else the KafkaErrorCode that refused it)."""
+        """Sends each value JSON-encoded (the text json.dumps gives it), in
+        one call: the list is encoded at once and the library splits it.
+        Returns each one's status (0: queued, else the KafkaErrorCode that
+        refused it: 5, a full queue, means send it again later). Raises
+        KafkaError when nothing could be queued for another reason (bad
+        arguments, a value json.dumps encodes as invalid JSON, such as NaN)."""
         n = len(values)
-        encoded = (c_char_p * n)(*[json.dumps(v).encode() for v in values])
-        key_array = None
-        if keys is not None:
-            key_array = (c_char_p * n)(*[_b(k) for k in keys])
-        results = (c_int * n)(*([-1] * n))  # -1: not written (no code has it)
+        if keys is not None and len(keys) != n:
+            raise ValueError("send_batch: %d keys for %d values" % (len(keys), n))
+        results = (c_int * n)()
         err = _Error()
-        lib.kafka_producer_send_json_batch(self._p, _b(topic), key_array, encoded, n,
-                                           None, None, results, byref(err))
-        if any(r == -1 for r in results):  # the call failed before the records
+        rc = lib.kafka_producer_send_json_array(
+            self._p, _b(topic), None if keys is None else json.dumps(keys).encode(),
+            json.dumps(values).encode(), n, None, None, results, byref(err))
+        if rc != 0 and rc != KAFKA_ERR_QUEUE_FULL and all(r == rc for r in results):
             raise KafkaError(err)
         return list(results)
 

@@ -1317,6 +1317,21 @@ enum KafkaErrorCode kafka_producer_send_batch(struct KafkaProducer *p, const str
 enum KafkaErrorCode kafka_producer_send_json_batch(struct KafkaProducer *p, const char *topic, const char *const *keys, const char *const *values, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
 
 /**
+ * `kafka_producer_send_json_batch` with the values in one JSON text: the
+ * way for callers whose language encodes a list in one call faster than
+ * each item (Python's `json.dumps(list)`). `values_json` is a JSON array
+ * of exactly `count` values; each element, its text exactly as written,
+ * is one record's value. `keys_json` is NULL (no keys) or a JSON array of
+ * `count` strings (the key's UTF-8 bytes) or nulls (no key). When either
+ * is not such an array, or an argument is invalid, nothing is queued and
+ * the call fails as a whole; `results` (NULL, or room for `count`) then
+ * holds that code for every record, so it always says what became of
+ * each. Otherwise results, callbacks and the return are as for
+ * `kafka_producer_send_batch`.
+ */
+enum KafkaErrorCode kafka_producer_send_json_array(struct KafkaProducer *p, const char *topic, const char *keys_json, const char *values_json, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
  * `kafka_producer_send`, waiting up to `timeout_ms` (0 or more: the wait
  * is always bounded) for room when the local queue is full
  * (`queue_buffering_max_messages` / `_kbytes`), instead of failing with

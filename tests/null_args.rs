@@ -647,6 +647,43 @@ fn producer_cases(v: &mut Vec<Case>) {
             invalid(rc, &e, "values");
         });
     });
+    case!(v, kafka_producer_send_json_array, || unsafe {
+        let mut e = err();
+        let mut results = [KAFKA_OK; 2];
+        let rc = kafka_producer_send_json_array(
+            null_mut(),
+            null(),
+            null(),
+            null(),
+            2,
+            None,
+            null(),
+            results.as_mut_ptr(),
+            &mut e,
+        );
+        invalid(rc, &e, "p");
+        assert_eq!(
+            results, [KAFKA_ERR_INVALID_ARGUMENT; 2],
+            "every result written"
+        );
+        with_producer(|p| {
+            let t = c("t");
+            for (topic, name) in [(null(), "topic"), (t.as_ptr(), "values_json")] {
+                let rc = kafka_producer_send_json_array(
+                    p,
+                    topic,
+                    null(),
+                    null(),
+                    1,
+                    None,
+                    null(),
+                    null_mut(),
+                    &mut e,
+                );
+                invalid(rc, &e, name);
+            }
+        });
+    });
     case!(v, kafka_producer_send_wait, || unsafe {
         let mut e = err();
         let rc = kafka_producer_send_wait(null_mut(), null(), None, null_mut(), 10, &mut e);

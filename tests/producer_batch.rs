@@ -20,6 +20,17 @@ unsafe extern "C" fn by_index(r: *const KafkaDeliveryReport, opaque: *mut c_void
     DELIVERED.lock().unwrap().push((opaque as usize, code));
 }
 
+/// The same for the JSON-array test (tests run at once).
+static DELIVERED_ARRAY: Mutex<Vec<(usize, KafkaErrorCode)>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn array_by_index(r: *const KafkaDeliveryReport, opaque: *mut c_void) {
+    let code = unsafe { (*r).code };
+    DELIVERED_ARRAY
+        .lock()
+        .unwrap()
+        .push((opaque as usize, code));
+}
+
 /// Mixed valid and invalid records in one batch: the valid ones are
 /// queued and delivered (one callback each, with its own opaque), the
 /// invalid ones are reported per record and queue nothing; the broker
@@ -178,6 +189,129 @@ fn kafka_producer_send_json_batch_checks_each_value() {
         assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
         assert_eq!(results[0], KAFKA_ERR_INVALID_ARGUMENT);
         close(p);
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+/// The JSON-array batch: each element's text exactly as written is one
+/// value, keys from a JSON array (escapes decoded, null: no key); a text
+/// that is not such an array, or a count that does not match, queues
+/// nothing and writes its code to every result; a record refused on its
+/// own (over message_max_bytes) is refused alone.
+#[test]
+fn kafka_producer_send_json_array_splits_one_text_into_records() {
+    capture_logs();
+    for broker in brokers() {
+        DELIVERED_ARRAY.lock().unwrap().clear();
+        let topic = unique_topic("json-array");
+        create_topic(&broker, &topic, 1);
+        let inst = instance(&broker, &[]);
+        let p = producer(inst, &[("message.max.bytes", "10000")]);
+        let t = c(&topic);
+        let big = format!("\"{}\"", "x".repeat(20_000));
+        let values = c(&format!(r#"[{{"n": 0}}, [1,2] ,"s\u00e9",{big}, null]"#));
+        let keys = c(r#"["k0", null, "a\"b\u00e9", "k3", "k4"]"#);
+        let bad_keys = c("[\"a\", 7]");
+        let opaques: Vec<*mut c_void> = (0..5).map(|n| n as *mut c_void).collect();
+        let send = |keys: *const std::ffi::c_char,
+                    values: *const std::ffi::c_char,
+                    count: usize,
+                    results: &mut [KafkaErrorCode],
+                    e: &mut KafkaError| unsafe {
+            kafka_producer_send_json_array(
+                p,
+                t.as_ptr(),
+                keys,
+                values,
+                count,
+                Some(array_by_index),
+                opaques.as_ptr(),
+                results.as_mut_ptr(),
+                e,
+            )
+        };
+        let mut e = err();
+        // Refused as a whole: every result says so, nothing is queued.
+        for (keys, values, count, code, says) in [
+            (
+                null(),
+                c("[1, 2,]"),
+                2,
+                KAFKA_ERR_SERIALIZATION,
+                "values_json is not a JSON array",
+            ),
+            (
+                null(),
+                c("{\"n\": 1}"),
+                1,
+                KAFKA_ERR_SERIALIZATION,
+                "values_json is not a JSON array",
+            ),
+            (
+                null(),
+                c("[1, 2]"),
+                3,
+                KAFKA_ERR_INVALID_ARGUMENT,
+                "holds 2 elements, but count is 3",
+            ),
+            (
+                keys.as_ptr(),
+                c("[1, 2]"),
+                2,
+                KAFKA_ERR_INVALID_ARGUMENT,
+                "keys_json holds 5",
+            ),
+            (
+                bad_keys.as_ptr(),
+                c("[1, 2]"),
+                2,
+                KAFKA_ERR_SERIALIZATION,
+                "keys_json[1] must be a string or null",
+            ),
+        ] {
+            let mut results = [KAFKA_ERR_INTERNAL; 3];
+            let rc = send(keys, values.as_ptr(), count, &mut results, &mut e);
+            assert_eq!(rc, code, "{}", e.message_str());
+            assert!(e.message_str().contains(says), "{}", e.message_str());
+            assert!(results[..count].iter().all(|r| *r == code), "{results:?}");
+        }
+        // Five records, one over the size limit: four queued, one refused.
+        let mut results = [KAFKA_ERR_INTERNAL; 5];
+        let rc = send(keys.as_ptr(), values.as_ptr(), 5, &mut results, &mut e);
+        assert_ne!(rc, KAFKA_OK);
+        assert!(
+            e.message_str().contains("1 of 5 records refused"),
+            "{}",
+            e.message_str()
+        );
+        assert_eq!(results[..3], [KAFKA_OK; 3]);
+        assert_ne!(results[3], KAFKA_OK, "over message_max_bytes");
+        assert_eq!(results[4], KAFKA_OK);
+        close(p);
+        let mut delivered = DELIVERED_ARRAY.lock().unwrap().clone();
+        delivered.sort_by_key(|d| d.0);
+        let expected: Vec<_> = [0, 1, 2, 4].iter().map(|n| (*n, KAFKA_OK)).collect();
+        assert_eq!(
+            delivered, expected,
+            "{}: one callback per queued record",
+            broker.name
+        );
+        use rdkafka::message::Message;
+        let got: Vec<(Option<String>, String)> = read_back(&broker.bootstrap, &topic, 4, READ)
+            .iter()
+            .map(|m| {
+                let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+                (m.key().map(text), text(m.payload().unwrap()))
+            })
+            .collect();
+        let expected = [
+            (Some("k0"), r#"{"n": 0}"#),
+            (None, "[1,2]"),
+            (Some("a\"b\u{e9}"), r#""s\u00e9""#),
+            (Some("k4"), "null"),
+        ]
+        .map(|(k, v)| (k.map(str::to_owned), v.to_owned()));
+        assert_eq!(got, expected, "{}", broker.name);
         unsafe { kafka_instance_free(inst) };
     }
 }

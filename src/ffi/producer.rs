@@ -755,6 +755,67 @@ pub unsafe extern "C" fn kafka_producer_send_json_batch(
     })
 }
 
+/// `kafka_producer_send_json_batch` with the values in one JSON text: the
+/// way for callers whose language encodes a list in one call faster than
+/// each item (Python's `json.dumps(list)`). `values_json` is a JSON array
+/// of exactly `count` values; each element, its text exactly as written,
+/// is one record's value. `keys_json` is NULL (no keys) or a JSON array of
+/// `count` strings (the key's UTF-8 bytes) or nulls (no key). When either
+/// is not such an array, or an argument is invalid, nothing is queued and
+/// the call fails as a whole; `results` (NULL, or room for `count`) then
+/// holds that code for every record, so it always says what became of
+/// each. Otherwise results, callbacks and the return are as for
+/// `kafka_producer_send_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_json_array(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    keys_json: *const c_char,
+    values_json: *const c_char,
+    count: usize,
+    cb: KafkaDeliveryCallback,
+    opaques: *const *mut c_void,
+    results: *mut KafkaErrorCode,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all below): module contract: results and opaques (when
+        // not NULL) hold count entries.
+        let mut results = unsafe { out_slice(results, count, "results") }?;
+        let checked = (|| -> Result<_> {
+            let p = unsafe { handle(p, "p") }?;
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
+            let values = unsafe { arg_str(values_json, "values_json") }?;
+            let values = crate::json::array_elements(values, count, "values_json")?;
+            let keys = match unsafe { arg_opt_str(keys_json, "keys_json") }? {
+                Some(k) => Some(crate::json::array_keys(k, count, "keys_json")?),
+                None => None,
+            };
+            Ok((p, topic, opaques, values, keys))
+        })();
+        let (p, topic, opaques, values, keys) = match checked {
+            Ok(checked) => checked,
+            Err(e) => {
+                if let Some(out) = results.as_deref_mut() {
+                    out.fill(KafkaErrorCode::from(e.kind));
+                }
+                return Err(e);
+            }
+        };
+        send_each(count, cb, opaques, results, |i, on_delivery| {
+            let key = keys.as_ref().and_then(|k| k[i].as_deref());
+            let record = Record {
+                topic,
+                key: key.map(str::as_bytes),
+                value: Some(values[i].as_bytes()),
+                ..Record::default()
+            };
+            p.inner.send(&record, on_delivery)
+        })
+    })
+}
+
 /// Sends records `0..count` with `send_one(i, its notification)` (`cb`
 /// given `opaques[i]`, or NULL), writing each outcome's code to `results`
 /// (when given); `KAFKA_OK` when all were queued, else the first refusal,
