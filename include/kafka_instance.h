@@ -25,6 +25,11 @@
 #include <stdint.h>
 
 /**
+ * A committed offset that is not there (`KAFKA_OFFSET_NONE` in C).
+ */
+#define NO_OFFSET -1001
+
+/**
  * Room for an error message, including its terminating NUL.
  */
 #define KAFKA_ERROR_MESSAGE_SIZE 512
@@ -152,6 +157,12 @@ typedef enum KafkaLogLevel {
 } KafkaLogLevel;
 
 /**
+ * The cluster's brokers and partitions when it was described. Free it
+ * with `kafka_cluster_free`.
+ */
+typedef struct KafkaCluster KafkaCluster;
+
+/**
  * A set of settings. Not thread-safe: use one from one thread at a time,
  * or clone it. Create with `kafka_config_new`, release with
  * `kafka_config_free`.
@@ -166,6 +177,11 @@ typedef struct KafkaConfig KafkaConfig;
  * with `kafka_consumer_close`.
  */
 typedef struct KafkaConsumer KafkaConsumer;
+
+/**
+ * Groups, sorted by name. Free it with `kafka_group_list_free`.
+ */
+typedef struct KafkaGroupList KafkaGroupList;
 
 /**
  * A resolved configuration from which producers and consumers are made.
@@ -242,6 +258,46 @@ typedef struct KafkaError {
 } KafkaError;
 
 /**
+ * One broker of a `KafkaCluster`; its strings live as long as the
+ * cluster.
+ */
+typedef struct KafkaBroker {
+  int32_t id;
+  const char *host;
+  int32_t port;
+} KafkaBroker;
+
+/**
+ * One partition of a `KafkaCluster`; its pointers live as long as the
+ * cluster.
+ */
+typedef struct KafkaPartitionInfo {
+  const char *topic;
+  int32_t partition;
+  /**
+   * The leader's broker id; -1 when the partition has none now.
+   */
+  int32_t leader;
+  /**
+   * The brokers holding a replica (`replica_count` of them).
+   */
+  const int32_t *replicas;
+  size_t replica_count;
+  /**
+   * The replicas in sync with the leader (`in_sync_count`).
+   */
+  const int32_t *in_sync;
+  size_t in_sync_count;
+  /**
+   * `KAFKA_OK`, or what the metadata says is wrong with the partition
+   * (`KAFKA_ERR_BROKER` with librdkafka's code in `rdkafka_code`, e.g.
+   * 5, LEADER_NOT_AVAILABLE).
+   */
+  enum KafkaErrorCode error;
+  int32_t rdkafka_code;
+} KafkaPartitionInfo;
+
+/**
  * The body of `kafka_instance_with_consumer`. Return 0 for success.
  * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
@@ -295,43 +351,6 @@ typedef void (*KafkaCommitCallback)(struct KafkaConsumer *c, const struct KafkaE
 typedef void (*KafkaRebalanceCallback)(struct KafkaConsumer *c, enum KafkaRebalanceEvent event, const struct KafkaPartitionList *partitions, void *opaque);
 
 /**
- * One structured log record. Every pointer is valid
- * only during the callback; copy what you keep. Strings are UTF-8 and
- * never contain a password or other secret.
- */
-typedef struct KafkaLogRecord {
-  enum KafkaLogLevel level;
-  /**
-   * `"error"`, `"warning"`, `"info"` or `"debug"`.
-   */
-  const char *log_type;
-  const char *message;
-  /**
-   * Where it happened, e.g. `"kafka_instance.config.set"`; librdkafka's
-   * own lines have `"librdkafka.<facility>"`.
-   */
-  const char *controller;
-  /**
-   * Which component, e.g. `"Kafka Producer"`; `"librdkafka"` for
-   * librdkafka's own lines.
-   */
-  const char *subject;
-  /**
-   * A JSON object with details (error code, librdkafka code, ...), or
-   * NULL.
-   */
-  const char *payload_json;
-} KafkaLogRecord;
-
-/**
- * Receives log records. It may be called from any thread, including
- * librdkafka's, concurrently; it must not block for long. Calling into
- * kafka_instance from it is allowed, except `kafka_set_log_callback`
- * (ignored there); records such calls produce go to stderr.
- */
-typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
-
-/**
  * One partition of a `KafkaPartitionList`. Read it with
  * `kafka_partition_list_get`; its `topic` lives as long as the list.
  */
@@ -375,6 +394,89 @@ typedef struct KafkaTopicPartition {
    */
   int64_t uncommitted_lag;
 } KafkaTopicPartition;
+
+/**
+ * One member of a `KafkaGroup`; its pointers live as long as the list.
+ */
+typedef struct KafkaGroupMember {
+  const char *member_id;
+  const char *client_id;
+  /**
+   * The address the member connected from, as the coordinator saw it.
+   */
+  const char *host;
+  /**
+   * The partitions assigned to the member (`assignment_count`, sorted;
+   * only `topic` and `partition` are meaningful). Empty for a group
+   * that is not a consumer group, or between rebalances.
+   */
+  const struct KafkaTopicPartition *assignment;
+  size_t assignment_count;
+} KafkaGroupMember;
+
+/**
+ * One group of a `KafkaGroupList`; its pointers live as long as the list.
+ */
+typedef struct KafkaGroup {
+  const char *name;
+  /**
+   * As the coordinator says: "Stable", "Empty", "PreparingRebalance",
+   * "CompletingRebalance", "Dead".
+   */
+  const char *state;
+  /**
+   * "consumer" for consumer groups.
+   */
+  const char *protocol_type;
+  /**
+   * The assignor in use ("range", "cooperative-sticky", ...), empty
+   * when the group has no members.
+   */
+  const char *protocol;
+  /**
+   * `member_count` members; none in `kafka_instance_list_groups`'s
+   * answer when the coordinator gave none.
+   */
+  const struct KafkaGroupMember *members;
+  size_t member_count;
+} KafkaGroup;
+
+/**
+ * One structured log record. Every pointer is valid
+ * only during the callback; copy what you keep. Strings are UTF-8 and
+ * never contain a password or other secret.
+ */
+typedef struct KafkaLogRecord {
+  enum KafkaLogLevel level;
+  /**
+   * `"error"`, `"warning"`, `"info"` or `"debug"`.
+   */
+  const char *log_type;
+  const char *message;
+  /**
+   * Where it happened, e.g. `"kafka_instance.config.set"`; librdkafka's
+   * own lines have `"librdkafka.<facility>"`.
+   */
+  const char *controller;
+  /**
+   * Which component, e.g. `"Kafka Producer"`; `"librdkafka"` for
+   * librdkafka's own lines.
+   */
+  const char *subject;
+  /**
+   * A JSON object with details (error code, librdkafka code, ...), or
+   * NULL.
+   */
+  const char *payload_json;
+} KafkaLogRecord;
+
+/**
+ * Receives log records. It may be called from any thread, including
+ * librdkafka's, concurrently; it must not block for long. Calling into
+ * kafka_instance from it is allowed, except `kafka_set_log_callback`
+ * (ignored there); records such calls produce go to stderr.
+ */
+typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
 
 /**
  * The outcome of one message.
@@ -489,6 +591,55 @@ typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * `*out` receives the cluster's brokers and the partitions of every
+ * topic (internal ones, whose names start with `__`, left out), asked of
+ * the brokers within `timeout_ms` (-1: no limit). Uses the instance's
+ * admin client (made on first use).
+ */
+enum KafkaErrorCode kafka_instance_describe_cluster(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
+
+/**
+ * `kafka_instance_describe_cluster` for one topic: the brokers and that
+ * topic's partitions. A topic the cluster does not have is
+ * `KAFKA_ERR_BROKER` with `rdkafka_code` 3 (UNKNOWN_TOPIC_OR_PART), unless
+ * the brokers create topics when asked about them.
+ */
+enum KafkaErrorCode kafka_instance_describe_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
+
+/**
+ * The cluster's id, NUL-terminated, owned by `cluster`; NULL when the
+ * brokers did not say (or `cluster` is NULL).
+ */
+const char *kafka_cluster_id(const struct KafkaCluster *cluster);
+
+/**
+ * How many brokers `cluster` holds (0 for NULL).
+ */
+size_t kafka_cluster_broker_count(const struct KafkaCluster *cluster);
+
+/**
+ * Broker `index` (sorted by id), owned by `cluster`; NULL when out of
+ * range or `cluster` is NULL.
+ */
+const struct KafkaBroker *kafka_cluster_broker(const struct KafkaCluster *cluster, size_t index);
+
+/**
+ * How many partitions `cluster` holds (0 for NULL).
+ */
+size_t kafka_cluster_partition_count(const struct KafkaCluster *cluster);
+
+/**
+ * Partition `index` (sorted by topic, then partition), owned by
+ * `cluster`; NULL when out of range or `cluster` is NULL.
+ */
+const struct KafkaPartitionInfo *kafka_cluster_partition(const struct KafkaCluster *cluster, size_t index);
+
+/**
+ * Releases `cluster`. NULL is a no-op.
+ */
+void kafka_cluster_free(struct KafkaCluster *cluster);
 
 /**
  * A new, empty config. NULL only if memory ran out.
@@ -917,6 +1068,68 @@ enum KafkaErrorCode kafka_consumer_set_rebalance_callback(struct KafkaConsumer *
 const char *kafka_error_code_name(KafkaErrorCode code);
 
 /**
+ * `*out` receives every group the brokers know (consumer groups and
+ * others), with name, state and protocol; members are filled only as far
+ * as the brokers' listing gives them (use `kafka_instance_describe_group`
+ * for one group's members). Within `timeout_ms` (-1: no limit).
+ */
+enum KafkaErrorCode kafka_instance_list_groups(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
+
+/**
+ * `*out` receives one group: its state, protocol, and each member with
+ * the partitions assigned to it. A group nobody uses is answered with
+ * state "Dead" and no members (that is how coordinators answer).
+ */
+enum KafkaErrorCode kafka_instance_describe_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
+
+/**
+ * `*out` receives the offsets `group` has committed, sorted, `offset`
+ * and `committed` both the committed offset (the next message the group
+ * will read): of each partition of `partitions` (`KAFKA_OFFSET_NONE`
+ * where nothing is committed; offsets in the list are ignored), or, with
+ * `partitions` NULL, of every partition the group committed (then a
+ * group that committed nothing answers an empty list). Asks the group's
+ * coordinator within `timeout_ms` (-1: librdkafka's own request
+ * timeout).
+ */
+enum KafkaErrorCode kafka_instance_group_offsets(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * `*out` receives, for each partition of `partitions` (NULL: each the
+ * group has committed an offset for, as `kafka_instance_group_offsets`):
+ * `committed` (and `offset`), the partition's `low_watermark` and
+ * `high_watermark`, and `lag` = `uncommitted_lag` = high watermark minus
+ * committed: the messages the group has yet to process (with nothing
+ * committed: every message the partition holds). The whole call is
+ * bounded by `timeout_ms` (-1: no limit).
+ */
+enum KafkaErrorCode kafka_instance_group_lag(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Deletes `group` and its committed offsets, within `timeout_ms` (-1: no
+ * limit). A group with members is refused: `KAFKA_ERR_BROKER`,
+ * `rdkafka_code` 68 (NON_EMPTY_GROUP); an unknown one: 69
+ * (GROUP_ID_NOT_FOUND).
+ */
+enum KafkaErrorCode kafka_instance_delete_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * How many groups `list` holds (0 for NULL).
+ */
+size_t kafka_group_list_count(const struct KafkaGroupList *list);
+
+/**
+ * Group `index`, owned by `list`; NULL when out of range or `list` is
+ * NULL.
+ */
+const struct KafkaGroup *kafka_group_list_get(const struct KafkaGroupList *list, size_t index);
+
+/**
+ * Releases `list`. NULL is a no-op.
+ */
+void kafka_group_list_free(struct KafkaGroupList *list);
+
+/**
  * Creates an instance from a copy of `cfg` (later changes to `cfg` do not
  * affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
  * (neither a kafka_url nor bootstrap servers) or
@@ -954,6 +1167,20 @@ enum KafkaErrorCode kafka_instance_delete_topic(const struct KafkaInstance *inst
  * `buf_len` 0 asks for the length.
  */
 enum KafkaErrorCode kafka_instance_list_topics(const struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+
+/**
+ * Grows `topic` to `total` partitions (more than it has: partitions are
+ * never removed), within `timeout_ms` (-1: no limit). Keys sent before
+ * may map to other partitions afterwards.
+ */
+enum KafkaErrorCode kafka_instance_create_partitions(const struct KafkaInstance *inst, const char *topic, int32_t total, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Deletes the records of `topic`'s `partition` before `before_offset`
+ * (-1: all of them), within `timeout_ms` (-1: no limit). `*low_watermark`
+ * (may be NULL) receives the partition's oldest offset afterwards.
+ */
+enum KafkaErrorCode kafka_instance_delete_records(const struct KafkaInstance *inst, const char *topic, int32_t partition, int64_t before_offset, int32_t timeout_ms, int64_t *low_watermark, struct KafkaError *err);
 
 /**
  * Sends log records to `cb` instead of stderr, or back to stderr when `cb`

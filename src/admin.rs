@@ -1,97 +1,656 @@
-//! Topic administration against a real cluster (API.md "Admin").
+//! Cluster administration: topics, metadata, groups. One admin client per
+//! instance, made on first use and kept (API.md "Admin"; a librdkafka
+//! client is threads and connections, not something to make per call).
+//!
+//! rust-rdkafka's admin client serves only its own result queue, so
+//! librdkafka's log lines and errors (a refused login, a failed TLS
+//! handshake) would pile up unseen on the main queue. A thread of ours
+//! serves that queue: log lines become records, and a security refusal
+//! ends the admin calls waiting on it with that refusal instead of a
+//! timeout, as it does for producers and consumers.
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
-use std::time::Duration;
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::util::Timeout;
+use rdkafka::TopicPartitionList;
 
 use crate::config::Resolved;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, SecurityFailure};
+use crate::ffi::native::{self, ClientEvent, GroupOffsets, Queue};
 use crate::logging::{self, LibrdkafkaLog};
 use crate::topic;
 
-fn timeout(timeout: Option<Duration>) -> Timeout {
-    timeout.map_or(Timeout::Never, Timeout::After)
+/// How long the main-queue thread waits for an event before it checks
+/// whether it should stop (the bound on how long dropping an admin
+/// client waits for it).
+const SERVE_SLICE: Duration = Duration::from_millis(100);
+
+/// The admin client of one instance.
+pub struct Admin {
+    /// Declared before `client`: the queue is released first.
+    main: Arc<Queue>,
+    client: Arc<AdminClient<LibrdkafkaLog>>,
+    security: Arc<SecurityFailure>,
+    stop: Arc<AtomicBool>,
+    serving: Option<JoinHandle<()>>,
+    /// [`native::fork_generation`] when made: a child of a fork makes its
+    /// own (the threads of this one do not exist there).
+    generation: u64,
+    /// Set when librdkafka 2.12 would abort in destroying this client: a
+    /// DeleteGroups refused as unsupported leaves a reference count one
+    /// short (reproduced with rust-rdkafka alone, against the mock
+    /// cluster). Such a client is never destroyed, and the instance makes
+    /// a new one.
+    unsafe_to_destroy: AtomicBool,
 }
 
-fn client(config: &Resolved) -> Result<AdminClient<LibrdkafkaLog>> {
-    let mut cc = config.client_config();
-    cc.set_log_level(logging::rdkafka_log_level());
-    cc.create_with_context(LibrdkafkaLog)
-        .map_err(|e| Error::from_rdkafka(&e, "creating the admin client"))
+impl Admin {
+    fn new(config: &Resolved) -> Result<Self> {
+        let mut cc = config.client_config();
+        cc.set_log_level(logging::rdkafka_log_level());
+        // Describing a topic must not create it (a producer-type client
+        // asks brokers to, by default).
+        cc.set("allow.auto.create.topics", "false");
+        let client: AdminClient<LibrdkafkaLog> = cc
+            .create_with_context(LibrdkafkaLog)
+            .map_err(|e| Error::from_rdkafka(&e, "creating the admin client"))?;
+        let client = Arc::new(client);
+        let main = Queue::main_of(client.inner())
+            .map(Arc::new)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("admin client: {e}")))?;
+        let security = Arc::new(SecurityFailure::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let serving = {
+            let (main, client) = (Arc::clone(&main), Arc::clone(&client));
+            let (security, stop) = (Arc::clone(&security), Arc::clone(&stop));
+            thread::Builder::new()
+                .name("kafka-admin".into())
+                .spawn(move || {
+                    serve(&main, Arc::as_ptr(&client) as usize, &security, &stop);
+                    // The queue goes before the client, here too (this
+                    // thread may hold the last references).
+                    drop(main);
+                    drop(client);
+                })
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Internal,
+                        format!("admin client: no thread for its events: {e}"),
+                    )
+                })?
+        };
+        Ok(Admin {
+            main,
+            client,
+            security,
+            stop,
+            serving: Some(serving),
+            generation: native::fork_generation(),
+            unsafe_to_destroy: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs an admin future to completion, ended early by a security
+    /// refusal of this client.
+    fn wait<F: Future>(&self, future: F, context: &str) -> Result<F::Output> {
+        struct Unpark(Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return Ok(out);
+            }
+            if let Some(e) = self.security.get() {
+                return Err(e.context(context));
+            }
+            thread::park_timeout(SERVE_SLICE);
+        }
+    }
+
+    /// A timeout becomes the security refusal that explains it.
+    fn explain(&self, e: Error) -> Error {
+        match (e.kind, self.security.get()) {
+            (ErrorKind::Timeout, Some(refusal)) => refusal,
+            _ => e,
+        }
+    }
+
+    /// The cluster's metadata (all topics, or `topic`), asked in slices
+    /// that grow (250 ms, 500 ms, ...) up to `wait`, so that a refused
+    /// login ends the wait early.
+    fn metadata(
+        &self,
+        topic: Option<&str>,
+        wait: Option<Duration>,
+        context: &str,
+    ) -> Result<rdkafka::metadata::Metadata> {
+        let deadline = wait.map(|w| Instant::now() + w);
+        let mut slice = Duration::from_millis(250);
+        loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let this = left.map_or(slice, |l| l.min(slice));
+            match self.client.inner().fetch_metadata(topic, this) {
+                Ok(m) => {
+                    self.security.clear();
+                    return Ok(m);
+                }
+                Err(e) => {
+                    let e = Error::from_rdkafka(&e, context);
+                    if let Some(refusal) = self.security.get() {
+                        return Err(refusal.context(context));
+                    }
+                    let more = left.is_none_or(|l| l > this);
+                    if e.kind != ErrorKind::Timeout || !more {
+                        return Err(e);
+                    }
+                }
+            }
+            slice = (slice * 2).min(Duration::from_secs(4));
+        }
+    }
+}
+
+impl Drop for Admin {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        let Some(serving) = self.serving.take() else {
+            return;
+        };
+        if self.generation != native::fork_generation() {
+            // A forked child: the thread does not exist here and the
+            // client's threads neither; release nothing.
+            std::mem::forget(serving);
+            std::mem::forget(Arc::clone(&self.client));
+            std::mem::forget(Arc::clone(&self.main));
+            return;
+        }
+        if self.unsafe_to_destroy.load(Ordering::Acquire) {
+            // Its thread ends; the client and its queue are kept (see
+            // `unsafe_to_destroy`).
+            std::mem::forget(Arc::clone(&self.client));
+            std::mem::forget(Arc::clone(&self.main));
+        }
+        if serving.thread().id() == thread::current().id() {
+            // Freed from a log callback on the serving thread itself: it
+            // ends when the callback returns, and releases the client.
+            return;
+        }
+        let _ = serving.join();
+    }
+}
+
+/// The main-queue loop: log lines to records, errors to records and, for
+/// security refusals, to `security`.
+fn serve(main: &Queue, source: usize, security: &SecurityFailure, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        match main.next_event(SERVE_SLICE) {
+            Some(ClientEvent::Log {
+                syslog_level,
+                facility,
+                message,
+            }) => logging::forward_librdkafka_log(source, syslog_level, &facility, &message),
+            Some(ClientEvent::Error { code, reason, .. }) => {
+                let e = RdKafkaError::Global(code);
+                security.note(&e, &reason);
+                logging::forward_librdkafka_error(source, &e, &reason);
+            }
+            Some(ClientEvent::Other) | None => {}
+        }
+    }
+}
+
+/// The admin client of an instance: made on first use, shared by its
+/// clones, remade in a forked child.
+#[derive(Clone, Default)]
+pub struct Shared(Arc<Mutex<Option<Arc<Admin>>>>);
+
+impl Shared {
+    pub fn get(&self, config: &Resolved) -> Result<Arc<Admin>> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(admin) = slot.as_ref() {
+            let usable = !admin.unsafe_to_destroy.load(Ordering::Acquire);
+            if admin.generation == native::fork_generation() && usable {
+                return Ok(Arc::clone(admin));
+            }
+        }
+        let admin = Arc::new(Admin::new(config)?);
+        // An inherited one is dropped here: its Drop releases nothing.
+        *slot = Some(Arc::clone(&admin));
+        Ok(admin)
+    }
 }
 
 fn options(wait: Option<Duration>) -> AdminOptions {
-    let t = timeout(wait);
+    let t = wait.map_or(Timeout::Never, Timeout::After);
     AdminOptions::new()
         .request_timeout(Some(t))
         .operation_timeout(Some(t))
 }
 
-pub fn create_topic(
-    config: &Resolved,
-    name: &str,
-    partitions: i32,
-    replication_factor: i32,
-    wait: Option<Duration>,
-) -> Result<()> {
-    topic::validate(name)?;
-    if partitions < 1 {
-        return Err(Error::invalid_argument(format!(
-            "partitions must be at least 1, not {partitions}"
-        )));
+impl Admin {
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i32,
+        wait: Option<Duration>,
+    ) -> Result<()> {
+        topic::validate(name)?;
+        at_least("partitions", partitions, 1)?;
+        at_least("replication_factor", replication_factor, 1)?;
+        let new_topic = NewTopic::new(
+            name,
+            partitions,
+            TopicReplication::Fixed(replication_factor),
+        );
+        let context = format!("creating topic {name:?}");
+        let results = self
+            .wait(
+                self.client.create_topics([&new_topic], &options(wait)),
+                &context,
+            )?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        one_result(results, &context)
     }
-    if replication_factor < 1 {
-        return Err(Error::invalid_argument(format!(
-            "replication_factor must be at least 1, not {replication_factor}"
-        )));
+
+    pub fn delete_topic(&self, name: &str, wait: Option<Duration>) -> Result<()> {
+        topic::validate(name)?;
+        let context = format!("deleting topic {name:?}");
+        let results = self
+            .wait(self.client.delete_topics(&[name], &options(wait)), &context)?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        one_result(results, &context)
     }
-    let opts = options(wait);
-    let admin = client(config)?;
-    let new_topic = NewTopic::new(
-        name,
-        partitions,
-        TopicReplication::Fixed(replication_factor),
-    );
-    let context = format!("creating topic {name:?}");
-    let results = block_on(admin.create_topics([&new_topic], &opts))
-        .map_err(|e| Error::from_rdkafka(&e, &context))?;
-    one_result(results, &context)
+
+    /// The cluster's topic names, sorted, without internal topics (names
+    /// starting with `__`, such as `__consumer_offsets`).
+    pub fn list_topics(&self, wait: Option<Duration>) -> Result<Vec<String>> {
+        let metadata = self.metadata(None, wait, "listing topics")?;
+        let mut names: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|t| t.name().to_owned())
+            .filter(|n| !n.starts_with("__"))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Brokers and partitions: of every topic (`topic` None, internal
+    /// topics left out), or of one topic (which must exist).
+    pub fn describe(&self, topic: Option<&str>, wait: Option<Duration>) -> Result<Cluster> {
+        if let Some(t) = topic {
+            topic::validate(t)?;
+        }
+        let context = match topic {
+            Some(t) => format!("describing topic {t:?}"),
+            None => "describing the cluster".to_owned(),
+        };
+        let metadata = self.metadata(topic, wait, &context)?;
+        let mut cluster = Cluster {
+            id: self.client.inner().fetch_cluster_id(Duration::from_secs(1)),
+            brokers: metadata
+                .brokers()
+                .iter()
+                .map(|b| BrokerInfo {
+                    id: b.id(),
+                    host: b.host().to_owned(),
+                    port: b.port(),
+                })
+                .collect(),
+            partitions: Vec::new(),
+        };
+        cluster.brokers.sort_by_key(|b| b.id);
+        for t in metadata.topics() {
+            if topic.is_none() && t.name().starts_with("__") {
+                continue;
+            }
+            if let Some(e) = t.error() {
+                let code = RDKafkaErrorCode::from(e);
+                if topic.is_some() {
+                    return Err(Error::from_rdkafka_code(code, &context));
+                }
+                continue;
+            }
+            for p in t.partitions() {
+                cluster.partitions.push(PartitionInfo {
+                    topic: t.name().to_owned(),
+                    partition: p.id(),
+                    leader: p.leader(),
+                    replicas: p.replicas().to_vec(),
+                    in_sync: p.isr().to_vec(),
+                    error: p.error().map(RDKafkaErrorCode::from),
+                });
+            }
+        }
+        cluster
+            .partitions
+            .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(cluster)
+    }
+
+    /// The consumer groups the brokers know (`group` None), or one group
+    /// with its members and their assignments.
+    pub fn groups(&self, group: Option<&str>, wait: Option<Duration>) -> Result<Vec<GroupInfo>> {
+        if group == Some("") {
+            return Err(Error::invalid_argument("group must not be empty"));
+        }
+        let context = match group {
+            Some(g) => format!("describing group {g:?}"),
+            None => "listing groups".to_owned(),
+        };
+        let t = wait.map_or(Timeout::Never, Timeout::After);
+        let list = self
+            .client
+            .inner()
+            .fetch_group_list(group, t)
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        let mut groups: Vec<GroupInfo> = list
+            .groups()
+            .iter()
+            .map(|g| GroupInfo {
+                name: g.name().to_owned(),
+                state: g.state().to_owned(),
+                protocol_type: g.protocol_type().to_owned(),
+                protocol: g.protocol().to_owned(),
+                members: g
+                    .members()
+                    .iter()
+                    .map(|m| GroupMember {
+                        id: m.id().to_owned(),
+                        client_id: m.client_id().to_owned(),
+                        host: m.client_host().to_owned(),
+                        assignment: m.assignment().map(decode_assignment).unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(groups)
+    }
+
+    /// The offsets `group` has committed, per partition, sorted: of
+    /// `partitions` (each listed, -1001 where nothing is committed), or of
+    /// every partition it committed (None).
+    pub fn group_offsets(
+        &self,
+        group: &str,
+        partitions: Option<&[(&str, i32)]>,
+        wait: Option<Duration>,
+    ) -> Result<Vec<Committed>> {
+        if group.is_empty() {
+            return Err(Error::invalid_argument("group must not be empty"));
+        }
+        for (t, p) in partitions.unwrap_or_default() {
+            topic::validate(t)?;
+            at_least("partition", *p, 0)?;
+        }
+        let context = format!("reading the committed offsets of group {group:?}");
+        let stop = || self.security.get().is_some();
+        let mut offsets =
+            match native::group_offsets(self.client.inner(), group, partitions, wait, &stop) {
+                GroupOffsets::Done(offsets) => offsets,
+                GroupOffsets::Failed(code, why) => {
+                    return Err(
+                        self.explain(Error::from_rdkafka_code(code, &format!("{context}: {why}")))
+                    )
+                }
+                GroupOffsets::Interrupted => {
+                    return Err(self.explain(Error::new(ErrorKind::Timeout, context)));
+                }
+            };
+        offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(offsets
+            .into_iter()
+            .map(|o| Committed {
+                topic: o.topic,
+                partition: o.partition,
+                offset: if o.offset >= 0 { o.offset } else { NO_OFFSET },
+            })
+            .collect())
+    }
+
+    /// Per partition the group committed an offset for: the committed
+    /// offset and the partition's watermarks (lag is high minus
+    /// committed).
+    pub fn group_lag(
+        &self,
+        group: &str,
+        partitions: Option<&[(&str, i32)]>,
+        wait: Option<Duration>,
+    ) -> Result<Vec<Lag>> {
+        let deadline = wait.map(|w| Instant::now() + w);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let committed = self.group_offsets(group, partitions, left())?;
+        let mut lags = Vec::with_capacity(committed.len());
+        for c in committed {
+            let context = format!("reading the watermarks of {}[{}]", c.topic, c.partition);
+            let t = left().map_or(Timeout::Never, Timeout::After);
+            let (low, high) = self
+                .client
+                .inner()
+                .fetch_watermarks(&c.topic, c.partition, t)
+                .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+            let lag = if c.offset >= 0 {
+                (high - c.offset).max(0)
+            } else {
+                high - low
+            };
+            lags.push(Lag {
+                committed: c,
+                low,
+                high,
+                lag,
+            });
+        }
+        Ok(lags)
+    }
+
+    pub fn delete_group(&self, group: &str, wait: Option<Duration>) -> Result<()> {
+        if group.is_empty() {
+            return Err(Error::invalid_argument("group must not be empty"));
+        }
+        let context = format!("deleting group {group:?}");
+        let results = self
+            .wait(
+                self.client.delete_groups(&[group], &options(wait)),
+                &context,
+            )?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)));
+        let unsupported = RDKafkaErrorCode::UnsupportedFeature;
+        let refused_as_unsupported = match &results {
+            Err(e) => e.rdkafka_code == unsupported as i32,
+            Ok(r) => r
+                .iter()
+                .any(|x| matches!(x, Err((_, c)) if *c == unsupported)),
+        };
+        if refused_as_unsupported {
+            self.unsafe_to_destroy.store(true, Ordering::Release);
+        }
+        one_result(results?, &context)
+    }
+
+    /// Grows `topic` to `total` partitions.
+    pub fn create_partitions(&self, name: &str, total: i32, wait: Option<Duration>) -> Result<()> {
+        topic::validate(name)?;
+        at_least("total", total, 1)?;
+        let context = format!("growing topic {name:?} to {total} partitions");
+        let new = NewPartitions::new(name, total as usize);
+        let results = self
+            .wait(
+                self.client.create_partitions([&new], &options(wait)),
+                &context,
+            )?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        one_result(results, &context)
+    }
+
+    /// Deletes the records of `topic`'s `partition` before `offset`
+    /// (`-1`: all of them); returns the partition's new low watermark.
+    pub fn delete_records(
+        &self,
+        name: &str,
+        partition: i32,
+        offset: i64,
+        wait: Option<Duration>,
+    ) -> Result<i64> {
+        topic::validate(name)?;
+        at_least("partition", partition, 0)?;
+        if offset < -1 {
+            return Err(Error::invalid_argument(format!(
+                "offset must be 0 or more, or -1 (all records), not {offset}"
+            )));
+        }
+        let context = format!("deleting the records of {name}[{partition}] before {offset}");
+        let mut list = TopicPartitionList::new();
+        let at = match offset {
+            -1 => rdkafka::Offset::End,
+            o => rdkafka::Offset::Offset(o),
+        };
+        list.add_partition_offset(name, partition, at)
+            .map_err(|e| Error::from_rdkafka(&e, &context))?;
+        let result = self
+            .wait(self.client.delete_records(&list, &options(wait)), &context)?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        let element = result
+            .elements()
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::new(ErrorKind::Broker, format!("{context}: no result")))?;
+        element
+            .error()
+            .map_err(|e| Error::from_rdkafka(&e, &context))?;
+        match element.offset() {
+            rdkafka::Offset::Offset(o) => Ok(o),
+            other => Err(Error::new(
+                ErrorKind::Broker,
+                format!("{context}: the broker answered {other:?}"),
+            )),
+        }
+    }
 }
 
-pub fn delete_topic(config: &Resolved, name: &str, wait: Option<Duration>) -> Result<()> {
-    topic::validate(name)?;
-    let opts = options(wait);
-    let admin = client(config)?;
-    let context = format!("deleting topic {name:?}");
-    let results = block_on(admin.delete_topics(&[name], &opts))
-        .map_err(|e| Error::from_rdkafka(&e, &context))?;
-    one_result(results, &context)
+/// A committed offset that is not there (`KAFKA_OFFSET_NONE` in C).
+pub const NO_OFFSET: i64 = -1001;
+
+fn at_least(name: &str, value: i32, min: i32) -> Result<()> {
+    match value >= min {
+        true => Ok(()),
+        false => Err(Error::invalid_argument(format!(
+            "{name} must be at least {min}, not {value}"
+        ))),
+    }
 }
 
-/// The cluster's topic names, sorted, without internal topics (names
-/// starting with `__`, such as `__consumer_offsets`).
-pub fn list_topics(config: &Resolved, wait: Option<Duration>) -> Result<Vec<String>> {
-    let t = timeout(wait);
-    let admin = client(config)?;
-    let metadata = admin
-        .inner()
-        .fetch_metadata(None, t)
-        .map_err(|e| Error::from_rdkafka(&e, "listing topics"))?;
-    let mut names: Vec<String> = metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_owned())
-        .filter(|n| !n.starts_with("__"))
-        .collect();
-    names.sort();
-    Ok(names)
+/// Brokers and partitions, as [`Admin::describe`] found them.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// None when the broker did not say in time (or is too old to).
+    pub id: Option<String>,
+    pub brokers: Vec<BrokerInfo>,
+    /// Sorted by topic, then partition.
+    pub partitions: Vec<PartitionInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartitionInfo {
+    pub topic: String,
+    pub partition: i32,
+    /// -1: no leader now.
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub in_sync: Vec<i32>,
+    pub error: Option<RDKafkaErrorCode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub name: String,
+    /// As the coordinator says: "Stable", "Empty", "PreparingRebalance"...
+    pub state: String,
+    pub protocol_type: String,
+    /// The assignor in use ("range", "cooperative-sticky"...).
+    pub protocol: String,
+    pub members: Vec<GroupMember>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupMember {
+    pub id: String,
+    pub client_id: String,
+    pub host: String,
+    /// (topic, partition), sorted.
+    pub assignment: Vec<(String, i32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub topic: String,
+    pub partition: i32,
+    /// -1001 (`KAFKA_OFFSET_NONE`): nothing committed.
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lag {
+    pub committed: Committed,
+    pub low: i64,
+    pub high: i64,
+    /// High watermark minus the committed offset (with nothing
+    /// committed, everything retained: high minus low).
+    pub lag: i64,
+}
+
+/// The (topic, partition) pairs of a consumer-protocol assignment
+/// (version, then an array of topic and partition array, then user data);
+/// an assignment in another shape (another protocol type) gives none.
+fn decode_assignment(bytes: &[u8]) -> Vec<(String, i32)> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (b.get(..n)?, b.get(n..)?);
+        *b = rest;
+        Some(head)
+    }
+    fn int16(b: &mut &[u8]) -> Option<i16> {
+        take(b, 2).map(|x| i16::from_be_bytes([x[0], x[1]]))
+    }
+    fn int32(b: &mut &[u8]) -> Option<i32> {
+        take(b, 4).map(|x| i32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+    }
+    let parse = |mut b: &[u8]| -> Option<Vec<(String, i32)>> {
+        let _version = int16(&mut b)?;
+        let mut out = Vec::new();
+        for _ in 0..int32(&mut b)?.max(0) {
+            let len = int16(&mut b)?.max(0) as usize;
+            let name = String::from_utf8_lossy(take(&mut b, len)?).into_owned();
+            for _ in 0..int32(&mut b)?.max(0) {
+                out.push((name.clone(), int32(&mut b)?));
+            }
+        }
+        out.sort();
+        Some(out)
+    };
+    parse(bytes).unwrap_or_default()
 }
 
 fn one_result(
@@ -108,23 +667,24 @@ fn one_result(
     }
 }
 
-/// Runs a future to completion on this thread. rust-rdkafka's admin futures
-/// are completed by its own polling thread, so parking until woken is all
-/// that is needed; no async runtime is pulled in for two calls.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
+#[cfg(test)]
+mod tests {
+    use super::decode_assignment;
+
+    #[test]
+    fn a_consumer_protocol_assignment_decodes() {
+        // version 1; 2 topics: "ab" [0, 2], "c" [1]; 0 bytes of user data.
+        let mut b = vec![0, 1, 0, 0, 0, 2];
+        b.extend([0, 2, b'a', b'b', 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0]);
+        b.extend([0, 1, b'c', 0, 0, 0, 1, 0, 0, 0, 1]);
+        b.extend([0, 0, 0, 0]);
+        let got = decode_assignment(&b);
+        let want = [("ab", 0), ("ab", 2), ("c", 1)].map(|(t, p)| (t.to_owned(), p));
+        assert_eq!(got, want);
+        // Truncated or empty: none, never a panic.
+        for n in 0..b.len() - 4 {
+            let _ = decode_assignment(&b[..n]);
         }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
+        assert!(decode_assignment(&[]).is_empty());
     }
 }

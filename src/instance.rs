@@ -11,6 +11,9 @@ use std::time::Duration;
 pub struct Instance {
     config: Config,
     resolved: Resolved,
+    /// Made on the first admin call and kept (one per instance, shared by
+    /// its clones).
+    admin: admin::Shared,
 }
 
 impl Instance {
@@ -26,6 +29,7 @@ impl Instance {
         Ok(Instance {
             config: config.clone(),
             resolved,
+            admin: admin::Shared::default(),
         })
     }
 
@@ -38,6 +42,11 @@ impl Instance {
         &self.resolved
     }
 
+    /// The instance's admin client, made on first use.
+    pub fn admin(&self) -> Result<std::sync::Arc<admin::Admin>> {
+        self.admin.get(&self.resolved)
+    }
+
     pub fn create_topic(
         &self,
         topic: &str,
@@ -45,20 +54,15 @@ impl Instance {
         replication_factor: i32,
         timeout: Option<Duration>,
     ) -> Result<()> {
-        admin::create_topic(
-            &self.resolved,
-            topic,
-            partitions,
-            replication_factor,
-            timeout,
-        )
+        self.admin()?
+            .create_topic(topic, partitions, replication_factor, timeout)
     }
 
     pub fn delete_topic(&self, topic: &str, timeout: Option<Duration>) -> Result<()> {
-        admin::delete_topic(&self.resolved, topic, timeout)
+        self.admin()?.delete_topic(topic, timeout)
     }
 
     pub fn list_topics(&self, timeout: Option<Duration>) -> Result<Vec<String>> {
-        admin::list_topics(&self.resolved, timeout)
+        self.admin()?.list_topics(timeout)
     }
 }

@@ -265,6 +265,23 @@ fn poll_error(inst: *mut KafkaInstance, topic: &str, timeout_ms: i32) -> (KafkaE
 /// Margin over a call's own timeout (the machines are shared and slow).
 const SLACK: Duration = Duration::from_secs(3);
 
+/// An admin call (list_topics, then create_topic) on `inst`: the error of
+/// each and how long it took. Both use the instance's one admin client.
+fn admin_errors(inst: *mut KafkaInstance, timeout_ms: i32) -> Vec<(KafkaError, Duration)> {
+    let mut out = Vec::new();
+    let start = Instant::now();
+    let mut e = err();
+    let mut len = 0usize;
+    unsafe { kafka_instance_list_topics(inst, timeout_ms, null_mut(), 0, &mut len, &mut e) };
+    out.push((e, start.elapsed()));
+    let start = Instant::now();
+    let mut e = err();
+    let t = c(&unique_topic("refused"));
+    unsafe { kafka_instance_create_topic(inst, t.as_ptr(), 1, 1, timeout_ms, &mut e) };
+    out.push((e, start.elapsed()));
+    out
+}
+
 #[test]
 fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
     let Some(bin) = tools("security::sasl", &[]) else {
@@ -340,6 +357,27 @@ fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
             "{way}: {took:?}"
         );
 
+        // The admin calls see the refusal too, not a timeout.
+        let admin = admin_errors(inst, 8000);
+        for (i, (e, took)) in admin.iter().enumerate() {
+            assert_eq!(
+                e.code,
+                KAFKA_ERR_BROKER,
+                "{way}: admin call {i}: {}",
+                e.message_str()
+            );
+            assert_eq!(
+                e.rdkafka_code,
+                -169,
+                "{way}: admin call {i}: {}",
+                e.message_str()
+            );
+            assert!(
+                took < &Duration::from_millis(8000),
+                "{way}: admin call {i}: {took:?}"
+            );
+        }
+
         let (polled, took) = poll_error(inst, "t", 10000);
         assert_eq!(
             polled.code,
@@ -387,7 +425,7 @@ fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
         for r in &records {
             assert!(!r.text().contains(&password), "{way}: password in {r:?}");
         }
-        for e in [&sent, &polled] {
+        for e in [&sent, &polled, &admin[0].0, &admin[1].0] {
             assert!(!e.message_str().contains(&password), "{way}");
         }
     }
@@ -497,6 +535,19 @@ fn tls_with_the_right_ca_round_trips_and_a_wrong_ca_fails_clearly() {
     assert_eq!(polled.code, KAFKA_ERR_BROKER, "{}", polled.message_str());
     assert_eq!(polled.rdkafka_code, -181, "{}", polled.message_str());
     assert!(took < Duration::from_millis(10000) + SLACK, "{took:?}");
+    for (i, (e, took)) in admin_errors(inst, 8000).iter().enumerate() {
+        assert_eq!(
+            e.code,
+            KAFKA_ERR_BROKER,
+            "admin call {i}: {}",
+            e.message_str()
+        );
+        assert_eq!(e.rdkafka_code, -181, "admin call {i}: {}", e.message_str());
+        assert!(
+            took < &Duration::from_millis(8000),
+            "admin call {i}: {took:?}"
+        );
+    }
     unsafe { kafka_instance_free(inst) };
 
     // Plaintext against the TLS port fails too, and does not hang.

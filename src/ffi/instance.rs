@@ -129,3 +129,52 @@ pub unsafe extern "C" fn kafka_instance_list_topics(
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
+
+/// Grows `topic` to `total` partitions (more than it has: partitions are
+/// never removed), within `timeout_ms` (-1: no limit). Keys sent before
+/// may map to other partitions afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_create_partitions(
+    inst: *const KafkaInstance,
+    topic: *const std::ffi::c_char,
+    total: i32,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (both): module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        let admin = inst.inner.admin()?;
+        admin.create_partitions(topic, total, arg_timeout(timeout_ms)?)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Deletes the records of `topic`'s `partition` before `before_offset`
+/// (-1: all of them), within `timeout_ms` (-1: no limit). `*low_watermark`
+/// (may be NULL) receives the partition's oldest offset afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_delete_records(
+    inst: *const KafkaInstance,
+    topic: *const std::ffi::c_char,
+    partition: i32,
+    before_offset: i64,
+    timeout_ms: i32,
+    low_watermark: *mut i64,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (both): module contract.
+        let inst = unsafe { handle(inst, "inst") }?;
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        let admin = inst.inner.admin()?;
+        let low =
+            admin.delete_records(topic, partition, before_offset, arg_timeout(timeout_ms)?)?;
+        // SAFETY: NULL or a caller-owned i64 (module contract).
+        if let Some(out) = unsafe { low_watermark.as_mut() } {
+            *out = low;
+        }
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}

@@ -20,9 +20,11 @@
 // The one place the crate-wide `unsafe_code = "deny"` (Cargo.toml) is lifted.
 #![allow(unsafe_code)]
 
+pub mod cluster;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod group_list;
 pub mod instance;
 pub mod log;
 pub mod message;

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, CString};
 
+use crate::admin::{Committed, Lag as GroupLag};
 use crate::consumer::{Lag, PartitionOffset, Start};
 use crate::error::{Error, Result};
 use crate::ffi::error::{KafkaError, KafkaErrorCode};
@@ -123,6 +124,32 @@ impl KafkaPartitionList {
             item.committed = l.committed.unwrap_or(KAFKA_OFFSET_NONE);
             item.lag = l.behind();
             item.uncommitted_lag = l.uncommitted();
+        }
+        into_handle(list)
+    }
+
+    /// A group's committed offsets: `offset` and `committed` both.
+    pub(crate) fn of_committed(offsets: Vec<Committed>) -> *mut KafkaPartitionList {
+        let mut list = Self::new();
+        for c in offsets {
+            list.push(&c.topic, c.partition, c.offset);
+            list.items.last_mut().expect("just pushed").committed = c.offset;
+        }
+        into_handle(list)
+    }
+
+    /// A group's lag: committed offsets with their partitions' watermarks.
+    pub(crate) fn of_group_lags(lags: Vec<GroupLag>) -> *mut KafkaPartitionList {
+        let mut list = Self::new();
+        for l in lags {
+            let c = &l.committed;
+            list.push(&c.topic, c.partition, c.offset);
+            let item = list.items.last_mut().expect("just pushed");
+            item.committed = c.offset;
+            item.low_watermark = l.low;
+            item.high_watermark = l.high;
+            item.lag = l.lag;
+            item.uncommitted_lag = l.lag;
         }
         into_handle(list)
     }

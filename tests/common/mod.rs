@@ -8,8 +8,10 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::{null, null_mut};
 use std::sync::{Mutex, MutexGuard};
 
+pub use kafka_instance::ffi::cluster::*;
 pub use kafka_instance::ffi::config::*;
 pub use kafka_instance::ffi::error::*;
+pub use kafka_instance::ffi::group_list::*;
 pub use kafka_instance::ffi::instance::*;
 pub use kafka_instance::ffi::log::*;
 pub use kafka_instance::ffi::mock_cluster::*;
