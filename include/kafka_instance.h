@@ -223,6 +223,11 @@ typedef struct KafkaPartitionList KafkaPartitionList;
 typedef struct KafkaProducer KafkaProducer;
 
 /**
+ * The figures of a statistics text, from `kafka_statistics_summary`.
+ */
+typedef struct KafkaStatisticsSummary KafkaStatisticsSummary;
+
+/**
  * The details of a failure. Every fallible function takes a
  * `KafkaError *err` as its last parameter; it may be NULL. On success
  * `code` is `KAFKA_OK` and `message` is empty.
@@ -587,6 +592,96 @@ typedef void (*KafkaDeliveryCallback)(const struct KafkaDeliveryReport *report, 
  * Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
 typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
+
+/**
+ * One broker's figures in a `KafkaStatistics`.
+ */
+typedef struct KafkaBrokerStatistics {
+  /**
+   * `host:port/id`.
+   */
+  const char *name;
+  int32_t node_id;
+  /**
+   * The connection's state: "UP", "DOWN", "CONNECT", "AUTH", ...
+   */
+  const char *state;
+  /**
+   * Request round-trip times over the last interval, in microseconds
+   * (0: no request was answered in it).
+   */
+  int64_t rtt_avg_us;
+  int64_t rtt_p99_us;
+} KafkaBrokerStatistics;
+
+/**
+ * One partition's figures in a `KafkaStatistics`.
+ */
+typedef struct KafkaPartitionStatistics {
+  const char *topic;
+  int32_t partition;
+  /**
+   * Consumer: messages between the group's committed offset and the
+   * partition's end; -1 while not known.
+   */
+  int64_t consumer_lag;
+  /**
+   * The partition's high watermark as last fetched; -1 while not known.
+   */
+  int64_t high_watermark;
+  /**
+   * Consumer: the group's committed offset (`KAFKA_OFFSET_NONE`: none).
+   */
+  int64_t committed_offset;
+  /**
+   * Producer: messages waiting to be sent to this partition.
+   */
+  int64_t queued_messages;
+} KafkaPartitionStatistics;
+
+/**
+ * The figures users ask for, from one statistics report. Counts are
+ * since the client was created.
+ */
+typedef struct KafkaStatistics {
+  /**
+   * librdkafka's name of the client, e.g. `rdkafka#producer-1`.
+   */
+  const char *client_name;
+  /**
+   * "producer" or "consumer".
+   */
+  const char *client_type;
+  int64_t messages_sent;
+  int64_t bytes_sent;
+  int64_t messages_received;
+  int64_t bytes_received;
+  /**
+   * Producer: messages (and bytes) in its local queue, not yet
+   * acknowledged.
+   */
+  int64_t queued_messages;
+  int64_t queued_bytes;
+  /**
+   * `broker_count` brokers, sorted by id.
+   */
+  const struct KafkaBrokerStatistics *brokers;
+  size_t broker_count;
+  /**
+   * `partition_count` partitions, sorted by topic, then partition.
+   */
+  const struct KafkaPartitionStatistics *partitions;
+  size_t partition_count;
+} KafkaStatistics;
+
+/**
+ * Called every `interval_ms` with librdkafka's statistics JSON (`json`,
+ * `json_len` bytes, NUL-terminated) and its figures (`summary`, NULL
+ * only if the JSON could not be read). Both live until the callback
+ * returns. Runs on a thread of the library: the producer's delivery
+ * thread, the consumer's and the admin client's event threads.
+ */
+typedef void (*KafkaStatisticsCallback)(const char *json, size_t json_len, const struct KafkaStatistics *summary, void *opaque);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1568,6 +1663,35 @@ enum KafkaErrorCode kafka_producer_send_json_array(struct KafkaProducer *p, cons
  * is the one that makes room.
  */
 enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Makes every client created from `cfg` (an instance's config, or a
+ * client's overrides) report its statistics to `cb` every `interval_ms`
+ * (librdkafka's `statistics.interval.ms`; 0, or `cb` NULL, turns them
+ * off), with `opaque`. The callback runs on a library thread: no poll is
+ * needed for it. It may call back into the library, except to free or
+ * close the client it reports on from inside the callback. Later calls
+ * replace earlier ones.
+ */
+enum KafkaErrorCode kafka_set_statistics_callback(struct KafkaConfig *cfg, int32_t interval_ms, KafkaStatisticsCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * `*out` receives the figures of `json` (`len` bytes), a statistics text
+ * as a statistics callback receives it (kept, for instance, to read
+ * later). `KAFKA_ERR_SERIALIZATION` when it is not a JSON object. Free
+ * it with `kafka_statistics_summary_free`.
+ */
+enum KafkaErrorCode kafka_statistics_summary(const char *json, size_t len, struct KafkaStatisticsSummary **out, struct KafkaError *err);
+
+/**
+ * The figures of `summary`, owned by it; NULL for NULL.
+ */
+const struct KafkaStatistics *kafka_statistics_summary_get(const struct KafkaStatisticsSummary *summary);
+
+/**
+ * Releases `summary`. NULL is a no-op.
+ */
+void kafka_statistics_summary_free(struct KafkaStatisticsSummary *summary);
 
 /**
  * This library's version, e.g. `"0.1.0"`: a static string.

@@ -14,7 +14,7 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, JoinHandle, Thread};
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
@@ -24,23 +24,22 @@ use rdkafka::TopicPartitionList;
 
 use crate::config::Resolved;
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
-use crate::ffi::native::{self, ClientEvent, GroupOffsets, Queue};
+use crate::events::{EventSink, EventThread};
+use crate::ffi::native::{self, GroupOffsets, Queue};
 use crate::logging::{self, LibrdkafkaLog};
+use crate::statistics::StatisticsCallback;
 use crate::topic;
 
-/// How long the main-queue thread waits for an event before it checks
-/// whether it should stop (the bound on how long dropping an admin
-/// client waits for it).
-const SERVE_SLICE: Duration = Duration::from_millis(100);
+/// How often an admin call waiting on librdkafka checks for a security
+/// refusal.
+const CHECK_SLICE: Duration = Duration::from_millis(100);
 
 /// The admin client of one instance.
 pub struct Admin {
-    /// Declared before `client`: the queue is released first.
-    main: Arc<Queue>,
+    /// Declared before `client`: stopped (and its queue released) first.
+    _events: EventThread,
     client: Arc<AdminClient<LibrdkafkaLog>>,
     security: Arc<SecurityFailure>,
-    stop: Arc<AtomicBool>,
-    serving: Option<JoinHandle<()>>,
     /// [`native::fork_generation`] when made: a child of a fork makes its
     /// own (the threads of this one do not exist there).
     generation: u64,
@@ -50,6 +49,31 @@ pub struct Admin {
     /// cluster). Such a client is never destroyed, and the instance makes
     /// a new one.
     unsafe_to_destroy: AtomicBool,
+}
+
+/// Where the admin client's log lines, errors and statistics go.
+struct AdminSink {
+    source: usize,
+    security: Arc<SecurityFailure>,
+    statistics: Option<StatisticsCallback>,
+}
+
+impl EventSink for AdminSink {
+    fn log(&self, syslog_level: i32, facility: &str, message: &str) {
+        logging::forward_librdkafka_log(self.source, syslog_level, facility, message);
+    }
+
+    fn error(&self, code: RDKafkaErrorCode, reason: &str) {
+        let e = RdKafkaError::Global(code);
+        self.security.note(&e, reason);
+        logging::forward_librdkafka_error(self.source, &e, reason);
+    }
+
+    fn statistics(&self, json: &str) {
+        if let Some(f) = &self.statistics {
+            f(json);
+        }
+    }
 }
 
 impl Admin {
@@ -64,35 +88,24 @@ impl Admin {
             .map_err(|e| Error::from_rdkafka(&e, "creating the admin client"))?;
         let client = Arc::new(client);
         let main = Queue::main_of(client.inner())
-            .map(Arc::new)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("admin client: {e}")))?;
         let security = Arc::new(SecurityFailure::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let serving = {
-            let (main, client) = (Arc::clone(&main), Arc::clone(&client));
-            let (security, stop) = (Arc::clone(&security), Arc::clone(&stop));
-            thread::Builder::new()
-                .name("kafka-admin".into())
-                .spawn(move || {
-                    serve(&main, Arc::as_ptr(&client) as usize, &security, &stop);
-                    // The queue goes before the client, here too (this
-                    // thread may hold the last references).
-                    drop(main);
-                    drop(client);
-                })
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Internal,
-                        format!("admin client: no thread for its events: {e}"),
-                    )
-                })?
-        };
+        let sink = Arc::new(AdminSink {
+            source: Arc::as_ptr(&client) as usize,
+            security: Arc::clone(&security),
+            statistics: config.statistics.clone(),
+        });
+        let events = EventThread::start("kafka-admin", main, sink, Arc::clone(&client), |_| {})
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("admin client: no thread for its events: {e}"),
+                )
+            })?;
         Ok(Admin {
-            main,
+            _events: events,
             client,
             security,
-            stop,
-            serving: Some(serving),
             generation: native::fork_generation(),
             unsafe_to_destroy: AtomicBool::new(false),
         })
@@ -117,7 +130,7 @@ impl Admin {
             if let Some(e) = self.security.get() {
                 return Err(e.context(context));
             }
-            thread::park_timeout(SERVE_SLICE);
+            thread::park_timeout(CHECK_SLICE);
         }
     }
 
@@ -166,50 +179,14 @@ impl Admin {
 
 impl Drop for Admin {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        let Some(serving) = self.serving.take() else {
-            return;
-        };
-        if self.generation != native::fork_generation() {
-            // A forked child: the thread does not exist here and the
-            // client's threads neither; release nothing.
-            std::mem::forget(serving);
+        let forked = self.generation != native::fork_generation();
+        if forked || self.unsafe_to_destroy.load(Ordering::Acquire) {
+            // In a forked child its threads do not exist; see
+            // `unsafe_to_destroy` for the other case. Never destroyed.
             std::mem::forget(Arc::clone(&self.client));
-            std::mem::forget(Arc::clone(&self.main));
-            return;
         }
-        if self.unsafe_to_destroy.load(Ordering::Acquire) {
-            // Its thread ends; the client and its queue are kept (see
-            // `unsafe_to_destroy`).
-            std::mem::forget(Arc::clone(&self.client));
-            std::mem::forget(Arc::clone(&self.main));
-        }
-        if serving.thread().id() == thread::current().id() {
-            // Freed from a log callback on the serving thread itself: it
-            // ends when the callback returns, and releases the client.
-            return;
-        }
-        let _ = serving.join();
-    }
-}
-
-/// The main-queue loop: log lines to records, errors to records and, for
-/// security refusals, to `security`.
-fn serve(main: &Queue, source: usize, security: &SecurityFailure, stop: &AtomicBool) {
-    while !stop.load(Ordering::Acquire) {
-        match main.next_event(SERVE_SLICE) {
-            Some(ClientEvent::Log {
-                syslog_level,
-                facility,
-                message,
-            }) => logging::forward_librdkafka_log(source, syslog_level, &facility, &message),
-            Some(ClientEvent::Error { code, reason, .. }) => {
-                let e = RdKafkaError::Global(code);
-                security.note(&e, &reason);
-                logging::forward_librdkafka_error(source, &e, &reason);
-            }
-            Some(ClientEvent::Other) | None => {}
-        }
+        // Then `events` stops (joined unless this is its own thread, which
+        // then releases its reference when the running callback returns).
     }
 }
 

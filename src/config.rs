@@ -7,6 +7,7 @@
 //! other value by librdkafka itself, so a config that was accepted never
 //! fails later for a value librdkafka would have refused.
 
+use crate::statistics::StatisticsCallback;
 use std::fmt;
 
 use rdkafka::config::ClientConfig;
@@ -42,6 +43,9 @@ struct Entry {
 pub struct Config {
     entries: Vec<Entry>,
     url: Option<KafkaUrl>,
+    /// Called with each statistics report of a client made from this
+    /// config (see [`Config::set_statistics_callback`]).
+    statistics: Option<StatisticsCallback>,
 }
 
 /// A config resolved for creating a client: the properties handed to
@@ -54,6 +58,8 @@ pub struct Resolved {
     pub default_api_timeout: Option<std::time::Duration>,
     /// Consumed messages keep librdkafka's buffer instead of a copy.
     pub zero_copy_messages: bool,
+    /// Called with each statistics report (`statistics.interval.ms`).
+    pub statistics: Option<StatisticsCallback>,
 }
 
 impl Resolved {
@@ -167,7 +173,30 @@ impl Config {
         if overrides.url.is_some() {
             out.url = overrides.url.clone();
         }
+        if overrides.statistics.is_some() {
+            out.statistics = overrides.statistics.clone();
+        }
         out
+    }
+
+    /// Reports every `interval_ms` (1 or more; 0 stops them) librdkafka's
+    /// statistics of each client made from this config to `callback`, on
+    /// a thread of the library.
+    pub fn set_statistics_callback(
+        &mut self,
+        interval_ms: i32,
+        callback: Option<StatisticsCallback>,
+    ) -> Result<()> {
+        if !(0..=86_400_000).contains(&interval_ms) {
+            return Err(Error::invalid_argument(format!(
+                "interval_ms must be 0 (off) to 86400000, not {interval_ms}"
+            )));
+        }
+        let off = interval_ms == 0 || callback.is_none();
+        let interval = if off { 0 } else { interval_ms };
+        self.set("statistics.interval.ms", &interval.to_string())?;
+        self.statistics = if off { None } else { callback };
+        Ok(())
     }
 
     /// Canonical names of the settings that are set.
@@ -297,6 +326,7 @@ impl Config {
             max_poll_records,
             default_api_timeout,
             zero_copy_messages,
+            statistics: self.statistics.clone(),
         })
     }
 }

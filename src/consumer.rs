@@ -36,7 +36,7 @@
 //! message or event arrives.
 
 use std::ffi::CString;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -49,10 +49,12 @@ use serde_json::json;
 
 use crate::config::{Config, Scope};
 use crate::error::{is_security_code, Error, ErrorKind, Result, SecurityFailure};
+use crate::events::{EventSink, EventThread};
 use crate::ffi::native::{self, CommitFailure, Queue, WakePipe};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
+use crate::statistics::StatisticsCallback;
 use crate::topic;
 
 mod async_commit;
@@ -151,6 +153,40 @@ struct Context {
     /// A rebalance hook is running: assignment changes from it are
     /// refused (the library is in the middle of its own).
     in_rebalance: AtomicBool,
+    /// Called with each statistics report.
+    statistics: Option<StatisticsCallback>,
+    /// The consumer's wake-up pipe: a security refusal noted on the event
+    /// thread wakes a poll waiting on it, which returns the refusal.
+    wake: Arc<WakePipe>,
+}
+
+// librdkafka's log lines, errors and statistics for a consumer arrive on
+// the consumer's event thread (its main queue is no longer forwarded to
+// the consumer queue), so they do not wait for the application's poll.
+impl EventSink for Context {
+    fn log(&self, syslog_level: i32, facility: &str, message: &str) {
+        if !self.silenced.load(Ordering::Acquire) {
+            logging::forward_librdkafka_log(self.source(), syslog_level, facility, message);
+        }
+    }
+
+    fn error(&self, code: RDKafkaErrorCode, reason: &str) {
+        let error = RdKafkaError::Global(code);
+        if self.security.note(&error, reason) {
+            self.wake.wake();
+        }
+        if !self.silenced.load(Ordering::Acquire) {
+            logging::forward_librdkafka_error(self.source(), &error, reason);
+        }
+    }
+
+    fn statistics(&self, json: &str) {
+        if let Some(f) = &self.statistics {
+            if !self.silenced.load(Ordering::Acquire) {
+                f(json);
+            }
+        }
+    }
 }
 
 impl Context {
@@ -427,17 +463,22 @@ struct PollState {
 /// A subscribed consumer. One thread polls it at a time; `store`,
 /// `wakeup` and `register_handler` may come from any thread.
 pub struct Consumer {
-    // Fields drop in this order: the queue handle before the client it
-    // belongs to, the client (which librdkafka may still make write to the
-    // pipe) before the pipe.
+    // Fields drop in this order: the event thread (joined: it releases the
+    // main queue and its reference to the client), the queue handles
+    // before the client they belong to, the client (which librdkafka may
+    // still make write to the pipe) before the pipe.
+    _events: EventThread,
     queue: Queue,
     /// Where the outcomes of `commit_async` arrive.
     commits: Queue,
     /// Shared only to be released on another thread when close cannot
     /// finish in time.
     inner: Arc<BaseConsumer<Context>>,
-    pipe: WakePipe,
+    pipe: Arc<WakePipe>,
     woken: AtomicBool,
+    /// The count of security refusals (`SecurityFailure::notes`) the
+    /// polls have returned.
+    security_seen: AtomicU64,
     origin: Origin,
     max_poll_records: Option<usize>,
     /// Messages keep librdkafka's buffer (`zero_copy_messages`).
@@ -521,6 +562,7 @@ impl Consumer {
         // Created before the client, so that a failure below drops the
         // client first, while the pipe it writes to is still open.
         let pipe = WakePipe::new()
+            .map(Arc::new)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a pipe: {e}")))?;
         let inner: BaseConsumer<Context> = cc
             .create_with_context(Context {
@@ -540,8 +582,29 @@ impl Consumer {
                 uncommitted: AtomicBool::new(false),
                 rebalance: Mutex::new(None),
                 in_rebalance: AtomicBool::new(false),
+                statistics: resolved.statistics.clone(),
+                wake: Arc::clone(&pipe),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
+        let inner = Arc::new(inner);
+        // Stopped before the client is destroyed, the thread forwards the
+        // main queue back to the consumer queue: librdkafka's destroy
+        // purges that one, and waits for what the main queue holds.
+        let events = Queue::main_of(inner.client())
+            .and_then(|main| {
+                let back = Queue::of(&inner)?;
+                main.unforward();
+                let context = Arc::clone(inner.context());
+                let client = Arc::clone(&inner);
+                let finish = move |main: &Queue| main.forward_to(&back);
+                EventThread::start("kafka-consumer", main, context, client, finish)
+            })
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("serving the consumer's events: {e}"),
+                )
+            })?;
         let queue = Queue::of(&inner)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("watching the queue: {e}")))?;
         // The queue writes to the pipe only while a poll waits on it (see
@@ -553,11 +616,13 @@ impl Consumer {
             .subscribe(topics)
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
+            _events: events,
             queue,
             commits,
-            inner: Arc::new(inner),
+            inner,
             pipe,
             woken: AtomicBool::new(false),
+            security_seen: AtomicU64::new(0),
             origin,
             max_poll_records: resolved.max_poll_records,
             zero_copy: resolved.zero_copy_messages,
@@ -729,6 +794,9 @@ impl Consumer {
                     "woken by kafka_consumer_wakeup",
                 ));
             }
+            if let Some(refused) = self.new_security_failure() {
+                return Err(refused);
+            }
             self.serve_commits(Duration::ZERO);
             let wait = match (timeout, deadline) {
                 (None, _) => MAX_WAIT,
@@ -772,6 +840,18 @@ impl Consumer {
             self.pipe.drain();
         }
         self.queue.wake_on_arrival(None);
+    }
+
+    /// A refused login or TLS handshake noted since a poll last returned
+    /// one (librdkafka retries; each new refusal is returned once).
+    fn new_security_failure(&self) -> Option<Error> {
+        let security = &self.inner.context().security;
+        let notes = security.notes();
+        if notes == self.security_seen.load(Ordering::Acquire) {
+            return None;
+        }
+        self.security_seen.store(notes, Ordering::Release);
+        security.get()
     }
 
     /// One poll of librdkafka, waiting up to `wait`. `None` also when an event

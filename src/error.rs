@@ -210,14 +210,23 @@ pub struct SecurityFailure {
     /// Whether `failure` is set: lets `clear`, called once per delivered
     /// or fetched message, skip the lock in the common case.
     set: std::sync::atomic::AtomicBool,
+    /// How many failures were noted: a reader remembers the count it last
+    /// reported, to report each new one once.
+    notes: std::sync::atomic::AtomicU64,
 }
 
 impl SecurityFailure {
+    /// How many failures were noted so far.
+    pub fn notes(&self) -> u64 {
+        self.notes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Records `err` when it is a security failure: a refused SASL login or
     /// TLS handshake, or a connection dropped during the TLS handshake
     /// (librdkafka reports a TLS client talking to a plaintext listener as
     /// a transport failure, "SSL handshake failed").
-    pub fn note(&self, err: &RdKafkaError, reason: &str) {
+    /// Returns whether it was one.
+    pub fn note(&self, err: &RdKafkaError, reason: &str) -> bool {
         let tls_dropped = |c: &RDKafkaErrorCode| {
             *c == RDKafkaErrorCode::BrokerTransportFailure
                 && reason.contains("SSL handshake failed")
@@ -230,7 +239,10 @@ impl SecurityFailure {
             e.retriable = false;
             *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
             self.set.store(true, std::sync::atomic::Ordering::Release);
+            self.notes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            return true;
         }
+        false
     }
 
     pub fn clear(&self) {

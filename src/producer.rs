@@ -30,6 +30,7 @@ use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
+use crate::statistics::StatisticsCallback;
 use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
@@ -142,6 +143,8 @@ struct Context {
     /// `Client::poll_event`, once in `BaseProducer::poll`), back to back on
     /// the polling thread.
     repeat: Mutex<Option<(Option<RDKafkaErrorCode>, String)>>,
+    /// Called with each statistics report, on the polling thread.
+    statistics: Option<StatisticsCallback>,
 }
 
 impl Context {
@@ -161,6 +164,17 @@ impl ClientContext for Context {
         }
         let _serving = Serving::begin(&self.shared);
         logging::forward_librdkafka_log(self.source(), level as i32, fac, message);
+    }
+
+    fn stats_raw(&self, statistics: &[u8]) {
+        let Some(f) = &self.statistics else {
+            return;
+        };
+        if self.shared.silenced.load(Ordering::Acquire) {
+            return;
+        }
+        let _serving = Serving::begin(&self.shared);
+        f(&String::from_utf8_lossy(statistics));
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
@@ -378,7 +392,8 @@ impl Producer {
             config.set("partitioner", "murmur2_random")?;
         }
         let transactional = config.contains("transactional.id");
-        let mut cc = config.resolve()?.client_config();
+        let resolved = config.resolve()?;
+        let mut cc = resolved.client_config();
         cc.set_log_level(logging::rdkafka_log_level());
         let shared = Arc::new(Shared {
             pending: AtomicUsize::new(0),
@@ -396,6 +411,7 @@ impl Producer {
             source: logging::new_source(),
             shared: shared.clone(),
             repeat: Mutex::new(None),
+            statistics: resolved.statistics.clone(),
         };
         let inner: ThreadedProducer<Context> = cc
             .create_with_context(context)

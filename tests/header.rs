@@ -92,6 +92,8 @@ fn test_file_of(function: &str) -> &'static str {
         ("kafka_instance_group_", "group_list"),
         ("kafka_instance_delete_group", "group_list"),
         ("kafka_group_list_", "group_list"),
+        ("kafka_statistics_", "statistics"),
+        ("kafka_set_statistics_callback", "statistics"),
         ("kafka_partition_list_", "partition_list"),
         ("kafka_config_", "config"),
         ("kafka_instance_", "instance"),

@@ -123,6 +123,7 @@ fn cases() -> Vec<Case> {
     instance_cases(&mut v);
     cluster_cases(&mut v);
     group_list_cases(&mut v);
+    statistics_cases(&mut v);
     log_cases(&mut v);
     mock_cluster_cases(&mut v);
     producer_cases(&mut v);
@@ -1371,4 +1372,30 @@ fn group_list_cases(v: &mut Vec<Case>) {
             invalid(rc, &e, "topic");
         }
     ));
+}
+
+fn statistics_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_set_statistics_callback, || unsafe {
+        let mut e = err();
+        let rc = kafka_set_statistics_callback(null_mut(), 1000, None, null_mut(), &mut e);
+        invalid(rc, &e, "cfg");
+    });
+    case!(v, kafka_statistics_summary, || unsafe {
+        let (mut out, mut e) = (null_mut(), err());
+        let rc = kafka_statistics_summary(null(), 3, &mut out, &mut e);
+        assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "{}", e.message_str());
+        let j = c("{}");
+        invalid(
+            kafka_statistics_summary(j.as_ptr(), 2, null_mut(), &mut e),
+            &e,
+            "out",
+        );
+    });
+    case!(v, kafka_statistics_summary_get, || assert!(unsafe {
+        kafka_statistics_summary_get(null())
+    }
+    .is_null()));
+    case!(v, kafka_statistics_summary_free, || unsafe {
+        kafka_statistics_summary_free(null_mut())
+    });
 }

@@ -32,6 +32,7 @@ pub mod mock_cluster;
 pub(crate) mod native;
 pub mod partition_list;
 pub mod producer;
+pub mod statistics;
 pub mod version;
 
 use std::ffi::{c_char, CStr};

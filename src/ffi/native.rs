@@ -277,6 +277,8 @@ pub(crate) enum ClientEvent {
         code: RDKafkaErrorCode,
         reason: String,
     },
+    /// librdkafka's statistics JSON.
+    Statistics(String),
     /// Anything else (nothing this client asked for): dropped.
     Other,
 }
@@ -292,6 +294,21 @@ impl Queue {
         // get holds its own reference on the queue.
         let queue = unsafe { rd::rd_kafka_queue_get_main(client.native_ptr()) };
         Self::made(queue, "the client has no main queue")
+    }
+
+    /// Stops forwarding this queue to another (rust-rdkafka forwards a
+    /// consumer's main queue to its consumer queue): what arrives stays
+    /// here, for whoever serves it.
+    pub(crate) fn unforward(&self) {
+        // SAFETY: a live queue handle; NULL ends the forwarding.
+        unsafe { rd::rd_kafka_queue_forward(self.0, std::ptr::null_mut()) };
+    }
+
+    /// Forwards what arrives on this queue to `to` (how rust-rdkafka sets
+    /// a consumer's main queue up), from now on.
+    pub(crate) fn forward_to(&self, to: &Queue) {
+        // SAFETY: two live queue handles of the same client.
+        unsafe { rd::rd_kafka_queue_forward(self.0, to.0) };
     }
 
     /// The next event on the queue, waiting up to `wait` for one.
@@ -326,6 +343,9 @@ impl Queue {
                     code: RDKafkaErrorCode::from(rd::rd_kafka_event_error(event)),
                     reason: text(rd::rd_kafka_event_error_string(event)),
                 },
+                rd::RD_KAFKA_EVENT_STATS => {
+                    ClientEvent::Statistics(text(rd::rd_kafka_event_stats(event)))
+                }
                 _ => ClientEvent::Other,
             };
             rd::rd_kafka_event_destroy(event);

@@ -197,6 +197,7 @@ pub use kafka_instance::ffi::consumer::*;
 pub use kafka_instance::ffi::message::*;
 pub use kafka_instance::ffi::partition_list::*;
 pub use kafka_instance::ffi::producer::*;
+pub use kafka_instance::ffi::statistics::*;
 
 /// A partition list of `(topic, partition, offset)`.
 pub fn partitions(items: &[(&str, i32, i64)]) -> *mut KafkaPartitionList {
