@@ -303,6 +303,42 @@ typedef struct KafkaPartitionInfo {
 } KafkaPartitionInfo;
 
 /**
+ * What an OAUTHBEARER token callback fills in. The strings are the
+ * callback's, read (and copied) once it returns: static text or buffers
+ * it keeps until its next call will do.
+ */
+typedef struct KafkaOAuthToken {
+  /**
+   * The token (a JWT, for most brokers).
+   */
+  const char *token;
+  /**
+   * The principal the token is for.
+   */
+  const char *principal;
+  /**
+   * When the token expires, in milliseconds since the Unix epoch.
+   */
+  int64_t lifetime_ms;
+  /**
+   * When the callback returns non-zero: why there is no token (NULL:
+   * no reason given).
+   */
+  const char *error;
+} KafkaOAuthToken;
+
+/**
+ * Fills `token` (every field starts NULL or 0) and returns 0, or returns
+ * non-zero with `token->error` saying why no token could be had.
+ * `oauthbearer_config` is the `sasl_oauthbearer_config` setting (NULL when
+ * unset). Called on a thread of the library, once when a client starts
+ * and again before each token expires (after 80% of its lifetime), and
+ * 10 s after a failure; no poll is needed for it. It must not close or
+ * free the client it serves.
+ */
+typedef int (*KafkaOAuthTokenCallback)(const char *oauthbearer_config, struct KafkaOAuthToken *token, void *opaque);
+
+/**
  * The body of `kafka_instance_with_consumer`. Return 0 for success.
  * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
@@ -853,6 +889,19 @@ enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, c
  * kafka_url as the URL with its password shown as `***`.
  */
 enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *key, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+
+/**
+ * Makes every client created from `cfg` (an instance's config or a
+ * client's overrides) get its SASL/OAUTHBEARER tokens from `cb`, given
+ * `opaque` (`cb` NULL: librdkafka's own ways again, e.g.
+ * `enable_sasl_oauthbearer_unsecure_jwt`). Use it with
+ * `security_protocol` SASL_SSL or SASL_PLAINTEXT and `sasl_mechanism`
+ * OAUTHBEARER. A failure of the callback, or a token librdkafka refuses
+ * (empty, expired), is logged at error level and reported to the client
+ * as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
+ * from its calls), then retried. Tokens are never logged.
+ */
+enum KafkaErrorCode kafka_config_set_oauthbearer_token_callback(struct KafkaConfig *cfg, KafkaOAuthTokenCallback cb, void *opaque, struct KafkaError *err);
 
 /**
  * Creates a consumer subscribed to `topic_count` topics: the instance's

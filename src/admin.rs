@@ -27,6 +27,7 @@ use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::events::{EventSink, EventThread};
 use crate::ffi::native::{self, GroupOffsets, Queue};
 use crate::logging::{self, LibrdkafkaLog};
+use crate::oauth::{self, TokenRefresher};
 use crate::statistics::StatisticsCallback;
 use crate::topic;
 
@@ -37,6 +38,7 @@ const CHECK_SLICE: Duration = Duration::from_millis(100);
 /// The admin client of one instance.
 pub struct Admin {
     /// Declared before `client`: stopped (and its queue released) first.
+    _oauth: Option<TokenRefresher>,
     _events: EventThread,
     client: Arc<AdminClient<LibrdkafkaLog>>,
     security: Arc<SecurityFailure>,
@@ -102,7 +104,14 @@ impl Admin {
                     format!("admin client: no thread for its events: {e}"),
                 )
             })?;
+        let oauth = oauth::refresher_for(
+            config,
+            Arc::clone(&client),
+            |c: &Arc<AdminClient<LibrdkafkaLog>>| c.inner(),
+            Arc::as_ptr(&client) as usize,
+        )?;
         Ok(Admin {
+            _oauth: oauth,
             _events: events,
             client,
             security,

@@ -7,6 +7,7 @@
 //! other value by librdkafka itself, so a config that was accepted never
 //! fails later for a value librdkafka would have refused.
 
+use crate::oauth::OAuthCallback;
 use crate::statistics::StatisticsCallback;
 use std::fmt;
 
@@ -46,6 +47,8 @@ pub struct Config {
     /// Called with each statistics report of a client made from this
     /// config (see [`Config::set_statistics_callback`]).
     statistics: Option<StatisticsCallback>,
+    /// The application's OAUTHBEARER token source.
+    oauth: Option<OAuthCallback>,
 }
 
 /// A config resolved for creating a client: the properties handed to
@@ -60,6 +63,8 @@ pub struct Resolved {
     pub zero_copy_messages: bool,
     /// Called with each statistics report (`statistics.interval.ms`).
     pub statistics: Option<StatisticsCallback>,
+    /// Asked for OAUTHBEARER tokens by a refresher thread per client.
+    pub oauth: Option<OAuthCallback>,
 }
 
 impl Resolved {
@@ -176,7 +181,16 @@ impl Config {
         if overrides.statistics.is_some() {
             out.statistics = overrides.statistics.clone();
         }
+        if overrides.oauth.is_some() {
+            out.oauth = overrides.oauth.clone();
+        }
         out
+    }
+
+    /// Clients made from this config ask `callback` for their OAUTHBEARER
+    /// tokens (None: librdkafka's own ways again).
+    pub fn set_oauthbearer_token_callback(&mut self, callback: Option<OAuthCallback>) {
+        self.oauth = callback;
     }
 
     /// Reports every `interval_ms` (1 or more; 0 stops them) librdkafka's
@@ -327,6 +341,7 @@ impl Config {
             default_api_timeout,
             zero_copy_messages,
             statistics: self.statistics.clone(),
+            oauth: self.oauth.clone(),
         })
     }
 }

@@ -54,6 +54,7 @@ use crate::ffi::native::{self, CommitFailure, Queue, WakePipe};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
+use crate::oauth::{self, TokenRefresher};
 use crate::statistics::StatisticsCallback;
 use crate::topic;
 
@@ -466,7 +467,9 @@ pub struct Consumer {
     // Fields drop in this order: the event thread (joined: it releases the
     // main queue and its reference to the client), the queue handles
     // before the client they belong to, the client (which librdkafka may
-    // still make write to the pipe) before the pipe.
+    // still make write to the pipe) before the pipe. The token refresher
+    // goes first: it holds a reference to the client too.
+    _oauth: Option<TokenRefresher>,
     _events: EventThread,
     queue: Queue,
     /// Where the outcomes of `commit_async` arrive.
@@ -605,6 +608,12 @@ impl Consumer {
                     format!("serving the consumer's events: {e}"),
                 )
             })?;
+        let oauth = oauth::refresher_for(
+            &resolved,
+            Arc::clone(&inner),
+            |c: &Arc<BaseConsumer<Context>>| c.client(),
+            inner.context().source(),
+        )?;
         let queue = Queue::of(&inner)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("watching the queue: {e}")))?;
         // The queue writes to the pipe only while a poll waits on it (see
@@ -616,6 +625,7 @@ impl Consumer {
             .subscribe(topics)
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
+            _oauth: oauth,
             _events: events,
             queue,
             commits,

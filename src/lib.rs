@@ -18,6 +18,7 @@ pub mod instance;
 pub mod json;
 pub mod logging;
 pub mod mock;
+pub mod oauth;
 pub mod producer;
 pub mod secrets;
 pub mod settings;

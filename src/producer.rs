@@ -30,6 +30,7 @@ use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
+use crate::oauth::{self, TokenRefresher};
 use crate::statistics::StatisticsCallback;
 use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
@@ -366,7 +367,10 @@ fn wait_until<T, R>(
 
 /// A producer. Safe to share between threads.
 pub struct Producer {
-    inner: ThreadedProducer<Context>,
+    /// Stopped first: it holds a reference to the client.
+    _oauth: Option<TokenRefresher>,
+    /// Shared with the token refresher, when there is one.
+    inner: Arc<ThreadedProducer<Context>>,
     shared: Arc<Shared>,
     nothing: Arc<Notify>,
     origin: Origin,
@@ -416,7 +420,15 @@ impl Producer {
         let inner: ThreadedProducer<Context> = cc
             .create_with_context(context)
             .map_err(|e| Error::from_rdkafka(&e, "creating the producer"))?;
+        let inner = Arc::new(inner);
+        let oauth = oauth::refresher_for(
+            &resolved,
+            Arc::clone(&inner),
+            |p: &Arc<ThreadedProducer<Context>>| p.client(),
+            inner.context().source(),
+        )?;
         Ok(Producer {
+            _oauth: oauth,
             inner,
             shared,
             nothing,

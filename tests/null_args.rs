@@ -124,6 +124,15 @@ fn cases() -> Vec<Case> {
     cluster_cases(&mut v);
     group_list_cases(&mut v);
     statistics_cases(&mut v);
+    v.push((
+        "kafka_config_set_oauthbearer_token_callback",
+        Box::new(|| unsafe {
+            let mut e = err();
+            let rc =
+                kafka_config_set_oauthbearer_token_callback(null_mut(), None, null_mut(), &mut e);
+            invalid(rc, &e, "cfg");
+        }),
+    ));
     log_cases(&mut v);
     mock_cluster_cases(&mut v);
     producer_cases(&mut v);

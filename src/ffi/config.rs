@@ -291,3 +291,93 @@ pub unsafe extern "C" fn kafka_config_get(
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
+
+/// What an OAUTHBEARER token callback fills in. The strings are the
+/// callback's, read (and copied) once it returns: static text or buffers
+/// it keeps until its next call will do.
+#[repr(C)]
+pub struct KafkaOAuthToken {
+    /// The token (a JWT, for most brokers).
+    pub token: *const std::ffi::c_char,
+    /// The principal the token is for.
+    pub principal: *const std::ffi::c_char,
+    /// When the token expires, in milliseconds since the Unix epoch.
+    pub lifetime_ms: i64,
+    /// When the callback returns non-zero: why there is no token (NULL:
+    /// no reason given).
+    pub error: *const std::ffi::c_char,
+}
+
+/// Fills `token` (every field starts NULL or 0) and returns 0, or returns
+/// non-zero with `token->error` saying why no token could be had.
+/// `oauthbearer_config` is the `sasl_oauthbearer_config` setting (NULL when
+/// unset). Called on a thread of the library, once when a client starts
+/// and again before each token expires (after 80% of its lifetime), and
+/// 10 s after a failure; no poll is needed for it. It must not close or
+/// free the client it serves.
+pub type KafkaOAuthTokenCallback = Option<
+    unsafe extern "C" fn(
+        oauthbearer_config: *const std::ffi::c_char,
+        token: *mut KafkaOAuthToken,
+        opaque: *mut std::ffi::c_void,
+    ) -> std::ffi::c_int,
+>;
+
+/// Makes every client created from `cfg` (an instance's config or a
+/// client's overrides) get its SASL/OAUTHBEARER tokens from `cb`, given
+/// `opaque` (`cb` NULL: librdkafka's own ways again, e.g.
+/// `enable_sasl_oauthbearer_unsecure_jwt`). Use it with
+/// `security_protocol` SASL_SSL or SASL_PLAINTEXT and `sasl_mechanism`
+/// OAUTHBEARER. A failure of the callback, or a token librdkafka refuses
+/// (empty, expired), is logged at error level and reported to the client
+/// as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
+/// from its calls), then retried. Tokens are never logged.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_config_set_oauthbearer_token_callback(
+    cfg: *mut KafkaConfig,
+    cb: KafkaOAuthTokenCallback,
+    opaque: *mut std::ffi::c_void,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let cfg = unsafe { handle_mut(cfg, "cfg") }?;
+        // The caller promises `opaque` may be used from library threads.
+        let opaque = opaque as usize;
+        let callback = cb.map(|f| {
+            let ask = move |config: Option<&str>| {
+                let config = config.map(|c| std::ffi::CString::new(c).unwrap_or_default());
+                let mut token = KafkaOAuthToken {
+                    token: std::ptr::null(),
+                    principal: std::ptr::null(),
+                    lifetime_ms: 0,
+                    error: std::ptr::null(),
+                };
+                let config_ptr = config.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+                // SAFETY: the caller's callback, given a token of ours to
+                // fill; what it points to is read before anything else runs.
+                let rc = unsafe { f(config_ptr, &mut token, opaque as *mut std::ffi::c_void) };
+                let text = |p: *const std::ffi::c_char| {
+                    // SAFETY: NULL or a NUL-terminated string of the callback.
+                    (!p.is_null()).then(|| {
+                        unsafe { std::ffi::CStr::from_ptr(p) }
+                            .to_string_lossy()
+                            .into_owned()
+                    })
+                };
+                if rc != 0 {
+                    let why = text(token.error).unwrap_or_else(|| "no reason given".into());
+                    return Err(format!("the token callback failed ({rc}): {why}"));
+                }
+                Ok(crate::oauth::OAuthToken {
+                    token: text(token.token).ok_or("the token callback gave no token")?,
+                    lifetime_ms: token.lifetime_ms,
+                    principal: text(token.principal).unwrap_or_default(),
+                })
+            };
+            std::sync::Arc::new(ask) as crate::oauth::OAuthCallback
+        });
+        cfg.inner.set_oauthbearer_token_callback(callback);
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}

@@ -656,3 +656,52 @@ pub(crate) fn coarse_now() -> Duration {
         ts.tv_nsec.clamp(0, 999_999_999) as u32,
     )
 }
+
+/// Hands `client` an OAUTHBEARER token (librdkafka checks it: a lifetime in
+/// the past, an empty token or a principal with spaces are refused, with
+/// its reason).
+pub(crate) fn set_oauth_token<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    token: &str,
+    lifetime_ms: i64,
+    principal: &str,
+) -> Result<(), String> {
+    let token = CString::new(token).map_err(|_| "the token holds a NUL byte".to_owned())?;
+    let principal =
+        CString::new(principal).map_err(|_| "the principal holds a NUL byte".to_owned())?;
+    let mut errstr = [0 as std::ffi::c_char; 512];
+    // SAFETY: the client is live for the call; the strings and the error
+    // buffer outlive it and librdkafka copies what it keeps.
+    let err = unsafe {
+        rd::rd_kafka_oauthbearer_set_token(
+            client.native_ptr(),
+            token.as_ptr(),
+            lifetime_ms,
+            principal.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        )
+    };
+    if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        return Ok(());
+    }
+    // SAFETY: librdkafka NUL-terminates what it writes into errstr.
+    let why = unsafe { CStr::from_ptr(errstr.as_ptr()) }.to_string_lossy();
+    Err(match why.is_empty() {
+        true => format!("{:?}", RDKafkaErrorCode::from(err)),
+        false => why.into_owned(),
+    })
+}
+
+/// Tells `client` no token could be had: librdkafka reports it as an
+/// authentication error of the client and keeps its connections waiting.
+pub(crate) fn set_oauth_failure<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    why: &str,
+) {
+    let why = CString::new(why.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: the client is live for the call; librdkafka copies the text.
+    unsafe { rd::rd_kafka_oauthbearer_set_token_failure(client.native_ptr(), why.as_ptr()) };
+}

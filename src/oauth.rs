@@ -1,0 +1,202 @@
+//! SASL/OAUTHBEARER tokens from the application, refreshed by a thread of
+//! the library: at the client's start and before each token expires,
+//! whether or not the application polls (librdkafka's own refresh request
+//! waits in the client's main queue for a poll, a known stall in other
+//! bindings).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rdkafka::client::{Client, ClientContext};
+use serde_json::json;
+
+use crate::ffi::native;
+use crate::logging::{self, Level};
+
+/// A token as the application's callback returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthToken {
+    pub token: String,
+    /// When it expires, in milliseconds since the Unix epoch.
+    pub lifetime_ms: i64,
+    pub principal: String,
+}
+
+/// The application's token source: given `sasl.oauthbearer.config` (None
+/// when unset), a token, or why there is none.
+pub type OAuthCallback =
+    Arc<dyn Fn(Option<&str>) -> std::result::Result<OAuthToken, String> + Send + Sync>;
+
+/// After a failed attempt, the next one comes this much later (as
+/// librdkafka does for its own).
+const RETRY: Duration = Duration::from_secs(10);
+/// Refreshes never come closer together than this.
+const MIN_INTERVAL: Duration = Duration::from_millis(500);
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// When to ask again for a token that expires at `lifetime_ms`: after 80%
+/// of the time it has left.
+pub fn refresh_after(now_ms: i64, lifetime_ms: i64) -> Duration {
+    let left = (lifetime_ms - now_ms).max(0) as u64;
+    Duration::from_millis(left * 8 / 10).max(MIN_INTERVAL)
+}
+
+/// How a refresher hands a token (or a failure) to its client.
+pub trait TokenTarget: Send + 'static {
+    fn set_token(&self, token: &OAuthToken) -> std::result::Result<(), String>;
+    fn set_failure(&self, why: &str);
+}
+
+/// A librdkafka client as a [`TokenTarget`]: `keep` keeps it alive (an
+/// `Arc` of the producer, consumer or admin client), `client` reaches it.
+pub struct ClientTarget<K, C: ClientContext + 'static> {
+    pub keep: K,
+    pub client: fn(&K) -> &Client<C>,
+}
+
+impl<K: Send + 'static, C: ClientContext + 'static> TokenTarget for ClientTarget<K, C> {
+    fn set_token(&self, token: &OAuthToken) -> std::result::Result<(), String> {
+        let client = (self.client)(&self.keep);
+        native::set_oauth_token(client, &token.token, token.lifetime_ms, &token.principal)
+    }
+
+    fn set_failure(&self, why: &str) {
+        native::set_oauth_failure((self.client)(&self.keep), why);
+    }
+}
+
+/// The refreshing thread of one client. Stopping it (or dropping it)
+/// joins it, except from inside the callback it runs (it then stops once
+/// the callback returns, without touching the client) and in a forked
+/// child.
+pub struct TokenRefresher {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    stopped: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    generation: u64,
+}
+
+impl TokenRefresher {
+    /// Asks `callback` for a token now, and again before each expires,
+    /// handing each to `target` (which keeps the client alive).
+    pub fn start<T: TokenTarget>(
+        target: T,
+        callback: OAuthCallback,
+        config: Option<String>,
+        source: usize,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (stop2, stopped2) = (Arc::clone(&stop), Arc::clone(&stopped));
+        let thread = thread::Builder::new()
+            .name("kafka-oauth".into())
+            .spawn(move || {
+                loop {
+                    let got = callback(config.as_deref());
+                    // The callback may have released the client.
+                    if stopped2.load(Ordering::Acquire) {
+                        break;
+                    }
+                    let wait = match got.and_then(|t| target.set_token(&t).map(|()| t)) {
+                        Ok(t) => refresh_after(now_ms(), t.lifetime_ms),
+                        Err(why) => {
+                            let why = format!("no OAUTHBEARER token: {why}");
+                            logging::log_repeating(
+                                source,
+                                Level::Error,
+                                "kafka_instance.oauthbearer",
+                                "Kafka Instance",
+                                &why,
+                                Some(json!({ "retry_in_ms": RETRY.as_millis() as u64 })),
+                            );
+                            target.set_failure(&why);
+                            RETRY
+                        }
+                    };
+                    let (lock, cv) = &*stop2;
+                    let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    let (guard, _) = cv
+                        .wait_timeout_while(guard, wait, |stop| !*stop)
+                        .unwrap_or_else(|e| e.into_inner());
+                    if *guard {
+                        break;
+                    }
+                }
+                drop(target);
+            })?;
+        Ok(TokenRefresher {
+            stop,
+            stopped,
+            thread: Some(thread),
+            generation: native::fork_generation(),
+        })
+    }
+
+    pub fn stop(&mut self) {
+        self.stopped.store(true, Ordering::Release);
+        {
+            let (lock, cv) = &*self.stop;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            cv.notify_all();
+        }
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if self.generation != native::fork_generation() {
+            std::mem::forget(thread);
+            return;
+        }
+        if thread.thread().id() != thread::current().id() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TokenRefresher {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The refresher of a client made from `resolved`, when its config has a
+/// token callback: `keep` keeps the client alive, `client` reaches it.
+pub fn refresher_for<K: Send + 'static, C: ClientContext + 'static>(
+    resolved: &crate::config::Resolved,
+    keep: K,
+    client: fn(&K) -> &Client<C>,
+    source: usize,
+) -> crate::error::Result<Option<TokenRefresher>> {
+    let Some(callback) = resolved.oauth.clone() else {
+        return Ok(None);
+    };
+    let config = resolved.get("sasl.oauthbearer.config").map(str::to_owned);
+    TokenRefresher::start(ClientTarget { keep, client }, callback, config, source)
+        .map(Some)
+        .map_err(|e| {
+            crate::error::Error::new(
+                crate::error::ErrorKind::Internal,
+                format!("no thread for OAUTHBEARER tokens: {e}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refresh_after;
+    use std::time::Duration;
+
+    #[test]
+    fn a_token_is_refreshed_after_80_percent_of_its_life() {
+        assert_eq!(refresh_after(1_000, 11_000), Duration::from_millis(8_000));
+        // Expired or about to: soon, but not in a loop.
+        assert_eq!(refresh_after(5_000, 1_000), Duration::from_millis(500));
+        assert_eq!(refresh_after(0, 100), Duration::from_millis(500));
+    }
+}
