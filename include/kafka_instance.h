@@ -228,6 +228,12 @@ typedef struct KafkaProducer KafkaProducer;
 typedef struct KafkaStatisticsSummary KafkaStatisticsSummary;
 
 /**
+ * A topic's settings, sorted by name. Free it with
+ * `kafka_topic_config_free`.
+ */
+typedef struct KafkaTopicConfig KafkaTopicConfig;
+
+/**
  * The details of a failure. Every fallible function takes a
  * `KafkaError *err` as its last parameter; it may be NULL. On success
  * `code` is `KAFKA_OK` and `message` is empty.
@@ -718,6 +724,25 @@ typedef struct KafkaStatistics {
  * thread, the consumer's and the admin client's event threads.
  */
 typedef void (*KafkaStatisticsCallback)(const char *json, size_t json_len, const struct KafkaStatistics *summary, void *opaque);
+
+/**
+ * One setting of a `KafkaTopicConfig`; its strings live as long as it.
+ */
+typedef struct KafkaConfigEntry {
+  const char *name;
+  /**
+   * NULL for a sensitive setting (never shown) or one without a value.
+   */
+  const char *value;
+  /**
+   * Set on the topic itself, rather than inherited from the broker's
+   * settings or defaults.
+   */
+  bool set_on_topic;
+  bool is_default;
+  bool is_read_only;
+  bool is_sensitive;
+} KafkaConfigEntry;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1741,6 +1766,47 @@ const struct KafkaStatistics *kafka_statistics_summary_get(const struct KafkaSta
  * Releases `summary`. NULL is a no-op.
  */
 void kafka_statistics_summary_free(struct KafkaStatisticsSummary *summary);
+
+/**
+ * `*out` receives every setting of `topic` as the broker reports it
+ * (its own and the ones it inherits), within `timeout_ms` (-1: no
+ * limit).
+ */
+enum KafkaErrorCode kafka_instance_describe_topic_config(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaTopicConfig **out, struct KafkaError *err);
+
+/**
+ * Sets `keys[i]` to `values[i]` on `topic` (`values[i]` NULL: back to
+ * the inherited value), for `count` settings, keeping the topic's other
+ * settings; within `timeout_ms` (-1: no limit). Brokers replace a topic's
+ * whole set of settings at once, so the ones set on the topic are read
+ * and sent again with these changes: a change someone else makes in
+ * between is lost. A setting the broker does not know, or a value it
+ * refuses, fails the whole call (`KAFKA_ERR_BROKER`) and changes nothing.
+ */
+enum KafkaErrorCode kafka_instance_alter_topic_config(const struct KafkaInstance *inst, const char *topic, const char *const *keys, const char *const *values, size_t count, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * How many settings `config` holds (0 for NULL).
+ */
+size_t kafka_topic_config_count(const struct KafkaTopicConfig *config);
+
+/**
+ * Setting `index`, owned by `config`; NULL when out of range or
+ * `config` is NULL.
+ */
+const struct KafkaConfigEntry *kafka_topic_config_get(const struct KafkaTopicConfig *config, size_t index);
+
+/**
+ * The value of the setting `name` (e.g. `"retention.ms"`), owned by
+ * `config`; NULL when `config` has no such setting, the setting has no
+ * value or is sensitive, or an argument is NULL.
+ */
+const char *kafka_topic_config_value(const struct KafkaTopicConfig *config, const char *name);
+
+/**
+ * Releases `config`. NULL is a no-op.
+ */
+void kafka_topic_config_free(struct KafkaTopicConfig *config);
 
 /**
  * This library's version, e.g. `"0.1.0"`: a static string.

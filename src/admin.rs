@@ -17,7 +17,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
+    ResourceSpecifier, TopicReplication,
+};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::util::Timeout;
 use rdkafka::TopicPartitionList;
@@ -530,6 +533,123 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// Every setting of `topic` as the broker reports it, sorted by name.
+    pub fn topic_config(&self, name: &str, wait: Option<Duration>) -> Result<Vec<TopicSetting>> {
+        topic::validate(name)?;
+        let context = format!("describing the settings of topic {name:?}");
+        let resource = ResourceSpecifier::Topic(name);
+        let results = self
+            .wait(
+                self.client.describe_configs([&resource], &options(wait)),
+                &context,
+            )?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        let resource = match results.into_iter().next() {
+            Some(Ok(r)) => r,
+            Some(Err(code)) => return Err(Error::from_rdkafka_code(code, &context)),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Broker,
+                    format!("{context}: no result"),
+                ))
+            }
+        };
+        let mut settings: Vec<TopicSetting> = resource
+            .entries
+            .into_iter()
+            .map(|e| TopicSetting {
+                value: if e.is_sensitive { None } else { e.value },
+                set_on_topic: e.source == ConfigSource::DynamicTopic,
+                name: e.name,
+                is_default: e.is_default,
+                is_read_only: e.is_read_only,
+                is_sensitive: e.is_sensitive,
+            })
+            .collect();
+        settings.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(settings)
+    }
+
+    /// Sets (`Some`) or resets to the default (`None`) the `changes` of
+    /// `topic`, keeping its other settings: the broker's AlterConfigs
+    /// replaces a topic's whole set, so the settings made on the topic are
+    /// read first and sent again with the changes (a change made by
+    /// someone else in between is lost).
+    pub fn alter_topic_config(
+        &self,
+        name: &str,
+        changes: &[(&str, Option<&str>)],
+        wait: Option<Duration>,
+    ) -> Result<()> {
+        topic::validate(name)?;
+        if changes.is_empty() {
+            return Err(Error::invalid_argument("no settings to change"));
+        }
+        for (key, _) in changes {
+            if key.trim().is_empty() {
+                return Err(Error::invalid_argument("a setting name is empty"));
+            }
+        }
+        let deadline = wait.map(|w| Instant::now() + w);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let kept = merged_settings(self.topic_config(name, left())?, changes);
+        let context = format!("changing the settings of topic {name:?}");
+        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(name));
+        for (k, v) in &kept {
+            alter = alter.set(k, v);
+        }
+        let results = self
+            .wait(
+                self.client.alter_configs([&alter], &options(left())),
+                &context,
+            )?
+            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
+        match results.into_iter().next() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err((_, code))) => Err(Error::from_rdkafka_code(code, &context)),
+            None => Err(Error::new(
+                ErrorKind::Broker,
+                format!("{context}: no result"),
+            )),
+        }
+    }
+}
+
+/// What AlterConfigs must be sent for `changes` (`None`: back to the
+/// inherited value) to apply to a topic whose settings are `current`:
+/// the settings made on the topic, changed.
+fn merged_settings(
+    current: Vec<TopicSetting>,
+    changes: &[(&str, Option<&str>)],
+) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = current
+        .into_iter()
+        .filter(|s| s.set_on_topic)
+        .filter_map(|s| Some((s.name, s.value?)))
+        .collect();
+    for (key, value) in changes {
+        kept.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            kept.push(((*key).to_owned(), (*v).to_owned()));
+        }
+    }
+    kept
+}
+
+/// One setting of a topic, as [`Admin::topic_config`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSetting {
+    pub name: String,
+    /// None for a sensitive setting (never shown) or one without a value.
+    pub value: Option<String>,
+    /// Set on the topic itself (not inherited from the broker).
+    pub set_on_topic: bool,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+}
+
 /// A committed offset that is not there (`KAFKA_OFFSET_NONE` in C).
 pub const NO_OFFSET: i64 = -1001;
 
@@ -655,7 +775,35 @@ fn one_result(
 
 #[cfg(test)]
 mod tests {
-    use super::decode_assignment;
+    use super::{decode_assignment, merged_settings, TopicSetting};
+
+    fn setting(name: &str, value: Option<&str>, set_on_topic: bool) -> TopicSetting {
+        TopicSetting {
+            name: name.into(),
+            value: value.map(Into::into),
+            set_on_topic,
+            is_default: !set_on_topic,
+            is_read_only: false,
+            is_sensitive: value.is_none(),
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_the_topics_other_settings_and_drops_inherited_ones() {
+        let current = vec![
+            setting("retention.ms", Some("1000"), true),
+            setting("cleanup.policy", Some("delete"), false),
+            setting("max.message.bytes", Some("2000"), true),
+            setting("secret.thing", None, true),
+        ];
+        let got = merged_settings(
+            current,
+            &[("retention.ms", None), ("segment.ms", Some("60000"))],
+        );
+        let want = [("max.message.bytes", "2000"), ("segment.ms", "60000")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn a_consumer_protocol_assignment_decodes() {

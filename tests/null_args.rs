@@ -124,6 +124,7 @@ fn cases() -> Vec<Case> {
     cluster_cases(&mut v);
     group_list_cases(&mut v);
     statistics_cases(&mut v);
+    topic_config_cases(&mut v);
     v.push((
         "kafka_config_set_oauthbearer_token_callback",
         Box::new(|| unsafe {
@@ -1406,5 +1407,70 @@ fn statistics_cases(v: &mut Vec<Case>) {
     .is_null()));
     case!(v, kafka_statistics_summary_free, || unsafe {
         kafka_statistics_summary_free(null_mut())
+    });
+}
+
+fn topic_config_cases(v: &mut Vec<Case>) {
+    case!(v, kafka_instance_describe_topic_config, || with_instance(
+        |inst| unsafe {
+            let (mut out, mut e, t) = (null_mut(), err(), c("t"));
+            let rc = kafka_instance_describe_topic_config(null(), t.as_ptr(), 10, &mut out, &mut e);
+            invalid(rc, &e, "inst");
+            let rc = kafka_instance_describe_topic_config(inst, null(), 10, &mut out, &mut e);
+            invalid(rc, &e, "topic");
+            let rc = kafka_instance_describe_topic_config(inst, t.as_ptr(), 10, null_mut(), &mut e);
+            invalid(rc, &e, "out");
+        }
+    ));
+    case!(v, kafka_instance_alter_topic_config, || with_instance(
+        |inst| unsafe {
+            let (mut e, t, k) = (err(), c("t"), c("retention.ms"));
+            let keys = [k.as_ptr()];
+            let values = [null()];
+            let alter = |i, t, k, v, e: &mut KafkaError| {
+                kafka_instance_alter_topic_config(i, t, k, v, 1, 10, e)
+            };
+            invalid(
+                alter(null(), t.as_ptr(), keys.as_ptr(), values.as_ptr(), &mut e),
+                &e,
+                "inst",
+            );
+            invalid(
+                alter(inst, null(), keys.as_ptr(), values.as_ptr(), &mut e),
+                &e,
+                "topic",
+            );
+            invalid(
+                alter(inst, t.as_ptr(), null(), values.as_ptr(), &mut e),
+                &e,
+                "keys",
+            );
+            invalid(
+                alter(inst, t.as_ptr(), keys.as_ptr(), null(), &mut e),
+                &e,
+                "values",
+            );
+            let null_key = [null()];
+            invalid(
+                alter(inst, t.as_ptr(), null_key.as_ptr(), values.as_ptr(), &mut e),
+                &e,
+                "keys[i]",
+            );
+        }
+    ));
+    case!(v, kafka_topic_config_count, || assert_eq!(
+        unsafe { kafka_topic_config_count(null()) },
+        0
+    ));
+    case!(v, kafka_topic_config_get, || assert!(unsafe {
+        kafka_topic_config_get(null(), 0)
+    }
+    .is_null()));
+    case!(v, kafka_topic_config_value, || assert!(unsafe {
+        kafka_topic_config_value(null(), null())
+    }
+    .is_null()));
+    case!(v, kafka_topic_config_free, || unsafe {
+        kafka_topic_config_free(null_mut())
     });
 }

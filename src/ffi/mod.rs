@@ -33,6 +33,7 @@ pub(crate) mod native;
 pub mod partition_list;
 pub mod producer;
 pub mod statistics;
+pub mod topic_config;
 pub mod version;
 
 use std::ffi::{c_char, CStr};

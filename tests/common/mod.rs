@@ -198,6 +198,7 @@ pub use kafka_instance::ffi::message::*;
 pub use kafka_instance::ffi::partition_list::*;
 pub use kafka_instance::ffi::producer::*;
 pub use kafka_instance::ffi::statistics::*;
+pub use kafka_instance::ffi::topic_config::*;
 
 /// A partition list of `(topic, partition, offset)`.
 pub fn partitions(items: &[(&str, i32, i64)]) -> *mut KafkaPartitionList {

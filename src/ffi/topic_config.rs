@@ -1,0 +1,185 @@
+//! `KafkaTopicConfig`: a topic's settings as the broker reports them,
+//! returned by `kafka_instance_describe_topic_config`; with
+//! `kafka_instance_alter_topic_config`, which changes them.
+
+use std::ffi::{c_char, CString};
+
+use crate::admin::TopicSetting;
+use crate::ffi::error::{KafkaError, KafkaErrorCode};
+use crate::ffi::instance::KafkaInstance;
+use crate::ffi::{
+    arg_slice, arg_str, arg_timeout, call, call_infallible, free_handle, handle, here, into_handle,
+    opt_handle, out_slot, Handle,
+};
+
+/// One setting of a `KafkaTopicConfig`; its strings live as long as it.
+#[repr(C)]
+pub struct KafkaConfigEntry {
+    pub name: *const c_char,
+    /// NULL for a sensitive setting (never shown) or one without a value.
+    pub value: *const c_char,
+    /// Set on the topic itself, rather than inherited from the broker's
+    /// settings or defaults.
+    pub set_on_topic: bool,
+    pub is_default: bool,
+    pub is_read_only: bool,
+    pub is_sensitive: bool,
+}
+
+/// A topic's settings, sorted by name. Free it with
+/// `kafka_topic_config_free`.
+pub struct KafkaTopicConfig {
+    entries: Vec<KafkaConfigEntry>,
+    /// What the entries point into (heap storage that never moves).
+    _strings: Vec<CString>,
+}
+
+impl Handle for KafkaTopicConfig {}
+
+const SUBJECT: &str = "Kafka Topic Config";
+
+impl KafkaTopicConfig {
+    fn of(settings: Vec<TopicSetting>) -> *mut KafkaTopicConfig {
+        let mut strings = Vec::new();
+        let mut keep = |text: &str| {
+            let c = CString::new(text.replace('\0', "")).unwrap_or_default();
+            let p = c.as_ptr();
+            strings.push(c);
+            p
+        };
+        let entries = settings
+            .iter()
+            .map(|s| KafkaConfigEntry {
+                name: keep(&s.name),
+                value: s.value.as_deref().map_or(std::ptr::null(), &mut keep),
+                set_on_topic: s.set_on_topic,
+                is_default: s.is_default,
+                is_read_only: s.is_read_only,
+                is_sensitive: s.is_sensitive,
+            })
+            .collect();
+        into_handle(KafkaTopicConfig {
+            entries,
+            _strings: strings,
+        })
+    }
+}
+
+/// `*out` receives every setting of `topic` as the broker reports it
+/// (its own and the ones it inherits), within `timeout_ms` (-1: no
+/// limit).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_describe_topic_config(
+    inst: *const KafkaInstance,
+    topic: *const c_char,
+    timeout_ms: i32,
+    out: *mut *mut KafkaTopicConfig,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all three): module contract.
+        let slot = unsafe { out_slot(out, "out") }?;
+        let inst = unsafe { handle(inst, "inst") }?;
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        let admin = inst.inner.admin()?;
+        *slot = KafkaTopicConfig::of(admin.topic_config(topic, arg_timeout(timeout_ms)?)?);
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Sets `keys[i]` to `values[i]` on `topic` (`values[i]` NULL: back to
+/// the inherited value), for `count` settings, keeping the topic's other
+/// settings; within `timeout_ms` (-1: no limit). Brokers replace a topic's
+/// whole set of settings at once, so the ones set on the topic are read
+/// and sent again with these changes: a change someone else makes in
+/// between is lost. A setting the broker does not know, or a value it
+/// refuses, fails the whole call (`KAFKA_ERR_BROKER`) and changes nothing.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_instance_alter_topic_config(
+    inst: *const KafkaInstance,
+    topic: *const c_char,
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all below): module contract: keys and values hold
+        // count entries.
+        let inst = unsafe { handle(inst, "inst") }?;
+        let topic = unsafe { arg_str(topic, "topic") }?;
+        let keys = unsafe { arg_slice(keys, count, "keys") }?;
+        let values = unsafe { arg_slice(values, count, "values") }?;
+        let mut changes = Vec::with_capacity(count);
+        for (k, v) in keys.iter().zip(values) {
+            let key = unsafe { arg_str(*k, "keys[i]") }?;
+            let value = match v.is_null() {
+                true => None,
+                false => Some(unsafe { arg_str(*v, "values[i]") }?),
+            };
+            changes.push((key, value));
+        }
+        let admin = inst.inner.admin()?;
+        admin.alter_topic_config(topic, &changes, arg_timeout(timeout_ms)?)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// How many settings `config` holds (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_topic_config_count(config: *const KafkaTopicConfig) -> usize {
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY: module contract.
+        unsafe { opt_handle(config) }.map_or(0, |c| c.entries.len())
+    })
+}
+
+/// Setting `index`, owned by `config`; NULL when out of range or
+/// `config` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_topic_config_get(
+    config: *const KafkaTopicConfig,
+    index: usize,
+) -> *const KafkaConfigEntry {
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY: module contract.
+        unsafe { opt_handle(config) }
+            .and_then(|c| c.entries.get(index))
+            .map_or(std::ptr::null(), |e| e as *const KafkaConfigEntry)
+    })
+}
+
+/// The value of the setting `name` (e.g. `"retention.ms"`), owned by
+/// `config`; NULL when `config` has no such setting, the setting has no
+/// value or is sensitive, or an argument is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_topic_config_value(
+    config: *const KafkaTopicConfig,
+    name: *const c_char,
+) -> *const c_char {
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY (both): module contract.
+        let Some(config) = (unsafe { opt_handle(config) }) else {
+            return std::ptr::null();
+        };
+        let Ok(name) = (unsafe { arg_str(name, "name") }) else {
+            return std::ptr::null();
+        };
+        config
+            .entries
+            .iter()
+            // SAFETY: names are NUL-terminated strings of `config`.
+            .find(|e| unsafe { std::ffi::CStr::from_ptr(e.name) }.to_bytes() == name.as_bytes())
+            .map_or(std::ptr::null(), |e| e.value)
+    })
+}
+
+/// Releases `config`. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_topic_config_free(config: *mut KafkaTopicConfig) {
+    call_infallible(here!(SUBJECT), || {
+        // SAFETY: NULL or from kafka_instance_describe_topic_config.
+        unsafe { free_handle(config) }
+    })
+}
