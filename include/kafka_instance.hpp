@@ -89,6 +89,56 @@ inline void check_written(const std::vector<KafkaErrorCode> &results, const Kafk
     if (r == unwritten) throw Error(err);
 }
 
+/// A token a Config's OAUTHBEARER callback returns.
+struct OAuthTokenValue {
+  std::string token;
+  std::string principal;
+  int64_t lifetime_ms = 0;  // when it expires, ms since the Unix epoch
+};
+
+/// The std::function callbacks of a Config, shared by its copies and kept
+/// alive by the Instance and the clients made from it.
+struct Hooks {
+  std::function<void(std::string_view json, const KafkaStatistics *summary)> statistics;
+  std::function<OAuthTokenValue(std::optional<std::string_view> oauthbearer_config)> oauth;
+
+  static void on_statistics(const char *json, size_t len, const KafkaStatistics *summary, void *opaque) noexcept {
+    try {
+      static_cast<Hooks *>(opaque)->statistics(std::string_view(json, len), summary);
+    } catch (...) {
+      // Never let an exception unwind into the library's thread.
+    }
+  }
+
+  static int on_oauth(const char *config, KafkaOAuthToken *out, void *opaque) noexcept {
+    // Kept until the next call on this thread: the library copies them
+    // when this returns.
+    thread_local OAuthTokenValue value;
+    thread_local std::string error;
+    try {
+      auto cfg = config ? std::optional<std::string_view>(config) : std::nullopt;
+      value = static_cast<Hooks *>(opaque)->oauth(cfg);
+      out->token = value.token.c_str();
+      out->principal = value.principal.c_str();
+      out->lifetime_ms = value.lifetime_ms;
+      return 0;
+    } catch (const std::exception &e) {
+      error = e.what();
+    } catch (...) {
+      error = "the token callback threw";
+    }
+    out->error = error.c_str();
+    return 1;
+  }
+};
+
+/// Keeps both hooks (an instance's and a client's overrides') alive.
+inline std::shared_ptr<const void> keep(std::shared_ptr<const void> a, std::shared_ptr<const void> b) {
+  if (!b) return a;
+  if (!a) return b;
+  return std::make_shared<std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(a, b);
+}
+
 /// A C handle owned by a unique_ptr with its free function.
 template <typename T, void (*Free)(T *)>
 struct Deleter {
@@ -101,9 +151,12 @@ struct Deleter {
 class Config {
  public:
   Config() : cfg_(kafka_config_new()) {}
-  Config(const Config &other) : cfg_(kafka_config_clone(other.cfg_.get())) {}
+  Config(const Config &other) : cfg_(kafka_config_clone(other.cfg_.get())), hooks_(other.hooks_) {}
   Config &operator=(const Config &other) {
-    if (this != &other) cfg_.reset(kafka_config_clone(other.cfg_.get()));
+    if (this != &other) {
+      cfg_.reset(kafka_config_clone(other.cfg_.get()));
+      hooks_ = other.hooks_;
+    }
     return *this;
   }
   Config(Config &&) noexcept = default;
@@ -163,7 +216,34 @@ class Config {
     return value;
   }
 
+  /// Clients made from this config call `cb` with librdkafka's statistics
+  /// JSON and its figures every `interval_ms`, on a library thread (0
+  /// turns it off). Exceptions it throws are swallowed.
+  Config &statistics_callback(int32_t interval_ms,
+                              std::function<void(std::string_view json, const KafkaStatistics *summary)> cb) {
+    hooks().statistics = std::move(cb);
+    return apply([&](KafkaError *e) {
+      return kafka_set_statistics_callback(cfg_.get(), interval_ms,
+                                           hooks_->statistics ? &detail::Hooks::on_statistics : nullptr,
+                                           hooks_.get(), e);
+    });
+  }
+
+  /// Clients made from this config get their SASL/OAUTHBEARER tokens from
+  /// `cb`, called on a library thread at start and before each expires.
+  /// Throwing reports the failure (its what()) to the client.
+  Config &oauthbearer_token_callback(
+      std::function<detail::OAuthTokenValue(std::optional<std::string_view> oauthbearer_config)> cb) {
+    hooks().oauth = std::move(cb);
+    return apply([&](KafkaError *e) {
+      return kafka_config_set_oauthbearer_token_callback(
+          cfg_.get(), hooks_->oauth ? &detail::Hooks::on_oauth : nullptr, hooks_.get(), e);
+    });
+  }
+
   KafkaConfig *raw() const noexcept { return cfg_.get(); }
+  /// What keeps this config's callbacks alive (null without callbacks).
+  std::shared_ptr<const void> keepalive() const noexcept { return hooks_; }
 
  private:
   template <typename F>
@@ -171,8 +251,16 @@ class Config {
     detail::call(std::forward<F>(f));
     return *this;
   }
+  detail::Hooks &hooks() {
+    if (!hooks_) hooks_ = std::make_shared<detail::Hooks>();
+    return *hooks_;
+  }
   std::unique_ptr<KafkaConfig, detail::Deleter<KafkaConfig, kafka_config_free>> cfg_;
+  std::shared_ptr<detail::Hooks> hooks_;
 };
+
+/// The token type a Config's OAUTHBEARER callback returns.
+using OAuthToken = detail::OAuthTokenValue;
 
 /// A borrowed view of a consumed message (what handlers receive).
 class MessageView {
@@ -269,12 +357,15 @@ class Producer {
  public:
   using Callback = std::function<void(const Delivery &)>;
 
-  explicit Producer(KafkaProducer *p) noexcept : p_(p) {}
-  Producer(Producer &&other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+  /// `keep`: what keeps the config's callbacks alive while `p` lives.
+  explicit Producer(KafkaProducer *p, std::shared_ptr<const void> keep = nullptr) noexcept
+      : p_(p), keep_(std::move(keep)) {}
+  Producer(Producer &&other) noexcept : p_(std::exchange(other.p_, nullptr)), keep_(std::move(other.keep_)) {}
   Producer &operator=(Producer &&other) noexcept {
     if (this != &other) {
       kafka_producer_close(p_, 10000, nullptr);
       p_ = std::exchange(other.p_, nullptr);
+      keep_ = std::move(other.keep_);
     }
     return *this;
   }
@@ -469,6 +560,7 @@ class Producer {
     }
   }
   KafkaProducer *p_;
+  std::shared_ptr<const void> keep_;
 };
 
 /// A transaction scope on a transactional producer: begins when made;
@@ -565,15 +657,19 @@ class Consumer {
   /// the library logs with the message's coordinates.
   using Handler = std::function<void(const MessageView &)>;
 
-  explicit Consumer(KafkaConsumer *c) noexcept : c_(c) {}
+  /// `keep`: what keeps the config's callbacks alive while `c` lives.
+  explicit Consumer(KafkaConsumer *c, std::shared_ptr<const void> keep = nullptr) noexcept
+      : c_(c), keep_(std::move(keep)) {}
   Consumer(Consumer &&other) noexcept
       : c_(std::exchange(other.c_, nullptr)),
+        keep_(std::move(other.keep_)),
         handlers_(std::move(other.handlers_)),
         on_rebalance_(std::move(other.on_rebalance_)) {}
   Consumer &operator=(Consumer &&other) noexcept {
     if (this != &other) {
       kafka_consumer_close(c_, nullptr);
       c_ = std::exchange(other.c_, nullptr);
+      keep_ = std::move(other.keep_);
       handlers_ = std::move(other.handlers_);
       on_rebalance_ = std::move(other.on_rebalance_);
     }
@@ -779,8 +875,74 @@ class Consumer {
     }
   }
   KafkaConsumer *c_;
+  std::shared_ptr<const void> keep_;
   std::list<Handler> handlers_;
   std::unique_ptr<RebalanceHandler> on_rebalance_;
+};
+
+/// A cluster's brokers and partitions (Instance::describe_cluster,
+/// describe_topic). What the entries point to lives as long as this.
+class Cluster {
+ public:
+  explicit Cluster(KafkaCluster *c) noexcept : c_(c) {}
+  std::optional<std::string_view> id() const {
+    const char *id = kafka_cluster_id(c_.get());
+    return id ? std::optional<std::string_view>(id) : std::nullopt;
+  }
+  std::vector<KafkaBroker> brokers() const {
+    std::vector<KafkaBroker> out;
+    for (size_t i = 0; i < kafka_cluster_broker_count(c_.get()); i++) out.push_back(*kafka_cluster_broker(c_.get(), i));
+    return out;
+  }
+  std::vector<KafkaPartitionInfo> partitions() const {
+    std::vector<KafkaPartitionInfo> out;
+    for (size_t i = 0; i < kafka_cluster_partition_count(c_.get()); i++)
+      out.push_back(*kafka_cluster_partition(c_.get(), i));
+    return out;
+  }
+  const KafkaCluster *raw() const noexcept { return c_.get(); }
+
+ private:
+  std::unique_ptr<KafkaCluster, detail::Deleter<KafkaCluster, kafka_cluster_free>> c_;
+};
+
+/// Consumer groups (Instance::list_groups, describe_group). What the
+/// entries point to lives as long as this.
+class GroupList {
+ public:
+  explicit GroupList(KafkaGroupList *l) noexcept : l_(l) {}
+  size_t size() const noexcept { return kafka_group_list_count(l_.get()); }
+  /// Group `i`; throws std::out_of_range past the end.
+  const KafkaGroup &operator[](size_t i) const {
+    const KafkaGroup *g = kafka_group_list_get(l_.get(), i);
+    if (!g) throw std::out_of_range("kafka::GroupList index");
+    return *g;
+  }
+  const KafkaGroupList *raw() const noexcept { return l_.get(); }
+
+ private:
+  std::unique_ptr<KafkaGroupList, detail::Deleter<KafkaGroupList, kafka_group_list_free>> l_;
+};
+
+/// A topic's settings (Instance::describe_topic_config).
+class TopicConfig {
+ public:
+  explicit TopicConfig(KafkaTopicConfig *c) noexcept : c_(c) {}
+  size_t size() const noexcept { return kafka_topic_config_count(c_.get()); }
+  /// Setting `i`; throws std::out_of_range past the end.
+  const KafkaConfigEntry &operator[](size_t i) const {
+    const KafkaConfigEntry *e = kafka_topic_config_get(c_.get(), i);
+    if (!e) throw std::out_of_range("kafka::TopicConfig index");
+    return *e;
+  }
+  /// The value of `name`; nullopt when absent, valueless or sensitive.
+  std::optional<std::string_view> value(const std::string &name) const {
+    const char *v = kafka_topic_config_value(c_.get(), name.c_str());
+    return v ? std::optional<std::string_view>(v) : std::nullopt;
+  }
+
+ private:
+  std::unique_ptr<KafkaTopicConfig, detail::Deleter<KafkaTopicConfig, kafka_topic_config_free>> c_;
 };
 
 /// The connection manager: thread-safe; producers and consumers outlive
@@ -788,13 +950,15 @@ class Consumer {
 class Instance {
  public:
   explicit Instance(const Config &config)
-      : inst_(detail::call([&](KafkaError *e) { return kafka_instance_new(config.raw(), e); })) {}
+      : inst_(detail::call([&](KafkaError *e) { return kafka_instance_new(config.raw(), e); })),
+        keep_(config.keepalive()) {}
 
   /// A producer with optional overrides.
   Producer producer(const std::optional<Config> &overrides = std::nullopt) {
     return Producer(detail::call([&](KafkaError *e) {
-      return kafka_instance_get_producer(inst_.get(), overrides ? overrides->raw() : nullptr, e);
-    }));
+                      return kafka_instance_get_producer(inst_.get(), overrides ? overrides->raw() : nullptr, e);
+                    }),
+                    detail::keep(keep_, overrides ? overrides->keepalive() : nullptr));
   }
 
   /// A consumer subscribed to `topics`.
@@ -802,9 +966,10 @@ class Instance {
     std::vector<const char *> list;
     for (const auto &t : topics) list.push_back(t.c_str());
     return Consumer(detail::call([&](KafkaError *e) {
-      return kafka_instance_get_consumer(inst_.get(), list.data(), list.size(),
-                                         overrides ? overrides->raw() : nullptr, e);
-    }));
+                      return kafka_instance_get_consumer(inst_.get(), list.data(), list.size(),
+                                                         overrides ? overrides->raw() : nullptr, e);
+                    }),
+                    detail::keep(keep_, overrides ? overrides->keepalive() : nullptr));
   }
 
   /// A scoped producer: `body(producer)`, then flush and close
@@ -832,10 +997,110 @@ class Instance {
     });
   }
 
+  void delete_topic(const std::string &topic, int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) { return kafka_instance_delete_topic(inst_.get(), topic.c_str(), timeout_ms, e); });
+  }
+
+  Cluster describe_cluster(int32_t timeout_ms = 10000) {
+    KafkaCluster *out = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_instance_describe_cluster(inst_.get(), timeout_ms, &out, e); });
+    return Cluster(out);
+  }
+
+  Cluster describe_topic(const std::string &topic, int32_t timeout_ms = 10000) {
+    KafkaCluster *out = nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_describe_topic(inst_.get(), topic.c_str(), timeout_ms, &out, e);
+    });
+    return Cluster(out);
+  }
+
+  GroupList list_groups(int32_t timeout_ms = 10000) {
+    KafkaGroupList *out = nullptr;
+    detail::call([&](KafkaError *e) { return kafka_instance_list_groups(inst_.get(), timeout_ms, &out, e); });
+    return GroupList(out);
+  }
+
+  GroupList describe_group(const std::string &group, int32_t timeout_ms = 10000) {
+    KafkaGroupList *out = nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_describe_group(inst_.get(), group.c_str(), timeout_ms, &out, e);
+    });
+    return GroupList(out);
+  }
+
+  /// The group's committed offsets (of `partitions`, or of every
+  /// partition it committed).
+  PartitionList group_offsets(const std::string &group, const PartitionListView *partitions = nullptr,
+                              int32_t timeout_ms = 10000) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_group_offsets(inst_.get(), group.c_str(), partitions ? partitions->raw() : nullptr,
+                                          timeout_ms, &out, e);
+    });
+    return PartitionList(out);
+  }
+
+  /// The group's lag: committed offsets, watermarks and `lag` per partition.
+  PartitionList group_lag(const std::string &group, const PartitionListView *partitions = nullptr,
+                          int32_t timeout_ms = 10000) {
+    KafkaPartitionList *out = nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_group_lag(inst_.get(), group.c_str(), partitions ? partitions->raw() : nullptr,
+                                      timeout_ms, &out, e);
+    });
+    return PartitionList(out);
+  }
+
+  void delete_group(const std::string &group, int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) { return kafka_instance_delete_group(inst_.get(), group.c_str(), timeout_ms, e); });
+  }
+
+  void create_partitions(const std::string &topic, int32_t total, int32_t timeout_ms = 10000) {
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_create_partitions(inst_.get(), topic.c_str(), total, timeout_ms, e);
+    });
+  }
+
+  /// Deletes the records before `before_offset` (-1: all); returns the new
+  /// low watermark.
+  int64_t delete_records(const std::string &topic, int32_t partition, int64_t before_offset,
+                         int32_t timeout_ms = 10000) {
+    int64_t low = 0;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_delete_records(inst_.get(), topic.c_str(), partition, before_offset, timeout_ms, &low, e);
+    });
+    return low;
+  }
+
+  TopicConfig describe_topic_config(const std::string &topic, int32_t timeout_ms = 10000) {
+    KafkaTopicConfig *out = nullptr;
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_describe_topic_config(inst_.get(), topic.c_str(), timeout_ms, &out, e);
+    });
+    return TopicConfig(out);
+  }
+
+  /// Sets (or, with nullopt, resets) settings of `topic`, keeping its others.
+  void alter_topic_config(const std::string &topic,
+                          const std::vector<std::pair<std::string, std::optional<std::string>>> &changes,
+                          int32_t timeout_ms = 10000) {
+    std::vector<const char *> keys, values;
+    for (const auto &[k, v] : changes) {
+      keys.push_back(k.c_str());
+      values.push_back(v ? v->c_str() : nullptr);
+    }
+    detail::call([&](KafkaError *e) {
+      return kafka_instance_alter_topic_config(inst_.get(), topic.c_str(), keys.data(), values.data(), keys.size(),
+                                               timeout_ms, e);
+    });
+  }
+
   KafkaInstance *raw() const noexcept { return inst_.get(); }
 
  private:
   std::unique_ptr<KafkaInstance, detail::Deleter<KafkaInstance, kafka_instance_free>> inst_;
+  std::shared_ptr<const void> keep_;
 };
 
 /// The embedded broker, for development and tests.

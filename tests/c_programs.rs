@@ -83,6 +83,18 @@ fn cpp_raii_program_passes() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("raii: all checks passed"));
 }
 
+/// The C++ layer's operations (tests/cpp/operations.cpp): statistics and
+/// OAUTHBEARER std::function callbacks outliving their Config, cluster
+/// description, group lag, a throwing token callback as an
+/// authentication failure.
+#[test]
+fn cpp_operations_program_passes() {
+    let bin = compile_cpp(&Path::new(ROOT).join("tests/cpp/operations.cpp"));
+    let out = run(&bin, &[("KAFKA_INSTANCE_LOG", "off")]);
+    assert_ok(&out, "operations.cpp");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("operations: all checks passed"));
+}
+
 // Callbacks calling back into the library (tests/c/reentrancy.c), one
 // test per case; tests/memory.rs runs them all under valgrind.
 
