@@ -15,10 +15,12 @@ loader (an installed libkafka_instance.so.0), else ../target/release or
 "kafka_instance", with the structured fields as `extra`.
 """
 
+import atexit
 import ctypes
 import json
 import logging
 import os
+import weakref
 from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char,
                     c_char_p, c_int, c_int32, c_int64, c_size_t, c_void_p)
 
@@ -80,6 +82,94 @@ class _TopicPartition(Structure):
     _fields_ = [("topic", c_char_p), ("partition", c_int32), ("offset", c_int64),
                 ("low_watermark", c_int64), ("high_watermark", c_int64),
                 ("committed", c_int64), ("lag", c_int64), ("uncommitted_lag", c_int64)]
+
+
+class _Broker(Structure):
+    _fields_ = [("id", c_int32), ("host", c_char_p), ("port", c_int32)]
+
+
+class _PartitionInfo(Structure):
+    _fields_ = [("topic", c_char_p), ("partition", c_int32), ("leader", c_int32),
+                ("replicas", POINTER(c_int32)), ("replica_count", c_size_t),
+                ("in_sync", POINTER(c_int32)), ("in_sync_count", c_size_t),
+                ("error", c_int), ("rdkafka_code", c_int32)]
+
+
+class _GroupMember(Structure):
+    _fields_ = [("member_id", c_char_p), ("client_id", c_char_p), ("host", c_char_p),
+                ("assignment", POINTER(_TopicPartition)), ("assignment_count", c_size_t)]
+
+
+class _Group(Structure):
+    _fields_ = [("name", c_char_p), ("state", c_char_p), ("protocol_type", c_char_p),
+                ("protocol", c_char_p), ("members", POINTER(_GroupMember)),
+                ("member_count", c_size_t)]
+
+
+class _ConfigEntry(Structure):
+    _fields_ = [("name", c_char_p), ("value", c_char_p), ("set_on_topic", c_bool),
+                ("is_default", c_bool), ("is_read_only", c_bool), ("is_sensitive", c_bool)]
+
+
+class _BrokerStatistics(Structure):
+    _fields_ = [("name", c_char_p), ("node_id", c_int32), ("state", c_char_p),
+                ("rtt_avg_us", c_int64), ("rtt_p99_us", c_int64)]
+
+
+class _PartitionStatistics(Structure):
+    _fields_ = [("topic", c_char_p), ("partition", c_int32), ("consumer_lag", c_int64),
+                ("high_watermark", c_int64), ("committed_offset", c_int64),
+                ("queued_messages", c_int64)]
+
+
+class _Statistics(Structure):
+    _fields_ = [("client_name", c_char_p), ("client_type", c_char_p),
+                ("messages_sent", c_int64), ("bytes_sent", c_int64),
+                ("messages_received", c_int64), ("bytes_received", c_int64),
+                ("queued_messages", c_int64), ("queued_bytes", c_int64),
+                ("brokers", POINTER(_BrokerStatistics)), ("broker_count", c_size_t),
+                ("partitions", POINTER(_PartitionStatistics)), ("partition_count", c_size_t)]
+
+
+class _OAuthToken(Structure):
+    _fields_ = [("token", c_char_p), ("principal", c_char_p), ("lifetime_ms", c_int64),
+                ("error", c_char_p)]
+
+
+STATISTICS_CALLBACK = CFUNCTYPE(None, c_void_p, c_size_t, POINTER(_Statistics), c_void_p)
+OAUTH_CALLBACK = CFUNCTYPE(c_int, c_char_p, POINTER(_OAuthToken), c_void_p)
+
+
+def _struct(s):
+    """A ctypes structure as a dict, C strings decoded."""
+    out = {}
+    for name, _ in s._fields_:
+        v = getattr(s, name)
+        out[name] = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+    return out
+
+
+def _array(ptr, count):
+    return [ptr[i] for i in range(count)] if count else []
+
+
+# Objects whose library threads call Python (statistics, tokens): released
+# before the interpreter finalizes, when such a call could no longer take
+# the GIL (Python ends a thread that tries, which the library cannot
+# survive).
+_with_callbacks = weakref.WeakSet()
+
+
+@atexit.register
+def _release_callback_users():
+    for obj in list(_with_callbacks):
+        try:
+            obj.close() if hasattr(obj, "close") else obj.free()
+        except Exception:  # at exit: release what can be released
+            pass
+    for obj in list(_with_callbacks):
+        if hasattr(obj, "free"):
+            obj.free()
 
 
 REBALANCE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_void_p)
@@ -157,6 +247,37 @@ _sig("kafka_mock_cluster_create_topic", c_int, c_void_p, c_char_p, c_int32, c_in
 _sig("kafka_mock_cluster_free", None, c_void_p)
 _sig("kafka_set_log_callback", None, LOG_CALLBACK, c_void_p, c_int)
 _sig("kafka_partition_list_new", c_void_p)
+_sig("kafka_instance_delete_topic", c_int, c_void_p, c_char_p, c_int32, _E)
+_sig("kafka_instance_describe_cluster", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_instance_describe_topic", c_int, c_void_p, c_char_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_cluster_id", c_char_p, c_void_p)
+_sig("kafka_cluster_broker_count", c_size_t, c_void_p)
+_sig("kafka_cluster_broker", POINTER(_Broker), c_void_p, c_size_t)
+_sig("kafka_cluster_partition_count", c_size_t, c_void_p)
+_sig("kafka_cluster_partition", POINTER(_PartitionInfo), c_void_p, c_size_t)
+_sig("kafka_cluster_free", None, c_void_p)
+_sig("kafka_instance_list_groups", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_instance_describe_group", c_int, c_void_p, c_char_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_group_list_count", c_size_t, c_void_p)
+_sig("kafka_group_list_get", POINTER(_Group), c_void_p, c_size_t)
+_sig("kafka_group_list_free", None, c_void_p)
+_sig("kafka_instance_group_offsets", c_int, c_void_p, c_char_p, c_void_p, c_int32,
+     POINTER(c_void_p), _E)
+_sig("kafka_instance_group_lag", c_int, c_void_p, c_char_p, c_void_p, c_int32,
+     POINTER(c_void_p), _E)
+_sig("kafka_instance_delete_group", c_int, c_void_p, c_char_p, c_int32, _E)
+_sig("kafka_instance_create_partitions", c_int, c_void_p, c_char_p, c_int32, c_int32, _E)
+_sig("kafka_instance_delete_records", c_int, c_void_p, c_char_p, c_int32, c_int64, c_int32,
+     POINTER(c_int64), _E)
+_sig("kafka_instance_describe_topic_config", c_int, c_void_p, c_char_p, c_int32,
+     POINTER(c_void_p), _E)
+_sig("kafka_instance_alter_topic_config", c_int, c_void_p, c_char_p, POINTER(c_char_p),
+     POINTER(c_char_p), c_size_t, c_int32, _E)
+_sig("kafka_topic_config_count", c_size_t, c_void_p)
+_sig("kafka_topic_config_get", POINTER(_ConfigEntry), c_void_p, c_size_t)
+_sig("kafka_topic_config_free", None, c_void_p)
+_sig("kafka_set_statistics_callback", c_int, c_void_p, c_int32, STATISTICS_CALLBACK, c_void_p, _E)
+_sig("kafka_config_set_oauthbearer_token_callback", c_int, c_void_p, OAUTH_CALLBACK, c_void_p, _E)
 _sig("kafka_partition_list_add", c_int, c_void_p, c_char_p, c_int32, c_int64, _E)
 _sig("kafka_partition_list_count", c_size_t, c_void_p)
 _sig("kafka_partition_list_get", POINTER(_TopicPartition), c_void_p, c_size_t)
@@ -204,8 +325,52 @@ def _b(text):
 class Config:
     def __init__(self, **settings):
         self._cfg = lib.kafka_config_new()
+        self._keep = []  # callbacks: kept by the instance and its clients
         for key, value in settings.items():
             self.set(key, value)
+
+    def set_statistics_callback(self, interval_ms, fn):
+        """fn(summary: dict, json_text: str) every interval_ms, on a library
+        thread, for each client made from this config. Exceptions are logged
+        and never reach the library."""
+        def trampoline(json_ptr, length, summary, _opaque):
+            try:
+                s = summary.contents if summary else None
+                figures = None
+                if s is not None:
+                    figures = _struct(s)
+                    figures["brokers"] = [_struct(b) for b in _array(s.brokers, s.broker_count)]
+                    figures["partitions"] = [_struct(p) for p in
+                                             _array(s.partitions, s.partition_count)]
+                fn(figures, ctypes.string_at(json_ptr, length).decode("utf-8", "replace"))
+            except Exception:
+                logger.exception("statistics callback failed")
+        cb = STATISTICS_CALLBACK(trampoline)
+        self._keep.append(cb)
+        _call(lib.kafka_set_statistics_callback, self._cfg, interval_ms, cb, None)
+        return self
+
+    def set_oauthbearer_token_callback(self, fn):
+        """fn(oauthbearer_config or None) -> (token, principal, lifetime_ms)
+        (lifetime: ms since the Unix epoch); raising reports the failure to
+        the client. Called on a library thread, at start and before expiry."""
+        kept = {}
+
+        def trampoline(config, token, _opaque):
+            try:
+                value, principal, lifetime_ms = fn(config.decode() if config else None)
+                kept["t"], kept["p"] = value.encode(), principal.encode()
+                token.contents.token, token.contents.principal = kept["t"], kept["p"]
+                token.contents.lifetime_ms = lifetime_ms
+                return 0
+            except Exception as e:  # never unwinds into the library
+                kept["e"] = str(e).encode("utf-8", "replace")
+                token.contents.error = kept["e"]
+                return 1
+        cb = OAUTH_CALLBACK(trampoline)
+        self._keep.append(cb)
+        _call(lib.kafka_config_set_oauthbearer_token_callback, self._cfg, cb, None)
+        return self
 
     def set(self, key, value):
         if isinstance(value, bool):
@@ -423,6 +588,113 @@ class Consumer:
 class KafkaInstance:
     def __init__(self, config):
         self._inst = _call(lib.kafka_instance_new, config._cfg)
+        self._keep = list(config._keep)
+        if self._keep:
+            _with_callbacks.add(self)
+
+    def _answer(self, f, *args):
+        out = c_void_p()
+        _call(f, self._inst, *args, byref(out))
+        return out
+
+    def describe_cluster(self, timeout_ms=10000, topic=None):
+        """{"id", "brokers": [...], "partitions": [...]} (of `topic` alone
+        when given)."""
+        if topic is None:
+            h = self._answer(lib.kafka_instance_describe_cluster, timeout_ms)
+        else:
+            h = self._answer(lib.kafka_instance_describe_topic, _b(topic), timeout_ms)
+        try:
+            cid = lib.kafka_cluster_id(h)
+            brokers = [_struct(lib.kafka_cluster_broker(h, i).contents)
+                       for i in range(lib.kafka_cluster_broker_count(h))]
+            partitions = []
+            for i in range(lib.kafka_cluster_partition_count(h)):
+                p = lib.kafka_cluster_partition(h, i).contents
+                d = _struct(p)
+                d["replicas"] = _array(p.replicas, p.replica_count)
+                d["in_sync"] = _array(p.in_sync, p.in_sync_count)
+                partitions.append(d)
+            return {"id": cid.decode() if cid else None, "brokers": brokers,
+                    "partitions": partitions}
+        finally:
+            lib.kafka_cluster_free(h)
+
+    def describe_topic(self, topic, timeout_ms=10000):
+        return self.describe_cluster(timeout_ms, topic)
+
+    def _groups(self, h):
+        try:
+            out = []
+            for i in range(lib.kafka_group_list_count(h)):
+                g = lib.kafka_group_list_get(h, i).contents
+                d = _struct(g)
+                d["members"] = []
+                for m in _array(g.members, g.member_count):
+                    md = _struct(m)
+                    md["assignment"] = [(p.topic.decode(), p.partition)
+                                        for p in _array(m.assignment, m.assignment_count)]
+                    d["members"].append(md)
+                out.append(d)
+            return out
+        finally:
+            lib.kafka_group_list_free(h)
+
+    def list_groups(self, timeout_ms=10000):
+        return self._groups(self._answer(lib.kafka_instance_list_groups, timeout_ms))
+
+    def describe_group(self, group, timeout_ms=10000):
+        return self._groups(self._answer(lib.kafka_instance_describe_group, _b(group), timeout_ms))[0]
+
+    def _group_answer(self, f, group, partitions, timeout_ms):
+        handle = _list(partitions) if partitions is not None else None
+        try:
+            return _partitions(self._answer(f, _b(group), handle, timeout_ms))
+        finally:
+            if handle is not None:
+                lib.kafka_partition_list_free(handle)
+
+    def group_offsets(self, group, partitions=None, timeout_ms=10000):
+        """The group's committed offsets: of [(topic, partition)], or of
+        every partition it committed."""
+        return self._group_answer(lib.kafka_instance_group_offsets, group, partitions, timeout_ms)
+
+    def group_lag(self, group, partitions=None, timeout_ms=10000):
+        """Per partition: committed, low/high watermark and lag."""
+        return self._group_answer(lib.kafka_instance_group_lag, group, partitions, timeout_ms)
+
+    def delete_group(self, group, timeout_ms=10000):
+        _call(lib.kafka_instance_delete_group, self._inst, _b(group), timeout_ms)
+
+    def delete_topic(self, topic, timeout_ms=10000):
+        _call(lib.kafka_instance_delete_topic, self._inst, _b(topic), timeout_ms)
+
+    def create_partitions(self, topic, total, timeout_ms=10000):
+        _call(lib.kafka_instance_create_partitions, self._inst, _b(topic), total, timeout_ms)
+
+    def delete_records(self, topic, partition, before_offset, timeout_ms=10000):
+        """Returns the partition's new low watermark."""
+        low = c_int64()
+        _call(lib.kafka_instance_delete_records, self._inst, _b(topic), partition, before_offset,
+              timeout_ms, byref(low))
+        return low.value
+
+    def describe_topic_config(self, topic, timeout_ms=10000):
+        """[{"name", "value", "set_on_topic", ...}]"""
+        h = self._answer(lib.kafka_instance_describe_topic_config, _b(topic), timeout_ms)
+        try:
+            return [_struct(lib.kafka_topic_config_get(h, i).contents)
+                    for i in range(lib.kafka_topic_config_count(h))]
+        finally:
+            lib.kafka_topic_config_free(h)
+
+    def alter_topic_config(self, topic, changes, timeout_ms=10000):
+        """changes: {name: value or None (back to the inherited value)}."""
+        n = len(changes)
+        keys = (c_char_p * n)(*[_b(k) for k in changes])
+        values = (c_char_p * n)(*[_b(v) for v in changes.values()])
+        _call(lib.kafka_instance_alter_topic_config, self._inst, _b(topic), keys, values, n,
+              timeout_ms)
 
     def create_topic(self, topic, partitions=1, replication_factor=1, timeout_ms=10000):
         """Creates a topic on a real cluster (the embedded broker: MockCluster.create_topic)."""
@@ -430,16 +702,30 @@ class KafkaInstance:
 
     def get_producer(self, **overrides):
         cfg = Config(**overrides) if overrides else None
-        return Producer(_call(lib.kafka_instance_get_producer, self._inst, cfg._cfg if cfg else None))
+        p = Producer(_call(lib.kafka_instance_get_producer, self._inst, cfg._cfg if cfg else None))
+        p._keep = self._keep
+        if self._keep:
+            _with_callbacks.add(p)
+        return p
 
     def get_consumer(self, topics, **overrides):
         cfg = Config(**overrides) if overrides else None
         names = (c_char_p * len(topics))(*[_b(t) for t in topics])
-        return Consumer(_call(lib.kafka_instance_get_consumer, self._inst, names, len(topics),
-                              cfg._cfg if cfg else None))
+        c = Consumer(_call(lib.kafka_instance_get_consumer, self._inst, names, len(topics),
+                           cfg._cfg if cfg else None))
+        c._keep = self._keep
+        if self._keep:
+            _with_callbacks.add(c)
+        return c
+
+    def free(self):
+        """Releases the instance (and its admin client) now."""
+        inst, self._inst = self._inst, None
+        if inst:
+            lib.kafka_instance_free(inst)
 
     def __del__(self):
-        lib.kafka_instance_free(self._inst)
+        self.free()
 
 
 class MockCluster:

@@ -137,7 +137,7 @@ pub fn summarize(json: &str) -> Result<Summary> {
                 topic: topic.clone(),
                 partition: partition as i32,
                 consumer_lag: or("consumer_lag", -1),
-                high_watermark: or("hi_offset", -1),
+                high_watermark: or("hi_offset", -1).max(-1),
                 committed_offset: if committed < 0 { -1001 } else { committed },
                 queued_messages: or("msgq_cnt", 0) + or("xmit_msgq_cnt", 0),
             });

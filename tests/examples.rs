@@ -329,3 +329,22 @@ fn python_ctypes_demo() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("ERROR"), "{stderr}");
 }
+
+/// The ctypes binding's operations (tests/python/operations.py):
+/// statistics and OAUTHBEARER callbacks, cluster and group views, group
+/// lag, against the embedded broker; released cleanly at exit.
+#[test]
+fn python_ctypes_operations() {
+    let lib = common::cbuild::lib_dir().join("libkafka_instance.so");
+    let out = std::process::Command::new("python3")
+        .arg(Path::new(ROOT).join("tests/python/operations.py"))
+        .env("KAFKA_INSTANCE_LIB", &lib)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("python3 runs (scripts/test.sh installs it)");
+    assert_ok(&out, "tests/python/operations.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("operations: ok"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("FATAL"), "{stderr}");
+}
