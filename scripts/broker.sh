@@ -17,12 +17,22 @@ state="$root/target/broker"
 version=0.6.0
 tansu="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
 
-installed() { [ -x "$tansu" ] && "$tansu" --version 2>/dev/null | grep -q "$version"; }
+# libsql: persistent storage, so that tests/security.rs can create SCRAM
+# users with authentication off and log in as them after a restart with it
+# on. A marker records the features a tansu was built with.
+features=dynostore,libsql
+marker="${CARGO_HOME:-$HOME/.cargo}/bin/.tansu-features"
+
+installed() {
+  [ -x "$tansu" ] && "$tansu" --version 2>/dev/null | grep -q "$version" &&
+    [ "$(cat "$marker" 2>/dev/null)" = "$version $features" ]
+}
 
 install_tansu() {
   installed && return 0
-  echo "broker.sh: installing tansu $version (first run only, ~10 minutes)" >&2
-  cargo install tansu --locked --version "$version" --features dynostore >&2
+  echo "broker.sh: installing tansu $version with $features (first run only, ~10 minutes)" >&2
+  cargo install tansu --locked --version "$version" --features "$features" >&2
+  echo "$version $features" > "$marker"
 }
 
 free_port() {

@@ -61,7 +61,8 @@ if ! target/venv/bin/python -c "import kafka" >/dev/null 2>&1; then
   done
 fi
 
-# tansu for tests/security.rs (a broker with SASL; TLS in front of it).
+# tansu for tests/security.rs (a broker with SASL and SQLite storage; TLS in
+# front of it).
 if [ "${KAFKA_INSTANCE_SKIP_TANSU:-}" != 1 ]; then
   scripts/broker.sh install || say "could not install tansu; the tests that need it are listed as not run"
 fi

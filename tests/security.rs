@@ -432,6 +432,157 @@ fn wrong_sasl_credentials_fail_clearly_and_the_password_never_leaks() {
     kafka_set_log_callback(None, null_mut(), KafkaLogLevelArg(-1));
 }
 
+/// tansu on `port` with `storage` and `flags`; `Err` with what it printed
+/// when it exits at start (a tansu built without the storage's feature).
+fn tansu_on(bin: &Path, port: u16, storage: &str, flags: &[&str]) -> Result<Server, String> {
+    let log = std::env::temp_dir().join(format!("ki-tansu-{}-{port}.log", std::process::id()));
+    let child = Command::new(bin)
+        .arg("broker")
+        .arg("--listener-url")
+        .arg(format!("tcp://127.0.0.1:{port}"))
+        .arg("--advertised-listener-url")
+        .arg(format!("tcp://127.0.0.1:{port}"))
+        .arg("--storage-engine")
+        .arg(storage)
+        .args(flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting tansu: {e}"));
+    let mut server = Server {
+        child,
+        name: "tansu",
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if server.child.try_wait().unwrap().is_some() {
+            return Err(std::fs::read_to_string(&log).unwrap_or_default());
+        }
+        assert!(Instant::now() < deadline, "tansu did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(server)
+}
+
+/// A SCRAM login that succeeds: users are created (SCRAM-SHA-256 and -512)
+/// on a tansu without authentication, which is restarted on the same
+/// storage with authentication on; then each user, through the setters
+/// or a kafka:// URL, creates a topic, produces, and consumes in a group.
+/// The wrong password is still refused, and no password reaches a log
+/// record or an error.
+#[test]
+fn scram_login_with_a_provisioned_user_produces_and_consumes() {
+    let Some(bin) = tools("security::scram_success", &[]) else {
+        return;
+    };
+    let _g = serial();
+    capture_logs();
+    let dir = std::env::temp_dir().join(format!("ki-scram-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // tansu reads the URL's path without its first slash: four in all.
+    let storage = format!("sqlite:///{}", dir.join("tansu.db").display());
+    let port = free_port();
+    let servers = format!("127.0.0.1:{port}");
+    let password = format!("Sc-{}-ram!ok", std::process::id());
+    {
+        let open = match tansu_on(&bin, port, &storage, &[]) {
+            Ok(s) => s,
+            Err(said) if said.contains("FeatureNotEnabled") => {
+                not_run(
+                    "security::scram_success",
+                    "tansu was built without persistent storage (scripts/broker.sh install builds it with libsql)",
+                );
+                return;
+            }
+            Err(said) => panic!("tansu exited at start: {said}"),
+        };
+        for (mechanism, user) in [("scram256", "alice"), ("scram512", "bob")] {
+            let out = Command::new(&bin)
+                .args(["user", "create", "--broker", &format!("tcp://{servers}")])
+                .args(["--mechanism", mechanism, user, &password])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "creating {user}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        drop(open);
+    }
+    let _broker = tansu_on(&bin, port, &storage, &["--authentication"])
+        .unwrap_or_else(|said| panic!("tansu with authentication: {said}"));
+
+    let ways: Vec<(&str, Vec<(String, String)>)> = vec![
+        (
+            "setters, SCRAM-SHA-256, alice",
+            vec![
+                ("bootstrap_servers".into(), servers.clone()),
+                ("security_protocol".into(), "SASL_PLAINTEXT".into()),
+                ("sasl_mechanism".into(), "SCRAM-SHA-256".into()),
+                ("sasl_plain_username".into(), "alice".into()),
+                ("sasl_plain_password".into(), password.clone()),
+            ],
+        ),
+        (
+            "URL, SCRAM-SHA-512, bob",
+            vec![
+                (
+                    "kafka_url".into(),
+                    format!("kafka://bob:{password}@{servers}"),
+                ),
+                ("sasl_mechanism".into(), "SCRAM-SHA-512".into()),
+            ],
+        ),
+    ];
+    for (way, settings) in &ways {
+        let topic = unique_topic("scram");
+        let mut all: Vec<(&str, &str)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let group = unique_topic("g");
+        all.push(("group_id", &group));
+        all.push(("auto_offset_reset", "earliest"));
+        all.push(("debug", "security"));
+        let inst = instance_from(&all);
+        let mut e = err();
+        let t = c(&topic);
+        let rc = unsafe { kafka_instance_create_topic(inst, t.as_ptr(), 1, 1, 10000, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{way}: creating a topic: {}", e.message_str());
+        let (sent, _) = send_sync(inst, &topic, 10000);
+        assert_eq!(
+            sent.code,
+            KAFKA_OK,
+            "{way}: sending: {}",
+            sent.message_str()
+        );
+        let cons = consumer(inst, &[&topic], &[]);
+        let got = poll_messages(cons, 1, Duration::from_secs(30), |_| ());
+        assert_eq!(got.len(), 1, "{way}: the message read back");
+        close_consumer(cons);
+        unsafe { kafka_instance_free(inst) };
+    }
+
+    // The wrong password: refused as before.
+    let inst = instance_from(&[
+        ("bootstrap_servers", &servers),
+        ("security_protocol", "SASL_PLAINTEXT"),
+        ("sasl_mechanism", "SCRAM-SHA-256"),
+        ("sasl_plain_username", "alice"),
+        ("sasl_plain_password", "not-the-password"),
+    ]);
+    let (sent, _) = send_sync(inst, "t", 5000);
+    assert_eq!(sent.code, KAFKA_ERR_BROKER, "{}", sent.message_str());
+    assert_eq!(sent.rdkafka_code, -169, "{}", sent.message_str());
+    unsafe { kafka_instance_free(inst) };
+    for r in logged() {
+        assert!(!r.text().contains(&password), "password in {r:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Settings for a TLS client of `port` trusting `ca`.
 fn tls_settings(port: u16, ca: &Path) -> Vec<(String, String)> {
     vec![
