@@ -470,7 +470,7 @@ pub struct Consumer {
     // still make write to the pipe) before the pipe. The token refresher
     // goes first: it holds a reference to the client too.
     _oauth: Option<TokenRefresher>,
-    _events: EventThread,
+    events: EventThread,
     queue: Queue,
     /// Where the outcomes of `commit_async` arrive.
     commits: Queue,
@@ -626,7 +626,7 @@ impl Consumer {
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
             _oauth: oauth,
-            _events: events,
+            events,
             queue,
             commits,
             inner,
@@ -663,6 +663,19 @@ impl Consumer {
         self.origin.check_release("consumer")
     }
 
+    /// [`ErrorKind::State`] on this consumer's event thread: inside a log,
+    /// error or statistics callback it runs, where a poll or a close would
+    /// wait for (or free) the thread that is running it.
+    pub fn check_not_serving_events(&self, what: &str) -> Result<()> {
+        match self.events.is_current() {
+            false => Ok(()),
+            true => Err(Error::state(format!(
+                "{what} was called inside a log, error or statistics callback of this \
+                 consumer: call it from the application's own thread"
+            ))),
+        }
+    }
+
     /// [`ErrorKind::State`] in a forked child or once `close` has begun.
     fn check_usable(&self) -> Result<()> {
         self.check_process()?;
@@ -686,6 +699,7 @@ impl Consumer {
     /// due.
     fn enter_poll(&self) -> Result<PollGuard<'_>> {
         self.check_usable()?;
+        self.check_not_serving_events("a poll, poll_batch or consume")?;
         if self.polling.swap(true, Ordering::AcqRel) {
             return Err(Error::state(
                 "a poll, poll_batch or consume was called inside a handler (or from another \
@@ -1245,7 +1259,7 @@ impl Consumer {
     fn release_in_background(&self) -> Error {
         let context = self.inner.context();
         context.silenced.store(true, Ordering::Release);
-        if let Err(e) = native::release_on_a_thread(Arc::clone(&self.inner)) {
+        if let Err(e) = native::release_last_on_a_thread(Arc::clone(&self.inner)) {
             // Without a thread, the client is released with the handle,
             // which waits: still better than leaking it.
             logging::log(

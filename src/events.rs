@@ -61,6 +61,13 @@ impl EventThread {
         })
     }
 
+    /// Whether the calling thread is this one (a callback it runs).
+    pub fn is_current(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|t| t.thread().id() == thread::current().id())
+    }
+
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Release);
         let Some(thread) = self.thread.take() else {

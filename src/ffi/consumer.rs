@@ -54,6 +54,8 @@ impl KafkaConsumer {
     /// consumer, not inside one of its own calls or callbacks, not twice.
     fn begin_close(&self) -> Result<()> {
         self.inner.check_process()?;
+        self.inner
+            .check_not_serving_events("kafka_consumer_close")?;
         if self.scoped {
             return Err(Error::state(
                 "this consumer belongs to kafka_instance_with_consumer, which closes it when \

@@ -629,6 +629,23 @@ impl<C: ConsumerContext + 'static> Drop for HeldMessage<C> {
     }
 }
 
+/// Releases `client` on a thread of its own once every other holder has
+/// let go of it, so that the release that waits for librdkafka (a close
+/// that timed out: rust-rdkafka's drop polls until the group is left) is
+/// this thread's, never the caller's. When no thread can be made, the
+/// error is returned and `client` is dropped here.
+pub(crate) fn release_last_on_a_thread<T: Send + Sync + 'static>(client: Arc<T>) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("kafka-release".into())
+        .spawn(move || {
+            while Arc::strong_count(&client) > 1 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(client)
+        })
+        .map(drop)
+}
+
 /// Drops `client` on a thread of its own, for a release that may wait
 /// for librdkafka (a close that timed out). When no thread can be made,
 /// it is dropped before this returns the error.
