@@ -249,8 +249,17 @@ fn kafka_instance_group_lag_counts_what_the_group_has_yet_to_process() {
             broker.name
         );
         let rc = unsafe { kafka_instance_delete_group(inst, g.as_ptr(), 10000, &mut e) };
-        assert_eq!(rc, KAFKA_ERR_BROKER, "{}: {}", broker.name, e.message_str());
-        assert!(e.message_str().contains(&group), "{}", e.message_str());
+        if rc == KAFKA_OK {
+            // tansu 0.6, at times.
+            broker_cannot(
+                "group_list::delete_deleted_group",
+                "this broker deleted a group that was already deleted (Apache Kafka answers \
+                 GROUP_ID_NOT_FOUND)",
+            );
+        } else {
+            assert_eq!(rc, KAFKA_ERR_BROKER, "{}: {}", broker.name, e.message_str());
+            assert!(e.message_str().contains(&group), "{}", e.message_str());
+        }
         unsafe {
             kafka_partition_list_free(parts);
             kafka_instance_free(inst);
