@@ -140,13 +140,39 @@ fn kafka_set_statistics_callback_counts_what_was_sent_and_read_without_a_poll() 
         let rc = unsafe { kafka_consumer_commit(cons, &mut e) };
         assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
         // Nobody polls from here on.
-        let r = wait_for(opaque, "a consumer's 40 received and lag 0", |r| {
+        // tansu 0.6 may hand a batch again from its start (counted again in
+        // `received`) and reports end offsets without the newest batch, so
+        // on an external broker: at least 40 received and both offsets
+        // committed; the lag of 0 is required on the embedded broker, and
+        // said when an external broker's figures do not show it.
+        let external = broker.mock.is_null();
+        let lag_zero = |r: &Report| {
             let mine: Vec<_> = r.partitions.iter().filter(|p| p.0 == topic).collect();
-            r.client_type == "consumer"
-                && r.received == 40
-                && mine.len() == 2
-                && mine.iter().all(|p| p.2 == 0 && p.3 >= 0)
-        });
+            mine.len() == 2 && mine.iter().all(|p| p.2 == 0 && p.3 >= 0)
+        };
+        let r = if external {
+            let r = wait_for(opaque, "a consumer's 40 received and both committed", |r| {
+                let mine: Vec<_> = r.partitions.iter().filter(|p| p.0 == topic).collect();
+                r.client_type == "consumer"
+                    && r.received >= 40
+                    && mine.len() == 2
+                    && mine.iter().all(|p| p.3 >= 0)
+            });
+            if !lag_zero(&r) {
+                broker_cannot(
+                    "statistics::consumer_lag_zero",
+                    &format!(
+                        "this broker's end offsets do not show the lag at 0: {:?}",
+                        r.partitions
+                    ),
+                );
+            }
+            r
+        } else {
+            wait_for(opaque, "a consumer's 40 received and lag 0", |r| {
+                r.client_type == "consumer" && r.received == 40 && lag_zero(r)
+            })
+        };
         assert_eq!(r.thread, "kafka-consumer", "the consumer's event thread");
         close_consumer(cons);
         close(p);
