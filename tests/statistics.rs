@@ -84,10 +84,12 @@ fn wait_for(opaque: usize, what: &str, good: impl Fn(&Report) -> bool) -> Report
             .filter(|(o, _)| *o == opaque)
             .map(|(_, r)| r.clone())
             .collect();
+        let last_of = |t: &str| seen.iter().rev().find(|r| r.client_type == t).cloned();
         assert!(
             Instant::now() < deadline,
-            "no report with {what}; the last: {:?}",
-            seen.last()
+            "no report with {what}; the producer's last: {:?}; the consumer's last: {:?}",
+            last_of("producer"),
+            last_of("consumer")
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -122,8 +124,11 @@ fn kafka_set_statistics_callback_counts_what_was_sent_and_read_without_a_poll() 
         let p = producer(inst, &[]);
         let t = c(&topic);
         for i in 0..40 {
-            let v = c(&format!("{{\"n\":{i}}}"));
-            let rc = unsafe { kafka_producer_send_json(p, t.as_ptr(), null(), v.as_ptr(), &mut e) };
+            // Keyed, so that both partitions get messages (unkeyed ones may
+            // all go to one, leaving the other with nothing to commit).
+            let (k, v) = (c(&format!("k{i}")), c(&format!("{{\"n\":{i}}}")));
+            let rc =
+                unsafe { kafka_producer_send_json(p, t.as_ptr(), k.as_ptr(), v.as_ptr(), &mut e) };
             assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
         }
         let rc = unsafe { kafka_producer_flush(p, 20000, null_mut(), &mut e) };
