@@ -130,8 +130,9 @@ fn kafka_config_set_oauthbearer_token_callback_refreshes_without_a_poll() {
     assert!(!cons.is_null());
     std::thread::sleep(Duration::from_millis(3700));
     let got = calls(1);
-    // Two clients, each: at start, ~1.6 s, ~3.2 s.
-    assert!(got.len() >= 5, "{} calls in 3.7 s: {got:?}", got.len());
+    // Two clients, each at start, ~1.6 s and ~3.2 s: at least a refresh
+    // each, with room for a slow machine.
+    assert!(got.len() >= 4, "{} calls in 3.7 s: {got:?}", got.len());
     assert!(got.iter().all(|c| c.1 == "kafka-oauth"), "{got:?}");
     unsafe { kafka_producer_close(p, 1000, &mut err()) };
     unsafe { kafka_consumer_close(cons, &mut err()) };
