@@ -53,7 +53,7 @@ pub struct Admin {
     /// short (reproduced with rust-rdkafka alone, against the mock
     /// cluster). Such a client is never destroyed, and the instance makes
     /// a new one.
-    unsafe_to_destroy: AtomicBool,
+    never_destroy: AtomicBool,
 }
 
 /// Where the admin client's log lines, errors and statistics go.
@@ -119,7 +119,7 @@ impl Admin {
             client,
             security,
             generation: native::fork_generation(),
-            unsafe_to_destroy: AtomicBool::new(false),
+            never_destroy: AtomicBool::new(false),
         })
     }
 
@@ -192,9 +192,9 @@ impl Admin {
 impl Drop for Admin {
     fn drop(&mut self) {
         let forked = self.generation != native::fork_generation();
-        if forked || self.unsafe_to_destroy.load(Ordering::Acquire) {
+        if forked || self.never_destroy.load(Ordering::Acquire) {
             // In a forked child its threads do not exist; see
-            // `unsafe_to_destroy` for the other case. Never destroyed.
+            // `never_destroy` for the other case. Never destroyed.
             std::mem::forget(Arc::clone(&self.client));
         }
         // Then `events` stops (joined unless this is its own thread, which
@@ -211,7 +211,7 @@ impl Shared {
     pub fn get(&self, config: &Resolved) -> Result<Arc<Admin>> {
         let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(admin) = slot.as_ref() {
-            let usable = !admin.unsafe_to_destroy.load(Ordering::Acquire);
+            let usable = !admin.never_destroy.load(Ordering::Acquire);
             if admin.generation == native::fork_generation() && usable {
                 return Ok(Arc::clone(admin));
             }
@@ -468,7 +468,7 @@ impl Admin {
                 .any(|x| matches!(x, Err((_, c)) if *c == unsupported)),
         };
         if refused_as_unsupported {
-            self.unsafe_to_destroy.store(true, Ordering::Release);
+            self.never_destroy.store(true, Ordering::Release);
         }
         one_result(results?, &context)
     }
