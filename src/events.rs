@@ -70,16 +70,23 @@ impl EventThread {
 
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        if self.generation != native::fork_generation() {
-            std::mem::forget(thread);
-            return;
-        }
-        if thread.thread().id() != thread::current().id() {
-            let _ = thread.join();
-        }
+        join_library_thread(self.thread.take(), self.generation);
+    }
+}
+
+/// Joins a library thread told to stop, except in a forked child (where
+/// it does not exist: forgotten) and from the thread itself (a callback it
+/// runs released its owner: it ends once that callback returns).
+pub fn join_library_thread(thread: Option<JoinHandle<()>>, generation: u64) {
+    let Some(thread) = thread else {
+        return;
+    };
+    if generation != native::fork_generation() {
+        std::mem::forget(thread);
+        return;
+    }
+    if thread.thread().id() != thread::current().id() {
+        let _ = thread.join();
     }
 }
 

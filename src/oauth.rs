@@ -146,16 +146,7 @@ impl TokenRefresher {
             *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
             cv.notify_all();
         }
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        if self.generation != native::fork_generation() {
-            std::mem::forget(thread);
-            return;
-        }
-        if thread.thread().id() != thread::current().id() {
-            let _ = thread.join();
-        }
+        crate::events::join_library_thread(self.thread.take(), self.generation);
     }
 }
 
