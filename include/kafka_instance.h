@@ -1777,11 +1777,16 @@ enum KafkaErrorCode kafka_instance_describe_topic_config(const struct KafkaInsta
 /**
  * Sets `keys[i]` to `values[i]` on `topic` (`values[i]` NULL: back to
  * the inherited value), for `count` settings, keeping the topic's other
- * settings; within `timeout_ms` (-1: no limit). Brokers replace a topic's
- * whole set of settings at once, so the ones set on the topic are read
- * and sent again with these changes: a change someone else makes in
- * between is lost. A setting the broker does not know, or a value it
- * refuses, fails the whole call (`KAFKA_ERR_BROKER`) and changes nothing.
+ * settings; within `timeout_ms` (-1: no limit). Only the settings named
+ * are sent (IncrementalAlterConfigs, Kafka 2.3 and later). A broker
+ * older than that replaces a topic's whole set at once: the settings set
+ * on the topic are read and sent again with these changes (a change
+ * someone else makes in between is lost), and a topic with a sensitive
+ * setting of its own, whose value no broker shows, is refused
+ * (`KAFKA_ERR_BROKER`, librdkafka code -165) rather than losing it. A
+ * setting the broker does not know, or a value it refuses, fails the
+ * whole call (`KAFKA_ERR_BROKER`, the broker's words in the message) and
+ * changes nothing.
  */
 enum KafkaErrorCode kafka_instance_alter_topic_config(const struct KafkaInstance *inst, const char *topic, const char *const *keys, const char *const *values, size_t count, int32_t timeout_ms, struct KafkaError *err);
 

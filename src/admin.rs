@@ -17,10 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{
-    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
-    ResourceSpecifier, TopicReplication,
-};
+use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::util::Timeout;
 use rdkafka::TopicPartitionList;
@@ -28,7 +25,8 @@ use rdkafka::TopicPartitionList;
 use crate::config::Resolved;
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::events::{EventSink, EventThread};
-use crate::ffi::native::{self, GroupOffsets, Queue};
+use crate::ffi::native::admin::{self as native_admin, Outcome, TopicRequest};
+use crate::ffi::native::{self, Queue};
 use crate::logging::{self, LibrdkafkaLog};
 use crate::oauth::{self, TokenRefresher};
 use crate::statistics::StatisticsCallback;
@@ -154,6 +152,35 @@ impl Admin {
         }
     }
 
+    /// What a native admin request came to, as a Result: a refusal keeps
+    /// the broker's own words; an interrupted wait is the security
+    /// refusal that interrupted it.
+    fn outcome<T>(&self, outcome: Outcome<T>, context: &str) -> Result<T> {
+        match outcome {
+            Outcome::Done(t) => Ok(t),
+            Outcome::Failed(code, why) => {
+                let mut e = self.explain(Error::from_rdkafka_code(code, context));
+                if !why.is_empty() && !e.message.contains(&why) {
+                    e.message = format!("{}: {why}", e.message);
+                }
+                Err(e)
+            }
+            Outcome::Interrupted => Err(self.explain(Error::new(ErrorKind::Timeout, context))),
+        }
+    }
+
+    /// Sends one topic request and waits for the broker's answer.
+    fn topic_request(
+        &self,
+        what: TopicRequest<'_>,
+        wait: Option<Duration>,
+        context: &str,
+    ) -> Result<()> {
+        let stop = || self.security.get().is_some();
+        let outcome = native_admin::topic_request(self.client.inner(), what, wait, &stop);
+        self.outcome(outcome, context)
+    }
+
     /// The cluster's metadata (all topics, or `topic`), asked in slices
     /// that grow (250 ms, 500 ms, ...) up to `wait`, so that a refused
     /// login ends the wait early.
@@ -241,28 +268,19 @@ impl Admin {
         topic::validate(name)?;
         at_least("partitions", partitions, 1)?;
         at_least("replication_factor", replication_factor, 1)?;
-        let new_topic = NewTopic::new(
+        let context = format!("creating topic {name:?}");
+        let what = TopicRequest::Create {
             name,
             partitions,
-            TopicReplication::Fixed(replication_factor),
-        );
-        let context = format!("creating topic {name:?}");
-        let results = self
-            .wait(
-                self.client.create_topics([&new_topic], &options(wait)),
-                &context,
-            )?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
-        one_result(results, &context)
+            replication_factor,
+        };
+        self.topic_request(what, wait, &context)
     }
 
     pub fn delete_topic(&self, name: &str, wait: Option<Duration>) -> Result<()> {
         topic::validate(name)?;
         let context = format!("deleting topic {name:?}");
-        let results = self
-            .wait(self.client.delete_topics(&[name], &options(wait)), &context)?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
-        one_result(results, &context)
+        self.topic_request(TopicRequest::Delete { name }, wait, &context)
     }
 
     /// The cluster's topic names, sorted, without internal topics (names
@@ -390,18 +408,9 @@ impl Admin {
         }
         let context = format!("reading the committed offsets of group {group:?}");
         let stop = || self.security.get().is_some();
-        let mut offsets =
-            match native::group_offsets(self.client.inner(), group, partitions, wait, &stop) {
-                GroupOffsets::Done(offsets) => offsets,
-                GroupOffsets::Failed(code, why) => {
-                    return Err(
-                        self.explain(Error::from_rdkafka_code(code, &format!("{context}: {why}")))
-                    )
-                }
-                GroupOffsets::Interrupted => {
-                    return Err(self.explain(Error::new(ErrorKind::Timeout, context)));
-                }
-            };
+        let outcome =
+            native_admin::group_offsets(self.client.inner(), group, partitions, wait, &stop);
+        let mut offsets = self.outcome(outcome, &context)?;
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets
             .into_iter()
@@ -478,14 +487,8 @@ impl Admin {
         topic::validate(name)?;
         at_least("total", total, 1)?;
         let context = format!("growing topic {name:?} to {total} partitions");
-        let new = NewPartitions::new(name, total as usize);
-        let results = self
-            .wait(
-                self.client.create_partitions([&new], &options(wait)),
-                &context,
-            )?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
-        one_result(results, &context)
+        let what = TopicRequest::CreatePartitions { name, total };
+        self.topic_request(what, wait, &context)
     }
 
     /// Deletes the records of `topic`'s `partition` before `offset`
@@ -538,29 +541,14 @@ impl Admin {
     pub fn topic_config(&self, name: &str, wait: Option<Duration>) -> Result<Vec<TopicSetting>> {
         topic::validate(name)?;
         let context = format!("describing the settings of topic {name:?}");
-        let resource = ResourceSpecifier::Topic(name);
-        let results = self
-            .wait(
-                self.client.describe_configs([&resource], &options(wait)),
-                &context,
-            )?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
-        let resource = match results.into_iter().next() {
-            Some(Ok(r)) => r,
-            Some(Err(code)) => return Err(Error::from_rdkafka_code(code, &context)),
-            None => {
-                return Err(Error::new(
-                    ErrorKind::Broker,
-                    format!("{context}: no result"),
-                ))
-            }
-        };
-        let mut settings: Vec<TopicSetting> = resource
-            .entries
+        let stop = || self.security.get().is_some();
+        let outcome = native_admin::topic_settings(self.client.inner(), name, wait, &stop);
+        let mut settings: Vec<TopicSetting> = self
+            .outcome(outcome, &context)?
             .into_iter()
             .map(|e| TopicSetting {
                 value: if e.is_sensitive { None } else { e.value },
-                set_on_topic: e.source == ConfigSource::DynamicTopic,
+                set_on_topic: e.set_on_topic,
                 name: e.name,
                 is_default: e.is_default,
                 is_read_only: e.is_read_only,
@@ -572,10 +560,13 @@ impl Admin {
     }
 
     /// Sets (`Some`) or resets to the default (`None`) the `changes` of
-    /// `topic`, keeping its other settings: the broker's AlterConfigs
-    /// replaces a topic's whole set, so the settings made on the topic are
-    /// read first and sent again with the changes (a change made by
-    /// someone else in between is lost).
+    /// `topic`, keeping its other settings: with IncrementalAlterConfigs
+    /// (Kafka 2.3 and later), which changes only the settings named. A
+    /// broker without it gets AlterConfigs, which replaces a topic's whole
+    /// set: the settings made on the topic are read first and sent again
+    /// with the changes (a change made by someone else in between is
+    /// lost), and a topic with a sensitive setting of its own (whose value
+    /// no broker shows) is refused rather than losing it.
     pub fn alter_topic_config(
         &self,
         name: &str,
@@ -593,26 +584,40 @@ impl Admin {
         }
         let deadline = wait.map(|w| Instant::now() + w);
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let kept = merged_settings(self.topic_config(name, left())?, changes);
         let context = format!("changing the settings of topic {name:?}");
-        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(name));
-        for (k, v) in &kept {
-            alter = alter.set(k, v);
+        let what = TopicRequest::ChangeConfigs { name, changes };
+        let stop = || self.security.get().is_some();
+        let outcome = native_admin::topic_request(self.client.inner(), what, left(), &stop);
+        let unsupported = [
+            RDKafkaErrorCode::UnsupportedFeature,
+            RDKafkaErrorCode::UnsupportedVersion,
+        ];
+        match outcome {
+            Outcome::Failed(code, _) if unsupported.contains(&code) => {}
+            other => return self.outcome(other, &context),
         }
-        let results = self
-            .wait(
-                self.client.alter_configs([&alter], &options(left())),
-                &context,
-            )?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)))?;
-        match results.into_iter().next() {
-            Some(Ok(_)) => Ok(()),
-            Some(Err((_, code))) => Err(Error::from_rdkafka_code(code, &context)),
-            None => Err(Error::new(
-                ErrorKind::Broker,
-                format!("{context}: no result"),
-            )),
+        let current = self.topic_config(name, left())?;
+        let changed = |n: &str| changes.iter().any(|(k, _)| *k == n);
+        if let Some(s) = current
+            .iter()
+            .find(|s| s.set_on_topic && s.value.is_none() && !changed(&s.name))
+        {
+            let why = format!(
+                "{context}: the broker has no IncrementalAlterConfigs, and resending the \
+                 topic's settings would lose {:?}, whose value it does not show",
+                s.name
+            );
+            return Err(Error::from_rdkafka_code(
+                RDKafkaErrorCode::UnsupportedFeature,
+                &why,
+            ));
         }
+        let kept = merged_settings(current, changes);
+        let what = TopicRequest::AlterConfigs {
+            name,
+            settings: &kept,
+        };
+        self.topic_request(what, left(), &context)
     }
 }
 

@@ -2,14 +2,18 @@
 //! and kafka_instance_delete_records, and the one admin client an instance
 //! keeps. The embedded broker answers neither CreatePartitions nor
 //! DeleteRecords (said where a person sees it); KAFKA_BOOTSTRAP_SERVERS
-//! runs them for real.
+//! runs them for real, and a Kafka-protocol stand-in broker
+//! (tests/common/stand_in.rs) runs them on every machine.
 
 #![allow(unsafe_code)] // these tests call the C ABI, as a C program would
 
 mod common;
 use common::*;
 
+use common::stand_in::{Partition, Request, StandIn, Topic};
 use std::ptr::null_mut;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 /// Threads named "kafka-admin" in this process: one per admin client.
 fn admin_threads() -> usize {
@@ -139,4 +143,180 @@ fn kafka_instance_create_partitions_and_delete_records_on_a_real_broker() {
         }
         unsafe { kafka_instance_free(inst) };
     }
+}
+
+fn partitions_of(inst: *mut KafkaInstance, topic: &str) -> usize {
+    let (mut out, mut e, t) = (null_mut(), err(), c(topic));
+    let rc = unsafe { kafka_instance_describe_topic(inst, t.as_ptr(), 5000, &mut out, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let n = unsafe { kafka_cluster_partition_count(out) };
+    unsafe { kafka_cluster_free(out) };
+    n
+}
+
+/// A topic "orders" with `partitions` partitions of `records` records each.
+fn stand_in_with_orders(partitions: usize, records: i64) -> StandIn {
+    let p = Partition {
+        log_start: 0,
+        high_watermark: records,
+    };
+    let topic = Topic {
+        partitions: vec![p; partitions],
+        ..Topic::default()
+    };
+    StandIn::start(&[("orders", topic)])
+}
+
+/// Against a broker speaking the Kafka protocol (the stand-in, since
+/// neither the embedded broker nor tansu 0.6 answers CreatePartitions): the
+/// request carries the topic and the new total, the topic grows, and the
+/// broker's refusals (fewer partitions, no such topic) come back as
+/// KAFKA_ERR_BROKER with Kafka's code and the broker's own words.
+#[test]
+fn kafka_instance_create_partitions_grows_a_topic_and_returns_the_brokers_refusal() {
+    capture_logs();
+    println!(
+        "against a Kafka-protocol stand-in broker (tests/common/stand_in.rs), not Apache Kafka"
+    );
+    let broker = stand_in_with_orders(1, 0);
+    let inst = instance_from(&[("bootstrap_servers", &broker.bootstrap)]);
+    let mut e = err();
+    let t = c("orders");
+    let rc = unsafe { kafka_instance_create_partitions(inst, t.as_ptr(), 3, 10000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert_eq!(broker.topic("orders").unwrap().partitions.len(), 3);
+    assert_eq!(partitions_of(inst, "orders"), 3, "the description shows it");
+
+    let rc = unsafe { kafka_instance_create_partitions(inst, t.as_ptr(), 2, 10000, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_BROKER, "shrinking: {}", e.message_str());
+    assert_eq!(
+        e.rdkafka_code,
+        37,
+        "INVALID_PARTITIONS: {}",
+        e.message_str()
+    );
+    assert!(
+        e.message_str().contains("Topic currently has 3 partitions"),
+        "the broker's words: {}",
+        e.message_str()
+    );
+    assert!(e.message_str().contains("orders"), "{}", e.message_str());
+
+    let missing = c("no-such-topic");
+    let rc = unsafe { kafka_instance_create_partitions(inst, missing.as_ptr(), 4, 10000, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_BROKER, "{}", e.message_str());
+    assert_eq!(
+        e.rdkafka_code,
+        3,
+        "UNKNOWN_TOPIC_OR_PARTITION: {}",
+        e.message_str()
+    );
+
+    let grow = |topic: &str, count| Request::CreatePartitions {
+        topic: topic.into(),
+        count,
+        validate_only: false,
+    };
+    assert_eq!(
+        broker.requests(),
+        [
+            grow("orders", 3),
+            grow("orders", 2),
+            grow("no-such-topic", 4)
+        ]
+    );
+    broker.assert_understood_everything();
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// Deleting before an offset moves the low watermark there and returns
+/// it; -1 deletes everything (the broker's high watermark); an offset past
+/// the end and a partition that does not exist are the broker's refusals.
+#[test]
+fn kafka_instance_delete_records_returns_the_new_low_watermark() {
+    capture_logs();
+    println!(
+        "against a Kafka-protocol stand-in broker (tests/common/stand_in.rs), not Apache Kafka"
+    );
+    let broker = stand_in_with_orders(2, 10);
+    let inst = instance_from(&[("bootstrap_servers", &broker.bootstrap)]);
+    let t = c("orders");
+    let delete = |partition, before| {
+        let (mut lw, mut e) = (-7i64, err());
+        let rc = unsafe {
+            kafka_instance_delete_records(
+                inst,
+                t.as_ptr(),
+                partition,
+                before,
+                10000,
+                &mut lw,
+                &mut e,
+            )
+        };
+        (rc, lw, e)
+    };
+    let (rc, lw, e) = delete(0, 4);
+    assert_eq!((rc, lw), (KAFKA_OK, 4), "{}", e.message_str());
+    let (rc, lw, e) = delete(1, -1);
+    assert_eq!((rc, lw), (KAFKA_OK, 10), "{}", e.message_str());
+    let (rc, lw, e) = delete(0, 11);
+    assert_eq!(rc, KAFKA_ERR_BROKER, "past the end: {}", e.message_str());
+    assert_eq!(
+        e.rdkafka_code,
+        1,
+        "OFFSET_OUT_OF_RANGE: {}",
+        e.message_str()
+    );
+    assert_eq!(lw, -7, "no low watermark written on failure");
+    let (rc, _, e) = delete(5, 1);
+    assert_ne!(
+        rc,
+        KAFKA_OK,
+        "partition 5 does not exist: {}",
+        e.message_str()
+    );
+
+    let orders = broker.topic("orders").unwrap();
+    assert_eq!(orders.partitions[0].log_start, 4);
+    assert_eq!(orders.partitions[1].log_start, 10);
+    let sent: Vec<_> = broker
+        .requests()
+        .into_iter()
+        .map(|r| match r {
+            Request::DeleteRecords {
+                partition, offset, ..
+            } => (partition, offset),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    // Partition 5 is unknown to the client's metadata: librdkafka may
+    // refuse it without asking the broker.
+    assert_eq!(sent[..3], [(0, 4), (1, -1), (0, 11)], "{sent:?}");
+    broker.assert_understood_everything();
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// A broker that takes the request and never answers: the call returns
+/// KAFKA_ERR_TIMEOUT near its timeout, and the instance still works once
+/// the broker answers again.
+#[test]
+fn an_admin_call_to_a_broker_that_stops_answering_times_out() {
+    capture_logs();
+    let broker = stand_in_with_orders(1, 10);
+    let inst = instance_from(&[("bootstrap_servers", &broker.bootstrap)]);
+    assert_eq!(partitions_of(inst, "orders"), 1);
+    broker.stall.store(true, Ordering::Release);
+    let t = c("orders");
+    let (mut lw, mut e) = (-7i64, err());
+    let started = Instant::now();
+    let rc =
+        unsafe { kafka_instance_delete_records(inst, t.as_ptr(), 0, 3, 1500, &mut lw, &mut e) };
+    let took = started.elapsed();
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+    assert!(took < Duration::from_secs(6), "returned after {took:?}");
+    broker.stall.store(false, Ordering::Release);
+    let rc = unsafe { kafka_instance_create_partitions(inst, t.as_ptr(), 2, 10000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "after the stall: {}", e.message_str());
+    unsafe { kafka_instance_free(inst) };
 }

@@ -22,6 +22,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::BorrowedMessage;
 
+pub(crate) mod admin;
+
 static FORKS: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn count_fork_in_child() {
@@ -351,143 +353,6 @@ impl Queue {
             rd::rd_kafka_event_destroy(event);
             Some(got)
         }
-    }
-}
-
-/// One partition's committed offset, as [`group_offsets`] reads it.
-#[derive(Debug)]
-pub(crate) struct GroupOffset {
-    pub(crate) topic: String,
-    pub(crate) partition: i32,
-    pub(crate) offset: i64,
-}
-
-/// The outcome of [`group_offsets`].
-#[derive(Debug)]
-pub(crate) enum GroupOffsets {
-    Done(Vec<GroupOffset>),
-    /// librdkafka's or the broker's code, and its message.
-    Failed(RDKafkaErrorCode, String),
-    /// `interrupted` said stop before an answer came.
-    Interrupted,
-}
-
-/// The offsets `group` has committed (librdkafka's
-/// ListConsumerGroupOffsets, which rust-rdkafka does not wrap): of
-/// `partitions`, or of every partition it committed (None), asked with a
-/// request timeout of `wait` (None: librdkafka's default). `interrupted`
-/// is asked every 100 ms while waiting.
-pub(crate) fn group_offsets<C: rdkafka::client::ClientContext>(
-    client: &rdkafka::client::Client<C>,
-    group: &str,
-    partitions: Option<&[(&str, i32)]>,
-    wait: Option<Duration>,
-    interrupted: &dyn Fn() -> bool,
-) -> GroupOffsets {
-    let invalid = |why: &str| GroupOffsets::Failed(RDKafkaErrorCode::InvalidArgument, why.into());
-    let Ok(group) = CString::new(group) else {
-        return invalid("the group name holds a NUL byte");
-    };
-    let rk = client.native_ptr();
-    // SAFETY: rk is live for the call; every object made here is
-    // destroyed once, below, and the event's contents are copied before
-    // it is destroyed.
-    unsafe {
-        let queue = rd::rd_kafka_queue_new(rk);
-        if queue.is_null() {
-            return invalid("librdkafka could not create a queue");
-        }
-        let queue = Queue(queue);
-        let options = rd::rd_kafka_AdminOptions_new(
-            rk,
-            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
-        );
-        if let Some(w) = wait {
-            let ms = w.as_millis().clamp(1, i32::MAX as u128) as i32;
-            let mut errstr = [0 as std::ffi::c_char; 256];
-            rd::rd_kafka_AdminOptions_set_request_timeout(
-                options,
-                ms,
-                errstr.as_mut_ptr(),
-                errstr.len(),
-            );
-        }
-        let list = match partitions {
-            None => std::ptr::null_mut(),
-            Some(parts) => {
-                let list = rd::rd_kafka_topic_partition_list_new(parts.len().max(1) as i32);
-                for (topic, partition) in parts {
-                    // Checked topic names: never a NUL.
-                    let topic = CString::new(*topic).unwrap_or_default();
-                    rd::rd_kafka_topic_partition_list_add(list, topic.as_ptr(), *partition);
-                }
-                list
-            }
-        };
-        let mut request = rd::rd_kafka_ListConsumerGroupOffsets_new(group.as_ptr(), list);
-        rd::rd_kafka_ListConsumerGroupOffsets(rk, &mut request, 1, options, queue.0);
-        rd::rd_kafka_ListConsumerGroupOffsets_destroy(request);
-        if !list.is_null() {
-            rd::rd_kafka_topic_partition_list_destroy(list);
-        }
-        rd::rd_kafka_AdminOptions_destroy(options);
-        let event = loop {
-            let event = rd::rd_kafka_queue_poll(queue.0, 100);
-            if !event.is_null() {
-                break event;
-            }
-            if interrupted() {
-                return GroupOffsets::Interrupted;
-            }
-        };
-        let text = |p: *const std::ffi::c_char| match p.is_null() {
-            true => String::new(),
-            false => CStr::from_ptr(p).to_string_lossy().into_owned(),
-        };
-        let ok = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
-        let outcome = 'read: {
-            let err = rd::rd_kafka_event_error(event);
-            if err != ok {
-                let why = text(rd::rd_kafka_event_error_string(event));
-                break 'read GroupOffsets::Failed(RDKafkaErrorCode::from(err), why);
-            }
-            let result = rd::rd_kafka_event_ListConsumerGroupOffsets_result(event);
-            let mut count = 0usize;
-            let groups = match result.is_null() {
-                true => std::ptr::null_mut(),
-                false => rd::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count),
-            };
-            if groups.is_null() || count == 0 {
-                break 'read invalid("librdkafka gave no result for the group");
-            }
-            let first = *groups;
-            let gerr = rd::rd_kafka_group_result_error(first);
-            if !gerr.is_null() && rd::rd_kafka_error_code(gerr) != ok {
-                let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(gerr));
-                break 'read GroupOffsets::Failed(code, text(rd::rd_kafka_error_string(gerr)));
-            }
-            let list = rd::rd_kafka_group_result_partitions(first);
-            let elems = if list.is_null() || (*list).cnt <= 0 {
-                &[][..]
-            } else {
-                std::slice::from_raw_parts((*list).elems, (*list).cnt as usize)
-            };
-            if let Some(e) = elems.iter().find(|e| e.err != ok) {
-                break 'read GroupOffsets::Failed(RDKafkaErrorCode::from(e.err), String::new());
-            }
-            GroupOffsets::Done(
-                elems
-                    .iter()
-                    .map(|e| GroupOffset {
-                        topic: text(e.topic),
-                        partition: e.partition,
-                        offset: e.offset,
-                    })
-                    .collect(),
-            )
-        };
-        rd::rd_kafka_event_destroy(event);
-        outcome
     }
 }
 
