@@ -1258,8 +1258,9 @@ enum KafkaErrorCode kafka_instance_describe_group(const struct KafkaInstance *in
  * where nothing is committed; offsets in the list are ignored), or, with
  * `partitions` NULL, of every partition the group committed (then a
  * group that committed nothing answers an empty list). Asks the group's
- * coordinator within `timeout_ms` (-1: librdkafka's own request
- * timeout).
+ * coordinator within `timeout_ms` (-1: up to 59 minutes); unanswered in
+ * that time (the coordinator unreachable): `KAFKA_ERR_TIMEOUT`, and the
+ * instance's next admin call uses a new admin client.
  */
 enum KafkaErrorCode kafka_instance_group_offsets(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
 
@@ -1275,8 +1276,9 @@ enum KafkaErrorCode kafka_instance_group_offsets(const struct KafkaInstance *ins
 enum KafkaErrorCode kafka_instance_group_lag(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
 
 /**
- * Deletes `group` and its committed offsets, within `timeout_ms` (-1: no
- * limit). A group with members is refused: `KAFKA_ERR_BROKER`,
+ * Deletes `group` and its committed offsets, within `timeout_ms` (-1: up
+ * to 59 minutes; unanswered: `KAFKA_ERR_TIMEOUT`, as for
+ * `kafka_instance_group_offsets`). A group with members is refused: `KAFKA_ERR_BROKER`,
  * `rdkafka_code` 68 (NON_EMPTY_GROUP); an unknown one: 69
  * (GROUP_ID_NOT_FOUND).
  */

@@ -12,7 +12,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -52,6 +52,13 @@ pub struct Admin {
     /// cluster). Such a client is never destroyed, and the instance makes
     /// a new one.
     never_destroy: AtomicBool,
+    /// Set when a request to a group coordinator is still out after its
+    /// caller stopped waiting: the instance stops using this client, which
+    /// is destroyed once the calls in progress let go of it (see
+    /// `native::admin`: librdkafka must not time such a request out).
+    retired: AtomicBool,
+    /// The instance's slot holding this client, to leave it when retired.
+    slot: OnceLock<Weak<Mutex<Option<Arc<Admin>>>>>,
 }
 
 /// Where the admin client's log lines, errors and statistics go.
@@ -118,6 +125,8 @@ impl Admin {
             security,
             generation: native::fork_generation(),
             never_destroy: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+            slot: OnceLock::new(),
         })
     }
 
@@ -166,6 +175,51 @@ impl Admin {
                 Err(e)
             }
             Outcome::Interrupted => Err(self.explain(Error::new(ErrorKind::Timeout, context))),
+            Outcome::TimedOut => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("{context}: the group's coordinator did not answer in time"),
+            )),
+        }
+    }
+
+    /// As [`Admin::outcome`], for a request to a group's coordinator: one
+    /// still out when the wait ended retires this client.
+    fn coordinator_outcome<T>(&self, outcome: Outcome<T>, context: &str) -> Result<T> {
+        if matches!(outcome, Outcome::TimedOut | Outcome::Interrupted) {
+            self.retire();
+        }
+        self.outcome(outcome, context)
+    }
+
+    /// Leaves the instance's slot: the next admin call makes a new
+    /// client, and this one is destroyed on a thread of its own once the
+    /// calls still using it return.
+    fn retire(&self) {
+        if self.retired.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(slot) = self.slot.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot
+            .as_ref()
+            .is_some_and(|a| std::ptr::eq(Arc::as_ptr(a), self))
+        {
+            if let Some(me) = slot.take() {
+                drop(slot);
+                if let Err(e) = native::release_last_on_a_thread(me) {
+                    let why =
+                        format!("a retired admin client is kept: no thread to release it: {e}");
+                    logging::log(
+                        logging::Level::Warning,
+                        "kafka_instance.admin",
+                        "admin client",
+                        &why,
+                        None,
+                    );
+                }
+            }
         }
     }
 
@@ -238,12 +292,14 @@ impl Shared {
     pub fn get(&self, config: &Resolved) -> Result<Arc<Admin>> {
         let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(admin) = slot.as_ref() {
-            let usable = !admin.never_destroy.load(Ordering::Acquire);
+            let usable = !admin.never_destroy.load(Ordering::Acquire)
+                && !admin.retired.load(Ordering::Acquire);
             if admin.generation == native::fork_generation() && usable {
                 return Ok(Arc::clone(admin));
             }
         }
         let admin = Arc::new(Admin::new(config)?);
+        let _ = admin.slot.set(Arc::downgrade(&self.0));
         // An inherited one is dropped here: its Drop releases nothing.
         *slot = Some(Arc::clone(&admin));
         Ok(admin)
@@ -463,23 +519,15 @@ impl Admin {
             return Err(Error::invalid_argument("group must not be empty"));
         }
         let context = format!("deleting group {group:?}");
-        let results = self
-            .wait(
-                self.client.delete_groups(&[group], &options(wait)),
-                &context,
-            )?
-            .map_err(|e| self.explain(Error::from_rdkafka(&e, &context)));
-        let unsupported = RDKafkaErrorCode::UnsupportedFeature;
-        let refused_as_unsupported = match &results {
-            Err(e) => e.rdkafka_code == unsupported as i32,
-            Ok(r) => r
-                .iter()
-                .any(|x| matches!(x, Err((_, c)) if *c == unsupported)),
-        };
-        if refused_as_unsupported {
+        let stop = || self.security.get().is_some();
+        let outcome = native_admin::delete_group(self.client.inner(), group, wait, &stop);
+        if matches!(
+            outcome,
+            Outcome::Failed(RDKafkaErrorCode::UnsupportedFeature, _)
+        ) {
             self.never_destroy.store(true, Ordering::Release);
         }
-        one_result(results?, &context)
+        self.coordinator_outcome(outcome, &context)
     }
 
     /// Grows `topic` to `total` partitions.
@@ -762,20 +810,6 @@ fn decode_assignment(bytes: &[u8]) -> Vec<(String, i32)> {
         Some(out)
     };
     parse(bytes).unwrap_or_default()
-}
-
-fn one_result(
-    results: Vec<std::result::Result<String, (String, RDKafkaErrorCode)>>,
-    context: &str,
-) -> Result<()> {
-    match results.into_iter().next() {
-        Some(Ok(_)) => Ok(()),
-        Some(Err((_, code))) => Err(Error::from_rdkafka_code(code, context)),
-        None => Err(Error::new(
-            ErrorKind::Broker,
-            format!("{context}: no result"),
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -344,3 +344,71 @@ fn kafka_instance_delete_group_refuses_a_group_in_use() {
         }
     }
 }
+
+/// With the broker gone, group_lag (committed offsets, then watermarks)
+/// and delete_group fail within their timeouts instead of waiting for the
+/// broker; once it is back, nothing aborts (librdkafka 2.12 aborted the
+/// process when a group coordinator request it had timed out found the
+/// coordinator again: this test did, before the library bounded those
+/// waits itself) and the same call answers.
+#[test]
+fn kafka_instance_group_lag_with_the_broker_gone_fails_within_its_timeout() {
+    capture_logs();
+    let broker = &brokers()[0];
+    let topic = unique_topic("lag-gone");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let parts = partitions(&[(topic.as_str(), 0, 0)]);
+    assert_eq!(lag(inst, "lag-gone-group", parts).len(), 1, "answers first");
+
+    let mut e = err();
+    let rc = unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let (mut out, g) = (null_mut(), c("lag-gone-group"));
+    let started = std::time::Instant::now();
+    let rc = unsafe { kafka_instance_group_lag(inst, g.as_ptr(), parts, 2000, &mut out, &mut e) };
+    let took = started.elapsed();
+    assert_ne!(rc, KAFKA_OK, "the broker is down");
+    assert!(out.is_null(), "no list on failure");
+    assert!(!e.message_str().is_empty());
+    // 2 s asked; the bound leaves room for a loaded machine.
+    assert!(
+        took < Duration::from_secs(8),
+        "returned after {took:?}: {}",
+        e.message_str()
+    );
+
+    println!(
+        "group_lag, broker down: {rc:?} after {took:?}: {}",
+        e.message_str()
+    );
+    let started = std::time::Instant::now();
+    let rc = unsafe { kafka_instance_delete_group(inst, g.as_ptr(), 2000, &mut e) };
+    let took = started.elapsed();
+    println!(
+        "delete_group, broker down: {rc:?} after {took:?}: {}",
+        e.message_str()
+    );
+    assert_ne!(rc, KAFKA_OK, "the broker is down");
+    assert!(took < Duration::from_secs(8), "returned after {took:?}");
+
+    let rc = unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    // Time for any request left out to find the coordinator again.
+    std::thread::sleep(Duration::from_secs(3));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let rc =
+            unsafe { kafka_instance_group_lag(inst, g.as_ptr(), parts, 5000, &mut out, &mut e) };
+        if rc == KAFKA_OK {
+            assert_eq!(rows(out).len(), 1);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", e.message_str());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    unsafe {
+        kafka_partition_list_free(parts);
+        kafka_instance_free(inst);
+    }
+}

@@ -184,8 +184,9 @@ pub unsafe extern "C" fn kafka_instance_describe_group(
 /// where nothing is committed; offsets in the list are ignored), or, with
 /// `partitions` NULL, of every partition the group committed (then a
 /// group that committed nothing answers an empty list). Asks the group's
-/// coordinator within `timeout_ms` (-1: librdkafka's own request
-/// timeout).
+/// coordinator within `timeout_ms` (-1: up to 59 minutes); unanswered in
+/// that time (the coordinator unreachable): `KAFKA_ERR_TIMEOUT`, and the
+/// instance's next admin call uses a new admin client.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_group_offsets(
     inst: *const KafkaInstance,
@@ -241,8 +242,9 @@ pub unsafe extern "C" fn kafka_instance_group_lag(
     })
 }
 
-/// Deletes `group` and its committed offsets, within `timeout_ms` (-1: no
-/// limit). A group with members is refused: `KAFKA_ERR_BROKER`,
+/// Deletes `group` and its committed offsets, within `timeout_ms` (-1: up
+/// to 59 minutes; unanswered: `KAFKA_ERR_TIMEOUT`, as for
+/// `kafka_instance_group_offsets`). A group with members is refused: `KAFKA_ERR_BROKER`,
 /// `rdkafka_code` 68 (NON_EMPTY_GROUP); an unknown one: 69
 /// (GROUP_ID_NOT_FOUND).
 #[no_mangle]

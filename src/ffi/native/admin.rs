@@ -4,9 +4,20 @@
 //! the broker's message ("Topic currently has 3 partitions, which is
 //! higher than the requested 2", "Unknown topic config name: x"), which is
 //! what a user needs to act on a refusal.
+//!
+//! Requests answered by a group's coordinator (ListConsumerGroupOffsets,
+//! DeleteGroups) meet a librdkafka 2.12 defect: when such a request times
+//! out inside librdkafka while the coordinator is unreachable, and the
+//! coordinator comes back later, librdkafka aborts the process
+//! (`rd_kafka_enq_once_del_source_return: eonce->refcnt > 0`; librdkafka
+//! issues 4605 and 3663). So these never time out inside librdkafka (its
+//! limit, an hour, is asked): the wait is bounded here, and a request
+//! still out when it ends is reported as [`Outcome::TimedOut`], whose
+//! client the caller then stops using (see `Admin::retire`); destroying
+//! the client ends the request cleanly.
 
 use std::ffi::{c_char, CStr, CString};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::bindings as rd;
 use rdkafka::error::RDKafkaErrorCode;
@@ -22,6 +33,24 @@ pub(crate) enum Outcome<T> {
     Failed(RDKafkaErrorCode, String),
     /// `interrupted` said stop before an answer came.
     Interrupted,
+    /// A coordinator request was not answered within its wait; it is
+    /// still out inside the client.
+    TimedOut,
+}
+
+/// The longest librdkafka waits for an admin request (its upper bound).
+const LIBRDKAFKA_LONGEST: Duration = Duration::from_secs(3600);
+
+/// How long a coordinator request without a caller's limit is waited
+/// for: a little less than librdkafka's own limit, so that it never
+/// times out inside librdkafka.
+const COORDINATOR_LONGEST: Duration = Duration::from_secs(3540);
+
+/// Whether a request goes to a group's coordinator (see the module note).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Any,
+    Coordinator,
 }
 
 /// One partition's committed offset, as [`group_offsets`] reads it.
@@ -85,6 +114,7 @@ const NO_ERROR: rd::rd_kafka_resp_err_t = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP
 unsafe fn request<T>(
     rk: *mut rd::rd_kafka_t,
     op: rd::rd_kafka_admin_op_t,
+    target: Target,
     wait: Option<Duration>,
     interrupted: &dyn Fn() -> bool,
     issue: impl FnOnce(
@@ -100,6 +130,13 @@ unsafe fn request<T>(
     }
     let queue = Queue(queue);
     let options = rd::rd_kafka_AdminOptions_new(rk, op);
+    let (wait, deadline) = match target {
+        Target::Any => (wait, None),
+        Target::Coordinator => {
+            let ours = wait.map_or(COORDINATOR_LONGEST, |w| w.min(COORDINATOR_LONGEST));
+            (Some(LIBRDKAFKA_LONGEST), Some(Instant::now() + ours))
+        }
+    };
     if let Some(w) = wait {
         let ms = w.as_millis().clamp(1, i32::MAX as u128) as i32;
         let mut errstr = [0 as c_char; 256];
@@ -120,6 +157,9 @@ unsafe fn request<T>(
         }
         if interrupted() {
             return Outcome::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Outcome::TimedOut;
         }
     };
     let err = rd::rd_kafka_event_error(event);
@@ -211,8 +251,74 @@ pub(crate) fn group_offsets<C: rdkafka::client::ClientContext>(
                 .collect(),
         )
     };
+    let target = Target::Coordinator;
     // SAFETY: the client is live for the call; issue posts one request.
-    unsafe { request(client.native_ptr(), op, wait, interrupted, issue, read) }
+    unsafe {
+        request(
+            client.native_ptr(),
+            op,
+            target,
+            wait,
+            interrupted,
+            issue,
+            read,
+        )
+    }
+}
+
+/// Deletes consumer group `group` (DeleteGroups, to its coordinator).
+pub(crate) fn delete_group<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    group: &str,
+    wait: Option<Duration>,
+    interrupted: &dyn Fn() -> bool,
+) -> Outcome<()> {
+    let Ok(group) = CString::new(group) else {
+        let why = "the group name holds a NUL byte".into();
+        return Outcome::Failed(RDKafkaErrorCode::InvalidArgument, why);
+    };
+    let op = rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETEGROUPS;
+    let issue = |options: *mut rd::rd_kafka_AdminOptions_t, queue: *mut rd::rd_kafka_queue_t| {
+        // SAFETY: made, handed over (copied) and destroyed here once.
+        unsafe {
+            let mut one = rd::rd_kafka_DeleteGroup_new(group.as_ptr());
+            rd::rd_kafka_DeleteGroups(client.native_ptr(), &mut one, 1, options, queue);
+            rd::rd_kafka_DeleteGroup_destroy(one);
+        }
+        Ok(())
+    };
+    // SAFETY: the event is live while `read` runs; everything is copied.
+    let read = |event: *mut rd::rd_kafka_event_t| unsafe {
+        let result = rd::rd_kafka_event_DeleteGroups_result(event);
+        let mut n = 0usize;
+        let groups = match result.is_null() {
+            true => std::ptr::null(),
+            false => rd::rd_kafka_DeleteGroups_result_groups(result, &mut n),
+        };
+        if groups.is_null() || n == 0 {
+            let why = "librdkafka gave no result for the group".into();
+            return Outcome::Failed(RDKafkaErrorCode::Fail, why);
+        }
+        let gerr = rd::rd_kafka_group_result_error(*groups);
+        if gerr.is_null() || rd::rd_kafka_error_code(gerr) == NO_ERROR {
+            return Outcome::Done(());
+        }
+        let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(gerr));
+        Outcome::Failed(code, text(rd::rd_kafka_error_string(gerr)))
+    };
+    let target = Target::Coordinator;
+    // SAFETY: the client is live for the call; issue posts one request.
+    unsafe {
+        request(
+            client.native_ptr(),
+            op,
+            target,
+            wait,
+            interrupted,
+            issue,
+            read,
+        )
+    }
 }
 
 /// Sends `what` and returns the broker's answer for its topic: done, or
@@ -411,7 +517,17 @@ pub(crate) fn topic_request<C: rdkafka::client::ClientContext>(
     };
     // SAFETY: the client is live for the call; issue posts one request
     // or refuses before sending anything.
-    unsafe { request(client.native_ptr(), op, wait, interrupted, issue, read) }
+    unsafe {
+        request(
+            client.native_ptr(),
+            op,
+            Target::Any,
+            wait,
+            interrupted,
+            issue,
+            read,
+        )
+    }
 }
 
 /// One setting of a topic as the broker described it.
@@ -494,5 +610,15 @@ pub(crate) fn topic_settings<C: rdkafka::client::ClientContext>(
         )
     };
     // SAFETY: the client is live for the call; issue posts one request.
-    unsafe { request(client.native_ptr(), op, wait, interrupted, issue, read) }
+    unsafe {
+        request(
+            client.native_ptr(),
+            op,
+            Target::Any,
+            wait,
+            interrupted,
+            issue,
+            read,
+        )
+    }
 }
