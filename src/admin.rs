@@ -365,7 +365,7 @@ impl Admin {
         };
         let metadata = self.metadata(topic, wait, &context)?;
         let mut cluster = Cluster {
-            id: self.client.inner().fetch_cluster_id(Duration::from_secs(1)),
+            id: native::cluster_id(self.client.inner(), Duration::from_secs(1)),
             brokers: metadata
                 .brokers()
                 .iter()

@@ -155,6 +155,14 @@ fn a_log_callback_waiting_on_its_producer_is_refused() {
     program_case_passes("reentrancy", Some("producer_log_callback_calls_back_in"));
 }
 
+/// A statistics callback, on the admin client's thread, makes admin calls
+/// on its own instance (they work) and then frees that instance (no
+/// self-join, no report after).
+#[test]
+fn a_statistics_callback_using_and_freeing_its_instance_works() {
+    program_case_passes("reentrancy", Some("statistics_callback_calls_back_in"));
+}
+
 /// kafka_consumer_wakeup from a thread, from a signal handler and before a
 /// poll (tests/c/wakeup.c).
 #[test]

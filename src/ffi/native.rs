@@ -587,3 +587,24 @@ pub(crate) fn set_oauth_failure<C: rdkafka::client::ClientContext>(
     // SAFETY: the client is live for the call; librdkafka copies the text.
     unsafe { rd::rd_kafka_oauthbearer_set_token_failure(client.native_ptr(), why.as_ptr()) };
 }
+
+/// The cluster's id, waiting up to `wait` for it to be known (rust-rdkafka's
+/// `fetch_cluster_id` leaks the copy librdkafka makes of it: one string
+/// per call, found by valgrind in tests/memory.rs).
+pub(crate) fn cluster_id<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    wait: Duration,
+) -> Option<String> {
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: a live client; the returned string is librdkafka's
+    // allocation, copied and then released with rd_kafka_mem_free.
+    unsafe {
+        let id = rd::rd_kafka_clusterid(client.native_ptr(), ms);
+        if id.is_null() {
+            return None;
+        }
+        let copy = CStr::from_ptr(id).to_string_lossy().into_owned();
+        rd::rd_kafka_mem_free(client.native_ptr(), id.cast());
+        Some(copy)
+    }
+}

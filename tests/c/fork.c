@@ -4,9 +4,13 @@
  * clients the child creates itself work. The parent's clients go on
  * working. A zero-copy message (which holds its closed consumer's client)
  * is read and freed in the child without touching librdkafka there, and
- * freed in the parent afterwards. */
+ * freed in the parent afterwards. The instance's admin client, made in
+ * the parent, is made again in the child on its first admin call; the
+ * statistics callback of the config goes on for the child's own clients
+ * (on the child's threads) and the inherited instance frees cleanly. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -22,6 +26,24 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static atomic_int statistics_seen = 0;
+
+static void on_statistics(const char *json, size_t len, const KafkaStatistics *summary, void *opaque) {
+  (void)json;
+  (void)len;
+  (void)summary;
+  (void)opaque;
+  statistics_seen++;
+}
+
+static int brokers_described(KafkaInstance *inst, KafkaError *err) {
+  KafkaCluster *cl = NULL;
+  if (kafka_instance_describe_cluster(inst, 10000, &cl, err) != KAFKA_OK) return -1;
+  int n = (int)kafka_cluster_broker_count(cl);
+  kafka_cluster_free(cl);
+  return n;
+}
+
 static KafkaInstance *instance_for(KafkaMockCluster *mc, const char *group) {
   KafkaError err;
   KafkaConfig *cfg = kafka_config_new();
@@ -30,6 +52,7 @@ static KafkaInstance *instance_for(KafkaMockCluster *mc, const char *group) {
   kafka_config_set_group_id(cfg, group, &err);
   kafka_config_set_auto_offset_reset(cfg, "earliest", &err);
   kafka_config_set(cfg, "session_timeout_ms", "6000", &err);
+  kafka_set_statistics_callback(cfg, 100, on_statistics, NULL, &err);
   KafkaInstance *inst = kafka_instance_new(cfg, &err);
   kafka_config_free(cfg);
   return inst;
@@ -71,9 +94,18 @@ static int child(KafkaMockCluster *mc, KafkaInstance *inst, KafkaProducer *p, Ka
     kafka_instance_free(mine);
     kafka_mock_cluster_free(own);
   }
+  statistics_seen = 0;
+  CHECK(brokers_described(inst, &err) == 1, "the inherited instance's admin calls work: %s", err.message);
   KafkaProducer *from_inherited = kafka_instance_get_producer(inst, NULL, &err);
   CHECK(from_inherited != NULL, "a producer from the inherited instance: %s", err.message);
+  double until = now_s() + 10;
+  while (statistics_seen < 2 && now_s() < until) {
+    struct timespec ms = {0, 20 * 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  CHECK(statistics_seen >= 2, "statistics from the child's own clients: %d", statistics_seen);
   kafka_producer_close(from_inherited, 0, &err);
+  kafka_instance_free(inst); /* the child's admin client is released; the parent's is not touched */
   return failures == 0 ? 0 : 1;
 }
 
@@ -102,6 +134,8 @@ int main(void) {
     kafka_message_free(m);
   }
   CHECK(got == 1, "the parent's consumer got the first message before the fork");
+  CHECK(brokers_described(inst, &err) == 1, "admin before the fork: %s", err.message);
+  CHECK(statistics_seen > 0, "statistics in the parent before the fork");
   /* A zero-copy message kept across the fork, its consumer closed: the
      message holds the last reference to the client. */
   KafkaConfig *zero_copy = kafka_config_new();
@@ -143,6 +177,7 @@ int main(void) {
     kafka_message_free(m);
   }
   CHECK(got == 2, "the parent's consumer got %d of 2", got);
+  CHECK(brokers_described(inst, &err) == 1, "the parent's admin client after the fork: %s", err.message);
   CHECK(kafka_consumer_close(c, &err) == KAFKA_OK, "close consumer: %s", err.message);
   CHECK(kafka_producer_close(p, 10000, &err) == KAFKA_OK, "close producer: %s", err.message);
   kafka_instance_free(inst);

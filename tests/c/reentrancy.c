@@ -373,6 +373,71 @@ static void producer_log_callback_calls_back_in(void) {
   kafka_instance_free(inst);
 }
 
+/* A statistics callback that calls back in: admin calls on its own
+ * instance work from the admin client's thread, and it may free that
+ * instance there (the thread is not joined from inside itself). */
+static atomic_int stats_calls, stats_described, stats_other, stats_freed;
+static _Atomic(KafkaInstance *) stats_inst;   /* the instance the callback uses */
+static _Atomic(KafkaInstance *) stats_free_me; /* set: the callback frees it */
+
+static void calling_statistics(const char *json, size_t len, const KafkaStatistics *s, void *opaque) {
+  (void)json;
+  (void)len;
+  (void)s;
+  (void)opaque;
+  stats_calls++;
+  KafkaInstance *inst = atomic_load(&stats_inst);
+  if (!inst) return;
+  KafkaCluster *cl = NULL;
+  KafkaError err;
+  if (kafka_instance_describe_cluster(inst, 5000, &cl, &err) == KAFKA_OK) stats_described++;
+  else stats_other++;
+  kafka_cluster_free(cl);
+  if (atomic_exchange(&stats_free_me, NULL)) {
+    atomic_store(&stats_inst, NULL);
+    kafka_instance_free(inst);
+    stats_freed = 1;
+  }
+}
+
+static void statistics_callback_calls_back_in(void) {
+  KafkaError err;
+  KafkaConfig *cfg = kafka_config_new();
+  kafka_config_set_bootstrap_servers(cfg, &servers, 1, &err);
+  CHECK(kafka_set_statistics_callback(cfg, 100, calling_statistics, NULL, &err) == KAFKA_OK, "set: %s",
+        err.message);
+  KafkaInstance *inst = kafka_instance_new(cfg, &err);
+  kafka_config_free(cfg);
+  CHECK(inst != NULL, "instance: %s", err.message);
+  if (!inst) return;
+  atomic_store(&stats_inst, inst);
+  /* The first admin call makes the admin client, whose statistics arrive
+   * on its own thread. */
+  KafkaCluster *cl = NULL;
+  CHECK(kafka_instance_describe_cluster(inst, 10000, &cl, &err) == KAFKA_OK, "describe: %s", err.message);
+  kafka_cluster_free(cl);
+  double give_up = now_s() + 30;
+  while (stats_described < 3 && now_s() < give_up) {
+    struct timespec ms = {0, 20 * 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  CHECK(stats_described >= 3, "admin calls from the statistics callback: %d worked, %d not",
+        (int)stats_described, (int)stats_other);
+  CHECK(stats_other == 0, "%d admin calls from the statistics callback failed", (int)stats_other);
+  /* From here on the instance belongs to the callback, which frees it. */
+  atomic_store(&stats_free_me, inst);
+  give_up = now_s() + 30;
+  while (!stats_freed && now_s() < give_up) {
+    struct timespec ms = {0, 20 * 1000 * 1000};
+    nanosleep(&ms, NULL);
+  }
+  CHECK(stats_freed, "the callback freed its instance");
+  int calls = stats_calls;
+  struct timespec settle = {0, 500 * 1000 * 1000};
+  nanosleep(&settle, NULL);
+  CHECK(stats_calls == calls, "no statistics after the instance was freed (%d more)", stats_calls - calls);
+}
+
 static const struct {
   const char *name;
   void (*run)(void);
@@ -384,6 +449,7 @@ static const struct {
     {"consumer_scope_refuses_close", consumer_scope_refuses_close},
     {"consumer_log_callback_calls_back_in", consumer_log_callback_calls_back_in},
     {"producer_log_callback_calls_back_in", producer_log_callback_calls_back_in},
+    {"statistics_callback_calls_back_in", statistics_callback_calls_back_in},
 };
 
 int main(int argc, char **argv) {
