@@ -9,7 +9,7 @@ use common::*;
 
 use proptest::prelude::*;
 
-use kafka_instance::settings::aliases;
+use kafka_instance::settings::{aliases, is_secret};
 
 const CASES: u32 = 10_000;
 /// Cases that register a new secret each: every later message is checked
@@ -97,10 +97,13 @@ proptest! {
     /// back (secrets masked).
     #[test]
     fn any_setting_is_accepted_or_refused_cleanly(
-        // Secret settings (write-only, masked) are covered by tests/secrets.rs.
+        // Secret settings (write-only, masked) are covered by tests/secrets.rs:
+        // a random value given to one is masked in every later message of
+        // this process (an unknown key that happened to contain it read
+        // "unknown setting ***").
         key in prop_oneof![
             prop::sample::select(
-                aliases().map(|a| a.0).filter(|k| !k.contains("password") && !k.contains("url")).collect::<Vec<_>>()
+                aliases().filter(|a| !is_secret(a.1) && !a.0.contains("url")).map(|a| a.0).collect::<Vec<_>>()
             ).prop_map(str::to_owned),
             "[a-z._]{1,20}",
         ],
