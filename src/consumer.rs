@@ -36,6 +36,7 @@
 //! message or event arrives.
 
 use std::ffi::CString;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -479,6 +480,11 @@ pub struct Consumer {
     inner: Arc<BaseConsumer<Context>>,
     pipe: Arc<WakePipe>,
     woken: AtomicBool,
+    /// Set once the pipe's read end was handed out as the consumer's
+    /// event fd: librdkafka then writes to the pipe whenever a message or
+    /// event arrives (not only while a poll waits), and every poll leaves
+    /// the pipe readable exactly when the next one would return at once.
+    readiness: AtomicBool,
     /// The count of security refusals (`SecurityFailure::notes`) the
     /// polls have returned.
     security_seen: AtomicU64,
@@ -632,6 +638,7 @@ impl Consumer {
             inner,
             pipe,
             woken: AtomicBool::new(false),
+            readiness: AtomicBool::new(false),
             security_seen: AtomicU64::new(0),
             origin,
             max_poll_records: resolved.max_poll_records,
@@ -707,7 +714,7 @@ impl Consumer {
                  order; return from the handler first",
             ));
         }
-        let guard = PollGuard(&self.polling);
+        let guard = PollGuard(self);
         // One lock for the three (the hot path: once per poll).
         let due = {
             let mut state = self.state();
@@ -863,7 +870,36 @@ impl Consumer {
         if self.queue.len() == 0 && self.pipe.wait(wait) {
             self.pipe.drain();
         }
-        self.queue.wake_on_arrival(None);
+        if !self.readiness.load(Ordering::Acquire) {
+            self.queue.wake_on_arrival(None);
+        }
+    }
+
+    /// The consumer's event file descriptor: readable while a poll would
+    /// return at once (a message, an event its callbacks handle, a commit
+    /// outcome, a refused login, a wake-up), for select/poll/epoll,
+    /// asyncio's `add_reader` or libuv. The caller never reads or closes
+    /// it; it is closed with the consumer.
+    pub fn event_fd(&self) -> Result<RawFd> {
+        self.check_usable()?;
+        if !self.readiness.swap(true, Ordering::AcqRel) {
+            // From now on librdkafka writes whenever something arrives.
+            self.queue.wake_on_arrival(Some(&self.pipe));
+            self.refresh_readiness();
+        }
+        Ok(self.pipe.read_fd())
+    }
+
+    /// Leaves the pipe readable exactly when the next poll would return
+    /// at once. Emptied first, then filled again if anything is there: a
+    /// write librdkafka makes after the check finds the pipe as it should.
+    fn refresh_readiness(&self) {
+        self.pipe.drain();
+        let pending =
+            self.queue.len() > 0 || self.commits.len() > 0 || self.woken.load(Ordering::Acquire);
+        if pending {
+            self.pipe.wake();
+        }
     }
 
     /// A refused login or TLS handshake noted since a poll last returned
@@ -1282,11 +1318,15 @@ impl Consumer {
     }
 }
 
-/// Marks a poll as running for as long as it lives.
-struct PollGuard<'a>(&'a AtomicBool);
+/// Marks a poll as running for as long as it lives; when it ends, the
+/// event fd (if handed out) tells whether the next poll has something.
+struct PollGuard<'a>(&'a Consumer);
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        if self.0.readiness.load(Ordering::Acquire) {
+            self.0.refresh_readiness();
+        }
+        self.0.polling.store(false, Ordering::Release);
     }
 }

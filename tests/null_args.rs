@@ -824,6 +824,17 @@ fn consumer_cases(v: &mut Vec<Case>) {
             KAFKA_ERR_INVALID_ARGUMENT
         );
     });
+    case!(v, kafka_consumer_event_fd, || unsafe {
+        let mut e = err();
+        assert_eq!(kafka_consumer_event_fd(null_mut(), &mut e), -1);
+        assert_eq!(e.code, KAFKA_ERR_INVALID_ARGUMENT);
+        assert!(
+            e.message_str().ends_with("c is NULL"),
+            "{}",
+            e.message_str()
+        );
+        assert_eq!(kafka_consumer_event_fd(null_mut(), null_mut()), -1);
+    });
     case!(v, kafka_consumer_subscribe, || with_consumer(
         |cons| unsafe {
             let t = c("t");

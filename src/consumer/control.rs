@@ -191,7 +191,7 @@ impl Consumer {
         if self.polling.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let _polling = PollGuard(&self.polling);
+        let _polling = PollGuard(self);
         let deadline = Instant::now() + self.inner.context().api_timeout;
         while Instant::now() < deadline && self.inner.assignment().is_ok_and(|a| a.count() > 0) {
             let _ = self.inner.poll(Duration::from_millis(20));

@@ -341,6 +341,34 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
     })
 }
 
+/// A file descriptor that is readable while a poll of `c` would return at
+/// once: a message, an event its callbacks handle (a rebalance, a commit
+/// outcome), a refused login, or a wake-up (`kafka_consumer_wakeup`, the
+/// way to end a loop's wait from another thread or a signal handler). For
+/// event loops: wait for it with select/poll/epoll, libuv's `uv_poll_t`
+/// or asyncio's `add_reader`, then call `kafka_consumer_poll` (or
+/// `_poll_batch`, `_consume`) with timeout 0 until it returns nothing;
+/// every poll leaves the descriptor readable exactly when the next one
+/// has something, so the loop never misses an arrival and never spins.
+///
+/// The descriptor belongs to the consumer: never read, write or close
+/// it. It is closed by `kafka_consumer_close`: take it out of the event
+/// loop first. Asking again returns the same one. -1 with `err` set when
+/// `c` is NULL, closing, or inherited across fork().
+///
+/// Once asked for, librdkafka writes to it whenever a message arrives
+/// while none is waiting (one write per quiet period, not per message).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_consumer_event_fd(
+    c: *mut KafkaConsumer,
+    err: *mut KafkaError,
+) -> c_int {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        unsafe { with(c, |c| c.event_fd()) }
+    })
+}
+
 /// Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
 /// `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
 /// running, the next one. Safe from any thread and from a signal handler:

@@ -67,6 +67,11 @@ impl WakePipe {
         Ok(WakePipe { read, write })
     }
 
+    /// The read end, for the caller to wait on (never to read or close).
+    pub(crate) fn read_fd(&self) -> std::os::fd::RawFd {
+        self.read.as_raw_fd()
+    }
+
     /// Makes the read end readable. Async-signal-safe: one `write(2)`, no
     /// lock, no allocation, and `errno` as it was. A full pipe is already
     /// readable, so a failed write loses nothing.
