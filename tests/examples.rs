@@ -36,6 +36,7 @@ const TESTED: &[&str] = &[
     "basic_consumer.c",
     "basic_producer.c",
     "bench.c",
+    "event_loop.c",
     "handlers.c",
     "kafka_top.c",
     "lag.c",
@@ -307,6 +308,20 @@ fn kafka_top_prints_throughput_and_lag_each_second() {
     } else {
         assert_eq!(lag, wrote - read, "{last}");
     }
+}
+
+/// examples-c/event_loop.c: an epoll loop serving a timer and the
+/// consumer's event fd receives every message while the timer ticks.
+#[test]
+fn event_loop_serves_the_consumer_and_a_timer() {
+    let out = example("event_loop");
+    let line = out.lines().last().unwrap_or_default().to_owned();
+    let ticks: u32 = line
+        .strip_prefix("received 25 messages while the timer ticked ")
+        .and_then(|rest| rest.strip_suffix(" times"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(ticks < 300, "{line}");
 }
 
 /// The Python ctypes binding and its demo, run with the machine's python3.
