@@ -14,7 +14,7 @@ are acknowledged. Each client gets its own topic (3 partitions).
 
 - kafka_instance, C: examples-c/build/bench (pre-encoded values, our
   send_json validates them);
-- kafka_instance, Python: examples-python/kafka_instance.py over ctypes,
+- kafka_instance, Python: the package in python/ (kafka_instance.native, ctypes),
   json.dumps per message, one call per message and one call per 1,000
   (send_batch);
 - confluent-kafka (Python over librdkafka), json.dumps per message;
@@ -30,7 +30,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "examples-python"))
+sys.path.insert(0, os.path.join(ROOT, "python"))
 
 SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -47,7 +47,7 @@ def key(i):
 
 def topic(name):
     """A fresh topic, created through kafka_instance's admin call."""
-    import kafka_instance as ki
+    from kafka_instance import native as ki
     t = "peers-%s-%d-%d" % (name, os.getpid(), int(time.time()))
     ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS)).create_topic(t, 3)
     return t
@@ -66,7 +66,7 @@ def run_c():
 
 
 def run_ours_python():
-    import kafka_instance as ki
+    from kafka_instance import native as ki
     t = topic("ours")
     inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
     p = inst.get_producer()
@@ -85,7 +85,7 @@ def run_ours_python():
 
 
 def run_ours_python_batch():
-    import kafka_instance as ki
+    from kafka_instance import native as ki
     t = topic("oursbatch")
     inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
     p = inst.get_producer()

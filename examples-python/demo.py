@@ -9,8 +9,14 @@ import threading
 import time
 
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafka_instance import Config, KafkaError, KafkaInstance, MockCluster  # noqa: E402
+# The package: installed (pip install ./python), beside this file, or in
+# this checkout's python/ folder.
+_here = os.path.dirname(os.path.abspath(__file__))
+for _where in (_here, os.path.join(_here, "..", "python")):
+    if os.path.isdir(os.path.join(_where, "kafka_instance")):
+        sys.path.insert(0, _where)
+        break
+from kafka_instance.native import Config, KafkaError, KafkaInstance, MockCluster  # noqa: E402
 
 servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
 embedded = None

@@ -9,7 +9,9 @@
 #
 # Installs, when missing: Debian packages (as root, or with sudo) for the C
 # and C++ compilers, make, pkg-config, binutils, perl, git, python3 with
-# venv, kcat, valgrind, socat and openssl; kafka-python into target/venv;
+# venv, kcat, valgrind, socat, openssl, Go and Node.js with npm;
+# kafka-python, pytest and setuptools-rust into target/venv (and koffi
+# into node/node_modules, from the npm registry, when its test runs);
 # tansu, a Kafka-compatible broker, with cargo (about 10 minutes, once;
 # KAFKA_INSTANCE_SKIP_TANSU=1 skips it, and the tests that need it are
 # listed as not run).
@@ -38,6 +40,9 @@ need kcat kcat
 need valgrind valgrind
 need socat socat
 need openssl openssl
+need go golang-go
+need node nodejs
+need npm npm
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
   mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
@@ -49,14 +54,17 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-# kafka-python for tests/interop.rs (the pin is the test's), with retries.
+# kafka-python for tests/interop.rs (the pin is the test's); pytest and
+# setuptools-rust for the Python package's tests (tests/bindings.rs); with
+# retries.
 kafka_python=$(sed -n 's/^const KAFKA_PYTHON: &str = "\(.*\)";/\1/p' tests/interop.rs)
-if ! target/venv/bin/python -c "import kafka" >/dev/null 2>&1; then
+python_tools=("$kafka_python" "pytest==9.2.0" "setuptools-rust==1.13.0" "setuptools>=68" "wheel")
+if ! target/venv/bin/python -c "import kafka, pytest, setuptools_rust, wheel" >/dev/null 2>&1; then
   for attempt in 1 2 3; do
-    if python3 -m venv target/venv && target/venv/bin/pip install --quiet "$kafka_python"; then
+    if python3 -m venv target/venv && target/venv/bin/pip install --quiet "${python_tools[@]}"; then
       break
     fi
-    say "pip install $kafka_python failed (attempt $attempt)"
+    say "pip install ${python_tools[*]} failed (attempt $attempt)"
     sleep 10
   done
 fi

@@ -116,17 +116,23 @@ fn an_installed_prefix_alone_builds_and_runs_the_quickstart() {
         .unwrap();
     assert_ok(&out, "the dynamically linked quickstart");
 
-    // The Python binding, copied elsewhere, finds the installed library
-    // through the system loader.
+    // The Python package (its sources, without a bundled library), copied
+    // elsewhere with the demo, finds the installed library through the
+    // system loader.
     let python_dir = dir.join("python");
-    std::fs::create_dir_all(&python_dir).unwrap();
-    for f in ["kafka_instance.py", "demo.py"] {
-        std::fs::copy(
-            Path::new(ROOT).join("examples-python").join(f),
-            python_dir.join(f),
-        )
-        .unwrap();
+    let package = python_dir.join("kafka_instance");
+    std::fs::create_dir_all(&package).unwrap();
+    for entry in std::fs::read_dir(Path::new(ROOT).join("python/kafka_instance")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            std::fs::copy(&path, package.join(path.file_name().unwrap())).unwrap();
+        }
     }
+    std::fs::copy(
+        Path::new(ROOT).join("examples-python/demo.py"),
+        python_dir.join("demo.py"),
+    )
+    .unwrap();
     let out = Command::new("python3")
         .arg(python_dir.join("demo.py"))
         .env("LD_LIBRARY_PATH", prefix.join("lib"))

@@ -7,8 +7,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                "examples-python"))
-import kafka_instance as ki  # noqa: E402
+                                "python"))
+from kafka_instance import native as ki  # noqa: E402
 
 mc = ki.MockCluster(3)
 mc.create_topic("ops", partitions=2)

@@ -1,22 +1,28 @@
-"""kafka_instance from Python through ctypes (standard library only).
+"""The C API of kafka_instance, one call for one call, over ctypes
+(standard library only). The rest of the package is built on it; use it
+directly for what the KafkaInstance API does not cover (admin calls,
+statistics, transactions, rebalance callbacks).
 
-A small binding that shows the FFI rules any language follows:
+The FFI rules any language follows:
 - every fallible call takes a KafkaError* last; check its code;
 - handles (config, instance, producer, consumer, message) are owned by the
   caller and released with their free/close function exactly once;
 - strings go in as NUL-terminated UTF-8 bytes; bytes come back as
   (pointer, length) pairs that stay valid until the owning handle is freed;
 - callbacks may run on library threads: keep the ctypes function objects
-  alive as long as the library may call them.
+  alive as long as the library may call them, and never let an exception
+  unwind into the library (every trampoline here catches).
 
-The library is found through KAFKA_INSTANCE_LIB (a path), else the system
-loader (an installed libkafka_instance.so.0), else ../target/release or
-../target/debug. Its log records go to Python's logging, logger
+The library is found through KAFKA_INSTANCE_LIB (a path), else the copy
+installed with this package, else the system loader (an installed
+libkafka_instance.so.0), else this repository's target/release or
+target/debug. Its log records go to Python's logging, logger
 "kafka_instance", with the structured fields as `extra`.
 """
 
 import atexit
 import ctypes
+import glob
 import json
 import logging
 import os
@@ -26,23 +32,25 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char,
 
 
 def _load():
-    """The library: KAFKA_INSTANCE_LIB (a path), else the system loader (an
-    installed libkafka_instance.so.0), else this repository's target/ when
-    the binding runs from its checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
     path = os.environ.get("KAFKA_INSTANCE_LIB")
     if path:
         return ctypes.CDLL(path)
+    bundled = sorted(glob.glob(os.path.join(here, "_kafka_instance*.so")))
+    if bundled:
+        return ctypes.CDLL(bundled[0])
     try:
         return ctypes.CDLL("libkafka_instance.so.0")
     except OSError:
         pass
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target")
-    for profile in ("release", "debug"):
-        candidate = os.path.join(root, profile, "libkafka_instance.so")
-        if os.path.exists(candidate):
-            return ctypes.CDLL(candidate)
+    root = os.path.join(here, "..", "..", "target")
+    built = [os.path.join(root, profile, "libkafka_instance.so") for profile in ("release", "debug")]
+    built = sorted((p for p in built if os.path.exists(p)), key=os.path.getmtime, reverse=True)
+    if built:  # the newest build of this checkout
+        return ctypes.CDLL(built[0])
     raise OSError("libkafka_instance.so not found: set KAFKA_INSTANCE_LIB to its path, "
-                  "or install it (scripts/install.sh, then ldconfig)")
+                  "install this package with pip, or install the library "
+                  "(scripts/install.sh, then ldconfig)")
 
 
 lib = _load()
@@ -172,6 +180,24 @@ def _release_callback_users():
             obj.free()
 
 
+class _DeliveryReport(Structure):
+    _fields_ = [("code", c_int), ("rdkafka_code", c_int32), ("topic", c_char_p),
+                ("partition", c_int32), ("offset", c_int64), ("timestamp_ms", c_int64)]
+
+
+class _Header(Structure):
+    _fields_ = [("name", c_char_p), ("value", c_void_p), ("value_len", c_size_t)]
+
+
+class _Record(Structure):
+    _fields_ = [("topic", c_char_p), ("key", c_char_p), ("key_len", c_size_t),
+                ("value", c_char_p), ("value_len", c_size_t),
+                ("headers", POINTER(_Header)), ("header_count", c_size_t),
+                ("has_partition", c_bool), ("partition", c_int32), ("timestamp_ms", c_int64)]
+
+
+# The opaque of a delivery callback is declared an integer: a message id.
+DELIVERY_CALLBACK = CFUNCTYPE(None, POINTER(_DeliveryReport), c_size_t)
 REBALANCE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_void_p)
 COMMIT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(_Error), c_void_p, c_void_p)
 KAFKA_REBALANCE_ASSIGNED, KAFKA_REBALANCE_REVOKED, KAFKA_REBALANCE_LOST = 1, 2, 3
@@ -290,6 +316,16 @@ _sig("kafka_consumer_resume", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_lag", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
 _sig("kafka_consumer_commit", c_int, c_void_p, _E)
 _sig("kafka_consumer_commit_async", c_int, c_void_p, c_void_p, COMMIT_CALLBACK, c_void_p, _E)
+_sig("kafka_producer_send", c_int, c_void_p, POINTER(_Record), DELIVERY_CALLBACK, c_size_t, _E)
+_sig("kafka_consumer_poll", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
+_sig("kafka_consumer_poll_batch", c_int, c_void_p, POINTER(c_void_p), c_size_t, c_int32,
+     POINTER(c_size_t), _E)
+_sig("kafka_consumer_event_fd", c_int, c_void_p, _E)
+_sig("kafka_message_free", None, c_void_p)
+_sig("kafka_message_timestamp", c_int64, c_void_p)
+_sig("kafka_message_header_count", c_size_t, c_void_p)
+_sig("kafka_message_header", c_bool, c_void_p, c_size_t, POINTER(c_char_p), POINTER(c_void_p),
+     POINTER(c_size_t))
 
 # Every record the library emits (debug and up) goes to `logger`, which
 # decides what to keep; the ctypes function must live as long as the library.
@@ -297,17 +333,37 @@ _log_callback = LOG_CALLBACK(_forward)
 lib.kafka_set_log_callback(_log_callback, None, 7)
 
 
+KAFKA_ERR_TIMEOUT = 4
 KAFKA_ERR_QUEUE_FULL = 5
 KAFKA_ERR_STATE = 10
 KAFKA_ERR_WAKEUP = 11
 
 
 class KafkaError(Exception):
-    def __init__(self, err):
-        self.value = err.code
-        self.code = lib.kafka_error_code_name(err.code).decode()
-        self.rdkafka_code = err.rdkafka_code
-        super().__init__("%s: %s" % (self.code, err.message.decode("utf-8", "replace")))
+    """A failed call: `code` is the KafkaErrorCode's name (KAFKA_ERR_...),
+    `value` its number, `rdkafka_code` librdkafka's or the broker's code."""
+
+    def __init__(self, err=None, *, value=0, rdkafka_code=0, message=""):
+        if err is not None:
+            value, rdkafka_code = err.code, err.rdkafka_code
+            message = err.message.decode("utf-8", "replace")
+        self.value = value
+        self.code = lib.kafka_error_code_name(value).decode()
+        self.rdkafka_code = rdkafka_code
+        super().__init__("%s: %s" % (self.code, message))
+
+    @classmethod
+    def timeout(cls, message):
+        return cls(value=KAFKA_ERR_TIMEOUT, message=message)
+
+    @classmethod
+    def delivery(cls, report):
+        """The failure a delivery report carries."""
+        why = lib.kafka_error_code_name(report.code).decode()
+        return cls(value=report.code, rdkafka_code=report.rdkafka_code,
+                   message="message to %s not delivered (%s, librdkafka code %d)"
+                   % (report.topic.decode("utf-8", "replace") if report.topic else "?", why,
+                      report.rdkafka_code))
 
 
 def _call(f, *args):
@@ -400,9 +456,61 @@ class Message:
         return None if not p else ctypes.string_at(p, n.value)
 
 
+class Received:
+    """A polled message, copied out of the library (the library's message is
+    freed at once)."""
+
+    __slots__ = ("topic", "partition", "offset", "timestamp", "key", "value", "headers")
+
+    def __init__(self, ptr):
+        self.topic = lib.kafka_message_topic(ptr).decode()
+        self.partition = lib.kafka_message_partition(ptr)
+        self.offset = lib.kafka_message_offset(ptr)
+        self.timestamp = lib.kafka_message_timestamp(ptr)
+        self.key = Message._bytes(lib.kafka_message_key, ptr)
+        self.value = Message._bytes(lib.kafka_message_value, ptr)
+        self.headers = []
+        for i in range(lib.kafka_message_header_count(ptr)):
+            name, value, n = c_char_p(), c_void_p(), c_size_t()
+            if lib.kafka_message_header(ptr, i, byref(name), byref(value), byref(n)):
+                self.headers.append((name.value.decode("utf-8", "replace"),
+                                     ctypes.string_at(value, n.value) if value else None))
+
+
 class Producer:
     def __init__(self, handle):
         self._p = handle
+
+    def send_record(self, topic, value, key, headers, partition, timestamp_ms, callback,
+                    opaque):
+        """Sends bytes as they are; callback(report pointer, opaque) once,
+        on the producer's thread (a DELIVERY_CALLBACK kept alive by the
+        caller)."""
+        r = _Record()
+        r.topic = _b(topic)
+        if key is not None:
+            r.key, r.key_len = key, len(key)
+        if value is not None:
+            r.value, r.value_len = value, len(value)
+        if headers:
+            hs = (_Header * len(headers))()
+            for h, (name, hv) in zip(hs, headers):
+                h.name = _b(name)
+                if hv is not None:
+                    hv = hv if isinstance(hv, bytes) else str(hv).encode("utf-8")
+                    h.value, h.value_len = ctypes.cast(ctypes.c_char_p(hv), c_void_p), len(hv)
+            r.headers, r.header_count = hs, len(headers)
+            keep = (hs, [h for _, h in headers])  # alive for the call
+        if partition is not None:
+            r.has_partition, r.partition = True, partition
+        r.timestamp_ms = timestamp_ms or 0
+        _call(lib.kafka_producer_send, self._p, byref(r), callback, opaque)
+        if headers:
+            del keep
+
+    def flush(self, timeout_ms=-1):
+        """Waits until every queued message is answered (-1: no limit)."""
+        _call(lib.kafka_producer_flush, self._p, timeout_ms, None)
 
     def send(self, topic, value, key=None):
         """Sends `value` JSON-encoded (the text is what is sent)."""
@@ -487,6 +595,35 @@ class Consumer:
     def commit(self):
         """Commits what is done and waits for the broker."""
         _call(lib.kafka_consumer_commit, self._c)
+
+    def poll(self, timeout_ms=1000):
+        """The next message (a Received copy), or None when none came within
+        timeout_ms (-1: no limit)."""
+        out = c_void_p()
+        _call(lib.kafka_consumer_poll, self._c, timeout_ms, byref(out))
+        if not out:
+            return None
+        try:
+            return Received(out)
+        finally:
+            lib.kafka_message_free(out)
+
+    def poll_batch(self, capacity=500, timeout_ms=1000):
+        """Up to `capacity` messages (Received copies) that are there or
+        arrive within timeout_ms."""
+        out = (c_void_p * capacity)()
+        n = c_size_t()
+        _call(lib.kafka_consumer_poll_batch, self._c, out, capacity, timeout_ms, byref(n))
+        try:
+            return [Received(out[i]) for i in range(n.value)]
+        finally:
+            for i in range(n.value):
+                lib.kafka_message_free(out[i])
+
+    def event_fd(self):
+        """A descriptor readable while a poll would return at once (for
+        select/epoll/asyncio); never read or close it; closed by close()."""
+        return _call(lib.kafka_consumer_event_fd, self._c)
 
     def commit_async(self, offsets=None, callback=None):
         """Starts a commit of what is done (or of [(topic, partition,

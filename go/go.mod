@@ -1,0 +1,3 @@
+module kafka_instance/go
+
+go 1.19

@@ -1,0 +1,111 @@
+"""Delivery guarantees through Python: nothing processed is lost when a
+consumer closes, and a process killed mid-batch loses nothing (what it had
+not committed is read again).
+
+Consumers here use a 6 s session: a member joining a group that another
+member just left (or died in) waits up to the session timeout on the
+embedded broker (45 s by default)."""
+
+SESSION = {"session_timeout_ms": 6000}
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from kafka_instance import KafkaConfig, KafkaInstance
+
+
+def config(broker, group):
+    return (KafkaConfig().set_bootstrap_servers(broker.servers).set_group_id(group)
+            .set_auto_offset_reset("earliest"))
+
+
+def produce(broker, topic, n):
+    instance = KafkaInstance(KafkaConfig().set_bootstrap_servers(broker.servers))
+    with instance.producer_context() as producer:
+        futures = [producer.send(topic, value={"n": i}) for i in range(n)]
+    assert all(f.succeeded() for f in futures), "every message acknowledged"
+
+
+def drain(consumer, first_ms=30000, then_ms=3000):
+    """Everything the consumer gets: the first batch may take a group join
+    (up to first_ms); then until a poll of then_ms finds nothing."""
+    out = []
+    wait = first_ms
+    while True:
+        batch = consumer.poll(timeout_ms=wait)
+        if not batch:
+            return out
+        out.extend(r.value["n"] for records in batch.values() for r in records)
+        wait = then_ms
+
+
+def test_no_loss_when_a_consumer_closes(broker, group):
+    topic = broker.topic("close-no-loss")
+    produce(broker, topic, 200)
+    first = KafkaInstance(config(broker, group)).get_consumer([topic], **SESSION)
+    seen = []
+    for message in first:
+        seen.append(message.value["n"])
+        if len(seen) == 50:
+            break
+    first.close()  # the 50 processed are committed here
+
+    second = KafkaInstance(config(broker, group)).get_consumer([topic], **SESSION)
+    try:
+        rest = drain(second)
+    finally:
+        second.close()
+    assert seen == list(range(50))
+    assert rest == list(range(50, 200)), "resumes right after the last processed message"
+
+
+CHILD = textwrap.dedent("""
+    import os, sys
+    from kafka_instance import KafkaConfig, KafkaInstance
+    servers, group, topic, out = sys.argv[1:5]
+    config = (KafkaConfig().set_bootstrap_servers(servers.split(","))
+              .set_group_id(group).set_auto_offset_reset("earliest"))
+    consumer = KafkaInstance(config).get_consumer([topic], auto_commit_interval_ms=100,
+                                                session_timeout_ms=6000)
+    with open(out, "a") as done:
+        for message in consumer:
+            done.write("%d\\n" % message.value["n"])  # processed
+            done.flush()
+            os.fsync(done.fileno())
+""")
+
+
+def test_a_process_killed_mid_batch_loses_nothing(broker, group, tmp_path):
+    topic = broker.topic("kill-no-loss")
+    n = 2000
+    produce(broker, topic, n)
+    out = tmp_path / "processed"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, ",".join(broker.servers), group,
+                              topic, str(out)])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = out.read_text().split() if out.exists() else []
+            if len(done) >= 300:
+                break
+            assert child.poll() is None, "the child ended early"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    before = [int(x) for x in out.read_text().split()]
+    assert 300 <= len(before) < n, "killed mid-stream (%d processed)" % len(before)
+
+    after_consumer = KafkaInstance(config(broker, group)).get_consumer([topic], **SESSION)
+    try:
+        after = drain(after_consumer)
+    finally:
+        after_consumer.close()
+    assert set(before) | set(after) == set(range(n)), "nothing lost"
+    assert after and after[0] <= before[-1] + 1, "resumes at or before the kill"
+    repeated = set(before) & set(after)
+    print("killed after %d, %d read again" % (len(before), len(repeated)))

@@ -1,0 +1,142 @@
+//! The other languages' packages, each with its own tests, on the embedded
+//! broker: the Python package (python/, installed with pip into
+//! target/venv, then pytest), the Go package (go/, `go test`, linked
+//! through pkg-config) and the Node module (node/, koffi from the npm
+//! registry, `node --test`).
+
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
+mod common;
+use common::cbuild::{assert_ok, lib_dir, ROOT};
+use common::have_tool;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn venv_python() -> PathBuf {
+    Path::new(ROOT).join("target/venv/bin/python")
+}
+
+/// `pip install ./python` (the library built by setuptools-rust, in the dev
+/// profile that `cargo test` already built), then the package's tests
+/// against the installed copy: the original framework's usage examples,
+/// the delivery guarantees, asyncio.
+#[test]
+fn python_package_installs_and_its_tests_pass() {
+    let python = venv_python();
+    let ready = python.exists()
+        && Command::new(&python)
+            .args(["-c", "import pytest, setuptools_rust"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ready {
+        common::not_run(
+            "bindings::python",
+            "target/venv lacks pytest or setuptools-rust (scripts/test.sh installs them)",
+        );
+        return;
+    }
+    let out = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-build-isolation",
+            "--force-reinstall",
+        ])
+        .args(["--no-deps", "./python"])
+        .current_dir(ROOT)
+        .env("SETUPTOOLS_RUST_CARGO_PROFILE", "dev")
+        .output()
+        .expect("pip runs");
+    assert_ok(&out, "pip install ./python");
+    let out = Command::new(&python)
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "python/tests",
+        ])
+        .current_dir(ROOT)
+        .env_remove("KAFKA_INSTANCE_LIB")
+        .output()
+        .expect("pytest runs");
+    assert_ok(&out, "pytest python/tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(" passed"), "{stdout}");
+    assert!(!stdout.contains("skipped"), "{stdout}");
+}
+
+/// A pkg-config file for the library this test binary was built with.
+fn pkg_config_dir() -> PathBuf {
+    let dir = lib_dir().join("pkgconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pc = format!(
+        "Name: kafka_instance\nDescription: kafka_instance (this build)\nVersion: {}\n\
+         Libs: -L{} -lkafka_instance\nCflags: -I{}/include\n",
+        env!("CARGO_PKG_VERSION"),
+        lib_dir().display(),
+        ROOT
+    );
+    std::fs::write(dir.join("kafka_instance.pc"), pc).unwrap();
+    dir
+}
+
+/// `go test` in go/: produce JSON with delivery callbacks (cgo.Handle),
+/// consume through a handler (a panicking one recovered), clean close.
+#[test]
+fn go_package_tests_pass() {
+    if !have_tool("bindings::go", "go") || !have_tool("bindings::go", "pkg-config") {
+        return;
+    }
+    let cache = Path::new(ROOT).join("target/go-cache");
+    let out = Command::new("go")
+        .args(["test", "-count=1", "./..."])
+        .current_dir(Path::new(ROOT).join("go"))
+        .env("PKG_CONFIG_PATH", pkg_config_dir())
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .env("CGO_ENABLED", "1")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOCACHE", &cache)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("go runs");
+    assert_ok(&out, "go test ./...");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok"), "{stdout}");
+}
+
+/// `node --test` in node/ (koffi installed from the npm registry): the
+/// same surface as Go's, with promises for delivery.
+#[test]
+fn node_module_tests_pass() {
+    if !have_tool("bindings::node", "node") || !have_tool("bindings::node", "npm") {
+        return;
+    }
+    let dir = Path::new(ROOT).join("node");
+    if !dir.join("node_modules/koffi").exists() {
+        let out = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs");
+        assert_ok(&out, "npm install (koffi)");
+    }
+    let out = Command::new("node")
+        .args(["--test", "test/"])
+        .current_dir(&dir)
+        .env("KAFKA_INSTANCE_LIB", lib_dir().join("libkafka_instance.so"))
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("node runs");
+    assert_ok(&out, "node --test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("# pass 1") && stdout.contains("# fail 0"),
+        "{stdout}"
+    );
+}
