@@ -68,6 +68,18 @@ fn python_package_installs_and_its_tests_pass() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(" passed"), "{stdout}");
     assert!(!stdout.contains("skipped"), "{stdout}");
+
+    // The README's "From Python" program, with the installed package.
+    let out = Command::new(&python)
+        .arg("examples-python/orders.py")
+        .current_dir(ROOT)
+        .env_remove("KAFKA_INSTANCE_LIB")
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("python runs");
+    assert_ok(&out, "examples-python/orders.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("received orders [1, 2, 3]"), "{stdout}");
 }
 
 /// A pkg-config file for the library this test binary was built with.
@@ -108,6 +120,22 @@ fn go_package_tests_pass() {
     assert_ok(&out, "go test ./...");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ok"), "{stdout}");
+
+    // The README's "From Go" program.
+    let out = Command::new("go")
+        .args(["run", "./cmd/orders"])
+        .current_dir(Path::new(ROOT).join("go"))
+        .env("PKG_CONFIG_PATH", pkg_config_dir())
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOCACHE", &cache)
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("go runs");
+    assert_ok(&out, "go run ./cmd/orders");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("received orders [1 2 3]"), "{stdout}");
 }
 
 /// `node --test` in node/ (koffi installed from the npm registry): the
@@ -139,4 +167,16 @@ fn node_module_tests_pass() {
         stdout.contains("# pass 1") && stdout.contains("# fail 0"),
         "{stdout}"
     );
+
+    // The README's "From Node" program.
+    let out = Command::new("node")
+        .arg("examples/orders.js")
+        .current_dir(&dir)
+        .env("KAFKA_INSTANCE_LIB", lib_dir().join("libkafka_instance.so"))
+        .env("KAFKA_INSTANCE_LOG", "off")
+        .output()
+        .expect("node runs");
+    assert_ok(&out, "node examples/orders.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("received orders [ 1, 2, 3 ]"), "{stdout}");
 }

@@ -115,3 +115,26 @@ fn every_program_the_tests_start_is_a_prerequisite_or_installed() {
         );
     }
 }
+
+/// The README's Python, Go and Node programs are the files the binding
+/// tests run (tests/bindings.rs), word for word.
+#[test]
+fn the_readme_programs_in_other_languages_are_the_tested_files() {
+    let readme = read("README.md");
+    for (fence, file) in [
+        ("```python\n", "examples-python/orders.py"),
+        ("```go\n", "go/cmd/orders/main.go"),
+        ("```js\n", "node/examples/orders.js"),
+    ] {
+        let start = readme
+            .find(fence)
+            .unwrap_or_else(|| panic!("no {fence:?} block in the README"))
+            + fence.len();
+        let end = start + readme[start..].find("```\n").unwrap();
+        assert_eq!(
+            &readme[start..end],
+            read(file),
+            "the README's {fence:?} block differs from {file}"
+        );
+    }
+}
