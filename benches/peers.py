@@ -17,8 +17,17 @@ are acknowledged. Each client gets its own topic (3 partitions).
 - kafka_instance, Python: the package in python/ (kafka_instance.native, ctypes),
   json.dumps per message, one call per message and one call per 1,000
   (send_batch);
+- kafka_instance, Python package API: KafkaInstance(...).get_producer()
+  .send(topic, value=dict, key=str) per message (JSON-encoded by the
+  package; each send returns a future);
 - confluent-kafka (Python over librdkafka), json.dumps per message;
 - kafka-python (the client the Python framework is built on), value_serializer=json.dumps.
+
+Then consuming: each Python client reads the `messages` the package API
+wrote, in batches of up to 500 (the package's poll(max_records=500),
+confluent-kafka's consume(500), kafka-python's poll(max_records=500)),
+decoding every value from JSON; the figure is messages per second from
+the first poll until all arrived.
 
 A client that is not installed is reported as such (pip install
 confluent-kafka kafka-python). Not part of the test command.
@@ -104,6 +113,92 @@ def run_ours_python_batch():
     return N / (time.perf_counter() - start), "ctypes binding, send_batch of 1,000"
 
 
+def run_ours_package():
+    """The package's KafkaInstance API, as a service written for it sends."""
+    from kafka_instance import KafkaConfig, KafkaError, KafkaInstance
+    t = topic("package")
+    kafka = KafkaInstance(KafkaConfig().set_bootstrap_servers(SERVERS.split(",")))
+    p = kafka.get_producer(acks="all")
+    start = time.perf_counter()
+    for i in range(N):
+        while True:
+            try:
+                p.send(t, value=value(i), key=key(i))
+                break
+            except KafkaError as e:
+                if e.code != "KAFKA_ERR_QUEUE_FULL":
+                    raise
+                time.sleep(0.0001)
+    p.flush()
+    secs = time.perf_counter() - start
+    p.close()
+    run_ours_package.topic = t
+    return N / secs, "KafkaInstance API, a future per send"
+
+
+def consume_ours():
+    from kafka_instance import KafkaConfig, KafkaInstance
+    config = (KafkaConfig().set_bootstrap_servers(SERVERS.split(","))
+              .set_group_id("peers-ours-%d" % os.getpid()).set_auto_offset_reset("earliest"))
+    c = KafkaInstance(config).get_consumer([run_ours_package.topic])
+    got, start = 0, None
+    deadline = time.monotonic() + 600
+    while got < N and time.monotonic() < deadline:
+        batch = c.poll(timeout_ms=1000, max_records=500)
+        if batch and start is None:
+            start = time.perf_counter()
+        for records in batch.values():
+            got += len(records)
+    secs = time.perf_counter() - start
+    c.close()
+    return got / secs if got == N else None, "poll(max_records=500), values decoded"
+
+
+def consume_confluent():
+    try:
+        import confluent_kafka
+    except ImportError:
+        return None, "not installed"
+    c = confluent_kafka.Consumer({"bootstrap.servers": SERVERS,
+                                  "group.id": "peers-confluent-%d" % os.getpid(),
+                                  "auto.offset.reset": "earliest"})
+    c.subscribe([run_ours_package.topic])
+    got, start = 0, None
+    deadline = time.monotonic() + 600
+    while got < N and time.monotonic() < deadline:
+        msgs = c.consume(500, 1.0)
+        if msgs and start is None:
+            start = time.perf_counter()
+        for m in msgs:
+            if m.error() is None:
+                json.loads(m.value())
+                got += 1
+    secs = time.perf_counter() - start
+    c.close()
+    return got / secs if got == N else None, "consume(500), json.loads per value"
+
+
+def consume_kafka_python():
+    try:
+        import kafka
+    except ImportError:
+        return None, "not installed"
+    c = kafka.KafkaConsumer(run_ours_package.topic, bootstrap_servers=SERVERS,
+                            group_id="peers-kp-%d" % os.getpid(), auto_offset_reset="earliest",
+                            value_deserializer=json.loads)
+    got, start = 0, None
+    deadline = time.monotonic() + 600
+    while got < N and time.monotonic() < deadline:
+        batch = c.poll(timeout_ms=1000, max_records=500)
+        if batch and start is None:
+            start = time.perf_counter()
+        for records in batch.values():
+            got += len(records)
+    secs = time.perf_counter() - start
+    c.close()
+    return got / secs if got == N else None, "poll(max_records=500), value_deserializer=json.loads"
+
+
 def run_confluent():
     try:
         import confluent_kafka
@@ -149,18 +244,9 @@ def run_kafka_python():
     return N / secs, "kafka-python %s" % kafka.__version__
 
 
-def main():
-    if not SERVERS:
-        print("set KAFKA_BOOTSTRAP_SERVERS (e.g. export $(scripts/broker.sh start)): "
-              "kafka-python needs a real broker", file=sys.stderr)
-        return 2
-    print("peers: %d x ~100 B JSON, acks=all, against %s" % (N, SERVERS))
+def table(title, runs):
     rows = []
-    for name, run in [("kafka_instance (C)", run_c),
-                      ("kafka_instance (Python ctypes)", run_ours_python),
-                      ("kafka_instance (Python ctypes, send_batch)", run_ours_python_batch),
-                      ("confluent-kafka (Python)", run_confluent),
-                      ("kafka-python", run_kafka_python)]:
+    for name, run in runs:
         print("  %s ..." % name, flush=True)
         try:
             rate, note = run()
@@ -168,11 +254,29 @@ def main():
             rate, note = None, "failed: %s" % e
         rows.append((name, rate, note))
     base = rows[0][1]
-    print("\n| client | msg/s | vs kafka_instance (C) | notes |\n|---|---:|---:|---|")
+    print("\n%s\n\n| client | msg/s | vs first row | notes |\n|---|---:|---:|---|" % title)
     for name, rate, note in rows:
         print("| %s | %s | %s | %s |" % (
             name, "%.0f" % rate if rate else "-",
             "%.2f" % (rate / base) if rate and base else "-", note))
+    print()
+
+
+def main():
+    if not SERVERS:
+        print("set KAFKA_BOOTSTRAP_SERVERS (e.g. export $(scripts/broker.sh start)): "
+              "kafka-python needs a real broker", file=sys.stderr)
+        return 2
+    print("peers: %d x ~100 B JSON, acks=all, against %s" % (N, SERVERS))
+    table("producing", [("kafka_instance (C)", run_c),
+                        ("kafka_instance (Python, KafkaInstance API)", run_ours_package),
+                        ("kafka_instance (Python ctypes)", run_ours_python),
+                        ("kafka_instance (Python ctypes, send_batch)", run_ours_python_batch),
+                        ("confluent-kafka (Python)", run_confluent),
+                        ("kafka-python", run_kafka_python)])
+    table("consuming", [("kafka_instance (Python, KafkaInstance API)", consume_ours),
+                        ("confluent-kafka (Python)", consume_confluent),
+                        ("kafka-python", consume_kafka_python)])
     return 0
 
 

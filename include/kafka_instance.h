@@ -630,6 +630,36 @@ typedef struct KafkaRecord {
 typedef void (*KafkaDeliveryCallback)(const struct KafkaDeliveryReport *report, void *opaque);
 
 /**
+ * The outcome of a message sent with `kafka_producer_send_tracked`.
+ */
+typedef struct KafkaTrackedReport {
+  /**
+   * The tag the message was sent with.
+   */
+  uint64_t tag;
+  /**
+   * `KAFKA_OK` when the broker acknowledged the message.
+   */
+  enum KafkaErrorCode code;
+  /**
+   * librdkafka's error code, 0 on success.
+   */
+  int32_t rdkafka_code;
+  /**
+   * -1 when the message was not delivered.
+   */
+  int32_t partition;
+  /**
+   * -1 when the message was not acknowledged.
+   */
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+} KafkaTrackedReport;
+
+/**
  * The body of `kafka_instance_with_producer`. Return 0 for success.
  * Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
  */
@@ -1596,6 +1626,29 @@ enum KafkaErrorCode kafka_producer_send_json_sync(struct KafkaProducer *p, const
  * here and queue nothing (no callback is made for them).
  */
 enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * Sends `record` as `kafka_producer_send` does, but instead of calling a
+ * function per message, keeps its outcome, tagged with `tag`, for
+ * `kafka_producer_reports`: for bindings to whom a call per message from
+ * the producer's thread is expensive (entering Python, Node or Go from a
+ * foreign thread costs more than the send), which then take outcomes in
+ * bulk. Every message sent this way gets exactly one report (delivered,
+ * failed, or purged at close); take them, or they are kept until the
+ * producer is closed. Invalid records and a full queue fail here and
+ * queue nothing (no report).
+ */
+enum KafkaErrorCode kafka_producer_send_tracked(struct KafkaProducer *p, const struct KafkaRecord *record, uint64_t tag, struct KafkaError *err);
+
+/**
+ * Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
+ * messages to `out`, oldest first, and their number to `*count`; waits up
+ * to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
+ * is there (then `*count` is 0 and the result `KAFKA_OK`). Waiting is
+ * refused (`KAFKA_ERR_STATE`) inside this producer's own callbacks. A
+ * thread blocked here must return before the producer is closed.
+ */
+enum KafkaErrorCode kafka_producer_reports(struct KafkaProducer *p, struct KafkaTrackedReport *out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
 
 /**
  * Sends a record and waits up to `timeout_ms` for the broker's

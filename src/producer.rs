@@ -84,6 +84,24 @@ enum Notify {
     Nothing,
     Call(OnDelivery),
     Wake(Arc<SyncSlot>),
+    /// Queue the outcome, tagged, for [`Producer::take_reports`].
+    Track(u64),
+}
+
+/// The outcome of a message sent with [`Producer::send_tracked`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    /// The caller's tag.
+    pub tag: u64,
+    /// Where it went, or why it did not.
+    pub outcome: std::result::Result<Delivered, TrackedFailure>,
+}
+
+/// Why a tracked message was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedFailure {
+    pub kind: ErrorKind,
+    pub rdkafka_code: i32,
 }
 
 /// The meeting point of an acknowledged send and the polling thread.
@@ -111,6 +129,9 @@ struct Shared {
     /// dropped instead of running user code that could reach the handle
     /// being freed. Nothing is pending by then.
     silenced: AtomicBool,
+    /// Outcomes of tracked sends not yet taken, oldest first.
+    tracked: Mutex<std::collections::VecDeque<Tracked>>,
+    tracked_ready: Condvar,
 }
 
 thread_local! {
@@ -244,6 +265,28 @@ impl Context {
             Notify::Call(f) => {
                 // A panicking callback must not take the polling thread down.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(delivery)));
+                false
+            }
+            Notify::Track(tag) => {
+                let outcome = match &delivery.error {
+                    None => Ok(Delivered {
+                        partition: delivery.partition,
+                        offset: delivery.offset,
+                        timestamp_ms: delivery.timestamp_ms,
+                    }),
+                    Some(e) => Err(TrackedFailure {
+                        kind: e.kind,
+                        rdkafka_code: e.rdkafka_code,
+                    }),
+                };
+                let mut queue = self
+                    .shared
+                    .tracked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                queue.push_back(Tracked { tag: *tag, outcome });
+                drop(queue);
+                self.shared.tracked_ready.notify_all();
                 false
             }
             Notify::Wake(slot) => {
@@ -408,6 +451,8 @@ impl Producer {
             security: SecurityFailure::default(),
             closing: AtomicBool::new(false),
             silenced: AtomicBool::new(false),
+            tracked: Mutex::new(std::collections::VecDeque::new()),
+            tracked_ready: Condvar::new(),
         });
         let nothing = Arc::new(Notify::Nothing);
         let origin = Origin::here();
@@ -441,6 +486,50 @@ impl Producer {
     /// outcome. Returns as soon as librdkafka has queued it.
     pub fn send(&self, record: &Record<'_>, on_delivery: Option<OnDelivery>) -> Result<()> {
         self.enqueue(record, self.notify(on_delivery))
+    }
+
+    /// Queues `record`; its outcome, tagged with `tag`, is kept for
+    /// [`take_reports`](Self::take_reports) instead of calling anything:
+    /// for callers to whom a call per message is expensive (an FFI
+    /// crossing, a language runtime to enter), who then take outcomes in
+    /// bulk.
+    pub fn send_tracked(&self, record: &Record<'_>, tag: u64) -> Result<()> {
+        self.enqueue(record, Arc::new(Notify::Track(tag)))
+    }
+
+    /// Up to `max` outcomes of tracked sends, oldest first, waiting up to
+    /// `timeout` (`None`: no limit) for the first when none is there; an
+    /// empty list when none came. Waiting is refused inside this
+    /// producer's own callbacks (their thread brings the outcomes).
+    pub fn take_reports(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<Tracked>> {
+        self.check_process()?;
+        if timeout != Some(Duration::ZERO) {
+            self.shared
+                .refuse_wait_in_callback("waiting for delivery reports")?;
+        }
+        let deadline = deadline(timeout);
+        let mut queue = self
+            .shared
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while queue.is_empty() {
+            let wait = match deadline {
+                None => Duration::from_secs(3600),
+                Some(d) => d.saturating_duration_since(Instant::now()),
+            };
+            if wait.is_zero() {
+                break;
+            }
+            queue = self
+                .shared
+                .tracked_ready
+                .wait_timeout(queue, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        let n = queue.len().min(max);
+        Ok(queue.drain(..n).collect())
     }
 
     /// [`send`](Self::send), waiting up to `timeout` for room when the

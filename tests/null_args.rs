@@ -824,6 +824,26 @@ fn consumer_cases(v: &mut Vec<Case>) {
             KAFKA_ERR_INVALID_ARGUMENT
         );
     });
+    case!(v, kafka_producer_send_tracked, || unsafe {
+        let mut e = err();
+        let r: KafkaRecord = std::mem::zeroed();
+        invalid(
+            kafka_producer_send_tracked(null_mut(), &r, 1, &mut e),
+            &e,
+            "p",
+        );
+    });
+    case!(v, kafka_producer_reports, || unsafe {
+        let mut e = err();
+        let mut out: [KafkaTrackedReport; 1] = std::mem::zeroed();
+        let mut n = 9usize;
+        invalid(
+            kafka_producer_reports(null_mut(), out.as_mut_ptr(), 1, 0, &mut n, &mut e),
+            &e,
+            "p",
+        );
+        assert_eq!(n, 0, "count is written on failure too");
+    });
     case!(v, kafka_consumer_event_fd, || unsafe {
         let mut e = err();
         assert_eq!(kafka_consumer_event_fd(null_mut(), &mut e), -1);

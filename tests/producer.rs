@@ -456,3 +456,87 @@ fn scoped_producers_always_flush_and_close() {
         }
     }
 }
+
+/// Tracked sends: no call per message; every message gets exactly one
+/// report, taken in bulk, with its tag; a message that cannot be delivered
+/// is reported as failed; taking with timeout 0 when none is there answers
+/// at once with none.
+#[test]
+fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer_reports() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("tracked");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = c(&topic);
+    for i in 0..100u64 {
+        let value = format!("{{\"n\":{i}}}");
+        let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
+        r.topic = t.as_ptr();
+        r.value = value.as_ptr().cast();
+        r.value_len = value.len();
+        let rc = unsafe { kafka_producer_send_tracked(p, &r, 1000 + i, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    }
+    let mut reports: Vec<KafkaTrackedReport> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while reports.len() < 100 && std::time::Instant::now() < deadline {
+        let mut out: Vec<KafkaTrackedReport> =
+            (0..64).map(|_| unsafe { std::mem::zeroed() }).collect();
+        let mut n = 0usize;
+        let rc =
+            unsafe { kafka_producer_reports(p, out.as_mut_ptr(), out.len(), 5000, &mut n, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        assert!(n <= 64);
+        out.truncate(n);
+        reports.extend(out);
+    }
+    assert_eq!(reports.len(), 100);
+    let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(
+        tags,
+        (1000..1100).collect::<BTreeSet<u64>>(),
+        "each tag once"
+    );
+    assert!(reports
+        .iter()
+        .all(|r| r.code == KAFKA_OK && r.partition == 0));
+    let offsets: BTreeSet<i64> = reports.iter().map(|r| r.offset).collect();
+    assert_eq!(offsets, (0..100).collect::<BTreeSet<i64>>());
+
+    // None there: timeout 0 answers at once with none.
+    let mut out: [KafkaTrackedReport; 4] = unsafe { std::mem::zeroed() };
+    let mut n = 7usize;
+    let started = std::time::Instant::now();
+    let rc = unsafe { kafka_producer_reports(p, out.as_mut_ptr(), 4, 0, &mut n, &mut e) };
+    assert_eq!((rc, n), (KAFKA_OK, 0));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let rc = unsafe { kafka_producer_reports(p, out.as_mut_ptr(), 0, 0, &mut n, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "no room to write to");
+    unsafe { kafka_producer_close(p, 10000, &mut e) };
+
+    // A message that cannot be delivered: a failed report.
+    let o = config(&[("delivery_timeout_ms", "300")]);
+    let p = unsafe { kafka_instance_get_producer(inst, o, &mut e) };
+    unsafe { kafka_config_free(o) };
+    let rc = unsafe { kafka_mock_cluster_broker_down(broker.mock, 1, &mut e) };
+    assert_eq!(rc, KAFKA_OK);
+    let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
+    r.topic = t.as_ptr();
+    assert_eq!(
+        unsafe { kafka_producer_send_tracked(p, &r, 7, &mut e) },
+        KAFKA_OK
+    );
+    let rc = unsafe { kafka_producer_reports(p, out.as_mut_ptr(), 4, 20000, &mut n, &mut e) };
+    assert_eq!((rc, n), (KAFKA_OK, 1), "{}", e.message_str());
+    assert_eq!(out[0].tag, 7);
+    assert_ne!(out[0].code, KAFKA_OK, "not delivered");
+    assert_eq!((out[0].partition, out[0].offset), (-1, -1));
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    unsafe {
+        kafka_producer_close(p, 1000, &mut e);
+        kafka_instance_free(inst);
+    }
+}

@@ -17,7 +17,7 @@ use crate::ffi::{
     free_handle, handle, here, into_handle, opt_handle, opt_slice, out_slice, run_scope, Handle,
     Lent,
 };
-use crate::producer::{Delivered, Delivery, OnDelivery, Producer, Record};
+use crate::producer::{Delivered, Delivery, OnDelivery, Producer, Record, Tracked};
 
 /// A producer. Safe to share between threads: any number may send, flush
 /// and query it at once. Delivery callbacks run on a thread the library
@@ -348,6 +348,116 @@ pub unsafe extern "C" fn kafka_producer_send(
     call(here!(SUBJECT), err, || {
         // SAFETY: module contract.
         unsafe { send_with(p, record, cb, opaque, Producer::send) }
+    })
+}
+
+/// The outcome of a message sent with `kafka_producer_send_tracked`.
+#[repr(C)]
+pub struct KafkaTrackedReport {
+    /// The tag the message was sent with.
+    pub tag: u64,
+    /// `KAFKA_OK` when the broker acknowledged the message.
+    pub code: KafkaErrorCode,
+    /// librdkafka's error code, 0 on success.
+    pub rdkafka_code: i32,
+    /// -1 when the message was not delivered.
+    pub partition: i32,
+    /// -1 when the message was not acknowledged.
+    pub offset: i64,
+    /// Milliseconds since the epoch, -1 when unknown.
+    pub timestamp_ms: i64,
+}
+
+impl Lent for KafkaTrackedReport {}
+
+impl From<&Tracked> for KafkaTrackedReport {
+    fn from(t: &Tracked) -> Self {
+        match &t.outcome {
+            Ok(d) => KafkaTrackedReport {
+                tag: t.tag,
+                code: KafkaErrorCode::KAFKA_OK,
+                rdkafka_code: 0,
+                partition: d.partition,
+                offset: d.offset,
+                timestamp_ms: d.timestamp_ms,
+            },
+            Err(f) => KafkaTrackedReport {
+                tag: t.tag,
+                code: f.kind.into(),
+                rdkafka_code: f.rdkafka_code,
+                partition: -1,
+                offset: -1,
+                timestamp_ms: -1,
+            },
+        }
+    }
+}
+
+/// Sends `record` as `kafka_producer_send` does, but instead of calling a
+/// function per message, keeps its outcome, tagged with `tag`, for
+/// `kafka_producer_reports`: for bindings to whom a call per message from
+/// the producer's thread is expensive (entering Python, Node or Go from a
+/// foreign thread costs more than the send), which then take outcomes in
+/// bulk. Every message sent this way gets exactly one report (delivered,
+/// failed, or purged at close); take them, or they are kept until the
+/// producer is closed. Invalid records and a full queue fail here and
+/// queue nothing (no report).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_tracked(
+    p: *mut KafkaProducer,
+    record: *const KafkaRecord,
+    tag: u64,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (all three): module contract.
+        let p = unsafe { handle(p, "p") }?;
+        let record = unsafe { arg(record, "record") }?;
+        let mut headers = Vec::new();
+        let record = unsafe { record_from(record, &mut headers) }?;
+        p.inner.send_tracked(&record, tag)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
+/// messages to `out`, oldest first, and their number to `*count`; waits up
+/// to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
+/// is there (then `*count` is 0 and the result `KAFKA_OK`). Waiting is
+/// refused (`KAFKA_ERR_STATE`) inside this producer's own callbacks. A
+/// thread blocked here must return before the producer is closed.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_reports(
+    p: *mut KafkaProducer,
+    out: *mut KafkaTrackedReport,
+    capacity: usize,
+    timeout_ms: i32,
+    count: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: count is NULL or writable (module contract).
+        if let Some(n) = unsafe { count.as_mut() } {
+            *n = 0;
+        }
+        // SAFETY: module contract.
+        let p = unsafe { handle(p, "p") }?;
+        // SAFETY: module contract.
+        let slots = unsafe { out_slice(out, capacity, "out") }?;
+        let Some(slots) = slots else {
+            return Err(Error::invalid_argument("out is NULL or capacity is 0"));
+        };
+        let taken = p
+            .inner
+            .take_reports(slots.len(), arg_timeout(timeout_ms)?)?;
+        for (slot, t) in slots.iter_mut().zip(&taken) {
+            *slot = KafkaTrackedReport::from(t);
+        }
+        // SAFETY: as above.
+        if let Some(n) = unsafe { count.as_mut() } {
+            *n = taken.len();
+        }
+        Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
