@@ -113,12 +113,12 @@ def run_ours_python_batch():
     return N / (time.perf_counter() - start), "ctypes binding, send_batch of 1,000"
 
 
-def run_ours_package():
+def run_ours_package(**kwargs):
     """The package's KafkaInstance API, as a service written for it sends."""
     from kafka_instance import KafkaConfig, KafkaError, KafkaInstance
     t = topic("package")
     kafka = KafkaInstance(KafkaConfig().set_bootstrap_servers(SERVERS.split(",")))
-    p = kafka.get_producer(acks="all")
+    p = kafka.get_producer(acks="all", **kwargs)
     start = time.perf_counter()
     for i in range(N):
         while True:
@@ -133,7 +133,25 @@ def run_ours_package():
     secs = time.perf_counter() - start
     p.close()
     run_ours_package.topic = t
-    return N / secs, "KafkaInstance API, a future per send"
+    if kwargs:
+        return N / secs, "value_serializer=json.dumps: the standard library's encoder"
+    try:
+        import orjson  # noqa: F401
+        return N / secs, "default serializer: orjson (installed)"
+    except ImportError:
+        return N / secs, "default serializer: json (orjson not installed)"
+
+
+def run_ours_package_json():
+    return run_ours_package(value_serializer=lambda v: json.dumps(v).encode())
+
+
+def run_confluent_orjson():
+    try:
+        import orjson
+    except ImportError:
+        return None, "orjson not installed"
+    return run_confluent(orjson.dumps, "orjson.dumps per message")
 
 
 def consume_ours():
@@ -199,7 +217,7 @@ def consume_kafka_python():
     return got / secs if got == N else None, "poll(max_records=500), value_deserializer=json.loads"
 
 
-def run_confluent():
+def run_confluent(encode=lambda v: json.dumps(v).encode(), how="json.dumps per message"):
     try:
         import confluent_kafka
     except ImportError:
@@ -212,7 +230,7 @@ def run_confluent():
     for i in range(N):
         while True:
             try:
-                p.produce(t, json.dumps(value(i)).encode(), key(i).encode())
+                p.produce(t, encode(value(i)), key(i).encode())
                 break
             except BufferError:
                 p.poll(0.001)
@@ -222,8 +240,8 @@ def run_confluent():
     if left:
         return None, "%d messages not delivered" % left
     version = getattr(confluent_kafka, "__version__", None) or confluent_kafka.version()[0]
-    return N / (time.perf_counter() - start), "confluent-kafka %s, librdkafka %s" % (
-        version, confluent_kafka.libversion()[0])
+    return N / (time.perf_counter() - start), "confluent-kafka %s, librdkafka %s, %s" % (
+        version, confluent_kafka.libversion()[0], how)
 
 
 def run_kafka_python():
@@ -270,9 +288,11 @@ def main():
     print("peers: %d x ~100 B JSON, acks=all, against %s" % (N, SERVERS))
     table("producing", [("kafka_instance (C)", run_c),
                         ("kafka_instance (Python, KafkaInstance API)", run_ours_package),
+                        ("kafka_instance (Python, KafkaInstance API, json)", run_ours_package_json),
                         ("kafka_instance (Python ctypes)", run_ours_python),
                         ("kafka_instance (Python ctypes, send_batch)", run_ours_python_batch),
                         ("confluent-kafka (Python)", run_confluent),
+                        ("confluent-kafka (Python, orjson)", run_confluent_orjson),
                         ("kafka-python", run_kafka_python)])
     table("consuming", [("kafka_instance (Python, KafkaInstance API)", consume_ours),
                         ("confluent-kafka (Python)", consume_confluent),

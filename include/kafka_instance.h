@@ -526,6 +526,26 @@ typedef struct KafkaLogRecord {
 typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
 
 /**
+ * Every field of a message but its headers, read at once (see
+ * `kafka_message_views`). The pointers are valid until the message is
+ * freed; `key` and `value` are NULL when absent.
+ */
+typedef struct KafkaMessageView {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t value_len;
+  size_t header_count;
+} KafkaMessageView;
+
+/**
  * The outcome of one message.
  */
 typedef struct KafkaDeliveryReport {
@@ -1482,6 +1502,15 @@ bool kafka_message_header_last(const struct KafkaMessage *m, const char *name, c
 void kafka_message_free(struct KafkaMessage *m);
 
 /**
+ * Fills `views[i]` from `messages[i]` for `count` messages (a batch from
+ * `kafka_consumer_poll_batch`), in one call: for bindings to whom a call
+ * per field of every message is expensive. Nothing is copied: the views
+ * point into the messages. A NULL array (with `count` > 0) or a NULL
+ * message is `KAFKA_ERR_INVALID_ARGUMENT`, and no view is written.
+ */
+enum KafkaErrorCode kafka_message_views(const struct KafkaMessage *const *messages, size_t count, struct KafkaMessageView *views, struct KafkaError *err);
+
+/**
  * Starts `broker_count` brokers (1 to 64; ids 1..broker_count) on
  * loopback. NULL on failure.
  */
@@ -1639,6 +1668,25 @@ enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct Ka
  * queue nothing (no report).
  */
 enum KafkaErrorCode kafka_producer_send_tracked(struct KafkaProducer *p, const struct KafkaRecord *record, uint64_t tag, struct KafkaError *err);
+
+/**
+ * Sends `count` records to `topic` in one call, each tracked as by
+ * `kafka_producer_send_tracked` with tag `first_tag + i`: for bindings
+ * that gather records (in one buffer) and cross into the library once per
+ * batch. `data` holds, for each record in order, its key then its value,
+ * back to back (`data_len` bytes in all); `lengths` holds `2 * count`
+ * lengths, key then value for each record, -1 for none (no key, a
+ * tombstone). When the local queue is full, waits up to `timeout_ms` in
+ * all for room (0: not at all; -1: no limit; refused inside this
+ * producer's callbacks).
+ *
+ * Stops at the first record that cannot be queued: `*queued` is how many
+ * were queued before it, the result is why it was not (its later records
+ * are not sent: send them again after dealing with it). `KAFKA_OK` with
+ * `*queued == count` when all were. Lengths that do not add up to
+ * `data_len` queue nothing (`KAFKA_ERR_INVALID_ARGUMENT`).
+ */
+enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, size_t *queued, struct KafkaError *err);
 
 /**
  * Writes up to `capacity` outcomes of `kafka_producer_send_tracked`

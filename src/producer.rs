@@ -497,6 +497,37 @@ impl Producer {
         self.enqueue(record, Arc::new(Notify::Track(tag)))
     }
 
+    /// Sends `records` in order, each tracked with `first_tag` + its
+    /// index, waiting up to `timeout` in all for room when the queue is
+    /// full. Stops at the first record that cannot be queued: returns how
+    /// many were queued before it, and its error (`None` when all were).
+    pub fn send_tracked_all(
+        &self,
+        records: &[Record<'_>],
+        first_tag: u64,
+        timeout: Duration,
+    ) -> (usize, Option<Error>) {
+        if !timeout.is_zero() {
+            if let Err(e) = self
+                .shared
+                .refuse_wait_in_callback("a send that waits for room")
+            {
+                return (0, Some(e));
+            }
+        }
+        // No limit: a deadline far enough never to come.
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+        for (i, record) in records.iter().enumerate() {
+            let notify = Arc::new(Notify::Track(first_tag.wrapping_add(i as u64)));
+            if let Err(e) = self.enqueue_waiting(record, notify, deadline, timeout) {
+                return (i, Some(e));
+            }
+        }
+        (records.len(), None)
+    }
+
     /// Up to `max` outcomes of tracked sends, oldest first, waiting up to
     /// `timeout` (`None`: no limit) for the first when none is there; an
     /// empty list when none came. Waiting is refused inside this
@@ -545,7 +576,18 @@ impl Producer {
         self.shared
             .refuse_wait_in_callback("a send that waits for room")?;
         let notify = self.notify(on_delivery);
-        let deadline = Instant::now() + timeout;
+        self.enqueue_waiting(record, notify, Instant::now() + timeout, timeout)
+    }
+
+    /// Queues `record`, waiting until `deadline` for room in a full
+    /// queue (`timeout` is what the caller asked, for the message).
+    fn enqueue_waiting(
+        &self,
+        record: &Record<'_>,
+        notify: Arc<Notify>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<()> {
         loop {
             match self.enqueue(record, notify.clone()) {
                 Err(e) if e.kind == ErrorKind::QueueFull => {}

@@ -160,6 +160,38 @@ fn accessors_give_back_what_was_sent(zero_copy: &str) {
             assert_eq!(len, 0);
             assert_eq!(kafka_message_header_count(tomb), 0);
         }
+        // kafka_message_views: the same fields, every message at once.
+        unsafe {
+            let ptrs: Vec<*const KafkaMessage> = got.iter().map(|&m| m as *const _).collect();
+            let mut views: Vec<KafkaMessageView> = (0..2).map(|_| std::mem::zeroed()).collect();
+            let rc = kafka_message_views(ptrs.as_ptr(), 2, views.as_mut_ptr(), &mut e);
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+            let v = &views[0];
+            assert_eq!(CStr::from_ptr(v.topic).to_str(), Ok(&*topic));
+            assert_eq!(
+                (v.partition, v.offset, v.timestamp_ms),
+                (0, 0, 1_600_000_000_123)
+            );
+            assert_eq!(bytes(v.key, v.key_len), Some(&key[..]));
+            assert_eq!(bytes(v.value, v.value_len), Some(&value[..]));
+            assert_eq!(v.header_count, 3);
+            let t = &views[1];
+            assert_eq!(t.offset, 1);
+            assert!(t.value.is_null() && t.value_len == 0, "a tombstone");
+            assert_eq!(bytes(t.key, t.key_len), Some(&b"gone"[..]));
+            // A NULL message among them: refused, nothing written.
+            let with_null = [ptrs[0], null()];
+            let mut fresh: Vec<KafkaMessageView> = (0..2).map(|_| std::mem::zeroed()).collect();
+            let rc = kafka_message_views(with_null.as_ptr(), 2, fresh.as_mut_ptr(), &mut e);
+            assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+            assert!(
+                e.message_str().contains("messages[1] is NULL"),
+                "{}",
+                e.message_str()
+            );
+            assert!(fresh[0].topic.is_null(), "nothing written");
+            assert_eq!(kafka_message_views(null(), 0, null_mut(), &mut e), KAFKA_OK);
+        }
         // Messages outlive their consumer and instance: read after both
         // are gone, then freed.
         close_consumer(cons);

@@ -824,6 +824,15 @@ fn consumer_cases(v: &mut Vec<Case>) {
             KAFKA_ERR_INVALID_ARGUMENT
         );
     });
+    case!(v, kafka_message_views, || unsafe {
+        let mut e = err();
+        let mut view: [KafkaMessageView; 1] = std::mem::zeroed();
+        invalid(
+            kafka_message_views(null(), 1, view.as_mut_ptr(), &mut e),
+            &e,
+            "messages",
+        );
+    });
     case!(v, kafka_producer_send_tracked, || unsafe {
         let mut e = err();
         let r: KafkaRecord = std::mem::zeroed();
@@ -832,6 +841,25 @@ fn consumer_cases(v: &mut Vec<Case>) {
             &e,
             "p",
         );
+    });
+    case!(v, kafka_producer_send_tracked_packed, || unsafe {
+        let mut e = err();
+        let t = c("t");
+        let mut n = 9usize;
+        let rc = kafka_producer_send_tracked_packed(
+            null_mut(),
+            t.as_ptr(),
+            null(),
+            0,
+            null(),
+            0,
+            1,
+            0,
+            &mut n,
+            &mut e,
+        );
+        invalid(rc, &e, "p");
+        assert_eq!(n, 0);
     });
     case!(v, kafka_producer_reports, || unsafe {
         let mut e = err();

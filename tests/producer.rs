@@ -540,3 +540,120 @@ fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer
         kafka_instance_free(inst);
     }
 }
+
+/// Packed tracked sends: keys and values back to back in one buffer, one
+/// call for many records, each reported with its tag; a record the broker
+/// would refuse (too large) stops the call there, saying how many went;
+/// lengths that do not add up queue nothing.
+#[test]
+fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("packed");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let o = config(&[("max_request_size", "1000")]);
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, o, &mut e) };
+    unsafe { kafka_config_free(o) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = c(&topic);
+    let (mut data, mut lengths) = (Vec::new(), Vec::new());
+    for i in 0..10 {
+        let (key, value) = (format!("k{i}"), format!("{{\"n\":{i}}}"));
+        if i == 3 {
+            lengths.push(-1); // no key
+        } else {
+            data.extend_from_slice(key.as_bytes());
+            lengths.push(key.len() as i64);
+        }
+        data.extend_from_slice(value.as_bytes());
+        lengths.push(value.len() as i64);
+    }
+    let mut queued = 99usize;
+    let rc = unsafe {
+        kafka_producer_send_tracked_packed(
+            p,
+            t.as_ptr(),
+            data.as_ptr().cast(),
+            data.len(),
+            lengths.as_ptr(),
+            10,
+            500,
+            1000,
+            &mut queued,
+            &mut e,
+        )
+    };
+    assert_eq!((rc, queued), (KAFKA_OK, 10), "{}", e.message_str());
+
+    // Record 1 of the next call is too large: the call stops there.
+    let big = vec![b'x'; 5000];
+    let mut data2 = b"{}".to_vec();
+    data2.extend_from_slice(&big);
+    data2.extend_from_slice(b"{}");
+    let lengths2 = [-1i64, 2, -1, 5000, -1, 2];
+    let rc = unsafe {
+        kafka_producer_send_tracked_packed(
+            p,
+            t.as_ptr(),
+            data2.as_ptr().cast(),
+            data2.len(),
+            lengths2.as_ptr(),
+            3,
+            600,
+            1000,
+            &mut queued,
+            &mut e,
+        )
+    };
+    assert_ne!(rc, KAFKA_OK, "too large");
+    assert_eq!(queued, 1, "the first went, the second stopped it");
+    // Lengths that do not add up: nothing queued.
+    let rc = unsafe {
+        kafka_producer_send_tracked_packed(
+            p,
+            t.as_ptr(),
+            data2.as_ptr().cast(),
+            3,
+            lengths2.as_ptr(),
+            3,
+            700,
+            1000,
+            &mut queued,
+            &mut e,
+        )
+    };
+    assert_eq!((rc, queued), (KAFKA_ERR_INVALID_ARGUMENT, 0));
+
+    let mut got: Vec<KafkaTrackedReport> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while got.len() < 11 && std::time::Instant::now() < deadline {
+        let mut out: Vec<KafkaTrackedReport> =
+            (0..16).map(|_| unsafe { std::mem::zeroed() }).collect();
+        let mut n = 0usize;
+        let rc = unsafe { kafka_producer_reports(p, out.as_mut_ptr(), 16, 5000, &mut n, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        out.truncate(n);
+        got.extend(out);
+    }
+    let mut tags: Vec<u64> = got.iter().map(|r| r.tag).collect();
+    tags.sort();
+    assert_eq!(tags, (500..510).chain([600]).collect::<Vec<u64>>());
+    assert!(got.iter().all(|r| r.code == KAFKA_OK));
+    unsafe { kafka_producer_close(p, 10000, &mut e) };
+    let back = read_back(
+        &broker.bootstrap,
+        &topic,
+        11,
+        std::time::Duration::from_secs(20),
+    );
+    let keys: Vec<Option<Vec<u8>>> = back
+        .iter()
+        .take(10)
+        .map(|m| m.key().map(|k| k.to_vec()))
+        .collect();
+    assert_eq!(keys[3], None, "record 3 has no key");
+    assert_eq!(keys[4].as_deref(), Some(&b"k4"[..]));
+    assert_eq!(back[9].payload(), Some(&b"{\"n\":9}"[..]));
+    unsafe { kafka_instance_free(inst) };
+}

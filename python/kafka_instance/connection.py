@@ -7,13 +7,15 @@ for the broker, consumers iterate over records and poll() returns
 {TopicPartition: [records]}.
 """
 
+import array
 import contextlib
 import ctypes
+import itertools
 import json
+import struct
 import threading
 import time
 from collections import namedtuple
-from ctypes import byref, c_size_t, c_void_p
 
 from . import native as _n
 from ._log import failure
@@ -28,8 +30,20 @@ ConsumerRecord = namedtuple(
     ["topic", "partition", "offset", "timestamp", "key", "value", "headers"])
 
 
+try:  # the fast encoder when it is installed (pip install ./python[fast])
+    from orjson import dumps as _dumps_bytes, loads as _loads
+except ImportError:
+    _loads = json.loads
+    _encode = json.JSONEncoder().encode
+
+    def _dumps_bytes(value):
+        return _encode(value).encode("utf-8")
+
+
 def _json_bytes(value):
-    return json.dumps(value).encode("utf-8")
+    """A value as JSON bytes: orjson's compact text when orjson is
+    installed, json's otherwise (the same values either way)."""
+    return _dumps_bytes(value)
 
 
 def _key_bytes(key):
@@ -43,7 +57,7 @@ def _key_bytes(key):
 def _json_value(raw):
     """A message value decoded from JSON; None for a tombstone. A value that
     is not JSON raises ValueError (as a json.loads value_deserializer does)."""
-    return None if raw is None else json.loads(raw)
+    return None if raw is None else _loads(raw)
 
 
 class KafkaInstance:
@@ -141,8 +155,9 @@ class KafkaInstance:
 class FutureRecordMetadata:
     """What became of one sent message: get(timeout) waits for the broker's
     answer and returns RecordMetadata, or raises the KafkaError that
-    refused it (KafkaTimeoutError-like: a KafkaError with code
-    KAFKA_ERR_TIMEOUT when the wait ran out)."""
+    refused it (code KAFKA_ERR_TIMEOUT when the wait ran out).
+    add_callback / add_errback functions run on the producer's report
+    thread (or at once when the answer is already there)."""
 
     __slots__ = ("_topic", "_done", "_value", "_error", "_callbacks", "_errbacks")
 
@@ -153,15 +168,22 @@ class FutureRecordMetadata:
         self._callbacks = self._errbacks = None
 
     def _resolve(self, value, error):
-        self._value, self._error = value, error
-        event = self._done
-        self._done = True
-        if isinstance(event, threading.Event):
-            event.set()
-        for fn in (self._errbacks if error else self._callbacks) or ():
+        with _FUTURE_LOCK:
+            self._value, self._error = value, error
+            waiting = self._done
+            self._done = True
+        self._completed(waiting)
+
+    def _completed(self, waiting):
+        """After the outcome was set (under the lock): wakes a get() and
+        runs the callbacks, outside the lock."""
+        if waiting is not None:
+            waiting.set()
+        callbacks = self._errbacks if self._error is not None else self._callbacks
+        for fn in callbacks or ():
             try:
-                fn(error if error else value)
-            except Exception as e:  # a callback must not break delivery
+                fn(self._error if self._error is not None else self.value)
+            except Exception as e:  # a callback must not stop the reports
                 failure("a send callback raised", __name__ + ".FutureRecordMetadata",
                         "Kafka Producer", e)
 
@@ -180,22 +202,27 @@ class FutureRecordMetadata:
 
     @property
     def value(self):
-        return self._value
+        v = self._value
+        if type(v) is tuple:  # (partition, offset, timestamp): made on demand
+            v = self._value = RecordMetadata(self._topic, *v)
+        return v
 
     def add_callback(self, fn):
-        if self._done is True:
-            if self._error is None:
-                fn(self._value)
-        else:
-            self._callbacks = (self._callbacks or []) + [fn]
+        with _FUTURE_LOCK:
+            if self._done is not True:
+                self._callbacks = (self._callbacks or []) + [fn]
+                return self
+        if self._error is None:
+            fn(self.value)
         return self
 
     def add_errback(self, fn):
-        if self._done is True:
-            if self._error is not None:
-                fn(self._error)
-        else:
-            self._errbacks = (self._errbacks or []) + [fn]
+        with _FUTURE_LOCK:
+            if self._done is not True:
+                self._errbacks = (self._errbacks or []) + [fn]
+                return self
+        if self._error is not None:
+            fn(self._error)
         return self
 
     def get(self, timeout=None):
@@ -203,71 +230,211 @@ class FutureRecordMetadata:
             with _FUTURE_LOCK:
                 if self._done is None:
                     self._done = threading.Event()
-            if self._done is not True and not self._done.wait(timeout):
+                event = self._done
+            if event is not True and not event.wait(timeout):
                 raise _n.KafkaError.timeout(
                     "no answer from the broker for a message to %s within %s s"
                     % (self._topic, timeout))
         if self._error is not None:
             raise self._error
-        return self._value
+        return self.value
 
 
 _FUTURE_LOCK = threading.Lock()
 
+# A KafkaTrackedReport: tag, code, rdkafka_code, partition, offset,
+# timestamp_ms (native layout, as ctypes lays out _TrackedReport).
+_REPORT = struct.Struct("@Qiiiqq")
+
 
 class KafkaProducer:
-    """Sends messages; thread-safe. Made by KafkaInstance.get_producer."""
+    """Sends messages; thread-safe. Made by KafkaInstance.get_producer.
 
-    def __init__(self, instance, value_serializer=None, key_serializer=None, **kwargs):
-        self._value_serializer = value_serializer or _json_bytes
-        self._key_serializer = key_serializer or _key_bytes
+    Like kafka-python's, it gathers messages while earlier ones are on
+    their way: a message sent when nothing is in flight goes into the
+    library at once; the ones that follow go in batches (up to 500, one
+    call each) as soon as earlier outcomes arrive or the batch is full. The
+    library keeps each message's outcome, and a thread of this producer
+    takes them in bulk and resolves the futures: no call from the library
+    into Python per message. A failure to queue (a full queue for longer
+    than max_block_ms, a message too large) fails that message's future."""
+
+    BATCH = 500
+
+    def __init__(self, instance, value_serializer=None, key_serializer=None,
+                 max_block_ms=60000, **kwargs):
+        # None: the defaults (JSON values, str keys as UTF-8), inlined in send.
+        self._value_serializer = value_serializer
+        self._key_serializer = key_serializer
+        self._max_block_ms = int(max_block_ms)
         self._producer = instance.native.get_producer(**kwargs)
-        self._pending = {}
-        self._next = 0
-        self._lock = threading.Lock()
-        self._callback = _n.DELIVERY_CALLBACK(self._delivered)
+        self._pending = {}  # tag -> future, until its outcome is taken
+        self._topics = {}  # topic name -> its UTF-8 bytes
+        # The batch, the tags, the in-flight count. Reentrant: a send callback
+        # run when a record is refused may send again.
+        self._lock = threading.RLock()
+        self._next_tag = 1
+        self._in_flight = 0
+        self._batch_topic = None
+        self._batch_first = 0
+        self._batch_data = []
+        self._batch_lengths = array.array("q")
         self._closed = False
+        self._stop = False
+        self._thread = None
 
-    def _delivered(self, report, opaque):
-        r = report.contents
-        future = self._pending.pop(opaque, None)
-        if future is None:
-            return
-        if r.code == 0:
-            future._resolve(RecordMetadata(future._topic, r.partition, r.offset,
-                                           r.timestamp_ms), None)
-        else:
-            future._resolve(None, _n.KafkaError.delivery(r))
+    def _start_reports(self):
+        with self._lock:
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._take_reports,
+                                                name="kafka-reports", daemon=True)
+                self._thread.start()
+
+    def _take_reports(self):
+        buffer = _n.report_buffer(1024)
+        view = memoryview(buffer).cast("B")
+        size = ctypes.sizeof(buffer) // len(buffer)
+        while not self._stop:
+            try:
+                n = self._producer.reports(buffer, 100)
+            except _n.KafkaError as e:  # the producer is gone: nothing more comes
+                failure("taking delivery reports failed", __name__ + ".KafkaProducer",
+                        "Kafka Producer", e)
+                return
+            if n:
+                self._resolve(_REPORT.iter_unpack(view[:n * size]))
+            with self._lock:
+                self._in_flight -= n
+                if self._batch_lengths:
+                    self._ship()
+            if 0 < n < len(buffer) and self._in_flight > n:
+                # More are coming: let them gather (the sending thread runs
+                # meanwhile) rather than taking the GIL for each few.
+                time.sleep(0.001)
+
+    def _resolve(self, reports):
+        """Resolves the futures of (tag, code, rdkafka_code, partition,
+        offset, timestamp) reports. Under the futures' lock, once per
+        batch: a future nobody waits for and without callbacks only gets
+        its value; the others are completed after the lock is released."""
+        pending = self._pending
+        woken = []
+        with _FUTURE_LOCK:
+            for tag, code, rdkafka_code, partition, offset, timestamp in reports:
+                future = pending.pop(tag, None)
+                if future is None:
+                    continue
+                if code == 0:
+                    future._value = (partition, offset, timestamp)
+                else:
+                    future._error = _n.KafkaError(value=code, rdkafka_code=rdkafka_code,
+                                                  message="message to %s not delivered"
+                                                  % future._topic)
+                waiting = future._done
+                future._done = True
+                if waiting is not None or future._callbacks or future._errbacks:
+                    woken.append((future, waiting))
+        for future, waiting in woken:
+            future._completed(waiting)
+
+    def _fail(self, tag, error):
+        future = self._pending.pop(tag, None)
+        if future is not None:
+            future._resolve(None, error)
+
+    def _ship(self):
+        """Hands the gathered batch to the library (the lock is held). A
+        record it refuses fails its future; the records after it go on."""
+        topic, first = self._batch_topic, self._batch_first
+        data, lengths = b"".join(self._batch_data), self._batch_lengths
+        self._batch_data, self._batch_lengths = [], array.array("q")
+        while lengths:
+            queued, error = self._producer.send_packed(topic, data, lengths, first,
+                                                       self._max_block_ms)
+            self._in_flight += queued
+            if error is None:
+                return
+            # Record `queued` was refused: fail it, send the rest.
+            skip = sum(n for n in lengths[:2 * queued + 2] if n > 0)
+            self._fail(first + queued, error)
+            data, lengths, first = data[skip:], lengths[2 * queued + 2:], first + queued + 1
 
     def send(self, topic, value=None, key=None, headers=None, partition=None,
              timestamp_ms=None):
         """Queues a message (value serialized, JSON by default) and returns
-        its FutureRecordMetadata at once. A full queue, an oversized message
-        or a bad topic raise KafkaError here."""
+        its FutureRecordMetadata at once."""
         if not topic:
             raise ValueError("send: a topic is required")
-        payload = None if value is None else self._value_serializer(value)
-        key = None if key is None else self._key_serializer(key)
+        if self._closed:
+            raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
+        if self._thread is None:
+            self._start_reports()
+        if value is None:
+            payload = None
+        elif self._value_serializer is None:
+            payload = _dumps_bytes(value)
+        else:
+            payload = self._value_serializer(value)
+        if key is None or key.__class__ is bytes:
+            pass
+        elif self._key_serializer is None and key.__class__ is str:
+            key = key.encode()
+        else:
+            key = (self._key_serializer or _key_bytes)(key)
         future = FutureRecordMetadata(topic)
+        encoded = self._topics.get(topic)
+        if encoded is None:
+            encoded = self._topics[topic] = topic.encode("utf-8")
+        plain = headers is None and partition is None and not timestamp_ms
         with self._lock:
-            self._next += 1
-            tag = self._next
-        self._pending[tag] = future
-        try:
-            self._producer.send_record(topic, payload, key, headers, partition,
-                                       timestamp_ms or 0, self._callback, tag)
-        except Exception:
-            self._pending.pop(tag, None)
-            raise
+            lengths = self._batch_lengths
+            if lengths and (encoded != self._batch_topic or not plain):
+                self._ship()  # keeps the order of the messages
+                lengths = self._batch_lengths
+            tag = self._next_tag
+            self._next_tag = tag + 1
+            self._pending[tag] = future
+            if not plain:
+                try:
+                    self._producer.send_record(topic, payload, key, headers, partition,
+                                               timestamp_ms or 0, None, tag)
+                    self._in_flight += 1
+                except _n.KafkaError as e:
+                    self._fail(tag, e)
+                return future
+            if not lengths:
+                self._batch_topic, self._batch_first = encoded, tag
+            if key is None:
+                lengths.append(-1)
+            else:
+                self._batch_data.append(key)
+                lengths.append(len(key))
+            if payload is None:
+                lengths.append(-1)
+            else:
+                self._batch_data.append(payload)
+                lengths.append(len(payload))
+            if self._in_flight == 0 or len(lengths) >= 2 * self.BATCH:
+                self._ship()
         return future
 
     def flush(self, timeout=None):
-        """Waits until every queued message is answered (timeout in seconds;
-        None: no limit). Nothing to do once closed."""
+        """Waits until every message sent so far is answered and its future
+        resolved (timeout in seconds; None: no limit). Nothing to do once
+        closed."""
         if self._closed:
             return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            if self._batch_lengths:
+                self._ship()
         ms = -1 if timeout is None else int(timeout * 1000)
         self._producer.flush(ms)
+        while self._pending:  # the report thread resolves the last ones
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _n.KafkaError.timeout(
+                    "%d message(s) not answered within %s s" % (len(self._pending), timeout))
+            time.sleep(0.001)
 
     def close(self, timeout=None):
         """Delivers what is queued (up to `timeout` seconds, None: 10 s) and
@@ -276,16 +443,30 @@ class KafkaProducer:
         nothing."""
         if self._closed:
             return
-        self._closed = True
-        ms = 10000 if timeout is None else int(timeout * 1000)
+        seconds = 10.0 if timeout is None else timeout
         try:
-            self._producer.close(ms)
+            self.flush(seconds)
+        except _n.KafkaError as e:
+            if e.value != _n.KAFKA_ERR_TIMEOUT:
+                raise
+        self._closed = True
+        with self._lock:
+            self._stop = True
+            thread = self._thread
+        if thread is not None:
+            thread.join()  # it returns within 100 ms: before the handle goes
+        try:
+            self._producer.close(0)
         except _n.KafkaError as e:
             # As kafka-python's close: messages not delivered in time fail
             # their futures (and the library logged it); close itself
             # succeeds. Anything else is raised.
             if e.value != _n.KAFKA_ERR_TIMEOUT:
                 raise
+        left, self._pending = self._pending, {}
+        for future in left.values():
+            future._resolve(None, _n.KafkaError.timeout(
+                "message to %s not delivered: the producer closed first" % future._topic))
 
     def __enter__(self):
         return self
@@ -329,10 +510,18 @@ class KafkaConsumer:
 
     def poll(self, timeout_ms=0, max_records=None):
         """The messages that arrive within timeout_ms (at most max_records,
-        default max_poll_records), grouped by partition."""
+        default 500), grouped by partition."""
         out = {}
-        for m in self._consumer.poll_batch(max_records or 500, timeout_ms):
-            out.setdefault(TopicPartition(m.topic, m.partition), []).append(self._record(m))
+        value, key = self._value, self._key
+        for topic, partition, offset, ts, k, v, headers in self._consumer.poll_tuples(
+                max_records or 500, timeout_ms):
+            if key is not None and k is not None:
+                k = key(k)
+            record = ConsumerRecord(topic, partition, offset, ts, k, value(v), headers)
+            records = out.get((topic, partition))
+            if records is None:
+                records = out[TopicPartition(topic, partition)] = []
+            records.append(record)
         return out
 
     def commit(self):

@@ -26,6 +26,8 @@ import glob
 import json
 import logging
 import os
+import struct
+import threading
 import weakref
 from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char,
                     c_char_p, c_int, c_int32, c_int64, c_size_t, c_void_p)
@@ -196,6 +198,21 @@ class _Record(Structure):
                 ("has_partition", c_bool), ("partition", c_int32), ("timestamp_ms", c_int64)]
 
 
+class _MessageView(Structure):
+    _fields_ = [("topic", c_void_p), ("partition", c_int32), ("offset", c_int64),
+                ("timestamp_ms", c_int64), ("key", c_void_p), ("key_len", c_size_t),
+                ("value", c_void_p), ("value_len", c_size_t), ("header_count", c_size_t)]
+
+
+# A _MessageView as struct unpacks it (native layout).
+_VIEW = struct.Struct("@PiqqPNPNN")
+
+
+class _TrackedReport(Structure):
+    _fields_ = [("tag", ctypes.c_uint64), ("code", c_int), ("rdkafka_code", c_int32),
+                ("partition", c_int32), ("offset", c_int64), ("timestamp_ms", c_int64)]
+
+
 # The opaque of a delivery callback is declared an integer: a message id.
 DELIVERY_CALLBACK = CFUNCTYPE(None, POINTER(_DeliveryReport), c_size_t)
 REBALANCE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_void_p)
@@ -321,6 +338,12 @@ _sig("kafka_consumer_poll", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
 _sig("kafka_consumer_poll_batch", c_int, c_void_p, POINTER(c_void_p), c_size_t, c_int32,
      POINTER(c_size_t), _E)
 _sig("kafka_consumer_event_fd", c_int, c_void_p, _E)
+_sig("kafka_message_views", c_int, POINTER(c_void_p), c_size_t, POINTER(_MessageView), _E)
+_sig("kafka_producer_send_tracked", c_int, c_void_p, POINTER(_Record), ctypes.c_uint64, _E)
+_sig("kafka_producer_reports", c_int, c_void_p, POINTER(_TrackedReport), c_size_t, c_int32,
+     POINTER(c_size_t), _E)
+_sig("kafka_producer_send_tracked_packed", c_int, c_void_p, c_char_p, c_char_p, c_size_t,
+     c_void_p, c_size_t, ctypes.c_uint64, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_message_free", None, c_void_p)
 _sig("kafka_message_timestamp", c_int64, c_void_p)
 _sig("kafka_message_header_count", c_size_t, c_void_p)
@@ -339,6 +362,11 @@ KAFKA_ERR_STATE = 10
 KAFKA_ERR_WAKEUP = 11
 
 
+def report_buffer(n=1024):
+    """Room for `n` tracked reports (see Producer.reports)."""
+    return (_TrackedReport * n)()
+
+
 class KafkaError(Exception):
     """A failed call: `code` is the KafkaErrorCode's name (KAFKA_ERR_...),
     `value` its number, `rdkafka_code` librdkafka's or the broker's code."""
@@ -355,6 +383,14 @@ class KafkaError(Exception):
     @classmethod
     def timeout(cls, message):
         return cls(value=KAFKA_ERR_TIMEOUT, message=message)
+
+    @classmethod
+    def tracked(cls, topic, report):
+        """The failure a tracked report carries."""
+        why = lib.kafka_error_code_name(report.code).decode()
+        return cls(value=report.code, rdkafka_code=report.rdkafka_code,
+                   message="message to %s not delivered (%s, librdkafka code %d)"
+                   % (topic, why, report.rdkafka_code))
 
     @classmethod
     def delivery(cls, report):
@@ -477,6 +513,18 @@ class Received:
                                      ctypes.string_at(value, n.value) if value else None))
 
 
+_thread_scratch = threading.local()
+
+
+def _scratch():
+    """This thread's record and error structures, made once."""
+    try:
+        return _thread_scratch.pair
+    except AttributeError:
+        pair = _thread_scratch.pair = (_Record(), _Error())
+        return pair
+
+
 class Producer:
     def __init__(self, handle):
         self._p = handle
@@ -485,7 +533,8 @@ class Producer:
                     opaque):
         """Sends bytes as they are; callback(report pointer, opaque) once,
         on the producer's thread (a DELIVERY_CALLBACK kept alive by the
-        caller)."""
+        caller). callback None: kafka_producer_send_tracked with `opaque` as
+        the tag; take the outcome with reports()."""
         r = _Record()
         r.topic = _b(topic)
         if key is not None:
@@ -504,9 +553,50 @@ class Producer:
         if partition is not None:
             r.has_partition, r.partition = True, partition
         r.timestamp_ms = timestamp_ms or 0
-        _call(lib.kafka_producer_send, self._p, byref(r), callback, opaque)
+        if callback is None:
+            _call(lib.kafka_producer_send_tracked, self._p, byref(r), opaque)
+        else:
+            _call(lib.kafka_producer_send, self._p, byref(r), callback, opaque)
         if headers:
             del keep
+
+    def send_tracked(self, topic, value, key, tag):
+        """The hot path of a tracked send: `topic` as bytes, `value` and
+        `key` bytes or None, no headers, the partitioner's choice, now. The
+        record and error structures are this thread's, reused."""
+        scratch = _scratch()
+        r, err = scratch
+        r.topic = topic
+        if key is None:
+            r.key, r.key_len = None, 0
+        else:
+            r.key, r.key_len = key, len(key)
+        if value is None:
+            r.value, r.value_len = None, 0
+        else:
+            r.value, r.value_len = value, len(value)
+        if lib.kafka_producer_send_tracked(self._p, byref(r), tag, byref(err)) != 0:
+            raise KafkaError(err)
+
+    def send_packed(self, topic, data, lengths, first_tag, timeout_ms):
+        """kafka_producer_send_tracked_packed: `lengths` an array('q') of
+        key, value lengths (-1: none) for each record, `data` their bytes
+        back to back. Returns (queued, None) or (queued, KafkaError) for
+        the record that stopped it."""
+        queued, err = c_size_t(), _Error()
+        address, _ = lengths.buffer_info()
+        rc = lib.kafka_producer_send_tracked_packed(
+            self._p, topic, data, len(data), address, len(lengths) // 2, first_tag, timeout_ms,
+            byref(queued), byref(err))
+        return queued.value, (KafkaError(err) if rc != 0 else None)
+
+    def reports(self, buffer, timeout_ms):
+        """Outcomes of tracked sends, written into `buffer` (a ctypes array
+        of _TrackedReport): how many, waiting up to timeout_ms for the
+        first."""
+        n = c_size_t()
+        _call(lib.kafka_producer_reports, self._p, buffer, len(buffer), timeout_ms, byref(n))
+        return n.value
 
     def flush(self, timeout_ms=-1):
         """Waits until every queued message is answered (-1: no limit)."""
@@ -572,6 +662,8 @@ class Consumer:
     def __init__(self, handle):
         self._c = handle
         self._handlers = []  # keeps the ctypes callbacks alive
+        self._scratch = None  # poll_tuples' arrays, made once
+        self._topics = {}  # a topic's C string (shared by its messages) -> str
 
     def register_handler(self, topic, fn):
         def trampoline(msg, _opaque):
@@ -618,6 +710,37 @@ class Consumer:
             return [Received(out[i]) for i in range(n.value)]
         finally:
             for i in range(n.value):
+                lib.kafka_message_free(out[i])
+
+    def poll_tuples(self, capacity=500, timeout_ms=1000):
+        """poll_batch's messages as (topic, partition, offset, timestamp, key,
+        value, headers) tuples, read with one kafka_message_views call for
+        the batch: the fast path for bindings built on this one."""
+        scratch = self._scratch
+        if scratch is None or len(scratch[0]) < capacity:
+            scratch = self._scratch = ((c_void_p * capacity)(), (_MessageView * capacity)())
+        out, views = scratch
+        n = c_size_t()
+        _call(lib.kafka_consumer_poll_batch, self._c, out, capacity, timeout_ms, byref(n))
+        count = n.value
+        if not count:
+            return []
+        try:
+            _call(lib.kafka_message_views, out, count, views)
+            topics, string_at, got = self._topics, ctypes.string_at, []
+            raw = memoryview(views).cast("B")[:count * _VIEW.size]
+            for i, (t, partition, offset, ts, k, klen, v, vlen, hc) in enumerate(
+                    _VIEW.iter_unpack(raw)):
+                topic = topics.get(t)
+                if topic is None:
+                    topic = topics[t] = ctypes.string_at(t).decode()
+                headers = Received(out[i]).headers if hc else []
+                got.append((topic, partition, offset, ts,
+                            string_at(k, klen) if k else None,
+                            string_at(v, vlen) if v else None, headers))
+            return got
+        finally:
+            for i in range(count):
                 lib.kafka_message_free(out[i])
 
     def event_fd(self):

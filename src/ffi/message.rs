@@ -4,7 +4,8 @@
 use std::ffi::{c_char, c_void};
 
 use crate::consumer::Message;
-use crate::ffi::{call_infallible, free_handle, here, Handle, Site};
+use crate::ffi::error::{KafkaError, KafkaErrorCode};
+use crate::ffi::{arg_slice, call, call_infallible, free_handle, here, out_slice, Handle, Site};
 
 /// A consumed message: topic, partition, offset, timestamp, key, value and
 /// headers. From `kafka_consumer_poll` / `_poll_batch`, owned by the caller
@@ -186,5 +187,82 @@ pub unsafe extern "C" fn kafka_message_free(m: *mut KafkaMessage) {
     call_infallible(here!(SUBJECT), || {
         // SAFETY: m is NULL or came from a poll of this library.
         unsafe { free_handle(m) }
+    })
+}
+
+/// Every field of a message but its headers, read at once (see
+/// `kafka_message_views`). The pointers are valid until the message is
+/// freed; `key` and `value` are NULL when absent.
+#[repr(C)]
+pub struct KafkaMessageView {
+    pub topic: *const c_char,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the epoch, -1 when unknown.
+    pub timestamp_ms: i64,
+    pub key: *const c_void,
+    pub key_len: usize,
+    pub value: *const c_void,
+    pub value_len: usize,
+    pub header_count: usize,
+}
+
+impl crate::ffi::Lent for KafkaMessageView {}
+impl crate::ffi::Lent for *const KafkaMessage {}
+
+/// Fills `views[i]` from `messages[i]` for `count` messages (a batch from
+/// `kafka_consumer_poll_batch`), in one call: for bindings to whom a call
+/// per field of every message is expensive. Nothing is copied: the views
+/// point into the messages. A NULL array (with `count` > 0) or a NULL
+/// message is `KAFKA_ERR_INVALID_ARGUMENT`, and no view is written.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_message_views(
+    messages: *const *const KafkaMessage,
+    count: usize,
+    views: *mut KafkaMessageView,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY (both): module contract.
+        let messages = unsafe { arg_slice(messages, count, "messages") }?;
+        let views = unsafe { out_slice(views, count, "views") }?;
+        let Some(views) = views else {
+            return match count {
+                0 => Ok(KafkaErrorCode::KAFKA_OK),
+                _ => Err(crate::error::Error::invalid_argument("views is NULL")),
+            };
+        };
+        let mut read = Vec::with_capacity(count);
+        for (i, &m) in messages.iter().enumerate() {
+            // SAFETY: m is NULL or a live message (module contract).
+            match unsafe { crate::ffi::opt_handle(m) } {
+                Some(m) => read.push(&m.0),
+                None => {
+                    return Err(crate::error::Error::invalid_argument(format!(
+                        "messages[{i}] is NULL"
+                    )))
+                }
+            }
+        }
+        for (view, m) in views.iter_mut().zip(read) {
+            let (key, key_len) = m
+                .key()
+                .map_or((std::ptr::null(), 0), |k| (k.as_ptr().cast(), k.len()));
+            let (value, value_len) = m
+                .value()
+                .map_or((std::ptr::null(), 0), |v| (v.as_ptr().cast(), v.len()));
+            *view = KafkaMessageView {
+                topic: m.topic_cstr().as_ptr(),
+                partition: m.partition(),
+                offset: m.offset(),
+                timestamp_ms: m.timestamp_ms(),
+                key,
+                key_len,
+                value,
+                value_len,
+                header_count: m.header_count(),
+            };
+        }
+        Ok(KafkaErrorCode::KAFKA_OK)
     })
 }

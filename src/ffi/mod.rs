@@ -249,6 +249,7 @@ pub(crate) trait Lent {}
 
 impl Lent for *const c_char {}
 impl Lent for *mut std::ffi::c_void {}
+impl Lent for i64 {}
 
 /// A handle borrowed for one call; NULL is `KAFKA_ERR_INVALID_ARGUMENT`
 /// naming the argument.

@@ -420,6 +420,106 @@ pub unsafe extern "C" fn kafka_producer_send_tracked(
     })
 }
 
+/// Sends `count` records to `topic` in one call, each tracked as by
+/// `kafka_producer_send_tracked` with tag `first_tag + i`: for bindings
+/// that gather records (in one buffer) and cross into the library once per
+/// batch. `data` holds, for each record in order, its key then its value,
+/// back to back (`data_len` bytes in all); `lengths` holds `2 * count`
+/// lengths, key then value for each record, -1 for none (no key, a
+/// tombstone). When the local queue is full, waits up to `timeout_ms` in
+/// all for room (0: not at all; -1: no limit; refused inside this
+/// producer's callbacks).
+///
+/// Stops at the first record that cannot be queued: `*queued` is how many
+/// were queued before it, the result is why it was not (its later records
+/// are not sent: send them again after dealing with it). `KAFKA_OK` with
+/// `*queued == count` when all were. Lengths that do not add up to
+/// `data_len` queue nothing (`KAFKA_ERR_INVALID_ARGUMENT`).
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    data: *const c_void,
+    data_len: usize,
+    lengths: *const i64,
+    count: usize,
+    first_tag: u64,
+    timeout_ms: i32,
+    queued: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: queued is NULL or writable (module contract).
+        let queued = unsafe { queued.as_mut() };
+        let mut done = 0;
+        let result = (|| {
+            // SAFETY (all four): module contract.
+            let p = unsafe { handle(p, "p") }?;
+            let topic = unsafe { arg_str(topic, "topic") }?;
+            let data = unsafe { arg_bytes(data, data_len, "data") }?.unwrap_or_default();
+            let lengths = unsafe { opt_slice(lengths, count.saturating_mul(2), "lengths") }?
+                .unwrap_or_default();
+            if lengths.len() != count.saturating_mul(2) {
+                return Err(Error::invalid_argument(
+                    "lengths is NULL but count is not 0",
+                ));
+            }
+            let records = unpack(topic, data, lengths)?;
+            let timeout = arg_timeout(timeout_ms)?.unwrap_or(Duration::MAX);
+            let (n, failure) = p.inner.send_tracked_all(&records, first_tag, timeout);
+            done = n;
+            match failure {
+                None => Ok(KafkaErrorCode::KAFKA_OK),
+                Some(e) => Err(e),
+            }
+        })();
+        if let Some(q) = queued {
+            *q = done;
+        }
+        result
+    })
+}
+
+/// The records of a packed buffer (see `kafka_producer_send_tracked_packed`).
+fn unpack<'a>(topic: &'a str, data: &'a [u8], lengths: &[i64]) -> Result<Vec<Record<'a>>> {
+    let mut at = 0usize;
+    let mut take = |len: i64, what: &str, i: usize| -> Result<Option<&'a [u8]>> {
+        if len < 0 {
+            return Ok(None);
+        }
+        let end = at
+            .checked_add(len as usize)
+            .filter(|&end| end <= data.len())
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "record {i}: its {what} ({len} bytes) runs past the end of data ({} bytes)",
+                    data.len()
+                ))
+            })?;
+        let bytes = &data[at..end];
+        at = end;
+        Ok(Some(bytes))
+    };
+    let mut records = Vec::with_capacity(lengths.len() / 2);
+    for (i, pair) in lengths.chunks_exact(2).enumerate() {
+        let key = take(pair[0], "key", i)?;
+        let value = take(pair[1], "value", i)?;
+        records.push(Record {
+            topic,
+            key,
+            value,
+            ..Record::default()
+        });
+    }
+    if at != data.len() {
+        return Err(Error::invalid_argument(format!(
+            "the lengths add up to {at} bytes, data has {}",
+            data.len()
+        )));
+    }
+    Ok(records)
+}
+
 /// Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
 /// messages to `out`, oldest first, and their number to `*count`; waits up
 /// to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
