@@ -53,9 +53,10 @@ int main(void) {
       if (ready[i].data.fd == timer) {
         uint64_t expirations;
         if (read(timer, &expirations, sizeof expirations) > 0) ticks++;
-        continue;
+        /* and poll below: a consumer must poll now and then even when
+         * nothing arrives (auto-commit, max_poll_interval_ms). */
       }
-      /* The consumer has something: take all of it without waiting. */
+      /* Take all there is without waiting. */
       for (;;) {
         KafkaMessage *m = NULL;
         if (kafka_consumer_poll(consumer, 0, &m, &err) != KAFKA_OK) return fail("polling", &err);

@@ -466,7 +466,7 @@ impl Admin {
         let stop = || self.security.get().is_some();
         let outcome =
             native_admin::group_offsets(self.client.inner(), group, partitions, wait, &stop);
-        let mut offsets = self.outcome(outcome, &context)?;
+        let mut offsets = self.coordinator_outcome(outcome, &context)?;
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets
             .into_iter()

@@ -882,6 +882,14 @@ impl Consumer {
     /// it; it is closed with the consumer.
     pub fn event_fd(&self) -> Result<RawFd> {
         self.check_usable()?;
+        if !self.readiness.load(Ordering::Acquire) && self.polling.load(Ordering::Acquire) {
+            // A poll waiting now would turn the arrivals' writes off again
+            // when it ends.
+            return Err(Error::state(
+                "kafka_consumer_event_fd was asked while a poll of this consumer runs: ask \
+                 for it before polling, or between polls",
+            ));
+        }
         if !self.readiness.swap(true, Ordering::AcqRel) {
             // From now on librdkafka writes whenever something arrives.
             self.queue.wake_on_arrival(Some(&self.pipe));
@@ -895,8 +903,12 @@ impl Consumer {
     /// write librdkafka makes after the check finds the pipe as it should.
     fn refresh_readiness(&self) {
         self.pipe.drain();
-        let pending =
-            self.queue.len() > 0 || self.commits.len() > 0 || self.woken.load(Ordering::Acquire);
+        let security = &self.inner.context().security;
+        let pending = self.queue.len() > 0
+            || self.commits.len() > 0
+            || self.woken.load(Ordering::Acquire)
+            || security.notes() != self.security_seen.load(Ordering::Acquire)
+            || self.state().deferred.is_some();
         if pending {
             self.pipe.wake();
         }

@@ -590,6 +590,8 @@ impl Producer {
     ) -> Result<()> {
         loop {
             match self.enqueue(record, notify.clone()) {
+                // Not waiting at all: the full queue itself is the answer.
+                Err(e) if e.kind == ErrorKind::QueueFull && timeout.is_zero() => return Err(e),
                 Err(e) if e.kind == ErrorKind::QueueFull => {}
                 other => return other,
             }

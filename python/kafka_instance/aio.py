@@ -88,6 +88,11 @@ class AsyncProducer:
         self._producer.close(0)
 
 
+# The longest a consumer waits on its descriptor without polling: polls keep
+# it in its group (max.poll.interval.ms) and run its auto-commit.
+_IDLE_POLL = 1.0
+
+
 class AsyncConsumer:
     def __init__(self, consumer):
         self._consumer = consumer
@@ -114,7 +119,7 @@ class AsyncConsumer:
             left = deadline - loop.time()
             if batch or left <= 0:
                 return batch
-            await self._readable(left)
+            await self._readable(min(left, _IDLE_POLL))
 
     async def getone(self):
         """The next ConsumerRecord, waiting as long as it takes."""
@@ -122,7 +127,7 @@ class AsyncConsumer:
             batch = self._consumer.poll(timeout_ms=0, max_records=1)
             for records in batch.values():
                 return records[0]
-            await self._readable(None)
+            await self._readable(_IDLE_POLL)
 
     def __aiter__(self):
         return self

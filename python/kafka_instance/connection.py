@@ -55,9 +55,18 @@ def _key_bytes(key):
 
 
 def _json_value(raw):
-    """A message value decoded from JSON; None for a tombstone. A value that
-    is not JSON raises ValueError (as a json.loads value_deserializer does)."""
+    """A message value decoded from JSON; None for a tombstone."""
     return None if raw is None else _loads(raw)
+
+
+def _as_bytes(data, what):
+    """A serializer's output as bytes (bytes-like is copied); anything else
+    is a TypeError, raised from send()."""
+    if data.__class__ is bytes:
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError("%s must return bytes, not %s" % (what, type(data).__name__))
 
 
 class KafkaInstance:
@@ -279,6 +288,7 @@ class KafkaProducer:
         self._batch_first = 0
         self._batch_data = []
         self._batch_lengths = array.array("q")
+        self._refused = []  # (future, error) to fail once the lock is released
         self._closed = False
         self._stop = False
         self._thread = None
@@ -301,12 +311,17 @@ class KafkaProducer:
                 failure("taking delivery reports failed", __name__ + ".KafkaProducer",
                         "Kafka Producer", e)
                 return
-            if n:
-                self._resolve(_REPORT.iter_unpack(view[:n * size]))
-            with self._lock:
-                self._in_flight -= n
-                if self._batch_lengths:
-                    self._ship()
+            try:
+                if n:
+                    self._resolve(_REPORT.iter_unpack(view[:n * size]))
+                with self._lock:
+                    self._in_flight -= n
+                    if self._batch_lengths:
+                        self._ship()
+                self._fail_refused()
+            except Exception as e:  # this thread must go on resolving futures
+                failure("resolving delivery reports failed", __name__ + ".KafkaProducer",
+                        "Kafka Producer", e)
             if 0 < n < len(buffer) and self._in_flight > n:
                 # More are coming: let them gather (the sending thread runs
                 # meanwhile) rather than taking the GIL for each few.
@@ -338,8 +353,15 @@ class KafkaProducer:
             future._completed(waiting)
 
     def _fail(self, tag, error):
+        """Fails a message's future once the lock is released (its errbacks
+        may send or flush)."""
         future = self._pending.pop(tag, None)
         if future is not None:
+            self._refused.append((future, error))
+
+    def _fail_refused(self):
+        while self._refused:
+            future, error = self._refused.pop(0)
             future._resolve(None, error)
 
     def _ship(self):
@@ -374,19 +396,22 @@ class KafkaProducer:
         elif self._value_serializer is None:
             payload = _dumps_bytes(value)
         else:
-            payload = self._value_serializer(value)
+            payload = _as_bytes(self._value_serializer(value), "value_serializer")
         if key is None or key.__class__ is bytes:
             pass
         elif self._key_serializer is None and key.__class__ is str:
             key = key.encode()
         else:
-            key = (self._key_serializer or _key_bytes)(key)
+            key = _as_bytes((self._key_serializer or _key_bytes)(key), "key_serializer")
         future = FutureRecordMetadata(topic)
         encoded = self._topics.get(topic)
         if encoded is None:
             encoded = self._topics[topic] = topic.encode("utf-8")
         plain = headers is None and partition is None and not timestamp_ms
-        with self._lock:
+        try:
+            self._lock.acquire()
+            if self._closed:
+                raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
             lengths = self._batch_lengths
             if lengths and (encoded != self._batch_topic or not plain):
                 self._ship()  # keeps the order of the messages
@@ -401,6 +426,9 @@ class KafkaProducer:
                     self._in_flight += 1
                 except _n.KafkaError as e:
                     self._fail(tag, e)
+                except Exception:
+                    self._pending.pop(tag, None)
+                    raise
                 return future
             if not lengths:
                 self._batch_topic, self._batch_first = encoded, tag
@@ -416,6 +444,9 @@ class KafkaProducer:
                 lengths.append(len(payload))
             if self._in_flight == 0 or len(lengths) >= 2 * self.BATCH:
                 self._ship()
+        finally:
+            self._lock.release()
+            self._fail_refused()
         return future
 
     def flush(self, timeout=None):
@@ -428,6 +459,7 @@ class KafkaProducer:
         with self._lock:
             if self._batch_lengths:
                 self._ship()
+        self._fail_refused()
         ms = -1 if timeout is None else int(timeout * 1000)
         self._producer.flush(ms)
         while self._pending:  # the report thread resolves the last ones
@@ -449,12 +481,20 @@ class KafkaProducer:
         except _n.KafkaError as e:
             if e.value != _n.KAFKA_ERR_TIMEOUT:
                 raise
-        self._closed = True
         with self._lock:
+            self._closed = True  # sends from now on are refused
             self._stop = True
             thread = self._thread
         if thread is not None:
             thread.join()  # it returns within 100 ms: before the handle goes
+        # Outcomes that arrived after the thread's last take.
+        buffer = _n.report_buffer(1024)
+        view = memoryview(buffer).cast("B")
+        while True:
+            n = self._producer.reports(buffer, 0)
+            if not n:
+                break
+            self._resolve(_REPORT.iter_unpack(view[:n * _REPORT.size]))
         try:
             self._producer.close(0)
         except _n.KafkaError as e:
@@ -492,8 +532,14 @@ class KafkaConsumer:
 
     def _record(self, m):
         key = m.key if self._key is None or m.key is None else self._key(m.key)
-        return ConsumerRecord(m.topic, m.partition, m.offset, m.timestamp, key,
-                              self._value(m.value), m.headers)
+        try:
+            value = self._value(m.value)
+        except Exception as e:
+            value = m.value  # never lose a message over its encoding
+            failure("a message value could not be decoded; it is given as bytes",
+                    __name__ + ".KafkaConsumer", "Kafka Consumer", e)
+        return ConsumerRecord(m.topic, m.partition, m.offset, m.timestamp, key, value,
+                              m.headers)
 
     def __iter__(self):
         return self
@@ -517,7 +563,14 @@ class KafkaConsumer:
                 max_records or 500, timeout_ms):
             if key is not None and k is not None:
                 k = key(k)
-            record = ConsumerRecord(topic, partition, offset, ts, k, value(v), headers)
+            try:
+                decoded = value(v)
+            except Exception as e:
+                # Never lose a message over its encoding: it keeps its bytes.
+                decoded = v
+                failure("a message value could not be decoded; it is given as bytes",
+                        __name__ + ".KafkaConsumer.poll", "Kafka Consumer", e)
+            record = ConsumerRecord(topic, partition, offset, ts, k, decoded, headers)
             records = out.get((topic, partition))
             if records is None:
                 records = out[TopicPartition(topic, partition)] = []

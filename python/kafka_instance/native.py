@@ -663,7 +663,6 @@ class Consumer:
         self._c = handle
         self._handlers = []  # keeps the ctypes callbacks alive
         self._scratch = None  # poll_tuples' arrays, made once
-        self._topics = {}  # a topic's C string (shared by its messages) -> str
 
     def register_handler(self, topic, fn):
         def trampoline(msg, _opaque):
@@ -727,7 +726,9 @@ class Consumer:
             return []
         try:
             _call(lib.kafka_message_views, out, count, views)
-            topics, string_at, got = self._topics, ctypes.string_at, []
+            # A topic's C string is shared by its messages and freed with
+            # them: its address names it only within this batch.
+            topics, string_at, got = {}, ctypes.string_at, []
             raw = memoryview(views).cast("B")[:count * _VIEW.size]
             for i, (t, partition, offset, ts, k, klen, v, vlen, hc) in enumerate(
                     _VIEW.iter_unpack(raw)):

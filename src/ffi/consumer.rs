@@ -358,6 +358,13 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
 ///
 /// Once asked for, librdkafka writes to it whenever a message arrives
 /// while none is waiting (one write per quiet period, not per message).
+///
+/// A loop must still poll when nothing arrives, at least every
+/// `auto_commit_interval_ms` (auto-commit runs inside polls) and well
+/// within `max_poll_interval_ms` (a consumer that does not poll for that
+/// long leaves its group): add a timer, as `examples-c/event_loop.c`
+/// does. Ask for the descriptor from the thread that polls, not while a
+/// poll runs (`KAFKA_ERR_STATE`).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_event_fd(
     c: *mut KafkaConsumer,

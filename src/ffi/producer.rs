@@ -487,8 +487,9 @@ fn unpack<'a>(topic: &'a str, data: &'a [u8], lengths: &[i64]) -> Result<Vec<Rec
         if len < 0 {
             return Ok(None);
         }
-        let end = at
-            .checked_add(len as usize)
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|len| at.checked_add(len))
             .filter(|&end| end <= data.len())
             .ok_or_else(|| {
                 Error::invalid_argument(format!(
