@@ -1003,6 +1003,39 @@ fn kafka_consumer_event_fd_is_readable_exactly_when_a_poll_has_something() {
     }
 }
 
+/// A poll that would return an error at once (here: a new group with
+/// `auto_offset_reset=none`, which has nowhere to start) leaves the event
+/// fd readable until that error is returned.
+#[test]
+fn kafka_consumer_event_fd_is_readable_for_an_error_a_poll_would_return() {
+    capture_logs();
+    let broker = &brokers()[0];
+    let topic = unique_topic("event-fd-error");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[("group_id", &unique_topic("g"))]);
+    produce_unbatched(inst, &topic, 0, 1);
+    let cons = consumer(inst, &[&topic], &[("auto_offset_reset", "none")]);
+    let mut e = err();
+    let fd = unsafe { kafka_consumer_event_fd(cons, &mut e) };
+    assert!(fd >= 0, "{}", e.message_str());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut returned = None;
+    while returned.is_none() && std::time::Instant::now() < deadline {
+        if !readable(fd, Duration::from_secs(1)) {
+            continue;
+        }
+        let mut m = null_mut();
+        let rc = unsafe { kafka_consumer_poll(cons, 0, &mut m, &mut e) };
+        if rc != KAFKA_OK {
+            returned = Some(rc);
+        }
+        unsafe { kafka_message_free(m) };
+    }
+    assert!(returned.is_some(), "the error never came through the fd");
+    close_consumer(cons);
+    unsafe { kafka_instance_free(inst) };
+}
+
 #[test]
 fn kafka_consumer_store_message_decides_what_commits_without_auto_store() {
     for broker in brokers() {

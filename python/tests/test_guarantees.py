@@ -109,3 +109,38 @@ def test_a_process_killed_mid_batch_loses_nothing(broker, group, tmp_path):
     assert after and after[0] <= before[-1] + 1, "resumes at or before the kill"
     repeated = set(before) & set(after)
     print("killed after %d, %d read again" % (len(before), len(repeated)))
+
+
+def test_a_value_that_is_not_json_is_given_as_bytes_and_logged(broker, group, caplog):
+    """Never lose a message over its encoding: the record keeps its bytes,
+    the failure is logged, the records after it arrive."""
+    import logging
+    topic = broker.topic("not-json")
+    instance = KafkaInstance(KafkaConfig().set_bootstrap_servers(broker.servers))
+    with instance.producer_context(value_serializer=lambda v: v) as producer:
+        for raw in (b'{"n": 0}', b"not json", b'{"n": 2}'):
+            producer.send(topic, value=raw)
+    caplog.set_level(logging.ERROR, logger="kafka_instance")
+    consumer = KafkaInstance(config(broker, group)).get_consumer([topic], **SESSION)
+    try:
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < 3 and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=1000).values():
+                got.extend(r.value for r in records)
+    finally:
+        consumer.close()
+    assert got == [{"n": 0}, b"not json", {"n": 2}]
+    assert any("could not be decoded" in r.getMessage() for r in caplog.records)
+
+
+def test_a_serializer_that_returns_text_is_refused_at_send(broker):
+    import pytest
+    topic = broker.topic("bad-serializer")
+    instance = KafkaInstance(KafkaConfig().set_bootstrap_servers(broker.servers))
+    with instance.producer_context(value_serializer=lambda v: "text") as producer:
+        with pytest.raises(TypeError, match="value_serializer must return bytes"):
+            producer.send(topic, value={"n": 1})
+        # The producer goes on working.
+        producer._value_serializer = None
+        assert producer.send(topic, value={"n": 2}).get(timeout=10).offset == 0
