@@ -174,6 +174,7 @@ fn stand_in_with_orders(partitions: usize, records: i64) -> StandIn {
 /// KAFKA_ERR_BROKER with Kafka's code and the broker's own words.
 #[test]
 fn kafka_instance_create_partitions_grows_a_topic_and_returns_the_brokers_refusal() {
+    let _g = serial(); // the first test counts admin clients
     capture_logs();
     println!(
         "against a Kafka-protocol stand-in broker (tests/common/stand_in.rs), not Apache Kafka"
@@ -234,6 +235,7 @@ fn kafka_instance_create_partitions_grows_a_topic_and_returns_the_brokers_refusa
 /// the end and a partition that does not exist are the broker's refusals.
 #[test]
 fn kafka_instance_delete_records_returns_the_new_low_watermark() {
+    let _g = serial(); // the first test counts admin clients
     capture_logs();
     println!(
         "against a Kafka-protocol stand-in broker (tests/common/stand_in.rs), not Apache Kafka"
@@ -302,6 +304,7 @@ fn kafka_instance_delete_records_returns_the_new_low_watermark() {
 /// the broker answers again.
 #[test]
 fn an_admin_call_to_a_broker_that_stops_answering_times_out() {
+    let _g = serial(); // the first test counts admin clients
     capture_logs();
     let broker = stand_in_with_orders(1, 10);
     let inst = instance_from(&[("bootstrap_servers", &broker.bootstrap)]);
