@@ -100,6 +100,40 @@ fn text(p: *const c_char) -> String {
 
 const NO_ERROR: rd::rd_kafka_resp_err_t = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
 
+/// The first element of the list `list` reads off `result` (librdkafka's
+/// `*_result_topics` / `_groups` / `_resources` accessors): None when
+/// `result` is NULL (the event was of another kind) or the list is empty.
+///
+/// # Safety
+/// `result` is NULL or the live result of an event; the element lives as
+/// long as the event.
+unsafe fn first<R, T>(
+    result: *const R,
+    list: unsafe extern "C" fn(*const R, *mut usize) -> *mut *const T,
+) -> Option<*const T> {
+    if result.is_null() {
+        return None;
+    }
+    let mut n = 0usize;
+    let all = list(result, &mut n);
+    (!all.is_null() && n > 0).then(|| *all)
+}
+
+/// The error a group result carries, if any: its code and message.
+///
+/// # Safety
+/// `group` is a live group result.
+unsafe fn group_error(
+    group: *const rd::rd_kafka_group_result_t,
+) -> Option<(RDKafkaErrorCode, String)> {
+    let e = rd::rd_kafka_group_result_error(group);
+    if e.is_null() || rd::rd_kafka_error_code(e) == NO_ERROR {
+        return None;
+    }
+    let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(e));
+    Some((code, text(rd::rd_kafka_error_string(e))))
+}
+
 /// Runs one admin request of kind `op` on a reply queue of its own:
 /// `issue` sends it (given the options and the queue) or refuses to (an
 /// argument librdkafka would not take: nothing sent, that refusal
@@ -217,21 +251,14 @@ pub(crate) fn group_offsets<C: rdkafka::client::ClientContext>(
     // SAFETY: the event is live while `read` runs; everything is copied.
     let read = |event: *mut rd::rd_kafka_event_t| unsafe {
         let result = rd::rd_kafka_event_ListConsumerGroupOffsets_result(event);
-        let mut count = 0usize;
-        let groups = match result.is_null() {
-            true => std::ptr::null_mut(),
-            false => rd::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count),
-        };
-        if groups.is_null() || count == 0 {
+        let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups;
+        let Some(group) = first(result, groups) else {
             return invalid("librdkafka gave no result for the group");
+        };
+        if let Some((code, why)) = group_error(group) {
+            return Outcome::Failed(code, why);
         }
-        let first = *groups;
-        let gerr = rd::rd_kafka_group_result_error(first);
-        if !gerr.is_null() && rd::rd_kafka_error_code(gerr) != NO_ERROR {
-            let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(gerr));
-            return Outcome::Failed(code, text(rd::rd_kafka_error_string(gerr)));
-        }
-        let list = rd::rd_kafka_group_result_partitions(first);
+        let list = rd::rd_kafka_group_result_partitions(group);
         let elems = if list.is_null() || (*list).cnt <= 0 {
             &[][..]
         } else {
@@ -290,21 +317,14 @@ pub(crate) fn delete_group<C: rdkafka::client::ClientContext>(
     // SAFETY: the event is live while `read` runs; everything is copied.
     let read = |event: *mut rd::rd_kafka_event_t| unsafe {
         let result = rd::rd_kafka_event_DeleteGroups_result(event);
-        let mut n = 0usize;
-        let groups = match result.is_null() {
-            true => std::ptr::null(),
-            false => rd::rd_kafka_DeleteGroups_result_groups(result, &mut n),
-        };
-        if groups.is_null() || n == 0 {
+        let Some(group) = first(result, rd::rd_kafka_DeleteGroups_result_groups) else {
             let why = "librdkafka gave no result for the group".into();
             return Outcome::Failed(RDKafkaErrorCode::Fail, why);
+        };
+        match group_error(group) {
+            None => Outcome::Done(()),
+            Some((code, why)) => Outcome::Failed(code, why),
         }
-        let gerr = rd::rd_kafka_group_result_error(*groups);
-        if gerr.is_null() || rd::rd_kafka_error_code(gerr) == NO_ERROR {
-            return Outcome::Done(());
-        }
-        let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(gerr));
-        Outcome::Failed(code, text(rd::rd_kafka_error_string(gerr)))
     };
     let target = Target::Coordinator;
     // SAFETY: the client is live for the call; issue posts one request.
@@ -450,61 +470,46 @@ pub(crate) fn topic_request<C: rdkafka::client::ClientContext>(
     };
     // SAFETY: the event is live while `read` runs; everything is copied.
     let read = |event: *mut rd::rd_kafka_event_t| unsafe {
-        let mut n = 0usize;
         let configs = [
             Op::RD_KAFKA_ADMIN_OP_ALTERCONFIGS,
             Op::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS,
         ];
         let (code, message) = if configs.contains(&op) {
-            let all = if op == Op::RD_KAFKA_ADMIN_OP_ALTERCONFIGS {
-                let result = rd::rd_kafka_event_AlterConfigs_result(event);
-                match result.is_null() {
-                    true => std::ptr::null_mut(),
-                    false => rd::rd_kafka_AlterConfigs_result_resources(result, &mut n),
-                }
-            } else {
-                let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(event);
-                match result.is_null() {
-                    true => std::ptr::null_mut(),
-                    false => rd::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut n),
-                }
+            let resource = match op {
+                Op::RD_KAFKA_ADMIN_OP_ALTERCONFIGS => first(
+                    rd::rd_kafka_event_AlterConfigs_result(event),
+                    rd::rd_kafka_AlterConfigs_result_resources,
+                ),
+                _ => first(
+                    rd::rd_kafka_event_IncrementalAlterConfigs_result(event),
+                    rd::rd_kafka_IncrementalAlterConfigs_result_resources,
+                ),
             };
-            if all.is_null() || n == 0 {
+            let Some(r) = resource else {
                 return invalid("librdkafka gave no result for the topic".into());
-            }
-            let r = *all;
+            };
             (
                 rd::rd_kafka_ConfigResource_error(r),
                 text(rd::rd_kafka_ConfigResource_error_string(r)),
             )
         } else {
-            let all = match op {
-                Op::RD_KAFKA_ADMIN_OP_CREATETOPICS => {
-                    let r = rd::rd_kafka_event_CreateTopics_result(event);
-                    match r.is_null() {
-                        true => std::ptr::null(),
-                        false => rd::rd_kafka_CreateTopics_result_topics(r, &mut n),
-                    }
-                }
-                Op::RD_KAFKA_ADMIN_OP_DELETETOPICS => {
-                    let r = rd::rd_kafka_event_DeleteTopics_result(event);
-                    match r.is_null() {
-                        true => std::ptr::null(),
-                        false => rd::rd_kafka_DeleteTopics_result_topics(r, &mut n),
-                    }
-                }
-                _ => {
-                    let r = rd::rd_kafka_event_CreatePartitions_result(event);
-                    match r.is_null() {
-                        true => std::ptr::null(),
-                        false => rd::rd_kafka_CreatePartitions_result_topics(r, &mut n),
-                    }
-                }
+            let topic = match op {
+                Op::RD_KAFKA_ADMIN_OP_CREATETOPICS => first(
+                    rd::rd_kafka_event_CreateTopics_result(event),
+                    rd::rd_kafka_CreateTopics_result_topics,
+                ),
+                Op::RD_KAFKA_ADMIN_OP_DELETETOPICS => first(
+                    rd::rd_kafka_event_DeleteTopics_result(event),
+                    rd::rd_kafka_DeleteTopics_result_topics,
+                ),
+                _ => first(
+                    rd::rd_kafka_event_CreatePartitions_result(event),
+                    rd::rd_kafka_CreatePartitions_result_topics,
+                ),
             };
-            if all.is_null() || n == 0 {
+            let Some(t) = topic else {
                 return invalid("librdkafka gave no result for the topic".into());
-            }
-            let t = *all;
+            };
             (
                 rd::rd_kafka_topic_result_error(t),
                 text(rd::rd_kafka_topic_result_error_string(t)),
@@ -570,16 +575,10 @@ pub(crate) fn topic_settings<C: rdkafka::client::ClientContext>(
     // SAFETY: the event is live while `read` runs; everything is copied.
     let read = |event: *mut rd::rd_kafka_event_t| unsafe {
         let result = rd::rd_kafka_event_DescribeConfigs_result(event);
-        let mut n = 0usize;
-        let all = match result.is_null() {
-            true => std::ptr::null(),
-            false => rd::rd_kafka_DescribeConfigs_result_resources(result, &mut n),
-        };
-        if all.is_null() || n == 0 {
+        let Some(r) = first(result, rd::rd_kafka_DescribeConfigs_result_resources) else {
             let why = "librdkafka gave no result for the topic".into();
             return Outcome::Failed(RDKafkaErrorCode::Fail, why);
-        }
-        let r = *all;
+        };
         let code = rd::rd_kafka_ConfigResource_error(r);
         if code != NO_ERROR {
             let why = text(rd::rd_kafka_ConfigResource_error_string(r));
