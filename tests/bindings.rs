@@ -104,37 +104,28 @@ fn go_package_tests_pass() {
     if !have_tool("bindings::go", "go") || !have_tool("bindings::go", "pkg-config") {
         return;
     }
-    let cache = Path::new(ROOT).join("target/go-cache");
-    let out = Command::new("go")
-        .args(["test", "-count=1", "./..."])
-        .current_dir(Path::new(ROOT).join("go"))
-        .env("PKG_CONFIG_PATH", pkg_config_dir())
-        .env("LD_LIBRARY_PATH", lib_dir())
-        .env("CGO_ENABLED", "1")
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env("GOCACHE", &cache)
-        .env("KAFKA_INSTANCE_LOG", "off")
-        .output()
-        .expect("go runs");
-    assert_ok(&out, "go test ./...");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let pkg_config = pkg_config_dir();
+    // One go command in go/, against this build; its stdout.
+    let go = |args: &[&str]| {
+        let out = Command::new("go")
+            .args(args)
+            .current_dir(Path::new(ROOT).join("go"))
+            .env("PKG_CONFIG_PATH", &pkg_config)
+            .env("LD_LIBRARY_PATH", lib_dir())
+            .env("CGO_ENABLED", "1")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOPROXY", "off")
+            .env("GOCACHE", Path::new(ROOT).join("target/go-cache"))
+            .env("KAFKA_INSTANCE_LOG", "off")
+            .output()
+            .expect("go runs");
+        assert_ok(&out, &format!("go {}", args.join(" ")));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = go(&["test", "-count=1", "./..."]);
     assert!(stdout.contains("ok"), "{stdout}");
-
     // The README's "From Go" program.
-    let out = Command::new("go")
-        .args(["run", "./cmd/orders"])
-        .current_dir(Path::new(ROOT).join("go"))
-        .env("PKG_CONFIG_PATH", pkg_config_dir())
-        .env("LD_LIBRARY_PATH", lib_dir())
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env("GOCACHE", &cache)
-        .env("KAFKA_INSTANCE_LOG", "off")
-        .output()
-        .expect("go runs");
-    assert_ok(&out, "go run ./cmd/orders");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = go(&["run", "./cmd/orders"]);
     assert!(stdout.contains("received orders [1 2 3]"), "{stdout}");
 }
 
@@ -154,29 +145,24 @@ fn node_module_tests_pass() {
             .expect("npm runs");
         assert_ok(&out, "npm install (koffi)");
     }
-    let out = Command::new("node")
-        .args(["--test", "test/"])
-        .current_dir(&dir)
-        .env("KAFKA_INSTANCE_LIB", lib_dir().join("libkafka_instance.so"))
-        .env("KAFKA_INSTANCE_LOG", "off")
-        .output()
-        .expect("node runs");
-    assert_ok(&out, "node --test");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // One node command in node/, against this build; its stdout.
+    let node = |args: &[&str]| {
+        let out = Command::new("node")
+            .args(args)
+            .current_dir(&dir)
+            .env("KAFKA_INSTANCE_LIB", lib_dir().join("libkafka_instance.so"))
+            .env("KAFKA_INSTANCE_LOG", "off")
+            .output()
+            .expect("node runs");
+        assert_ok(&out, &format!("node {}", args.join(" ")));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = node(&["--test", "test/"]);
     assert!(
         stdout.contains("# pass 1") && stdout.contains("# fail 0"),
         "{stdout}"
     );
-
     // The README's "From Node" program.
-    let out = Command::new("node")
-        .arg("examples/orders.js")
-        .current_dir(&dir)
-        .env("KAFKA_INSTANCE_LIB", lib_dir().join("libkafka_instance.so"))
-        .env("KAFKA_INSTANCE_LOG", "off")
-        .output()
-        .expect("node runs");
-    assert_ok(&out, "node examples/orders.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = node(&["examples/orders.js"]);
     assert!(stdout.contains("received orders [ 1, 2, 3 ]"), "{stdout}");
 }
