@@ -154,22 +154,28 @@ def run_confluent_orjson():
     return run_confluent(orjson.dumps, "orjson.dumps per message")
 
 
+def timed_reads(take):
+    """Messages per second from the first non-empty read until N arrived:
+    take() reads one batch and says how many it got. None when N did not
+    arrive within 10 minutes."""
+    got, start = 0, None
+    deadline = time.monotonic() + 600
+    while got < N and time.monotonic() < deadline:
+        n = take()
+        if n and start is None:
+            start = time.perf_counter()
+        got += n
+    return got / (time.perf_counter() - start) if got == N else None
+
+
 def consume_ours():
     from kafka_instance import KafkaConfig, KafkaInstance
     config = (KafkaConfig().set_bootstrap_servers(SERVERS.split(","))
               .set_group_id("peers-ours-%d" % os.getpid()).set_auto_offset_reset("earliest"))
     c = KafkaInstance(config).get_consumer([run_ours_package.topic])
-    got, start = 0, None
-    deadline = time.monotonic() + 600
-    while got < N and time.monotonic() < deadline:
-        batch = c.poll(timeout_ms=1000, max_records=500)
-        if batch and start is None:
-            start = time.perf_counter()
-        for records in batch.values():
-            got += len(records)
-    secs = time.perf_counter() - start
+    rate = timed_reads(lambda: sum(map(len, c.poll(timeout_ms=1000, max_records=500).values())))
     c.close()
-    return got / secs if got == N else None, "poll(max_records=500), values decoded"
+    return rate, "poll(max_records=500), values decoded"
 
 
 def consume_confluent():
@@ -181,19 +187,17 @@ def consume_confluent():
                                   "group.id": "peers-confluent-%d" % os.getpid(),
                                   "auto.offset.reset": "earliest"})
     c.subscribe([run_ours_package.topic])
-    got, start = 0, None
-    deadline = time.monotonic() + 600
-    while got < N and time.monotonic() < deadline:
-        msgs = c.consume(500, 1.0)
-        if msgs and start is None:
-            start = time.perf_counter()
-        for m in msgs:
+
+    def take():
+        n = 0
+        for m in c.consume(500, 1.0):
             if m.error() is None:
                 json.loads(m.value())
-                got += 1
-    secs = time.perf_counter() - start
+                n += 1
+        return n
+    rate = timed_reads(take)
     c.close()
-    return got / secs if got == N else None, "consume(500), json.loads per value"
+    return rate, "consume(500), json.loads per value"
 
 
 def consume_kafka_python():
@@ -204,17 +208,9 @@ def consume_kafka_python():
     c = kafka.KafkaConsumer(run_ours_package.topic, bootstrap_servers=SERVERS,
                             group_id="peers-kp-%d" % os.getpid(), auto_offset_reset="earliest",
                             value_deserializer=json.loads)
-    got, start = 0, None
-    deadline = time.monotonic() + 600
-    while got < N and time.monotonic() < deadline:
-        batch = c.poll(timeout_ms=1000, max_records=500)
-        if batch and start is None:
-            start = time.perf_counter()
-        for records in batch.values():
-            got += len(records)
-    secs = time.perf_counter() - start
+    rate = timed_reads(lambda: sum(map(len, c.poll(timeout_ms=1000, max_records=500).values())))
     c.close()
-    return got / secs if got == N else None, "poll(max_records=500), value_deserializer=json.loads"
+    return rate, "poll(max_records=500), value_deserializer=json.loads"
 
 
 def run_confluent(encode=lambda v: json.dumps(v).encode(), how="json.dumps per message"):
