@@ -5,12 +5,17 @@ broker.
 
     export $(scripts/broker.sh start)          # or any broker
     make -C examples-c PROFILE=release bench   # the C figure
-    target/venv/bin/python benches/peers.py [messages]   # default 1000000
+    target/venv/bin/pip install --no-build-isolation ./python   # the package, release build
+    target/venv/bin/python benches/peers.py [messages] [rounds]   # default 1000000 1
 
 Workload: `messages` keyed JSON values of about 100 bytes (the Python framework's
 `{"order_id": ..., ...}` dicts), acks=all, sent asynchronously, then
 flushed; the figure is messages per second from the first send until all
-are acknowledged. Each client gets its own topic (3 partitions).
+are acknowledged. Each client gets its own topic (3 partitions). Each
+producer first sends one message and waits for its acknowledgement, and
+the clock starts after it: a new idempotent producer waits 0.5 to 1 s for
+its producer id (librdkafka asks for it on a 500 ms timer), and at these
+counts that start-up would be most of the figure.
 
 - kafka_instance, C: examples-c/build/bench (pre-encoded values, our
   send_json validates them);
@@ -19,7 +24,8 @@ are acknowledged. Each client gets its own topic (3 partitions).
   (send_batch);
 - kafka_instance, Python package API: KafkaInstance(...).get_producer()
   .send(topic, value=dict, key=str) per message (JSON-encoded by the
-  package; each send returns a future);
+  package; each send returns a future; the installed package's compiled
+  send when it is installed, which the first lines say);
 - confluent-kafka (Python over librdkafka), json.dumps per message;
 - kafka-python (the client the Python framework is built on), value_serializer=json.dumps.
 
@@ -34,15 +40,20 @@ confluent-kafka kafka-python). Not part of the test command.
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+try:  # the installed package (pip install ./python), with its compiled send
+    import kafka_instance  # noqa: F401
+except ImportError:  # the sources, with KAFKA_INSTANCE_LIB (send in Python)
+    sys.path.insert(0, os.path.join(ROOT, "python"))
 
 SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 PAD = "x" * 40
 
 
@@ -79,6 +90,8 @@ def run_ours_python():
     t = topic("ours")
     inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
     p = inst.get_producer()
+    p.send(t, value(-1), key(-1))
+    p.flush()
     start = time.perf_counter()
     for i in range(N):
         while True:
@@ -98,6 +111,8 @@ def run_ours_python_batch():
     t = topic("oursbatch")
     inst = ki.KafkaInstance(ki.Config(bootstrap_servers=SERVERS))
     p = inst.get_producer()
+    p.send(t, value(-1), key(-1))
+    p.flush()
     start = time.perf_counter()
     for first in range(0, N, 1000):
         todo = list(range(first, min(first + 1000, N)))
@@ -119,6 +134,7 @@ def run_ours_package(**kwargs):
     t = topic("package")
     kafka = KafkaInstance(KafkaConfig().set_bootstrap_servers(SERVERS.split(",")))
     p = kafka.get_producer(acks="all", **kwargs)
+    p.send(t, value=value(-1), key=key(-1)).get(timeout=60)
     start = time.perf_counter()
     for i in range(N):
         while True:
@@ -154,37 +170,52 @@ def run_confluent_orjson():
     return run_confluent(orjson.dumps, "orjson.dumps per message")
 
 
+def group(name):
+    """A new consumer group for each read, so that each reads from the start."""
+    group.count = getattr(group, "count", 0) + 1
+    return "peers-%s-%d-%d" % (name, os.getpid(), group.count)
+
+
 def timed_reads(take):
-    """Messages per second from the first non-empty read until N arrived:
-    take() reads one batch and says how many it got. None when N did not
+    """Messages per second from the first non-empty read until all N + 1
+    (the first, sent before the clock started, and N) arrived: take()
+    reads one batch and says how many it got. None when they did not
     arrive within 10 minutes."""
     got, start = 0, None
     deadline = time.monotonic() + 600
-    while got < N and time.monotonic() < deadline:
+    while got < N + 1 and time.monotonic() < deadline:
         n = take()
         if n and start is None:
             start = time.perf_counter()
         got += n
-    return got / (time.perf_counter() - start) if got == N else None
+    return got / (time.perf_counter() - start) if got == N + 1 else None
 
 
 def consume_ours():
     from kafka_instance import KafkaConfig, KafkaInstance
     config = (KafkaConfig().set_bootstrap_servers(SERVERS.split(","))
-              .set_group_id("peers-ours-%d" % os.getpid()).set_auto_offset_reset("earliest"))
+              .set_group_id(group("ours")).set_auto_offset_reset("earliest"))
     c = KafkaInstance(config).get_consumer([run_ours_package.topic])
     rate = timed_reads(lambda: sum(map(len, c.poll(timeout_ms=1000, max_records=500).values())))
     c.close()
     return rate, "poll(max_records=500), values decoded"
 
 
-def consume_confluent():
+def consume_confluent_orjson():
+    try:
+        import orjson
+    except ImportError:
+        return None, "orjson not installed"
+    return consume_confluent(orjson.loads, "consume(500), orjson.loads per value")
+
+
+def consume_confluent(loads=json.loads, how="consume(500), json.loads per value"):
     try:
         import confluent_kafka
     except ImportError:
         return None, "not installed"
     c = confluent_kafka.Consumer({"bootstrap.servers": SERVERS,
-                                  "group.id": "peers-confluent-%d" % os.getpid(),
+                                  "group.id": group("confluent"),
                                   "auto.offset.reset": "earliest"})
     c.subscribe([run_ours_package.topic])
 
@@ -192,12 +223,12 @@ def consume_confluent():
         n = 0
         for m in c.consume(500, 1.0):
             if m.error() is None:
-                json.loads(m.value())
+                loads(m.value())
                 n += 1
         return n
     rate = timed_reads(take)
     c.close()
-    return rate, "consume(500), json.loads per value"
+    return rate, how
 
 
 def consume_kafka_python():
@@ -206,7 +237,7 @@ def consume_kafka_python():
     except ImportError:
         return None, "not installed"
     c = kafka.KafkaConsumer(run_ours_package.topic, bootstrap_servers=SERVERS,
-                            group_id="peers-kp-%d" % os.getpid(), auto_offset_reset="earliest",
+                            group_id=group("kp"), auto_offset_reset="earliest",
                             value_deserializer=json.loads)
     rate = timed_reads(lambda: sum(map(len, c.poll(timeout_ms=1000, max_records=500).values())))
     c.close()
@@ -222,6 +253,8 @@ def run_confluent(encode=lambda v: json.dumps(v).encode(), how="json.dumps per m
     p = confluent_kafka.Producer({"bootstrap.servers": SERVERS, "acks": "all",
                                   "enable.idempotence": True,
                                   "partitioner": "murmur2_random"})
+    p.produce(t, encode(value(-1)), key(-1).encode())
+    p.flush(60)
     start = time.perf_counter()
     for i in range(N):
         while True:
@@ -249,6 +282,7 @@ def run_kafka_python():
     p = kafka.KafkaProducer(bootstrap_servers=SERVERS, acks="all", linger_ms=5,
                             value_serializer=lambda v: json.dumps(v).encode(),
                             key_serializer=str.encode)
+    p.send(t, value(-1), key(-1)).get(timeout=60)
     start = time.perf_counter()
     for i in range(N):
         p.send(t, value(i), key(i))
@@ -259,20 +293,31 @@ def run_kafka_python():
 
 
 def table(title, runs):
-    rows = []
-    for name, run in runs:
-        print("  %s ..." % name, flush=True)
-        try:
-            rate, note = run()
-        except Exception as e:  # one failing peer must not hide the others
-            rate, note = None, "failed: %s" % e
-        rows.append((name, rate, note))
-    base = rows[0][1]
-    print("\n%s\n\n| client | msg/s | vs first row | notes |\n|---|---:|---:|---|" % title)
-    for name, rate, note in rows:
-        print("| %s | %s | %s | %s |" % (
+    """Runs each client ROUNDS times, in turn (round by round, so that a
+    slow spell of the machine touches every client), and prints the median
+    and the spread."""
+    rates = {name: [] for name, _ in runs}
+    notes = {}
+    for r in range(ROUNDS):
+        for name, run in runs:
+            print("  %s (round %d) ..." % (name, r + 1), flush=True)
+            try:
+                rate, note = run()
+            except Exception as e:  # one failing peer must not hide the others
+                rate, note = None, "failed: %s" % e
+            if rate:
+                rates[name].append(rate)
+            notes[name] = note
+    median = {name: statistics.median(r) if r else None for name, r in rates.items()}
+    base = median[runs[0][0]]
+    print("\n%s (median of %d)\n\n| client | msg/s | spread | vs first row | notes |\n"
+          "|---|---:|---:|---:|---|" % (title, ROUNDS))
+    for name, _ in runs:
+        rate, r = median[name], rates[name]
+        print("| %s | %s | %s | %s | %s |" % (
             name, "%.0f" % rate if rate else "-",
-            "%.2f" % (rate / base) if rate and base else "-", note))
+            "%.0f-%.0f" % (min(r), max(r)) if r else "-",
+            "%.2f" % (rate / base) if rate and base else "-", notes[name]))
     print()
 
 
@@ -281,7 +326,11 @@ def main():
         print("set KAFKA_BOOTSTRAP_SERVERS (e.g. export $(scripts/broker.sh start)): "
               "kafka-python needs a real broker", file=sys.stderr)
         return 2
-    print("peers: %d x ~100 B JSON, acks=all, against %s" % (N, SERVERS))
+    import kafka_instance
+    from kafka_instance import connection
+    print("peers: %d x ~100 B JSON, acks=all, against %s, %d round(s)" % (N, SERVERS, ROUNDS))
+    print("kafka_instance from %s (send() compiled: %s)" % (
+        os.path.dirname(kafka_instance.__file__), connection.COMPILED))
     table("producing", [("kafka_instance (C)", run_c),
                         ("kafka_instance (Python, KafkaInstance API)", run_ours_package),
                         ("kafka_instance (Python, KafkaInstance API, json)", run_ours_package_json),
@@ -292,6 +341,7 @@ def main():
                         ("kafka-python", run_kafka_python)])
     table("consuming", [("kafka_instance (Python, KafkaInstance API)", consume_ours),
                         ("confluent-kafka (Python)", consume_confluent),
+                        ("confluent-kafka (Python, orjson)", consume_confluent_orjson),
                         ("kafka-python", consume_kafka_python)])
     return 0
 
