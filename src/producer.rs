@@ -284,9 +284,14 @@ impl Context {
                     .tracked
                     .lock()
                     .unwrap_or_else(|e| e.into_inner());
+                // Takers wait only while the queue is empty: one wake-up
+                // when it stops being empty, not a system call per message.
+                let was_empty = queue.is_empty();
                 queue.push_back(Tracked { tag: *tag, outcome });
                 drop(queue);
-                self.shared.tracked_ready.notify_all();
+                if was_empty {
+                    self.shared.tracked_ready.notify_all();
+                }
                 false
             }
             Notify::Wake(slot) => {
@@ -334,8 +339,12 @@ impl<'a> Delivery<'a> {
 impl Shared {
     /// One queued message has had its notification.
     fn reported(&self) {
-        let idle = self.pending.fetch_sub(1, Ordering::AcqRel) == 1;
-        let waiting = self.waiting_for_room.load(Ordering::Acquire) > 0;
+        let before = self.pending.fetch_sub(1, Ordering::AcqRel);
+        let idle = before == 1;
+        // A send waiting for room looks again every 1 ms anyway, and room
+        // comes a batch of notifications at a time: a wake-up every 64
+        // messages spares a system call per message.
+        let waiting = before % 64 == 0 && self.waiting_for_room.load(Ordering::Acquire) > 0;
         if idle || waiting {
             let _guard = self.idle_lock.lock().unwrap_or_else(|e| e.into_inner());
             if idle {

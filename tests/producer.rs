@@ -541,6 +541,102 @@ fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer
     }
 }
 
+/// Threads blocked in kafka_producer_reports wake for each outcome: the
+/// library wakes takers when the queue of outcomes stops being empty (not
+/// once per message), so each round below, one message sent after the
+/// takers went to sleep on an empty queue, must wake one of them. A lost
+/// wake-up would leave the round waiting out the takers' 30 s timeout.
+#[test]
+fn blocked_report_takers_wake_for_each_outcome() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("tracked-wake");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = c(&topic);
+    let rounds = 5u64;
+    let taken = std::sync::Mutex::new(Vec::<(u64, std::time::Duration)>::new());
+    let address = p as usize; // the producer is thread-safe
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let p = address as *mut KafkaProducer;
+                let mut e = err();
+                loop {
+                    let mut out: [KafkaTrackedReport; 4] = unsafe { std::mem::zeroed() };
+                    let mut n = 0usize;
+                    let rc = unsafe {
+                        kafka_producer_reports(p, out.as_mut_ptr(), 4, 30000, &mut n, &mut e)
+                    };
+                    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+                    let mut taken = taken.lock().unwrap();
+                    for r in &out[..n] {
+                        taken.push((r.tag, std::time::Duration::ZERO));
+                    }
+                    if n == 0 || out[..n].iter().any(|r| r.tag == u64::MAX) {
+                        return; // this taker's last message
+                    }
+                }
+            });
+        }
+        for round in 0..rounds {
+            // Both takers are asleep on an empty queue by now.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let sent = std::time::Instant::now();
+            let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
+            r.topic = t.as_ptr();
+            let rc = unsafe { kafka_producer_send_tracked(p, &r, round, &mut e) };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+            loop {
+                let mut taken = taken.lock().unwrap();
+                if let Some(entry) = taken.iter_mut().find(|(tag, _)| *tag == round) {
+                    entry.1 = sent.elapsed();
+                    break;
+                }
+                drop(taken);
+                assert!(
+                    sent.elapsed() < std::time::Duration::from_secs(60),
+                    "round {round}: no taker woke"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        // A last message for each taker, one after the other.
+        for last in 1..=2 {
+            let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
+            r.topic = t.as_ptr();
+            let rc = unsafe { kafka_producer_send_tracked(p, &r, u64::MAX, &mut e) };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+            while taken
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(tag, _)| *tag == u64::MAX)
+                .count()
+                < last
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    });
+    let taken = taken.into_inner().unwrap();
+    for round in 0..rounds {
+        let waited = taken.iter().find(|(tag, _)| *tag == round).unwrap().1;
+        // A lost wake-up shows as the takers' 30 s timeout; a delivery on
+        // this machine takes milliseconds.
+        assert!(
+            waited < std::time::Duration::from_secs(20),
+            "round {round}: the outcome was taken {waited:?} after the send"
+        );
+    }
+    unsafe {
+        kafka_producer_close(p, 10000, &mut e);
+        kafka_instance_free(inst);
+    }
+}
+
 /// Packed tracked sends: keys and values back to back in one buffer, one
 /// call for many records, each reported with its tag; a record the broker
 /// would refuse (too large) stops the call there, saying how many went;
