@@ -44,6 +44,10 @@ need go golang-go
 need node nodejs
 need npm npm
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
+# Python's headers: the package's compiled send (python/kafka_instance/_speedups.c).
+python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  >/dev/null 2>&1 || packages+=(python3-dev)
 if [ ${#packages[@]} -gt 0 ]; then
   mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
   say "installing ${packages[*]}"

@@ -51,23 +51,48 @@ fn python_package_installs_and_its_tests_pass() {
         .output()
         .expect("pip runs");
     assert_ok(&out, "pip install ./python");
+    // send()'s compiled common case was built (scripts/test.sh installs
+    // Python's headers): without them pip installs the Python steps alone,
+    // which would leave the compiled ones untested.
     let out = Command::new(&python)
         .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "python/tests",
+            "-c",
+            "from kafka_instance import connection; print(connection.COMPILED)",
         ])
-        .current_dir(ROOT)
+        .current_dir(std::env::temp_dir())
         .env_remove("KAFKA_INSTANCE_LIB")
+        .env_remove("KAFKA_INSTANCE_PURE_PYTHON")
         .output()
-        .expect("pytest runs");
-    assert_ok(&out, "pytest python/tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(" passed"), "{stdout}");
-    assert!(!stdout.contains("skipped"), "{stdout}");
+        .expect("python runs");
+    assert_ok(&out, "import kafka_instance");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "True",
+        "pip built the package without kafka_instance/_speedups.c (are Python's headers, \
+         python3-dev, installed?)"
+    );
+    // Every test with the compiled send, then the producer's with the same
+    // steps in Python.
+    for (pure, files) in [
+        (false, "python/tests"),
+        (true, "python/tests/test_producer.py"),
+    ] {
+        let mut pytest = Command::new(&python);
+        pytest
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", files])
+            .current_dir(ROOT)
+            .env_remove("KAFKA_INSTANCE_LIB")
+            .env_remove("KAFKA_INSTANCE_PURE_PYTHON");
+        if pure {
+            pytest.env("KAFKA_INSTANCE_PURE_PYTHON", "1");
+        }
+        let out = pytest.output().expect("pytest runs");
+        let what = format!("pytest {files} (pure Python: {pure})");
+        assert_ok(&out, &what);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(" passed"), "{what}: {stdout}");
+        assert!(!stdout.contains("skipped"), "{what}: {stdout}");
+    }
 
     // The README's "From Python" program, with the installed package.
     let out = Command::new(&python)
@@ -80,6 +105,48 @@ fn python_package_installs_and_its_tests_pass() {
     assert_ok(&out, "examples-python/orders.py");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("received orders [1, 2, 3]"), "{stdout}");
+}
+
+/// kafka_instance/_speedups.c (the Python package's compiled send) builds
+/// with the warnings the repository's C compiles with, as errors, against
+/// the test venv's Python headers. Not -pedantic: CPython's type slots
+/// (PyType_Slot) hold functions as `void *` by design, which ISO C flags.
+#[test]
+fn python_speedups_compile_without_warnings() {
+    let python = venv_python();
+    let include = Command::new(&python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['include'])",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|dir| Path::new(dir).join("Python.h").exists());
+    let Some(include) = include else {
+        common::not_run(
+            "bindings::python_speedups_compile_without_warnings",
+            "no target/venv with Python's headers (scripts/test.sh installs python3-dev)",
+        );
+        return;
+    };
+    let out = Command::new("cc")
+        .args(
+            common::cbuild::C_FLAGS
+                .iter()
+                .filter(|f| **f != "-pedantic"),
+        )
+        .args(["-fsyntax-only", "-I", &include])
+        .arg(Path::new(ROOT).join("python/kafka_instance/_speedups.c"))
+        .output()
+        .expect("cc runs");
+    assert_ok(&out, "cc python/kafka_instance/_speedups.c");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A pkg-config file for the library this test binary was built with.

@@ -8,10 +8,11 @@ for the broker, consumers iterate over records and poll() returns
 """
 
 import array
+import collections
 import contextlib
 import ctypes
-import itertools
 import json
+import os
 import struct
 import threading
 import time
@@ -161,20 +162,168 @@ class KafkaInstance:
         return self._native
 
 
-class FutureRecordMetadata:
+class _PyFutureBase:
+    """FutureRecordMetadata's fields, when the compiled FutureBase is not
+    there."""
+
+    __slots__ = ("_topic", "_done", "_value", "_error", "_callbacks", "_errbacks",
+                 "_partition", "_offset", "_timestamp")
+
+    def __init__(self, topic):
+        self._topic = topic
+        self._done = self._value = self._error = self._callbacks = self._errbacks = None
+        self._partition = self._offset = self._timestamp = -1
+
+
+class _PyCore:
+    """KafkaProducer.send's common case, and the batch it gathers into, in
+    Python: used when the compiled one (_speedups.c) is not built, or when
+    KAFKA_INSTANCE_PURE_PYTHON is set. The two take the same steps and
+    make the same decisions; keep them in step."""
+
+    def _core_init(self, value_serializer, key_serializer, dumps, future_type, as_bytes,
+                   key_bytes, batch, ready_max, report_size):
+        self._core_lock = threading.Lock()  # the batch and the tag counter
+        self._future_type = future_type
+        self._batch, self._ready_max = batch, ready_max
+        self._pending = {}  # tag -> future, until its outcome is taken
+        self._ready = collections.deque()  # sealed batches, in order
+        self._topics = {}  # topic name -> its UTF-8 bytes
+        self._closed = self._started = self._shipping = False
+        self._in_flight = 0
+        self._next_tag = 1
+        self._batch_topic, self._batch_first = None, 0
+        self._batch_data, self._batch_lengths = [], array.array("q")
+
+    def send(self, topic, value=None, key=None, headers=None, partition=None,
+             timestamp_ms=None):
+        """Queues a message (value serialized, JSON by default) and returns
+        its FutureRecordMetadata at once."""
+        if not topic:
+            raise ValueError("send: a topic is required")
+        if self._closed:
+            self._refuse()
+        if not self._started:
+            self._start_threads()
+        if headers is not None or partition is not None or timestamp_ms:
+            return self._send_other(topic, value, key, headers, partition, timestamp_ms)
+        if not isinstance(topic, str):
+            raise TypeError("topic must be str, not %s" % type(topic).__name__)
+        payload = self._payload(value)
+        key = self._key(key)
+        future = self._future_type(topic)
+        encoded = self._topics.get(topic)
+        if encoded is None:
+            encoded = self._topics[topic] = topic.encode("utf-8")
+        sealed = []
+        with self._core_lock:
+            if self._closed:
+                self._refuse()
+            lengths = self._batch_lengths
+            if lengths and encoded != self._batch_topic:
+                sealed.append(self._seal_locked())  # the order is kept
+                lengths = self._batch_lengths
+            tag = self._next_tag
+            self._next_tag = tag + 1
+            self._pending[tag] = future
+            if not lengths:
+                self._batch_topic, self._batch_first = encoded, tag
+            if key is None:
+                lengths.append(-1)
+            else:
+                self._batch_data.append(key)
+                lengths.append(len(key))
+            if payload is None:
+                lengths.append(-1)
+            else:
+                self._batch_data.append(payload)
+                lengths.append(len(payload))
+            action = None
+            if len(lengths) >= 2 * self._batch:
+                waiting = len(self._ready) + len(sealed)
+                action = self._notify_sender if waiting + 1 < self._ready_max \
+                    else self._ship_from_send
+            elif not (self._in_flight or self._shipping or self._ready):
+                action = self._ship_from_send  # nothing on its way: these go now
+            if action is not None:
+                sealed.append(self._seal_locked())
+        self._ready.extend(sealed)
+        if action is not None:
+            action()
+        return future
+
+    def _seal_locked(self):
+        sealed = (self._batch_topic, self._batch_first, b"".join(self._batch_data),
+                  self._batch_lengths.tobytes())
+        self._batch_topic, self._batch_data, self._batch_lengths = None, [], array.array("q")
+        return sealed
+
+    def _seal(self):
+        """Moves the gathered batch, if any, to the ready ones."""
+        with self._core_lock:
+            sealed = self._seal_locked() if self._batch_lengths else None
+        if sealed is not None:
+            self._ready.append(sealed)
+
+    def _gathered(self):
+        return len(self._batch_lengths) // 2
+
+    def _take_tag(self):
+        """A tag for a message sent on its own. The gathered batch is
+        sealed first: a batch's tags follow each other."""
+        with self._core_lock:
+            sealed = self._seal_locked() if self._batch_lengths else None
+            tag = self._next_tag
+            self._next_tag = tag + 1
+        if sealed is not None:
+            self._ready.append(sealed)
+        return tag
+
+    def _resolve_reports(self, view, n):
+        """The outcomes of the first n reports in `view` (bytes of
+        KafkaTrackedReports): ([(future, what its _done was)] to complete,
+        [(future, code, rdkafka_code)] that failed). The futures' lock is
+        held."""
+        pending = self._pending
+        woken, failed = [], []
+        for tag, code, rdkafka_code, partition, offset, timestamp in _REPORT.iter_unpack(
+                view[:n * _REPORT.size]):
+            future = pending.pop(tag, None)
+            if future is None:
+                continue
+            if code:
+                failed.append((future, code, rdkafka_code))
+                continue
+            future._partition, future._offset, future._timestamp = partition, offset, timestamp
+            waiting = future._done
+            future._done = True
+            if waiting is not None or future._callbacks or future._errbacks:
+                woken.append((future, waiting))
+        return woken, failed
+
+
+try:  # the compiled parts; the same behaviour in Python otherwise
+    if os.environ.get("KAFKA_INSTANCE_PURE_PYTHON"):
+        raise ImportError("KAFKA_INSTANCE_PURE_PYTHON is set")
+    from ._speedups import FutureBase as _FutureBase, ProducerCore as _Core
+except ImportError:
+    _FutureBase, _Core = _PyFutureBase, _PyCore
+
+COMPILED = _Core is not _PyCore
+"""Whether KafkaProducer.send's common case and the resolving of its
+futures run compiled (kafka_instance/_speedups.c)."""
+
+
+class FutureRecordMetadata(_FutureBase):
     """What became of one sent message: get(timeout) waits for the broker's
     answer and returns RecordMetadata, or raises the KafkaError that
     refused it (code KAFKA_ERR_TIMEOUT when the wait ran out).
     add_callback / add_errback functions run on the producer's report
-    thread (or at once when the answer is already there)."""
+    thread (or at once when the answer is already there).
 
-    __slots__ = ("_topic", "_done", "_value", "_error", "_callbacks", "_errbacks")
+    _done is None, then a threading.Event once someone waits, then True."""
 
-    def __init__(self, topic):
-        self._topic = topic
-        self._done = None  # a threading.Event, made only when someone waits
-        self._value = self._error = None
-        self._callbacks = self._errbacks = None
+    __slots__ = ()
 
     def _resolve(self, value, error):
         with _FUTURE_LOCK:
@@ -189,9 +338,10 @@ class FutureRecordMetadata:
         if waiting is not None:
             waiting.set()
         callbacks = self._errbacks if self._error is not None else self._callbacks
+        self._callbacks = self._errbacks = None  # no cycle through them once run
         for fn in callbacks or ():
             try:
-                fn(self._error if self._error is not None else self.value)
+                fn(self.exception if self._error is not None else self.value)
             except Exception as e:  # a callback must not stop the reports
                 failure("a send callback raised", __name__ + ".FutureRecordMetadata",
                         "Kafka Producer", e)
@@ -207,13 +357,15 @@ class FutureRecordMetadata:
 
     @property
     def exception(self):
-        return self._error
+        """The KafkaError that refused the message (a copy), or None."""
+        return None if self._error is None else _fresh(self._error)
 
     @property
     def value(self):
         v = self._value
-        if type(v) is tuple:  # (partition, offset, timestamp): made on demand
-            v = self._value = RecordMetadata(self._topic, *v)
+        if v is None and self._done is True and self._error is None:  # made on demand
+            v = self._value = RecordMetadata(self._topic, self._partition, self._offset,
+                                             self._timestamp)
         return v
 
     def add_callback(self, fn):
@@ -231,11 +383,21 @@ class FutureRecordMetadata:
                 self._errbacks = (self._errbacks or []) + [fn]
                 return self
         if self._error is not None:
-            fn(self._error)
+            fn(self.exception)
         return self
 
     def get(self, timeout=None):
+        """The RecordMetadata once the broker answered (waiting up to
+        `timeout` seconds, None: no limit), or raises the KafkaError that
+        refused the message. Inside a send callback, waiting for a future
+        not yet done raises KafkaError(KAFKA_ERR_STATE): callbacks run on
+        the thread that resolves futures, which would wait for itself."""
         if self._done is not True:
+            if threading.get_ident() in _REPORT_THREADS:
+                raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message=(
+                    "get() of a message to %s not yet answered was called inside a send "
+                    "callback, whose thread resolves it: call it from another thread"
+                    % self._topic))
             with _FUTURE_LOCK:
                 if self._done is None:
                     self._done = threading.Event()
@@ -245,65 +407,127 @@ class FutureRecordMetadata:
                     "no answer from the broker for a message to %s within %s s"
                     % (self._topic, timeout))
         if self._error is not None:
-            raise self._error
+            raise _fresh(self._error)
         return self.value
 
 
+def _fresh(error):
+    """A copy of `error` with no traceback. A future keeps an exception
+    that was never raised and hands out copies: a raised exception's
+    traceback holds frames that can hold the future, and the compiled
+    future is not tracked by the cycle collector, which could then never
+    free that loop."""
+    copy = error.__class__.__new__(error.__class__)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy
+
+
+if COMPILED:
+    # Instances of a class written in Python are tracked by the cycle
+    # collector, and a producer keeps thousands of futures alive at a time:
+    # the collector went through all of them again and again. The compiled
+    # FutureBase is not tracked, so it takes the methods above and is the
+    # class.
+    for _name, _attr in list(vars(FutureRecordMetadata).items()):
+        if _name not in ("__module__", "__qualname__", "__slots__"):
+            setattr(_FutureBase, _name, _attr)
+    _FutureBase.__name__ = _FutureBase.__qualname__ = "FutureRecordMetadata"
+    _FutureBase.__module__ = __name__
+    FutureRecordMetadata = _FutureBase
+
 _FUTURE_LOCK = threading.Lock()
+_REPORT_THREADS = set()  # the idents of the producers' report threads
 
 # A KafkaTrackedReport: tag, code, rdkafka_code, partition, offset,
 # timestamp_ms (native layout, as ctypes lays out _TrackedReport).
 _REPORT = struct.Struct("@Qiiiqq")
+assert _REPORT.size == ctypes.sizeof(_n._TrackedReport)
 
 
-class KafkaProducer:
+class KafkaProducer(_Core):
     """Sends messages; thread-safe. Made by KafkaInstance.get_producer.
 
     Like kafka-python's, it gathers messages while earlier ones are on
     their way: a message sent when nothing is in flight goes into the
-    library at once; the ones that follow go in batches (up to 500, one
-    call each) as soon as earlier outcomes arrive or the batch is full. The
-    library keeps each message's outcome, and a thread of this producer
-    takes them in bulk and resolves the futures: no call from the library
-    into Python per message. A failure to queue (a full queue for longer
-    than max_block_ms, a message too large) fails that message's future."""
+    library at once; the ones that follow are gathered in batches of up to
+    500, and a thread of this producer hands them to the library, one call
+    for the batches that are ready, while the sending threads go on (the
+    library does its part without Python's lock). A batch not yet full goes
+    as soon as earlier outcomes arrive. When 32 batches are waiting, send()
+    hands them over itself, which is where it waits for room in the
+    library's queue.
+
+    The library keeps each message's outcome, and a second thread takes
+    them in bulk and resolves the futures: no call from the library into
+    Python per message. A failure to queue (a full queue for longer than
+    max_block_ms, a message too large) fails that message's future.
+
+    send()'s common case (no headers, partition or timestamp) is compiled
+    when the package was built with a C compiler and Python's headers
+    (COMPILED says whether), and the same steps in Python otherwise."""
 
     BATCH = 500
+    READY = 32
 
     def __init__(self, instance, value_serializer=None, key_serializer=None,
                  max_block_ms=60000, **kwargs):
-        # None: the defaults (JSON values, str keys as UTF-8), inlined in send.
+        # None: the defaults (JSON values, str keys as UTF-8).
         self._value_serializer = value_serializer
         self._key_serializer = key_serializer
         self._max_block_ms = int(max_block_ms)
+        self._core_init(value_serializer, key_serializer, _dumps_bytes, FutureRecordMetadata,
+                        _as_bytes, _key_bytes, self.BATCH, self.READY, _REPORT.size)
         self._producer = instance.native.get_producer(**kwargs)
-        self._pending = {}  # tag -> future, until its outcome is taken
-        self._topics = {}  # topic name -> its UTF-8 bytes
-        # The batch, the tags, the in-flight count. Reentrant: a send callback
-        # run when a record is refused may send again.
+        # The ready batches' hand-over, the in-flight count, the threads.
+        # Reentrant: a send callback run when a record is refused may send
+        # again.
         self._lock = threading.RLock()
-        self._next_tag = 1
-        self._in_flight = 0
-        self._batch_topic = None
-        self._batch_first = 0
-        self._batch_data = []
-        self._batch_lengths = array.array("q")
-        self._refused = []  # (future, error) to fail once the lock is released
-        self._closed = False
+        self._changed = threading.Condition(self._lock)  # batches taken or shipped
+        self._work = threading.Condition(self._lock)  # a batch for the sender thread
+        self._refused = []  # (future, error) for the report thread to fail
+        self._completing = 0  # futures done whose callbacks are running
         self._stop = False
-        self._thread = None
+        self._thread = self._sender = None
 
-    def _start_reports(self):
+    def _payload(self, value):
+        if value is None:
+            return None
+        if self._value_serializer is None:
+            return _dumps_bytes(value)
+        return _as_bytes(self._value_serializer(value), "value_serializer")
+
+    def _key(self, key):
+        if key is None or key.__class__ is bytes:
+            return key
+        if self._key_serializer is None and key.__class__ is str:
+            return key.encode()
+        return _as_bytes((self._key_serializer or _key_bytes)(key), "key_serializer")
+
+    def _refuse(self):
+        raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
+
+    def _start_threads(self):
         with self._lock:
             if self._thread is None and not self._stop:
                 self._thread = threading.Thread(target=self._take_reports,
                                                 name="kafka-reports", daemon=True)
+                self._sender = threading.Thread(target=self._send_ready,
+                                                name="kafka-sends", daemon=True)
                 self._thread.start()
+                self._sender.start()
+                self._started = True
 
     def _take_reports(self):
+        _REPORT_THREADS.add(threading.get_ident())
+        try:
+            self._report_loop()
+        finally:
+            _REPORT_THREADS.discard(threading.get_ident())
+
+    def _report_loop(self):
         buffer = _n.report_buffer(1024)
         view = memoryview(buffer).cast("B")
-        size = ctypes.sizeof(buffer) // len(buffer)
         while not self._stop:
             try:
                 n = self._producer.reports(buffer, 100)
@@ -313,12 +537,13 @@ class KafkaProducer:
                 return
             try:
                 if n:
-                    self._resolve(_REPORT.iter_unpack(view[:n * size]))
+                    self._resolve(view, n)
+                self._fail_refused()
+                self._seal()  # the gathered ones go now
                 with self._lock:
                     self._in_flight -= n
-                    if self._batch_lengths:
-                        self._ship()
-                self._fail_refused()
+                    if self._ready:
+                        self._work.notify()
             except Exception as e:  # this thread must go on resolving futures
                 failure("resolving delivery reports failed", __name__ + ".KafkaProducer",
                         "Kafka Producer", e)
@@ -327,166 +552,237 @@ class KafkaProducer:
                 # meanwhile) rather than taking the GIL for each few.
                 time.sleep(0.001)
 
-    def _resolve(self, reports):
-        """Resolves the futures of (tag, code, rdkafka_code, partition,
-        offset, timestamp) reports. Under the futures' lock, once per
-        batch: a future nobody waits for and without callbacks only gets
-        its value; the others are completed after the lock is released."""
-        pending = self._pending
-        woken = []
+    def _send_ready(self):
+        """The sender thread: hands full batches to the library."""
+        while True:
+            with self._lock:
+                while not self._ready and not self._stop:
+                    self._work.wait()
+                if self._stop and not self._ready:
+                    return
+            try:
+                self._ship_ready()
+            except Exception as e:  # this thread must go on sending
+                failure("handing messages to the library failed", __name__ + ".KafkaProducer",
+                        "Kafka Producer", e)
+
+    def _notify_sender(self):
+        with self._lock:
+            self._work.notify()
+
+    def _ship_from_send(self):
+        """send() found nothing on its way, or too many batches waiting:
+        this thread hands them over (waiting for room in the library's
+        queue), or waits while another thread does."""
+        while True:
+            self._ship_ready()
+            with self._lock:
+                if len(self._ready) < self.READY:
+                    return
+                if self._shipping:
+                    self._changed.wait()
+
+    def _resolve(self, view, n):
+        """Resolves the futures of the first n reports in `view`. Under the
+        futures' lock, once per batch: a delivered message's future nobody
+        waits for and without callbacks is only marked done; the others
+        are completed after the lock is released."""
         with _FUTURE_LOCK:
-            for tag, code, rdkafka_code, partition, offset, timestamp in reports:
-                future = pending.pop(tag, None)
-                if future is None:
-                    continue
-                if code == 0:
-                    future._value = (partition, offset, timestamp)
-                else:
-                    future._error = _n.KafkaError(value=code, rdkafka_code=rdkafka_code,
-                                                  message="message to %s not delivered"
-                                                  % future._topic)
-                waiting = future._done
+            woken, failed = self._resolve_reports(view, n)
+            for future, code, rdkafka_code in failed:
+                future._error = _n.KafkaError(value=code, rdkafka_code=rdkafka_code,
+                                              message="message to %s not delivered"
+                                              % future._topic)
+                woken.append((future, future._done))
                 future._done = True
-                if waiting is not None or future._callbacks or future._errbacks:
-                    woken.append((future, waiting))
-        for future, waiting in woken:
-            future._completed(waiting)
+            self._completing += len(woken)  # flush waits for their callbacks
+        try:
+            for future, waiting in woken:
+                future._completed(waiting)
+        finally:
+            self._completing -= len(woken)
 
     def _fail(self, tag, error):
-        """Fails a message's future once the lock is released (its errbacks
-        may send or flush)."""
+        """Fails a message's future (self._lock held): the report thread
+        resolves it, as every future, and runs its errbacks."""
         future = self._pending.pop(tag, None)
         if future is not None:
-            self._refused.append((future, error))
+            self._refused.append((future, _fresh(error)))
 
     def _fail_refused(self):
-        while self._refused:
-            future, error = self._refused.pop(0)
-            future._resolve(None, error)
+        """On the report thread (or in close, once it stopped)."""
+        refused = self._refused
+        while refused:
+            future, error = refused.pop(0)
+            with _FUTURE_LOCK:
+                future._error = error
+                waiting = future._done
+                future._done = True
+                self._completing += 1
+            try:
+                future._completed(waiting)
+            finally:
+                self._completing -= 1
 
-    def _ship(self):
-        """Hands the gathered batch to the library (the lock is held). A
-        record it refuses fails its future; the records after it go on."""
-        topic, first = self._batch_topic, self._batch_first
-        data, lengths = b"".join(self._batch_data), self._batch_lengths
-        self._batch_data, self._batch_lengths = [], array.array("q")
-        while lengths:
-            queued, error = self._producer.send_packed(topic, data, lengths, first,
-                                                       self._max_block_ms)
-            self._in_flight += queued
-            if error is None:
+    def _merged(self):
+        """Takes the ready batches (self._lock held), the ones that follow
+        each other (same topic, tags in sequence) joined: one call into the
+        library for all of them, since the calling thread waits for Python's
+        lock after each call. Each is [topic, first tag, data parts,
+        lengths parts, count]."""
+        batches = []
+        ready = self._ready
+        for _ in range(len(ready)):  # sends may append meanwhile
+            topic, first, data, lengths = ready.popleft()
+            count = len(lengths) // 16  # two int64 per record
+            self._in_flight += count
+            if batches:
+                last = batches[-1]
+                if last[0] == topic and last[1] + last[4] == first:
+                    last[2].append(data)
+                    last[3].append(lengths)
+                    last[4] += count
+                    continue
+            batches.append([topic, first, [data], [lengths], count])
+        return batches
+
+    def _ship_ready(self):
+        """Hands the ready batches to the library in order, outside the
+        lock; returns at once when another thread is doing it (that thread
+        takes these too). A record the library refuses fails its future;
+        the records after it go on."""
+        with self._lock:
+            if self._shipping:
                 return
-            # Record `queued` was refused: fail it, send the rest.
-            skip = sum(n for n in lengths[:2 * queued + 2] if n > 0)
-            self._fail(first + queued, error)
-            data, lengths, first = data[skip:], lengths[2 * queued + 2:], first + queued + 1
-
-    def send(self, topic, value=None, key=None, headers=None, partition=None,
-             timestamp_ms=None):
-        """Queues a message (value serialized, JSON by default) and returns
-        its FutureRecordMetadata at once."""
-        if not topic:
-            raise ValueError("send: a topic is required")
-        if self._closed:
-            raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
-        if self._thread is None:
-            self._start_reports()
-        if value is None:
-            payload = None
-        elif self._value_serializer is None:
-            payload = _dumps_bytes(value)
-        else:
-            payload = _as_bytes(self._value_serializer(value), "value_serializer")
-        if key is None or key.__class__ is bytes:
-            pass
-        elif self._key_serializer is None and key.__class__ is str:
-            key = key.encode()
-        else:
-            key = _as_bytes((self._key_serializer or _key_bytes)(key), "key_serializer")
-        future = FutureRecordMetadata(topic)
-        encoded = self._topics.get(topic)
-        if encoded is None:
-            encoded = self._topics[topic] = topic.encode("utf-8")
-        plain = headers is None and partition is None and not timestamp_ms
+            self._shipping = True
         try:
-            self._lock.acquire()
-            if self._closed:
-                raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
-            lengths = self._batch_lengths
-            if lengths and (encoded != self._batch_topic or not plain):
-                self._ship()  # keeps the order of the messages
-                lengths = self._batch_lengths
-            tag = self._next_tag
-            self._next_tag = tag + 1
-            self._pending[tag] = future
-            if not plain:
-                try:
-                    self._producer.send_record(topic, payload, key, headers, partition,
-                                               timestamp_ms or 0, None, tag)
-                    self._in_flight += 1
-                except _n.KafkaError as e:
-                    self._fail(tag, e)
-                except Exception:
-                    self._pending.pop(tag, None)
-                    raise
-                return future
-            if not lengths:
-                self._batch_topic, self._batch_first = encoded, tag
-            if key is None:
-                lengths.append(-1)
-            else:
-                self._batch_data.append(key)
-                lengths.append(len(key))
-            if payload is None:
-                lengths.append(-1)
-            else:
-                self._batch_data.append(payload)
-                lengths.append(len(payload))
-            if self._in_flight == 0 or len(lengths) >= 2 * self.BATCH:
-                self._ship()
+            while True:
+                with self._lock:
+                    if not self._ready:
+                        return
+                    batches = self._merged()
+                    self._changed.notify_all()
+                for topic, first, data, parts, _ in batches:
+                    data = b"".join(data)
+                    lengths = array.array("q")
+                    lengths.frombytes(b"".join(parts))
+                    while lengths:
+                        queued, error = self._producer.send_packed(
+                            topic, data, lengths, first, self._max_block_ms)
+                        if error is None:
+                            break
+                        # Record `queued` was refused: fail it, send the rest.
+                        skip = sum(n for n in lengths[:2 * queued + 2] if n > 0)
+                        with self._lock:
+                            self._in_flight -= 1
+                            self._fail(first + queued, error)
+                        data, lengths = data[skip:], lengths[2 * queued + 2:]
+                        first += queued + 1
         finally:
-            self._lock.release()
-            self._fail_refused()
+            with self._lock:
+                self._shipping = False
+                self._changed.notify_all()
+
+    def _drain(self):
+        """Returns once every message gathered so far is in the library."""
+        self._seal()
+        while True:
+            self._ship_ready()
+            with self._lock:
+                if not self._ready and not self._shipping:
+                    return
+                if self._shipping:
+                    self._changed.wait()
+
+    def _send_other(self, topic, value, key, headers, partition, timestamp_ms):
+        """A message with headers, a partition or a timestamp: after the
+        ones gathered before it, in a call of its own."""
+        payload = self._payload(value)
+        key = self._key(key)
+        future = FutureRecordMetadata(topic)
+        self._drain()
+        with self._lock:
+            if self._closed:
+                self._refuse()
+            tag = self._take_tag()
+            self._pending[tag] = future
+            try:
+                self._producer.send_record(topic, payload, key, headers, partition,
+                                           timestamp_ms or 0, None, tag)
+                self._in_flight += 1
+            except _n.KafkaError as e:
+                self._fail(tag, e)
+            except Exception:
+                self._pending.pop(tag, None)
+                raise
         return future
 
     def flush(self, timeout=None):
-        """Waits until every message sent so far is answered and its future
-        resolved (timeout in seconds; None: no limit). Nothing to do once
-        closed."""
+        """Waits until every message sent before the call is answered, its
+        future done and its callbacks run (timeout in seconds; None: no
+        limit); messages other threads send meanwhile do not hold it up.
+        KafkaError KAFKA_ERR_TIMEOUT when the time ran out. Nothing to do
+        once closed. Inside a send callback of this producer it raises
+        KafkaError(KAFKA_ERR_STATE): the callback's thread resolves the
+        futures it would wait for (so does close)."""
         if self._closed:
             return
+        self._not_in_a_callback()
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._lock:
-            if self._batch_lengths:
-                self._ship()
-        self._fail_refused()
-        ms = -1 if timeout is None else int(timeout * 1000)
-        self._producer.flush(ms)
-        while self._pending:  # the report thread resolves the last ones
+        # The futures to wait for. Under both locks, a future is either
+        # pending, refused (in _refused) or done.
+        with self._lock, _FUTURE_LOCK:
+            waiting = list(self._pending.values())
+            waiting.extend(future for future, _ in self._refused)
+        self._drain()
+        at = 0
+        while True:
+            while at < len(waiting) and waiting[at]._done is True:
+                at += 1  # they are answered roughly in the order sent
+            if at == len(waiting) and not self._completing:
+                return
             if deadline is not None and time.monotonic() >= deadline:
+                left = sum(1 for f in waiting[at:] if f._done is not True)
                 raise _n.KafkaError.timeout(
-                    "%d message(s) not answered within %s s" % (len(self._pending), timeout))
+                    "%d message(s) not answered within %s s" % (left, timeout))
             time.sleep(0.001)
 
+    def _not_in_a_callback(self):
+        if threading.current_thread() is self._thread:
+            raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message=(
+                "flush() or close() was called inside a send callback of the same producer, "
+                "whose thread resolves the futures it would wait for: call it from another "
+                "thread"))
+
     def close(self, timeout=None):
-        """Delivers what is queued (up to `timeout` seconds, None: 10 s) and
+        """Refuses sends from then on (KafkaError KAFKA_ERR_STATE), delivers
+        what was sent before (up to `timeout` seconds, None: 10 s) and
         releases the producer; what could not be delivered in that time fails
         its future (get() raises), and close returns. Closing again does
-        nothing."""
+        nothing; inside a send callback of this producer it raises
+        KafkaError(KAFKA_ERR_STATE) (see flush)."""
         if self._closed:
             return
+        self._not_in_a_callback()
         seconds = 10.0 if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            self._closed = True  # sends from now on are refused
+        self._drain()
         try:
-            self.flush(seconds)
+            self._producer.flush(max(0, int(seconds * 1000)))
         except _n.KafkaError as e:
             if e.value != _n.KAFKA_ERR_TIMEOUT:
                 raise
+        while (self._pending or self._refused) and time.monotonic() < deadline:
+            time.sleep(0.001)  # the report thread resolves the last ones
         with self._lock:
-            self._closed = True  # sends from now on are refused
             self._stop = True
-            thread = self._thread
-        if thread is not None:
-            thread.join()  # it returns within 100 ms: before the handle goes
+            self._work.notify_all()
+            threads = (self._thread, self._sender)
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()  # each returns within 100 ms: before the handle goes
         # Outcomes that arrived after the thread's last take.
         buffer = _n.report_buffer(1024)
         view = memoryview(buffer).cast("B")
@@ -494,7 +790,8 @@ class KafkaProducer:
             n = self._producer.reports(buffer, 0)
             if not n:
                 break
-            self._resolve(_REPORT.iter_unpack(view[:n * _REPORT.size]))
+            self._resolve(view, n)
+        self._fail_refused()
         try:
             self._producer.close(0)
         except _n.KafkaError as e:
@@ -503,8 +800,9 @@ class KafkaProducer:
             # succeeds. Anything else is raised.
             if e.value != _n.KAFKA_ERR_TIMEOUT:
                 raise
-        left, self._pending = self._pending, {}
-        for future in left.values():
+        left = list(self._pending.values())
+        self._pending.clear()
+        for future in left:
             future._resolve(None, _n.KafkaError.timeout(
                 "message to %s not delivered: the producer closed first" % future._topic))
 

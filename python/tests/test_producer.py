@@ -1,0 +1,266 @@
+"""KafkaProducer's unhappy paths: threads sending every kind of message at
+once, a refused message among good ones, callbacks that call back in, a
+close during a burst, bad arguments.
+
+tests/bindings.rs runs these twice: with send()'s compiled common case
+(kafka_instance/_speedups.c) and with KAFKA_INSTANCE_PURE_PYTHON=1, the
+same steps in Python."""
+
+import gc
+import json
+import os
+import threading
+import time
+
+import pytest
+
+from kafka_instance import KafkaConfig, KafkaError, KafkaInstance
+from kafka_instance import connection
+
+
+def instance(broker):
+    return KafkaInstance(KafkaConfig().set_bootstrap_servers(broker.servers))
+
+
+def read_all(broker, topics, count, timeout=60):
+    """`count` records from `topics` (from the start), as
+    {(topic, partition, offset): value}."""
+    config = (KafkaConfig().set_bootstrap_servers(broker.servers)
+              .set_group_id("read-" + os.urandom(5).hex()).set_auto_offset_reset("earliest"))
+    consumer = KafkaInstance(config).get_consumer(topics, session_timeout_ms=6000)
+    got = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(got) < count and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=1000).values():
+                for r in records:
+                    got[(r.topic, r.partition, r.offset)] = r.value
+    finally:
+        consumer.close()
+    return got
+
+
+def test_the_compiled_send_is_used_unless_turned_off():
+    pure = bool(os.environ.get("KAFKA_INSTANCE_PURE_PYTHON"))
+    assert connection.COMPILED is not pure
+    future = connection.FutureRecordMetadata("t")
+    # Compiled futures are not tracked by the cycle collector (a producer
+    # keeps thousands alive); the Python ones are.
+    assert gc.is_tracked(future) is pure
+    assert not future.is_done() and future.value is None
+
+
+def test_threads_sending_every_kind_of_message_keep_each_threads_order(broker):
+    """Plain sends (gathered into batches), sends with headers or a
+    partition (each in a call of its own) and topic switches, from four
+    threads at once: every future gets its own message's offset, nothing
+    is lost or doubled, and each thread's messages are in its order."""
+    a, b = broker.topic("mixed-a"), broker.topic("mixed-b")
+    per_thread = 1500
+    futures = {}  # (thread, n) -> (topic, future)
+
+    def run(me):
+        for n in range(per_thread):
+            value = {"t": me, "n": n}
+            if me == 0:
+                topic, f = a, producer.send(a, value=value, key="k")
+            elif me == 1:
+                topic = a if n % 7 else b
+                f = producer.send(topic, value=value)
+            elif me == 2:
+                topic = b
+                f = (producer.send(b, value=value, headers=[("h", b"1")]) if n % 3 == 0
+                     else producer.send(b, value=value))
+            else:
+                topic = a if n % 2 else b
+                f = (producer.send(topic, value=value, partition=0) if n % 5 == 0
+                     else producer.send(topic, value=value))
+            futures[(me, n)] = (topic, f)
+
+    producer = instance(broker).get_producer()
+    threads = [threading.Thread(target=run, args=(me,)) for me in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        producer.flush(timeout=60)  # a lost tag would leave a future waiting
+    finally:
+        producer.close(timeout=10)
+    assert len(futures) == 4 * per_thread
+    metadata = {}
+    for key, (topic, f) in futures.items():
+        m = f.get(timeout=0)  # close delivered everything
+        assert m.topic == topic
+        metadata[key] = (m.topic, m.partition, m.offset)
+    assert len(set(metadata.values())) == len(metadata), "one offset per message"
+
+    stored = read_all(broker, [a, b], len(futures))
+    assert len(stored) == len(futures)
+    for (me, n), where in metadata.items():
+        assert stored[where] == {"t": me, "n": n}, "the future's offset holds its message"
+    for me in range(4):
+        for topic in (a, b):
+            offsets = [metadata[(me, n)][2] for n in range(per_thread)
+                       if metadata[(me, n)][0] == topic]
+            assert offsets == sorted(offsets), "thread %d's order in %s" % (me, topic)
+
+
+def test_a_refused_message_fails_its_own_future_and_the_others_go(broker):
+    topic = broker.topic("refused")
+    with instance(broker).producer_context() as producer:
+        before = [producer.send(topic, value={"n": n}) for n in range(300)]
+        big = producer.send(topic, value="x" * 2_000_000)  # over message.max.bytes
+        after = [producer.send(topic, value={"n": n}) for n in range(300, 600)]
+    with pytest.raises(KafkaError) as refused:
+        big.get(timeout=0)
+    assert refused.value.code != "KAFKA_OK"
+    offsets = [f.get(timeout=0).offset for f in before + after]
+    assert offsets == list(range(600)), "the others are delivered, in order"
+
+
+def test_callbacks_that_send_again_or_wait_on_their_own_thread(broker):
+    """A send callback runs on the thread that resolves futures: sending
+    from it works; get() of a future not yet done, flush() and close() from
+    it are refused with KAFKA_ERR_STATE instead of waiting for themselves."""
+    topic = broker.topic("callbacks")
+    outcomes = {}
+    done = threading.Event()
+    with instance(broker).producer_context() as producer:
+        def on_first(metadata):
+            try:
+                follow = producer.send(topic, value={"follow": metadata.offset})
+                outcomes["follow"] = follow
+                for name, call in (("get", lambda: follow.get()), ("flush", producer.flush),
+                                   ("close", producer.close)):
+                    try:
+                        call()
+                        outcomes[name] = "returned"
+                    except KafkaError as e:
+                        outcomes[name] = e.code
+            finally:
+                done.set()
+
+        producer.send(topic, value={"first": True}).add_callback(on_first)
+        assert done.wait(30), "the callback ran"
+    assert outcomes["get"] == "KAFKA_ERR_STATE"
+    assert outcomes["flush"] == "KAFKA_ERR_STATE"
+    assert outcomes["close"] == "KAFKA_ERR_STATE"
+    assert outcomes["follow"].get(timeout=0).offset == 1, "the send from the callback went"
+
+
+def test_close_during_a_burst_answers_every_future(broker):
+    """Another thread sends as fast as it can while the producer closes:
+    every send either raises (closed) or returns a future that close
+    answered, delivered or failed; none is left waiting."""
+    topic = broker.topic("close-burst")
+    producer = instance(broker).get_producer()
+    futures, refused = [], []
+
+    def burst():
+        while True:
+            try:
+                futures.append(producer.send(topic, value={"n": len(futures)}))
+            except KafkaError as e:
+                refused.append(e.code)
+                return
+
+    sender = threading.Thread(target=burst)
+    sender.start()
+    # Under the embedded broker's log limit (it keeps the last 100,000
+    # messages of a partition), so that every delivered one can be read.
+    while len(futures) < 20000 and sender.is_alive():
+        time.sleep(0.001)
+    producer.close(timeout=10)
+    sender.join(10)
+    assert not sender.is_alive()
+    assert refused == ["KAFKA_ERR_STATE"]
+    assert futures, "the burst sent something"
+    assert all(f.is_done() for f in futures), "close answered every future"
+    delivered = sum(f.succeeded() for f in futures)
+    assert delivered > 0
+    stored = read_all(broker, [topic], delivered)
+    assert len(stored) == delivered, "every future that succeeded is on the broker"
+
+
+def test_bad_arguments_raise_and_the_producer_goes_on(broker):
+    topic = broker.topic("bad-args")
+    with instance(broker).producer_context() as producer:
+        with pytest.raises(TypeError):
+            producer.send()
+        with pytest.raises(ValueError, match="a topic is required"):
+            producer.send("", value=1)
+        with pytest.raises(TypeError, match="topic must be str"):
+            producer.send(b"bytes-topic", value=1)
+        with pytest.raises(TypeError, match="unexpected keyword argument 'vaule'"):
+            producer.send(topic, vaule=1)
+        with pytest.raises(TypeError, match="multiple values"):
+            producer.send(topic, 1, value=2)
+        with pytest.raises(TypeError):
+            producer.send(topic, 1, 2, None, None, None, 7)
+        with pytest.raises(TypeError, match="key must be str, bytes or None"):
+            producer.send(topic, value=1, key=5)
+        with pytest.raises(TypeError):
+            producer.send(topic, value=object())  # not JSON
+        keyed = producer.send(topic, value={"ok": 1}, key=b"k")
+        empty = producer.send(topic, value=None, key="")
+        assert keyed.get(timeout=30).offset == 0
+        assert empty.get(timeout=30).offset == 1
+    stored = read_all(broker, [topic], 2)
+    assert sorted(stored.values(), key=json.dumps) == sorted([{"ok": 1}, None], key=json.dumps)
+
+
+def test_a_failed_future_is_freed_after_get_raised(broker):
+    """get() raises a copy of the stored error: a raised exception's
+    traceback holds frames that hold the future, and the compiled future
+    is not tracked by the cycle collector, which could never free that
+    loop. The usual try: f.get() except KafkaError: pattern leaks nothing."""
+    topic = broker.topic("failed-freed")
+    with instance(broker).producer_context() as producer:
+        for _ in range(20):
+            future = producer.send(topic, value="x" * 2_000_000)  # refused: too large
+            producer.flush(timeout=30)
+            try:
+                future.get()
+            except KafkaError as e:
+                assert e.code != "KAFKA_OK"
+            else:
+                raise AssertionError("a message over message.max.bytes was delivered")
+            errors = [future.exception]
+            future.add_errback(errors.append)
+            assert len(errors) == 2 and all(isinstance(e, KafkaError) for e in errors)
+            del future, errors
+        gc.collect()
+    alive = sum(isinstance(o, KafkaError) for o in gc.get_objects())
+    assert alive == 0, "%d KafkaError objects outlived their futures" % alive
+
+
+def test_flush_waits_for_what_was_sent_before_it_and_no_more(broker):
+    """flush() returns once every message sent before it is answered, its
+    future done and its callbacks run, while another thread goes on
+    sending; a refused message's future is done too."""
+    topic = broker.topic("flush-before")
+    producer = instance(broker).get_producer()
+    stop = threading.Event()
+
+    def keep_sending():
+        while not stop.is_set():
+            producer.send(topic, value={"later": True})
+            time.sleep(0)
+
+    called = []
+    before = [producer.send(topic, value={"n": n}) for n in range(2000)]
+    for f in before:
+        f.add_callback(called.append)
+    refused = producer.send(topic, value="x" * 2_000_000)
+    other = threading.Thread(target=keep_sending)
+    other.start()
+    try:
+        producer.flush(timeout=30)  # would time out if it waited for the other thread
+        assert all(f.is_done() for f in before) and refused.is_done()
+        assert len(called) == len(before), "every callback ran before flush returned"
+        assert refused.failed()
+    finally:
+        stop.set()
+        other.join()
+        producer.close(timeout=10)
