@@ -458,10 +458,11 @@ class KafkaProducer(_Core):
     hands them over itself, which is where it waits for room in the
     library's queue.
 
-    The library keeps each message's outcome, and a second thread takes
-    them in bulk and resolves the futures: no call from the library into
-    Python per message. A failure to queue (a full queue for longer than
-    max_block_ms, a message too large) fails that message's future.
+    The library keeps each message's outcome, and a second thread (the
+    report thread) takes them in bulk, resolves the futures and runs their
+    callbacks: no call from the library into Python per message. A failure
+    to queue (a full queue for longer than max_block_ms, a message too
+    large) fails that message's future, on the same thread.
 
     send()'s common case (no headers, partition or timestamp) is compiled
     when the package was built with a C compiler and Python's headers
@@ -480,8 +481,6 @@ class KafkaProducer(_Core):
                         _as_bytes, _key_bytes, self.BATCH, self.READY, _REPORT.size)
         self._producer = instance.native.get_producer(**kwargs)
         # The ready batches' hand-over, the in-flight count, the threads.
-        # Reentrant: a send callback run when a record is refused may send
-        # again.
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)  # batches taken or shipped
         self._work = threading.Condition(self._lock)  # a batch for the sender thread
