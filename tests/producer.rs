@@ -553,8 +553,7 @@ fn blocked_report_takers_wake_for_each_outcome() {
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
     let mut e = err();
-    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
-    assert!(!p.is_null(), "{}", e.message_str());
+    let p = producer(inst, &[]);
     let t = c(&topic);
     let rounds = 5u64;
     let taken = std::sync::Mutex::new(Vec::<(u64, std::time::Duration)>::new());
@@ -585,9 +584,7 @@ fn blocked_report_takers_wake_for_each_outcome() {
             // Both takers are asleep on an empty queue by now.
             std::thread::sleep(std::time::Duration::from_millis(300));
             let sent = std::time::Instant::now();
-            let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
-            r.topic = t.as_ptr();
-            let rc = unsafe { kafka_producer_send_tracked(p, &r, round, &mut e) };
+            let rc = unsafe { kafka_producer_send_tracked(p, &record(&t), round, &mut e) };
             assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
             loop {
                 let mut taken = taken.lock().unwrap();
@@ -605,9 +602,7 @@ fn blocked_report_takers_wake_for_each_outcome() {
         }
         // A last message for each taker, one after the other.
         for last in 1..=2 {
-            let mut r: KafkaRecord = unsafe { std::mem::zeroed() };
-            r.topic = t.as_ptr();
-            let rc = unsafe { kafka_producer_send_tracked(p, &r, u64::MAX, &mut e) };
+            let rc = unsafe { kafka_producer_send_tracked(p, &record(&t), u64::MAX, &mut e) };
             assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
             while taken
                 .lock()
@@ -631,10 +626,8 @@ fn blocked_report_takers_wake_for_each_outcome() {
             "round {round}: the outcome was taken {waited:?} after the send"
         );
     }
-    unsafe {
-        kafka_producer_close(p, 10000, &mut e);
-        kafka_instance_free(inst);
-    }
+    close(p);
+    unsafe { kafka_instance_free(inst) };
 }
 
 /// Packed tracked sends: keys and values back to back in one buffer, one
@@ -647,11 +640,8 @@ fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
     let topic = unique_topic("packed");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
-    let o = config(&[("max_request_size", "1000")]);
     let mut e = err();
-    let p = unsafe { kafka_instance_get_producer(inst, o, &mut e) };
-    unsafe { kafka_config_free(o) };
-    assert!(!p.is_null(), "{}", e.message_str());
+    let p = producer(inst, &[("max_request_size", "1000")]);
     let t = c(&topic);
     let (mut data, mut lengths) = (Vec::new(), Vec::new());
     for i in 0..10 {
@@ -736,7 +726,7 @@ fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
     tags.sort();
     assert_eq!(tags, (500..510).chain([600]).collect::<Vec<u64>>());
     assert!(got.iter().all(|r| r.code == KAFKA_OK));
-    unsafe { kafka_producer_close(p, 10000, &mut e) };
+    close(p);
     let back = read_back(
         &broker.bootstrap,
         &topic,
