@@ -127,7 +127,7 @@ static int hand_over(Core *self, Sealed *s) {
   return 0;
 }
 
-static int ready(Core *self) {
+static int initialised(Core *self) {
   if (!self->pending) {
     PyErr_SetString(PyExc_RuntimeError, "the producer was not initialised (_core_init)");
     return 0;
@@ -272,7 +272,7 @@ static int parse(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyO
 static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
                            PyObject *kwnames) {
   PyObject *a[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-  if (parse(args, nargs, kwnames, a) < 0 || !ready(self)) return NULL;
+  if (parse(args, nargs, kwnames, a) < 0 || !initialised(self)) return NULL;
   for (int i = 0; i < 6; i++)
     if (!a[i]) a[i] = Py_None;
   PyObject *topic = a[TOPIC], *value = a[VALUE], *key = a[KEY];
@@ -381,12 +381,12 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
   self->data_len += klen;
   if (vlen) memcpy(self->data + self->data_len, PyBytes_AS_STRING(payload), (size_t)vlen);
   self->data_len += vlen;
-  /* Batches waiting for the sender thread, counting the ones this call
-   * seals (a deque's length runs no Python code). */
-  Py_ssize_t waiting = PyObject_Length(self->ready) + (sealed[0].topic ? 1 : 0);
+  /* Batches waiting for the sender thread (a deque's length runs no
+   * Python code), and the ones this call seals. */
+  Py_ssize_t waiting = PyObject_Length(self->ready);
   if (self->n_lengths >= 2 * self->batch) {
-    action = waiting + 1 < self->ready_max ? NOTIFY : SHIP;
-  } else if (!(self->in_flight || self->shipping || PyObject_Length(self->ready))) {
+    action = waiting + (sealed[0].topic ? 1 : 0) + 1 < self->ready_max ? NOTIFY : SHIP;
+  } else if (!(self->in_flight || self->shipping || waiting)) {
     action = SHIP; /* nothing on its way: these go now */
   }
   if (action != NONE && seal_locked(self, sealed[0].topic ? &sealed[1] : &sealed[0]) < 0) {
@@ -451,7 +451,7 @@ fail:
 static PyObject *Core_resolve_reports(Core *self, PyObject *args) {
   PyObject *buffer;
   Py_ssize_t n;
-  if (!PyArg_ParseTuple(args, "On:_resolve_reports", &buffer, &n) || !ready(self)) return NULL;
+  if (!PyArg_ParseTuple(args, "On:_resolve_reports", &buffer, &n) || !initialised(self)) return NULL;
   Py_buffer view;
   if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) return NULL;
   PyObject *woken = PyList_New(0), *failed = PyList_New(0), *out = NULL;
@@ -555,7 +555,7 @@ static PyObject *Core_core_init(Core *self, PyObject *args) {
 }
 
 static PyObject *Core_seal(Core *self, PyObject *Py_UNUSED(ignored)) {
-  if (!ready(self)) return NULL;
+  if (!initialised(self)) return NULL;
   Sealed s = {0};
   core_lock(self);
   int rc = seal_locked(self, &s);
@@ -565,18 +565,11 @@ static PyObject *Core_seal(Core *self, PyObject *Py_UNUSED(ignored)) {
   Py_RETURN_NONE;
 }
 
-static PyObject *Core_gathered(Core *self, PyObject *Py_UNUSED(ignored)) {
-  core_lock(self);
-  Py_ssize_t n = self->n_lengths / 2;
-  PyThread_release_lock(self->lock);
-  return PyLong_FromSsize_t(n);
-}
-
 /* A tag for a message sent on its own. The gathered batch is sealed
  * first: a batch's tags follow each other (the library numbers its
  * records from the first tag). */
 static PyObject *Core_take_tag(Core *self, PyObject *Py_UNUSED(ignored)) {
-  if (!ready(self)) return NULL;
+  if (!initialised(self)) return NULL;
   Sealed s = {0};
   core_lock(self);
   if (seal_locked(self, &s) < 0) {
@@ -646,7 +639,6 @@ static PyMethodDef Core_methods[] = {
      "send(topic, value=None, key=None, headers=None, partition=None, timestamp_ms=None)"},
     {"_core_init", (PyCFunction)Core_core_init, METH_VARARGS, NULL},
     {"_seal", (PyCFunction)Core_seal, METH_NOARGS, NULL},
-    {"_gathered", (PyCFunction)Core_gathered, METH_NOARGS, NULL},
     {"_take_tag", (PyCFunction)Core_take_tag, METH_NOARGS, NULL},
     {"_resolve_reports", (PyCFunction)Core_resolve_reports, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -253,6 +253,10 @@ class _PyCore:
         return future
 
     def _seal_locked(self):
+        """Takes the gathered batch out (the core lock held); None when
+        nothing is gathered."""
+        if not self._batch_lengths:
+            return None
         sealed = (self._batch_topic, self._batch_first, b"".join(self._batch_data),
                   self._batch_lengths.tobytes())
         self._batch_topic, self._batch_data, self._batch_lengths = None, [], array.array("q")
@@ -261,18 +265,15 @@ class _PyCore:
     def _seal(self):
         """Moves the gathered batch, if any, to the ready ones."""
         with self._core_lock:
-            sealed = self._seal_locked() if self._batch_lengths else None
+            sealed = self._seal_locked()
         if sealed is not None:
             self._ready.append(sealed)
-
-    def _gathered(self):
-        return len(self._batch_lengths) // 2
 
     def _take_tag(self):
         """A tag for a message sent on its own. The gathered batch is
         sealed first: a batch's tags follow each other."""
         with self._core_lock:
-            sealed = self._seal_locked() if self._batch_lengths else None
+            sealed = self._seal_locked()
             tag = self._next_tag
             self._next_tag = tag + 1
         if sealed is not None:
@@ -613,13 +614,9 @@ class KafkaProducer(_Core):
         refused = self._refused
         while refused:
             future, error = refused.pop(0)
-            with _FUTURE_LOCK:
-                future._error = error
-                waiting = future._done
-                future._done = True
-                self._completing += 1
+            self._completing += 1  # before it is done: flush waits for its errbacks
             try:
-                future._completed(waiting)
+                future._resolve(None, error)
             finally:
                 self._completing -= 1
 
