@@ -41,12 +41,6 @@ except ImportError:
         return _encode(value).encode("utf-8")
 
 
-def _json_bytes(value):
-    """A value as JSON bytes: orjson's compact text when orjson is
-    installed, json's otherwise (the same values either way)."""
-    return _dumps_bytes(value)
-
-
 def _key_bytes(key):
     if key is None or isinstance(key, bytes):
         return key
