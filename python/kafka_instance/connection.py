@@ -16,6 +16,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 from collections import namedtuple
 
 from . import native as _n
@@ -483,6 +484,9 @@ class KafkaProducer(_Core):
         self._completing = 0  # futures done whose callbacks are running
         self._stop = False
         self._thread = self._sender = None
+        self._pid = os.getpid()
+        self._forked = None  # the error a child of a fork gets
+        _PRODUCERS.add(self)
 
     def _payload(self, value):
         if value is None:
@@ -499,7 +503,31 @@ class KafkaProducer(_Core):
         return _as_bytes((self._key_serializer or _key_bytes)(key), "key_serializer")
 
     def _refuse(self):
-        raise _n.KafkaError(value=_n.KAFKA_ERR_STATE, message="the producer is closed")
+        raise _fresh(self._forked) if self._forked else _n.KafkaError(
+            value=_n.KAFKA_ERR_STATE, message="the producer is closed")
+
+    def _forked_away(self):
+        """In the child of a fork (os.register_at_fork): the producer's
+        threads and its library client stay with the parent. Sends and
+        flush are refused at once (KAFKA_ERR_STATE) instead of queueing
+        messages nothing will send, close does nothing (it would release
+        nothing here), and the futures still pending fail with that error
+        (without running their callbacks). The locks are made anew: another
+        thread of the parent may have held one."""
+        self._forked = _n.KafkaError(value=_n.KAFKA_ERR_STATE, message=(
+            "this producer was created in process %d and cannot be used after fork(): "
+            "create producers in the process that uses them" % self._pid))
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._work = threading.Condition(self._lock)
+        if not COMPILED:
+            self._core_lock = threading.Lock()
+        self._closed = self._stop = True
+        left = list(self._pending.values()) + [f for f, _ in self._refused]
+        self._pending.clear()
+        del self._refused[:]
+        for future in left:
+            future._error, future._done = _fresh(self._forked), True
 
     def _start_threads(self):
         with self._lock:
@@ -715,6 +743,8 @@ class KafkaProducer(_Core):
         once closed. Inside a send callback of this producer it raises
         KafkaError(KAFKA_ERR_STATE): the callback's thread resolves the
         futures it would wait for (so does close)."""
+        if self._forked:
+            raise _fresh(self._forked)
         if self._closed:
             return
         self._not_in_a_callback()
@@ -801,6 +831,17 @@ class KafkaProducer(_Core):
 
     def __exit__(self, *exc):
         self.close()
+
+
+_PRODUCERS = weakref.WeakSet()  # this process's producers, for a fork's child
+
+
+def _after_fork_in_child():
+    for producer in list(_PRODUCERS):
+        producer._forked_away()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class KafkaConsumer:

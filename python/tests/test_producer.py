@@ -9,6 +9,7 @@ same steps in Python."""
 import gc
 import json
 import os
+import signal
 import threading
 import time
 
@@ -264,3 +265,48 @@ def test_flush_waits_for_what_was_sent_before_it_and_no_more(broker):
         stop.set()
         other.join()
         producer.close(timeout=10)
+
+
+def test_a_forked_child_is_refused_at_once_and_the_parent_goes_on(broker):
+    """fork() during a burst: the child's sends and flush raise
+    KAFKA_ERR_STATE at once (the producer's threads and client stayed with
+    the parent), the futures it inherited fail with that error instead of
+    waiting forever, close does nothing, and nothing hangs, whichever lock
+    a thread of the parent held at the fork. The parent's producer goes on
+    and delivers everything it sent."""
+    topic = broker.topic("fork")
+    producer = instance(broker).get_producer()
+    sent = []
+    for _ in range(5):
+        sent.extend(producer.send(topic, value={"n": n}) for n in range(5000))
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit status only
+            code = 0
+            try:
+                signal.alarm(20)  # a hang ends the child with SIGALRM
+                try:
+                    producer.send(topic, value={"child": True})
+                    code = 10
+                except KafkaError as e:
+                    code = code or (0 if e.code == "KAFKA_ERR_STATE" else 11)
+                try:
+                    producer.flush(timeout=5)
+                    code = code or 12
+                except KafkaError as e:
+                    code = code or (0 if e.code == "KAFKA_ERR_STATE" else 13)
+                undone = [f for f in sent if not f.is_done()]
+                if undone:
+                    try:
+                        undone[0].get(timeout=1)
+                        code = code or 14
+                    except KafkaError as e:
+                        code = code or (0 if e.code == "KAFKA_ERR_STATE" else 15)
+                producer.close(timeout=1)
+            except BaseException:
+                code = code or 16
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "child status %d" % status
+    producer.flush(timeout=60)
+    assert all(f.succeeded() for f in sent)
+    producer.close(timeout=10)
