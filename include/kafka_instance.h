@@ -1696,6 +1696,40 @@ enum KafkaErrorCode kafka_producer_send_tracked(struct KafkaProducer *p, const s
 enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, size_t *queued, struct KafkaError *err);
 
 /**
+ * Hands `count` packed records (laid out as for
+ * `kafka_producer_send_tracked_packed`) to the producer's own sender
+ * thread and returns once they are copied: for a binding whose sending
+ * thread is its busiest (Python's, holding the interpreter's lock), which
+ * should not pay librdkafka's cost per message or wait for its room. The
+ * thread queues them in the order they were handed over, each tracked
+ * with tag `first_tag + i`. A record waits for room in the local queue
+ * until `timeout_ms` after this call (-1: no limit); a record that cannot
+ * be queued
+ * gets a failed report (`KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_MSG_TOO_LARGE`,
+ * ...) and the records after it go on: every record handed over gets
+ * exactly one report. They count as in flight from now (flush and close
+ * wait for them; records still waiting when close runs out of time fail
+ * as purged).
+ *
+ * When 20,000 records wait for the thread already, waits up to
+ * `timeout_ms` for room among them (then `KAFKA_ERR_TIMEOUT`, nothing
+ * taken; refused inside this producer's callbacks unless 0). Lengths that
+ * do not add up, or a closing producer, take nothing. A message sent
+ * another way after this call may be queued before these: call
+ * `kafka_producer_wait_handed_over` first when the order matters.
+ */
+enum KafkaErrorCode kafka_producer_hand_over_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Waits until every record handed over before the call
+ * (`kafka_producer_hand_over_tracked_packed`) is in the local queue or
+ * has its failed report, up to `timeout_ms` (-1: no limit; then
+ * `KAFKA_ERR_TIMEOUT`): a message sent after it returns is queued after
+ * them. Refused inside this producer's callbacks.
+ */
+enum KafkaErrorCode kafka_producer_wait_handed_over(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
  * Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
  * messages to `out`, oldest first, and their number to `*count`; waits up
  * to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
@@ -1704,6 +1738,18 @@ enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, 
  * thread blocked here must return before the producer is closed.
  */
 enum KafkaErrorCode kafka_producer_reports(struct KafkaProducer *p, struct KafkaTrackedReport *out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
+
+/**
+ * `kafka_producer_reports`, and once the first outcome is there, up to
+ * `gather_ms` more for others to join it, until `capacity` are there or
+ * no message of this producer is in flight (so a lone message's outcome
+ * is not held back). For a caller who pays per call (a lock to take, a
+ * language runtime to enter): while messages stream, fewer calls that
+ * each take more. `gather_ms` 0 is `kafka_producer_reports`; a negative
+ * one is `KAFKA_ERR_INVALID_ARGUMENT`. Gathering is refused
+ * (`KAFKA_ERR_STATE`) inside this producer's own callbacks.
+ */
+enum KafkaErrorCode kafka_producer_reports_gathered(struct KafkaProducer *p, struct KafkaTrackedReport *out, size_t capacity, int32_t timeout_ms, int32_t gather_ms, size_t *count, struct KafkaError *err);
 
 /**
  * Sends a record and waits up to `timeout_ms` for the broker's

@@ -27,6 +27,7 @@ use serde_json::json;
 
 use crate::config::{Config, Scope};
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
+use crate::ffi::native::{Note, TopicHandle};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
@@ -35,6 +36,7 @@ use crate::statistics::StatisticsCallback;
 use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
+mod handover;
 mod transaction;
 
 const SUBJECT: &str = "Kafka Producer";
@@ -219,13 +221,23 @@ impl ClientContext for Context {
 }
 
 impl ProducerContext for Context {
-    type DeliveryOpaque = Arc<Notify>;
+    type DeliveryOpaque = Note<Notify>;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, notify: Arc<Notify>) {
+    fn delivery(&self, result: &DeliveryResult<'_>, note: Note<Notify>) {
         let _serving = Serving::begin(&self.shared);
         if result.is_ok() {
             self.shared.security.clear();
         }
+        let notify = match note {
+            // A tracked send's tag: the common case of bulk senders, kept
+            // to a push on the queue of outcomes.
+            Note::Tag(tag) => {
+                self.track(tag, Delivery::outcome(result));
+                self.shared.reported();
+                return;
+            }
+            Note::Shared(notify) => notify,
+        };
         // Delivered, and nobody asked to hear of it (a plain send): the
         // common case, kept short.
         let counted = match (result.is_ok(), &*notify) {
@@ -240,6 +252,23 @@ impl ProducerContext for Context {
 }
 
 impl Context {
+    /// Keeps a tracked send's outcome for [`Producer::take_reports`].
+    fn track(&self, tag: u64, outcome: std::result::Result<Delivered, TrackedFailure>) {
+        let mut queue = self
+            .shared
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Takers wait only while the queue is empty: one wake-up when it
+        // stops being empty, not a system call per message.
+        let was_empty = queue.is_empty();
+        queue.push_back(Tracked { tag, outcome });
+        drop(queue);
+        if was_empty {
+            self.shared.tracked_ready.notify_all();
+        }
+    }
+
     /// Gives a delivery to whoever asked for it. True when this counted
     /// the message out itself: before an acknowledged send's waiter wakes,
     /// so that once it returns, its message is no longer in flight.
@@ -279,19 +308,7 @@ impl Context {
                         rdkafka_code: e.rdkafka_code,
                     }),
                 };
-                let mut queue = self
-                    .shared
-                    .tracked
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                // Takers wait only while the queue is empty: one wake-up
-                // when it stops being empty, not a system call per message.
-                let was_empty = queue.is_empty();
-                queue.push_back(Tracked { tag: *tag, outcome });
-                drop(queue);
-                if was_empty {
-                    self.shared.tracked_ready.notify_all();
-                }
+                self.track(*tag, outcome);
                 false
             }
             Notify::Wake(slot) => {
@@ -327,12 +344,36 @@ impl<'a> Delivery<'a> {
             } else {
                 -1
             },
-            timestamp_ms: match message.timestamp() {
-                Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
-                Timestamp::NotAvailable => -1,
-            },
+            timestamp_ms: timestamp_ms(message),
             error,
         }
+    }
+
+    /// The same outcome as a tracked send keeps it, without the topic's
+    /// name (or a message, unless it failed).
+    fn outcome(result: &DeliveryResult<'_>) -> std::result::Result<Delivered, TrackedFailure> {
+        match result {
+            Ok(m) => Ok(Delivered {
+                partition: m.partition().max(-1),
+                offset: if m.offset() >= 0 { m.offset() } else { -1 },
+                timestamp_ms: timestamp_ms(m),
+            }),
+            Err((e, _)) => {
+                let e = Error::from_rdkafka(e, "delivering a message");
+                Err(TrackedFailure {
+                    kind: e.kind,
+                    rdkafka_code: e.rdkafka_code,
+                })
+            }
+        }
+    }
+}
+
+/// A message's timestamp in milliseconds since the epoch, -1 when unknown.
+fn timestamp_ms(message: &impl Message) -> i64 {
+    match message.timestamp() {
+        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+        Timestamp::NotAvailable => -1,
     }
 }
 
@@ -424,6 +465,7 @@ pub struct Producer {
     /// Shared with the token refresher, when there is one.
     inner: Arc<ThreadedProducer<Context>>,
     shared: Arc<Shared>,
+    queueing: Arc<Queueing>,
     nothing: Arc<Notify>,
     origin: Origin,
     /// A `transactional.id` is set.
@@ -481,10 +523,17 @@ impl Producer {
             |p: &Arc<ThreadedProducer<Context>>| p.client(),
             inner.context().source(),
         )?;
+        let queueing = Arc::new(Queueing {
+            inner: Arc::clone(&inner),
+            shared: Arc::clone(&shared),
+            origin,
+            handover: handover::Handover::default(),
+        });
         Ok(Producer {
             _oauth: oauth,
             inner,
             shared,
+            queueing,
             nothing,
             origin,
             transactional,
@@ -494,7 +543,8 @@ impl Producer {
     /// Queues `record`; `on_delivery` (if any) is called once with its
     /// outcome. Returns as soon as librdkafka has queued it.
     pub fn send(&self, record: &Record<'_>, on_delivery: Option<OnDelivery>) -> Result<()> {
-        self.enqueue(record, self.notify(on_delivery))
+        self.queueing
+            .enqueue(record, self.notify(on_delivery), None)
     }
 
     /// Queues `record`; its outcome, tagged with `tag`, is kept for
@@ -503,7 +553,7 @@ impl Producer {
     /// crossing, a language runtime to enter), who then take outcomes in
     /// bulk.
     pub fn send_tracked(&self, record: &Record<'_>, tag: u64) -> Result<()> {
-        self.enqueue(record, Arc::new(Notify::Track(tag)))
+        self.queueing.enqueue(record, tracked(tag), None)
     }
 
     /// Sends `records` in order, each tracked with `first_tag` + its
@@ -516,25 +566,7 @@ impl Producer {
         first_tag: u64,
         timeout: Duration,
     ) -> (usize, Option<Error>) {
-        if !timeout.is_zero() {
-            if let Err(e) = self
-                .shared
-                .refuse_wait_in_callback("a send that waits for room")
-            {
-                return (0, Some(e));
-            }
-        }
-        // No limit: a deadline far enough never to come.
-        let deadline = Instant::now()
-            .checked_add(timeout)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
-        for (i, record) in records.iter().enumerate() {
-            let notify = Arc::new(Notify::Track(first_tag.wrapping_add(i as u64)));
-            if let Err(e) = self.enqueue_waiting(record, notify, deadline, timeout) {
-                return (i, Some(e));
-            }
-        }
-        (records.len(), None)
+        self.queueing.send_tracked_all(records, first_tag, timeout)
     }
 
     /// Up to `max` outcomes of tracked sends, oldest first, waiting up to
@@ -542,7 +574,26 @@ impl Producer {
     /// empty list when none came. Waiting is refused inside this
     /// producer's own callbacks (their thread brings the outcomes).
     pub fn take_reports(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<Tracked>> {
+        self.take_reports_gathered(max, timeout, Duration::ZERO)
+    }
+
+    /// [`take_reports`](Self::take_reports), and once the first outcome
+    /// is there, up to `gather` more for others to join it, until `max`
+    /// are there or no message is in flight: for a taker who pays per
+    /// take (a lock to get, a language runtime to enter), fewer and larger
+    /// takes while messages stream, and no added wait when none is in
+    /// flight.
+    pub fn take_reports_gathered(
+        &self,
+        max: usize,
+        timeout: Option<Duration>,
+        gather: Duration,
+    ) -> Result<Vec<Tracked>> {
         self.check_process()?;
+        if !gather.is_zero() {
+            self.shared
+                .refuse_wait_in_callback("gathering delivery reports")?;
+        }
         if timeout != Some(Duration::ZERO) {
             self.shared
                 .refuse_wait_in_callback("waiting for delivery reports")?;
@@ -568,6 +619,25 @@ impl Producer {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+        if !queue.is_empty() && !gather.is_zero() {
+            // Outcomes come a batch at a time from the polling thread:
+            // looking every millisecond is enough, and a sleep here costs
+            // the taker nothing.
+            let until = Instant::now() + gather;
+            while queue.len() < max && self.shared.pending.load(Ordering::Acquire) > 0 {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                drop(queue);
+                std::thread::sleep(left.min(Duration::from_millis(1)));
+                queue = self
+                    .shared
+                    .tracked
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        }
         let n = queue.len().min(max);
         Ok(queue.drain(..n).collect())
     }
@@ -585,41 +655,14 @@ impl Producer {
         self.shared
             .refuse_wait_in_callback("a send that waits for room")?;
         let notify = self.notify(on_delivery);
-        self.enqueue_waiting(record, notify, Instant::now() + timeout, timeout)
-    }
-
-    /// Queues `record`, waiting until `deadline` for room in a full
-    /// queue (`timeout` is what the caller asked, for the message).
-    fn enqueue_waiting(
-        &self,
-        record: &Record<'_>,
-        notify: Arc<Notify>,
-        deadline: Instant,
-        timeout: Duration,
-    ) -> Result<()> {
-        loop {
-            match self.enqueue(record, notify.clone()) {
-                // Not waiting at all: the full queue itself is the answer.
-                Err(e) if e.kind == ErrorKind::QueueFull && timeout.is_zero() => return Err(e),
-                Err(e) if e.kind == ErrorKind::QueueFull => {}
-                other => return other,
-            }
-            if Instant::now() >= deadline {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "no room in the local queue for the message to {:?} within {} ms \
-                         (queue.buffering.max.messages / queue.buffering.max.kbytes); it was \
-                         not queued",
-                        record.topic,
-                        timeout.as_millis()
-                    ),
-                ));
-            }
-            self.shared.waiting_for_room.fetch_add(1, Ordering::AcqRel);
-            self.shared.wait_for_room(deadline);
-            self.shared.waiting_for_room.fetch_sub(1, Ordering::AcqRel);
-        }
+        self.queueing.enqueue_waiting(
+            record,
+            notify,
+            None,
+            Instant::now() + timeout,
+            timeout,
+            false,
+        )
     }
 
     /// An acknowledged send: queues
@@ -633,7 +676,11 @@ impl Producer {
         self.shared
             .refuse_wait_in_callback("an acknowledged send")?;
         let slot = Arc::new(SyncSlot::default());
-        self.enqueue(record, Arc::new(Notify::Wake(slot.clone())))?;
+        self.queueing.enqueue(
+            record,
+            Note::Shared(Arc::new(Notify::Wake(slot.clone()))),
+            None,
+        )?;
         let outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
         let Some(result) = wait_until(&slot.ready, outcome, deadline, Option::take) else {
             return Err(self.shared.security.explain(Error::new(
@@ -667,75 +714,16 @@ impl Producer {
     }
 
     /// What to do with a message's outcome: call `on_delivery`, or nothing.
-    fn notify(&self, on_delivery: Option<OnDelivery>) -> Arc<Notify> {
-        match on_delivery {
+    fn notify(&self, on_delivery: Option<OnDelivery>) -> Note<Notify> {
+        Note::Shared(match on_delivery {
             Some(f) => Arc::new(Notify::Call(f)),
             None => self.nothing.clone(),
-        }
+        })
     }
 
-    /// librdkafka's error `e` while doing `what`; when it is the
-    /// producer's fatal error (librdkafka's sends then say only "fatal
-    /// error"), that error with its reason.
+    /// librdkafka's error `e` while doing `what` (see [`failure`]).
     fn failure(&self, e: &RdKafkaError, what: &str) -> Error {
-        let err = Error::from_rdkafka(e, what);
-        match self.fatal_error().filter(|_| err.fatal) {
-            Some(fatal) => fatal.context(what),
-            None => err,
-        }
-    }
-
-    fn enqueue(&self, record: &Record<'_>, notify: Arc<Notify>) -> Result<()> {
-        self.check_process()?;
-        if self.shared.closing.load(Ordering::Acquire) {
-            return Err(Error::state(
-                "the producer is closing: nothing more can be sent",
-            ));
-        }
-        topic::validate(record.topic)?;
-        let mut base: BaseRecord<'_, [u8], [u8], Arc<Notify>> =
-            BaseRecord::with_opaque_to(record.topic, notify);
-        if let Some(key) = record.key {
-            base = base.key(key);
-        }
-        if let Some(value) = record.value {
-            base = base.payload(value);
-        }
-        if let Some(p) = record.partition {
-            if p < 0 {
-                return Err(Error::invalid_argument(format!(
-                    "partition must be at least 0, not {p}"
-                )));
-            }
-            base = base.partition(p);
-        }
-        if let Some(ts) = record.timestamp_ms {
-            if ts < 0 {
-                return Err(Error::invalid_argument(format!(
-                    "timestamp_ms must be at least 0 (0 is now), not {ts}"
-                )));
-            }
-            base = base.timestamp(ts);
-        }
-        if !record.headers.is_empty() {
-            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-            for (key, value) in record.headers {
-                headers = headers.insert(Header { key, value: *value });
-            }
-            base = base.headers(headers);
-        }
-        // Counted before librdkafka can report it, so the count never dips
-        // below the truth.
-        self.shared.pending.fetch_add(1, Ordering::AcqRel);
-        match self.inner.send(base) {
-            Ok(()) => Ok(()),
-            Err((e, _record)) => {
-                // Not queued: no report will come. (Dropping the record
-                // releases its notification; nobody is waiting on it.)
-                self.shared.pending.fetch_sub(1, Ordering::AcqRel);
-                Err(self.failure(&e, &format!("queueing a message to {:?}", record.topic)))
-            }
-        }
+        failure(&self.inner, e, what)
     }
 
     /// Messages queued whose outcome is not yet reported.
@@ -794,10 +782,17 @@ impl Producer {
     pub fn close(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_close()?;
         self.shared.closing.store(true, Ordering::Release);
-        let flushed = self.flush_until(timeout);
+        // Records handed over before are queued first; those still waiting
+        // when the time is up fail (as purged).
+        let deadline = deadline(timeout);
+        let handed_over = self.queueing.handover.wait_sent(deadline);
+        let flushed = handed_over && self.flush_until(remaining(deadline)).is_ok();
         let timeout_ms = millis(timeout);
         let left = self.in_flight();
-        if flushed.is_err() {
+        if !handed_over {
+            self.queueing.handover.stop();
+        }
+        if !flushed {
             // A send that passed the closing check just before it was set
             // may land after a purge: purge until nothing is pending.
             loop {
@@ -810,14 +805,320 @@ impl Producer {
                 }
             }
         }
-        match flushed {
-            Ok(()) => Ok(()),
-            Err(_) => Err(self.shared.security.explain(Error::new(
-                ErrorKind::Timeout,
-                format!("producer closed after {timeout_ms} ms with {left} message(s) not delivered (purged and reported as failed)"),
-            ))),
+        if flushed {
+            return Ok(());
+        }
+        Err(self.shared.security.explain(Error::new(
+            ErrorKind::Timeout,
+            format!("producer closed after {timeout_ms} ms with {left} message(s) not delivered (purged and reported as failed)"),
+        )))
+    }
+}
+
+/// What queues messages into librdkafka: shared by the producer and the
+/// thread that sends what was handed over to it.
+struct Queueing {
+    inner: Arc<ThreadedProducer<Context>>,
+    shared: Arc<Shared>,
+    origin: Origin,
+    handover: handover::Handover,
+}
+
+impl Queueing {
+    /// Sends `records` in order, each tracked with `first_tag` + its
+    /// index, waiting up to `timeout` in all for room when the queue is
+    /// full. Stops at the first record that cannot be queued: returns how
+    /// many were queued before it, and its error (`None` when all were).
+    fn send_tracked_all(
+        &self,
+        records: &[Record<'_>],
+        first_tag: u64,
+        timeout: Duration,
+    ) -> (usize, Option<Error>) {
+        if !timeout.is_zero() {
+            if let Err(e) = self
+                .shared
+                .refuse_wait_in_callback("a send that waits for room")
+            {
+                return (0, Some(e));
+            }
+        }
+        // No limit: a deadline far enough never to come.
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+        // One handle per run of records to the same topic: no lookup of
+        // its name per message.
+        let mut handle: Option<(&str, Option<TopicHandle>)> = None;
+        for (i, record) in records.iter().enumerate() {
+            if handle.as_ref().is_none_or(|(t, _)| *t != record.topic) {
+                if let Err(e) = topic::validate(record.topic) {
+                    return (i, Some(e));
+                }
+                handle = Some((
+                    record.topic,
+                    TopicHandle::new(self.inner.client(), record.topic),
+                ));
+            }
+            let fast = handle.as_ref().and_then(|(_, h)| h.as_ref());
+            let note = tracked(first_tag.wrapping_add(i as u64));
+            if let Err(e) = self.enqueue_waiting(record, note, fast, deadline, timeout, false) {
+                return (i, Some(e));
+            }
+        }
+        (records.len(), None)
+    }
+
+    /// Queues `record`, waiting until `deadline` for room in a full
+    /// queue (`timeout` is what the caller asked, for the message).
+    /// `handed_over`: the record was counted in flight at its hand-over,
+    /// and is queued even while the producer closes.
+    fn enqueue_waiting(
+        &self,
+        record: &Record<'_>,
+        notify: Note<Notify>,
+        topic: Option<&TopicHandle>,
+        deadline: Instant,
+        timeout: Duration,
+        handed_over: bool,
+    ) -> Result<()> {
+        loop {
+            let queued = match handed_over {
+                true => self.produce(record, notify.clone(), topic),
+                false => self.enqueue(record, notify.clone(), topic),
+            };
+            match queued {
+                // Not waiting at all: the full queue itself is the answer.
+                Err(e) if e.kind == ErrorKind::QueueFull && timeout.is_zero() => return Err(e),
+                Err(e) if e.kind == ErrorKind::QueueFull => {}
+                other => return other,
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "no room in the local queue for the message to {:?} within {} ms \
+                         (queue.buffering.max.messages / queue.buffering.max.kbytes); it was \
+                         not queued",
+                        record.topic,
+                        timeout.as_millis()
+                    ),
+                ));
+            }
+            if handed_over && self.handover.abandoned() {
+                return Err(self.abandoned_error(record.topic));
+            }
+            self.shared.waiting_for_room.fetch_add(1, Ordering::AcqRel);
+            self.shared.wait_for_room(deadline);
+            self.shared.waiting_for_room.fetch_sub(1, Ordering::AcqRel);
         }
     }
+
+    /// [`ErrorKind::State`] once `close` has begun.
+    fn refuse_when_closing(&self) -> Result<()> {
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(Error::state(
+                "the producer is closing: nothing more can be sent",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues `record`, counted in flight until its report. `topic`: the
+    /// handle of its topic, already checked, for a record with neither
+    /// headers nor a timestamp.
+    fn enqueue(
+        &self,
+        record: &Record<'_>,
+        notify: Note<Notify>,
+        topic: Option<&TopicHandle>,
+    ) -> Result<()> {
+        self.origin.check("producer")?;
+        self.refuse_when_closing()?;
+        // Counted before librdkafka can report it, so the count never dips
+        // below the truth.
+        self.shared.pending.fetch_add(1, Ordering::AcqRel);
+        let queued = self.produce(record, notify, topic);
+        if queued.is_err() {
+            // Not queued: no report will come.
+            self.shared.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        queued
+    }
+
+    /// Hands `record` to librdkafka (see [`enqueue`](Self::enqueue)),
+    /// counting nothing.
+    fn produce(
+        &self,
+        record: &Record<'_>,
+        notify: Note<Notify>,
+        topic: Option<&TopicHandle>,
+    ) -> Result<()> {
+        if let Some(handle) = topic.filter(|_| record.headers.is_empty()) {
+            if record.timestamp_ms.is_none() {
+                return self.produce_to(handle, record, notify);
+            }
+        }
+        topic::validate(record.topic)?;
+        let mut base: BaseRecord<'_, [u8], [u8], Note<Notify>> =
+            BaseRecord::with_opaque_to(record.topic, notify);
+        if let Some(key) = record.key {
+            base = base.key(key);
+        }
+        if let Some(value) = record.value {
+            base = base.payload(value);
+        }
+        if let Some(p) = record.partition {
+            if p < 0 {
+                return Err(Error::invalid_argument(format!(
+                    "partition must be at least 0, not {p}"
+                )));
+            }
+            base = base.partition(p);
+        }
+        if let Some(ts) = record.timestamp_ms {
+            if ts < 0 {
+                return Err(Error::invalid_argument(format!(
+                    "timestamp_ms must be at least 0 (0 is now), not {ts}"
+                )));
+            }
+            base = base.timestamp(ts);
+        }
+        if !record.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+            for (key, value) in record.headers {
+                headers = headers.insert(Header { key, value: *value });
+            }
+            base = base.headers(headers);
+        }
+        // Not queued: dropping the record releases its notification;
+        // nobody is waiting on it.
+        self.inner.send(base).map_err(|(e, _record)| {
+            failure(
+                &self.inner,
+                &e,
+                &format!("queueing a message to {:?}", record.topic),
+            )
+        })
+    }
+
+    /// [`produce`](Self::produce) of a record without headers or a
+    /// timestamp, through its topic's handle.
+    fn produce_to(
+        &self,
+        handle: &TopicHandle,
+        record: &Record<'_>,
+        notify: Note<Notify>,
+    ) -> Result<()> {
+        let partition = match record.partition {
+            None => -1,
+            Some(p) if p >= 0 => p,
+            Some(p) => {
+                return Err(Error::invalid_argument(format!(
+                    "partition must be at least 0, not {p}"
+                )))
+            }
+        };
+        handle
+            .produce(partition, record.key, record.value, notify)
+            .map_err(|code| {
+                let e = RdKafkaError::MessageProduction(code);
+                failure(
+                    &self.inner,
+                    &e,
+                    &format!("queueing a message to {:?}", record.topic),
+                )
+            })
+    }
+}
+
+impl Drop for Producer {
+    /// Stops the sender thread of hand-overs (what it still holds fails,
+    /// as purged) before the client goes.
+    fn drop(&mut self) {
+        // In a forked child the thread is the parent's: nothing to stop.
+        if self.origin.is_here() {
+            self.queueing.handover.stop();
+        }
+    }
+}
+
+/// librdkafka's error `e` while doing `what`; when it is the producer's
+/// fatal error (librdkafka's sends then say only "fatal error"), that
+/// error with its reason.
+fn failure(inner: &ThreadedProducer<Context>, e: &RdKafkaError, what: &str) -> Error {
+    let err = Error::from_rdkafka(e, what);
+    match transaction::fatal_error_of(inner).filter(|_| err.fatal) {
+        Some(fatal) => fatal.context(what),
+        None => err,
+    }
+}
+
+/// The records of a packed buffer: `data` holds each record's key then
+/// value, back to back; `lengths` their lengths, two per record (-1: none).
+/// [`ErrorKind::InvalidArgument`] when they do not add up to `data`.
+pub fn unpack<'a>(topic: &'a str, data: &'a [u8], lengths: &[i64]) -> Result<Vec<Record<'a>>> {
+    let mut records = Vec::with_capacity(lengths.len() / 2);
+    walk_packed(data, lengths, |key, value| {
+        records.push(Record {
+            topic,
+            key,
+            value,
+            ..Record::default()
+        })
+    })?;
+    Ok(records)
+}
+
+/// Checks a packed buffer (see [`unpack`]), handing each record's key and
+/// value to `each`; how many records it holds.
+fn walk_packed<'a>(
+    data: &'a [u8],
+    lengths: &[i64],
+    mut each: impl FnMut(Option<&'a [u8]>, Option<&'a [u8]>),
+) -> Result<usize> {
+    if lengths.len() % 2 != 0 {
+        return Err(Error::invalid_argument(format!(
+            "lengths holds {} numbers: two per record (key, value) are needed",
+            lengths.len()
+        )));
+    }
+    let mut at = 0usize;
+    let mut take = |len: i64, what: &str, i: usize| -> Result<Option<&'a [u8]>> {
+        if len < 0 {
+            return Ok(None);
+        }
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|len| at.checked_add(len))
+            .filter(|&end| end <= data.len())
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "record {i}: its {what} ({len} bytes) runs past the end of data ({} bytes)",
+                    data.len()
+                ))
+            })?;
+        let bytes = &data[at..end];
+        at = end;
+        Ok(Some(bytes))
+    };
+    for (i, pair) in lengths.chunks_exact(2).enumerate() {
+        let key = take(pair[0], "key", i)?;
+        let value = take(pair[1], "value", i)?;
+        each(key, value);
+    }
+    if at != data.len() {
+        return Err(Error::invalid_argument(format!(
+            "the lengths add up to {at} bytes, data has {}",
+            data.len()
+        )));
+    }
+    Ok(lengths.len() / 2)
+}
+
+/// A tracked send's note: its tag, without an allocation when it fits.
+fn tracked(tag: u64) -> Note<Notify> {
+    Note::tag(tag, || Arc::new(Notify::Track(tag)))
 }
 
 /// Whether idempotence can be turned on by default: librdkafka requires

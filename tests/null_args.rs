@@ -872,6 +872,41 @@ fn consumer_cases(v: &mut Vec<Case>) {
         );
         assert_eq!(n, 0, "count is written on failure too");
     });
+    case!(v, kafka_producer_reports_gathered, || unsafe {
+        let mut e = err();
+        let mut out: [KafkaTrackedReport; 1] = std::mem::zeroed();
+        let mut n = 9usize;
+        invalid(
+            kafka_producer_reports_gathered(null_mut(), out.as_mut_ptr(), 1, 0, 5, &mut n, &mut e),
+            &e,
+            "p",
+        );
+        assert_eq!(n, 0, "count is written on failure too");
+    });
+    case!(v, kafka_producer_hand_over_tracked_packed, || unsafe {
+        let mut e = err();
+        let t = c("t");
+        let rc = kafka_producer_hand_over_tracked_packed(
+            null_mut(),
+            t.as_ptr(),
+            null(),
+            0,
+            null(),
+            0,
+            1,
+            0,
+            &mut e,
+        );
+        invalid(rc, &e, "p");
+    });
+    case!(v, kafka_producer_wait_handed_over, || unsafe {
+        let mut e = err();
+        invalid(
+            kafka_producer_wait_handed_over(null_mut(), 0, &mut e),
+            &e,
+            "p",
+        );
+    });
     case!(v, kafka_consumer_event_fd, || unsafe {
         let mut e = err();
         assert_eq!(kafka_consumer_event_fd(null_mut(), &mut e), -1);

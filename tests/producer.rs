@@ -743,3 +743,108 @@ fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
     assert_eq!(back[9].payload(), Some(&b"{\"n\":9}"[..]));
     unsafe { kafka_instance_free(inst) };
 }
+
+/// Records handed over are queued in the order they were handed over, a
+/// message sent after `kafka_producer_wait_handed_over` goes after them,
+/// and every record gets exactly one report: a too-large one a failed
+/// report, without stopping the records after it.
+#[test]
+fn kafka_producer_hand_over_tracked_packed_keeps_the_order_and_reports_each_record_once() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("hand-over");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let p = producer(inst, &[("max_request_size", "1000")]);
+    let t = c(&topic);
+    for b in 0..5u64 {
+        let (mut data, mut lengths) = packed(b * 1000, 1000);
+        if b == 1 {
+            // Record 1500 is too large.
+            let (big, at) = (vec![b'x'; 5000], 500);
+            let start: i64 = lengths[..2 * at].iter().filter(|n| **n > 0).sum();
+            let end = start + lengths[2 * at + 1];
+            data.splice(start as usize..end as usize, big.iter().copied());
+            lengths[2 * at + 1] = big.len() as i64;
+        }
+        let (rc, msg) = hand_over_packed(p, &t, &(data, lengths), b * 1000, -1);
+        assert_eq!(rc, KAFKA_OK, "{msg}");
+    }
+    let mut e = err();
+    let rc = unsafe { kafka_producer_wait_handed_over(p, 60_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let rc = unsafe { kafka_producer_send_tracked(p, &record(&t), 5000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+
+    let mut reports = take_reports(p, 5001, std::time::Duration::from_secs(60));
+    reports.sort_by_key(|r| r.tag);
+    let tags: Vec<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(tags, (0..=5000).collect::<Vec<u64>>(), "each record once");
+    let failed: Vec<u64> = reports
+        .iter()
+        .filter(|r| r.code != KAFKA_OK)
+        .map(|r| r.tag)
+        .collect();
+    assert_eq!(failed, [1500], "only the too-large one failed");
+    let offsets: Vec<i64> = reports
+        .iter()
+        .filter(|r| r.code == KAFKA_OK)
+        .map(|r| r.offset)
+        .collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] < w[1]),
+        "queued in the order handed over"
+    );
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// `kafka_producer_reports_gathered` waits for more outcomes only while
+/// messages are in flight: it returns the whole burst in one take, long
+/// before its gathering time, once none is left.
+#[test]
+fn kafka_producer_reports_gathered_returns_once_nothing_is_in_flight() {
+    let broker = &brokers()[0];
+    let topic = unique_topic("gathered");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let p = producer(inst, &[]);
+    let t = c(&topic);
+    let (data, lengths) = packed(0, 2000);
+    let (mut queued, mut e) = (0usize, err());
+    let rc = unsafe {
+        kafka_producer_send_tracked_packed(
+            p,
+            t.as_ptr(),
+            data.as_ptr().cast(),
+            data.len(),
+            lengths.as_ptr(),
+            2000,
+            0,
+            10_000,
+            &mut queued,
+            &mut e,
+        )
+    };
+    assert_eq!((rc, queued), (KAFKA_OK, 2000), "{}", e.message_str());
+    let mut out: Vec<KafkaTrackedReport> =
+        (0..4096).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let mut n = 0usize;
+    let started = std::time::Instant::now();
+    let rc = unsafe {
+        kafka_producer_reports_gathered(p, out.as_mut_ptr(), 4096, 30_000, 120_000, &mut n, &mut e)
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    assert_eq!(n, 2000, "every outcome in one take");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "it waited {:?}, past the last outcome",
+        started.elapsed()
+    );
+    let rc = unsafe {
+        kafka_producer_reports_gathered(p, out.as_mut_ptr(), 4096, 0, -1, &mut n, &mut e)
+    };
+    assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT);
+    assert!(e.message_str().contains("gather_ms"), "{}", e.message_str());
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

@@ -489,3 +489,73 @@ fn kafka_producer_purge_reports_each_purged_message_once() {
     close(p);
     unsafe { kafka_instance_free(inst) };
 }
+
+/// Records handed over while the broker is down wait in the producer's
+/// sender thread (it waits for room in the local queue without limit);
+/// a close out of time fails every one of them, counts them in its error,
+/// and returns instead of waiting for that thread.
+#[test]
+fn a_close_out_of_time_fails_every_record_handed_over_and_counts_them() {
+    let (broker, topic, inst, p) = stalled(
+        "hand-over-close",
+        &[("queue.buffering.max.messages", "100")],
+    );
+    let t = c(&topic);
+    for b in 0..5 {
+        let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
+        assert_eq!(rc, KAFKA_OK, "{msg}");
+    }
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 5000);
+    let mut e = err();
+    let started = std::time::Instant::now();
+    let rc = unsafe { kafka_producer_close(p, 500, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
+    assert!(
+        e.message_str()
+            .contains("with 5000 message(s) not delivered"),
+        "{}",
+        e.message_str()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "close took {:?}",
+        started.elapsed()
+    );
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// At most 20,000 records wait for the sender thread: a hand-over beyond
+/// that waits up to its timeout, then fails and takes nothing; the ones
+/// taken before are all delivered once the broker is back.
+#[test]
+fn a_hand_over_beyond_its_room_times_out_and_takes_nothing() {
+    let (broker, topic, inst, p) =
+        stalled("hand-over-room", &[("queue.buffering.max.messages", "100")]);
+    let t = c(&topic);
+    let (rc, msg) = hand_over_packed(p, &t, &packed(0, 1000), 0, -1);
+    assert_eq!(rc, KAFKA_OK, "{msg}");
+    // The thread takes these and waits for room in the local queue.
+    std::thread::sleep(Duration::from_millis(500));
+    for b in 1..=20 {
+        let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
+        assert_eq!(rc, KAFKA_OK, "hand-over {b}: {msg}");
+    }
+    for timeout_ms in [300, 0] {
+        let started = std::time::Instant::now();
+        let (rc, msg) = hand_over_packed(p, &t, &packed(21_000, 1), 21_000, timeout_ms);
+        assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{msg}");
+        assert!(msg.contains("none was taken"), "{msg}");
+        assert!(started.elapsed() >= Duration::from_millis(timeout_ms as u64));
+    }
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 21_000);
+    let mut e = err();
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    let reports = take_reports(p, 21_000, Duration::from_secs(120));
+    let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(reports.len(), 21_000, "one report per record");
+    assert_eq!(tags, (0..21_000).collect::<BTreeSet<u64>>());
+    assert!(reports.iter().all(|r| r.code == KAFKA_OK));
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

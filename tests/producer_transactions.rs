@@ -435,3 +435,68 @@ fn a_failed_send_makes_the_transaction_abortable_and_the_producer_goes_on() {
     close(p);
     unsafe { kafka_instance_free(inst) };
 }
+
+/// Records handed over before a commit belong to the transaction: the
+/// commit waits for the producer's sender thread to queue them, so each
+/// is delivered (a record queued after the commit would be refused, with
+/// no transaction open).
+#[test]
+fn kafka_producer_commit_transaction_includes_records_handed_over_before_it() {
+    for broker in brokers() {
+        let test = "kafka_producer_commit_transaction_includes_records_handed_over_before_it";
+        if cannot_run_transactions(&broker, test, false) {
+            continue;
+        }
+        let topic = unique_topic("txn-hand-over");
+        create_topic(&broker, &topic, 1);
+        let inst = instance(&broker, &[]);
+        // A small local queue: the sender thread is still queueing when
+        // the commit is called.
+        let p = producer(
+            inst,
+            &[
+                ("transactional_id", &unique_topic("txn")),
+                ("queue.buffering.max.messages", "1000"),
+            ],
+        );
+        let mut e = err();
+        let ok = |rc: KafkaErrorCode, e: &KafkaError, what: &str| {
+            assert_eq!(rc, KAFKA_OK, "{what}: {}", e.message_str())
+        };
+        ok(
+            unsafe { kafka_producer_init_transactions(p, 30_000, &mut e) },
+            &e,
+            "init",
+        );
+        ok(
+            unsafe { kafka_producer_begin_transaction(p, &mut e) },
+            &e,
+            "begin",
+        );
+        let t = c(&topic);
+        for b in 0..20u64 {
+            let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
+            assert_eq!(rc, KAFKA_OK, "{msg}");
+        }
+        ok(
+            unsafe { kafka_producer_commit_transaction(p, 60_000, &mut e) },
+            &e,
+            "commit",
+        );
+        let reports = take_reports(p, 20_000, Duration::from_secs(60));
+        assert_eq!(
+            reports.len(),
+            20_000,
+            "{}: one report per record",
+            broker.name
+        );
+        let failed = reports.iter().filter(|r| r.code != KAFKA_OK).count();
+        assert_eq!(
+            failed, 0,
+            "{}: every record was in the transaction",
+            broker.name
+        );
+        close(p);
+        unsafe { kafka_instance_free(inst) };
+    }
+}

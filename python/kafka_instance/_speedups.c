@@ -6,17 +6,19 @@
  * has a Python class with the same methods for when this module is not
  * built (_PyCore there: keep the two in step).
  *
- * The batch lives here, guarded by `lock`. Nothing runs Python code or
- * releases the GIL while it is held, so the lock is never waited for under
- * the GIL; it keeps the batch whole should that ever change. Python code is
- * called (serializers, the future's class, the methods below) only with it
- * released.
+ * The batch lives here, guarded by the GIL: from the start to the end of a
+ * change to it (the parts marked "batch"), nothing runs Python code,
+ * releases the GIL or makes an object the cycle collector tracks (whose
+ * allocation could run a collection, and finalizers). Python code is called
+ * (serializers, the future's class, the methods below) only outside them.
+ * This module does not declare support for Python without a GIL, which
+ * therefore turns its GIL back on to import it. (A lock here cost a twentieth
+ * of the sending thread's time for nothing.)
  *
  * Methods of the subclass this calls: _refuse() raises the closed-producer
  * error; _start_threads(); _send_other(topic, value, key, headers,
- * partition, timestamp_ms) for the other messages; _notify_sender() when a
- * full batch is ready; _ship_from_send() when this thread must hand the
- * ready batches over itself.
+ * partition, timestamp_ms) for the other messages; _ship_from_send() when a
+ * batch is sealed (full, or nothing was on its way), to hand it over.
  *
  * A sealed batch goes to the `ready` deque as (topic bytes, first tag,
  * data bytes, lengths bytes): lengths are native int64 pairs (key, value;
@@ -36,6 +38,213 @@ static inline PyObject *Py_NewRef(PyObject *o) {
 }
 #endif
 
+/* The futures of messages not yet answered, by tag: what a dict of them
+ * would do (connection.py uses it as one: [tag] = future, pop, values,
+ * clear, len), without a Python int and a hash per message. Tags are
+ * handed out in order and answered roughly in order, so most live in a
+ * ring indexed by tag, over the window [base, end). An entry older than
+ * WINDOW tags (a message waiting long on a partition while others flow)
+ * moves to a dict, which keeps the ring's size bounded by WINDOW. */
+#define WINDOW ((uint64_t)1 << 20)
+
+typedef struct {
+  PyObject_HEAD
+  PyObject **slots; /* cap entries; tag t at t & (cap - 1) */
+  uint64_t cap;     /* a power of 2, or 0 before the first entry */
+  uint64_t base, end;
+  Py_ssize_t count;   /* entries in the ring */
+  PyObject *overflow; /* dict: tag -> future, for tags below base; or NULL */
+} Pending;
+
+static PyTypeObject *PendingType;
+
+/* Moves the ring's entries below `to` to the overflow dict. -1: out of
+ * memory (the ones not moved yet stay). */
+static int pending_evict(Pending *p, uint64_t to) {
+  if (!p->overflow && !(p->overflow = PyDict_New())) return -1;
+  for (; p->base < to && p->base < p->end; p->base++) {
+    PyObject **slot = &p->slots[p->base & (p->cap - 1)];
+    if (!*slot) continue;
+    PyObject *tag = PyLong_FromUnsignedLongLong(p->base);
+    if (!tag || PyDict_SetItem(p->overflow, tag, *slot) < 0) {
+      Py_XDECREF(tag);
+      return -1;
+    }
+    Py_DECREF(tag);
+    Py_CLEAR(*slot);
+    p->count--;
+  }
+  if (p->base < to) p->base = p->end = to;
+  return 0;
+}
+
+/* Doubles the ring until tag fits in it. */
+static int pending_grow(Pending *p, uint64_t tag) {
+  uint64_t cap = p->cap ? p->cap : 1024;
+  while (tag - p->base >= cap) cap *= 2;
+  if (cap == p->cap) return 0;
+  PyObject **slots = PyMem_Calloc((size_t)cap, sizeof(PyObject *));
+  if (!slots) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (uint64_t t = p->base; t < p->end; t++) slots[t & (cap - 1)] = p->slots[t & (p->cap - 1)];
+  PyMem_Free(p->slots);
+  p->slots = slots;
+  p->cap = cap;
+  return 0;
+}
+
+/* Adds tag -> future (a new reference is taken). Runs no Python code
+ * once the overflow dict exists (the producer makes it at once): nothing
+ * that allocates here triggers the cycle collector. */
+static int pending_put(Pending *p, uint64_t tag, PyObject *future) {
+  if (p->count == 0 && tag >= p->base) p->base = p->end = tag; /* an empty ring starts here */
+  if (tag < p->base) {
+    if (!p->overflow && !(p->overflow = PyDict_New())) return -1;
+    PyObject *t = PyLong_FromUnsignedLongLong(tag);
+    if (!t) return -1;
+    int rc = PyDict_SetItem(p->overflow, t, future);
+    Py_DECREF(t);
+    return rc;
+  }
+  if (tag - p->base >= WINDOW && pending_evict(p, tag - WINDOW + 1) < 0) return -1;
+  if (tag - p->base >= p->cap && pending_grow(p, tag) < 0) return -1;
+  PyObject **slot = &p->slots[tag & (p->cap - 1)];
+  PyObject *old = *slot;
+  *slot = Py_NewRef(future);
+  if (old) {
+    Py_DECREF(old);
+  } else {
+    p->count++;
+  }
+  if (tag >= p->end) p->end = tag + 1;
+  return 0;
+}
+
+/* Removes tag's future and returns it (a new reference); NULL with no
+ * error set when the tag is not pending. */
+static PyObject *pending_pop(Pending *p, uint64_t tag) {
+  if (tag >= p->base && tag < p->end) {
+    PyObject **slot = &p->slots[tag & (p->cap - 1)];
+    PyObject *found = *slot;
+    if (!found) return NULL;
+    *slot = NULL;
+    p->count--;
+    while (p->base < p->end && !p->slots[p->base & (p->cap - 1)]) p->base++;
+    return found;
+  }
+  if (!p->overflow || tag >= p->base) return NULL;
+  PyObject *t = PyLong_FromUnsignedLongLong(tag);
+  if (!t) return NULL;
+  PyObject *found = PyDict_GetItemWithError(p->overflow, t);
+  if (found) {
+    Py_INCREF(found);
+    if (PyDict_DelItem(p->overflow, t) < 0) Py_CLEAR(found);
+  }
+  Py_DECREF(t);
+  return found;
+}
+
+static int tag_of(PyObject *o, uint64_t *tag) {
+  unsigned long long t = PyLong_AsUnsignedLongLong(o);
+  if (t == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+  *tag = t;
+  return 0;
+}
+
+static Py_ssize_t Pending_len(Pending *p) {
+  return p->count + (p->overflow ? PyDict_GET_SIZE(p->overflow) : 0);
+}
+
+static int Pending_ass_subscript(Pending *p, PyObject *key, PyObject *value) {
+  uint64_t tag;
+  if (tag_of(key, &tag) < 0) return -1;
+  if (value) return pending_put(p, tag, value);
+  PyObject *found = pending_pop(p, tag);
+  if (found) {
+    Py_DECREF(found);
+    return 0;
+  }
+  if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, key);
+  return -1;
+}
+
+static PyObject *Pending_pop(Pending *p, PyObject *const *args, Py_ssize_t nargs) {
+  uint64_t tag;
+  if (nargs < 1 || nargs > 2) {
+    PyErr_SetString(PyExc_TypeError, "pop(tag[, default])");
+    return NULL;
+  }
+  if (tag_of(args[0], &tag) < 0) return NULL;
+  PyObject *found = pending_pop(p, tag);
+  if (found || PyErr_Occurred()) return found;
+  if (nargs == 2) return Py_NewRef(args[1]);
+  PyErr_SetObject(PyExc_KeyError, args[0]);
+  return NULL;
+}
+
+/* The futures, oldest tag first (the overflow's are the oldest). */
+static PyObject *Pending_values(Pending *p, PyObject *Py_UNUSED(ignored)) {
+  PyObject *out = p->overflow ? PyDict_Values(p->overflow) : PyList_New(0);
+  if (!out) return NULL;
+  for (uint64_t t = p->base; t < p->end; t++) {
+    PyObject *f = p->slots[t & (p->cap - 1)];
+    if (f && PyList_Append(out, f) < 0) {
+      Py_DECREF(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+/* Empties it first, then drops the references: a future freed here runs
+ * no code that could see it half-emptied. */
+static PyObject *Pending_clear(Pending *p, PyObject *Py_UNUSED(ignored)) {
+  PyObject **slots = p->slots, *overflow = p->overflow;
+  uint64_t cap = p->cap;
+  p->slots = NULL;
+  p->overflow = NULL;
+  p->cap = p->base = p->end = 0;
+  p->count = 0;
+  for (uint64_t i = 0; i < cap; i++) Py_XDECREF(slots[i]);
+  PyMem_Free(slots);
+  Py_XDECREF(overflow);
+  Py_RETURN_NONE;
+}
+
+static void Pending_dealloc(Pending *p) {
+  PyTypeObject *type = Py_TYPE(p);
+  PyObject *r = Pending_clear(p, NULL);
+  Py_XDECREF(r);
+  type->tp_free((PyObject *)p);
+  Py_DECREF(type);
+}
+
+static PyMethodDef Pending_methods[] = {
+    {"pop", (PyCFunction)(void (*)(void))Pending_pop, METH_FASTCALL, "pop(tag[, default])"},
+    {"values", (PyCFunction)Pending_values, METH_NOARGS, "the futures, oldest first"},
+    {"clear", (PyCFunction)Pending_clear, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Pending_slots[] = {
+    {Py_tp_doc, "Pending futures by tag (a dict's subset)."},
+    {Py_tp_dealloc, Pending_dealloc},
+    {Py_tp_methods, Pending_methods},
+    {Py_mp_length, Pending_len},
+    {Py_mp_ass_subscript, Pending_ass_subscript},
+    {0, NULL},
+};
+
+static PyType_Spec Pending_spec = {
+    "kafka_instance._speedups.Pending",
+    sizeof(Pending),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    Pending_slots,
+};
+
 typedef struct {
   PyObject *topic; /* bytes */
   unsigned long long first;
@@ -45,18 +254,17 @@ typedef struct {
 
 typedef struct {
   PyObject_HEAD
-  PyThread_type_lock lock;
   /* Set once by _core_init. */
   PyObject *value_serializer, *key_serializer; /* None: the defaults */
   PyObject *dumps, *future_type, *as_bytes, *key_bytes;
-  PyObject *pending; /* dict: tag -> future */
+  Pending *pending; /* tag -> future */
   PyObject *ready;   /* collections.deque of sealed batches */
   PyObject *topics;  /* dict: topic str -> its UTF-8 bytes */
-  Py_ssize_t batch, ready_max;
+  Py_ssize_t batch;
   /* Written by the subclass under its own lock, read here. */
   char closed, started, shipping;
   long long in_flight;
-  /* Guarded by `lock`. */
+  /* The batch. */
   unsigned long long next_tag;
   PyObject *batch_topic; /* NULL while the batch is empty */
   unsigned long long batch_first;
@@ -65,13 +273,6 @@ typedef struct {
   int64_t *lengths;
   Py_ssize_t n_lengths, lengths_cap;
 } Core;
-
-static void core_lock(Core *self) {
-  if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
-    Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
-  }
-}
 
 static int grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t unit) {
   if (need <= *cap) return 0;
@@ -87,10 +288,10 @@ static int grow(void **buf, Py_ssize_t *cap, Py_ssize_t need, size_t unit) {
   return 0;
 }
 
-/* Takes the gathered batch out (lock held; allocates bytes only, which
+/* Takes the gathered batch out (a batch change: allocates bytes only, which
  * runs no Python code). 0: nothing gathered or taken; -1: out of memory,
  * the batch left as it was. */
-static int seal_locked(Core *self, Sealed *out) {
+static int seal_batch(Core *self, Sealed *out) {
   if (self->n_lengths == 0) return 0;
   PyObject *data = PyBytes_FromStringAndSize(self->data, self->data_len);
   PyObject *lengths = PyBytes_FromStringAndSize((const char *)self->lengths,
@@ -110,7 +311,7 @@ static int seal_locked(Core *self, Sealed *out) {
   return 0;
 }
 
-/* Appends a sealed batch to `ready` (lock released); consumes it. */
+/* Appends a sealed batch to `ready` (after the batch change); consumes it. */
 static int hand_over(Core *self, Sealed *s) {
   if (!s->topic) return 0;
   PyObject *first = PyLong_FromUnsignedLongLong(s->first);
@@ -298,7 +499,7 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
     return NULL;
   }
 
-  PyObject *payload = NULL, *kb = NULL, *future = NULL, *tag = NULL;
+  PyObject *payload = NULL, *kb = NULL, *future = NULL;
   if (value != Py_None) {
     payload = self->value_serializer == Py_None
                   ? PyObject_CallOneArg(self->dumps, value)
@@ -346,12 +547,10 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
   }
   Py_ssize_t vlen = payload ? PyBytes_GET_SIZE(payload) : 0;
 
-  /* What follows runs no Python code until the lock is released. */
+  /* The batch change: no Python code runs until it ends. */
   Sealed sealed[2] = {{0}, {0}};
-  enum { NONE, NOTIFY, SHIP } action = NONE;
-  core_lock(self);
+  int ship = 0;
   if (self->closed) {
-    PyThread_release_lock(self->lock);
     Py_XDECREF(payload);
     Py_XDECREF(kb);
     Py_DECREF(future);
@@ -361,15 +560,14 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
       (PyBytes_GET_SIZE(self->batch_topic) != PyBytes_GET_SIZE(encoded) ||
        memcmp(PyBytes_AS_STRING(self->batch_topic), PyBytes_AS_STRING(encoded),
               (size_t)PyBytes_GET_SIZE(encoded)) != 0)) {
-    if (seal_locked(self, &sealed[0]) < 0) goto fail_locked; /* the order is kept */
+    if (seal_batch(self, &sealed[0]) < 0) goto fail_in_batch; /* the order is kept */
   }
   if (grow((void **)&self->data, &self->data_cap, self->data_len + klen + vlen, 1) < 0 ||
       grow((void **)&self->lengths, &self->lengths_cap, self->n_lengths + 2, sizeof(int64_t)) < 0) {
     PyErr_NoMemory();
-    goto fail_locked;
+    goto fail_in_batch;
   }
-  tag = PyLong_FromUnsignedLongLong(self->next_tag);
-  if (!tag || PyDict_SetItem(self->pending, tag, future) < 0) goto fail_locked;
+  if (pending_put(self->pending, self->next_tag, future) < 0) goto fail_in_batch;
   if (self->n_lengths == 0) {
     self->batch_topic = Py_NewRef(encoded);
     self->batch_first = self->next_tag;
@@ -384,19 +582,15 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
   /* Batches waiting for the sender thread (a deque's length runs no
    * Python code), and the ones this call seals. */
   Py_ssize_t waiting = PyObject_Length(self->ready);
-  if (self->n_lengths >= 2 * self->batch) {
-    action = waiting + (sealed[0].topic ? 1 : 0) + 1 < self->ready_max ? NOTIFY : SHIP;
-  } else if (!(self->in_flight || self->shipping || waiting)) {
-    action = SHIP; /* nothing on its way: these go now */
-  }
-  if (action != NONE && seal_locked(self, sealed[0].topic ? &sealed[1] : &sealed[0]) < 0) {
+  /* A full batch goes; so do the gathered ones when nothing is on its
+   * way. */
+  ship = self->n_lengths >= 2 * self->batch || !(self->in_flight || self->shipping || waiting);
+  if (ship && seal_batch(self, sealed[0].topic ? &sealed[1] : &sealed[0]) < 0) {
     /* Out of memory for the copy: the message stays gathered. */
     PyErr_Clear();
-    action = NONE;
+    ship = 0;
   }
-  PyThread_release_lock(self->lock);
 
-  Py_CLEAR(tag);
   Py_CLEAR(payload);
   Py_CLEAR(kb);
   for (int i = 0; i < 2; i++) {
@@ -412,8 +606,8 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
       return NULL;
     }
   }
-  if (action != NONE) {
-    PyObject *r = call_method(self, action == NOTIFY ? "_notify_sender" : "_ship_from_send");
+  if (ship) {
+    PyObject *r = call_method(self, "_ship_from_send");
     if (!r) {
       Py_DECREF(future);
       return NULL;
@@ -422,10 +616,9 @@ static PyObject *Core_send(Core *self, PyObject *const *args, Py_ssize_t nargs,
   }
   return future;
 
-fail_locked:
+fail_in_batch:
   /* Before the message was added: a batch sealed for a topic change
    * still goes to the ready ones. */
-  PyThread_release_lock(self->lock);
   {
     PyObject *type, *val, *tb;
     PyErr_Fetch(&type, &val, &tb);
@@ -434,7 +627,6 @@ fail_locked:
     PyErr_Restore(type, val, tb);
   }
 fail:
-  Py_XDECREF(tag);
   Py_XDECREF(payload);
   Py_XDECREF(kb);
   Py_XDECREF(future);
@@ -463,20 +655,13 @@ static PyObject *Core_resolve_reports(Core *self, PyObject *args) {
   for (Py_ssize_t i = 0; i < n; i++) {
     Report r;
     memcpy(&r, (const char *)view.buf + i * (Py_ssize_t)sizeof(Report), sizeof r);
-    PyObject *tag = PyLong_FromUnsignedLongLong(r.tag);
-    if (!tag) goto done;
-    PyObject *found = PyDict_GetItemWithError(self->pending, tag); /* borrowed */
-    if (!found) {
-      Py_DECREF(tag);
+    PyObject *future = pending_pop(self->pending, r.tag);
+    if (!future) {
       if (PyErr_Occurred()) goto done;
       continue; /* failed or resolved already */
     }
-    PyObject *future = Py_NewRef(found);
-    int rc = PyDict_DelItem(self->pending, tag);
-    Py_DECREF(tag);
-    if (rc < 0 || !PyObject_TypeCheck(future, FutureType)) {
-      if (rc == 0)
-        PyErr_SetString(PyExc_TypeError, "a pending future is not a FutureBase");
+    if (!PyObject_TypeCheck(future, FutureType)) {
+      PyErr_SetString(PyExc_TypeError, "a pending future is not a FutureBase");
       Py_DECREF(future);
       goto done;
     }
@@ -518,9 +703,9 @@ done:
 
 static PyObject *Core_core_init(Core *self, PyObject *args) {
   PyObject *vs, *ks, *dumps, *ft, *ab, *kbf;
-  Py_ssize_t batch, ready_max, report_size;
-  if (!PyArg_ParseTuple(args, "OOOOOOnnn:_core_init", &vs, &ks, &dumps, &ft, &ab, &kbf, &batch,
-                        &ready_max, &report_size))
+  Py_ssize_t batch, report_size;
+  if (!PyArg_ParseTuple(args, "OOOOOOnn:_core_init", &vs, &ks, &dumps, &ft, &ab, &kbf, &batch,
+                        &report_size))
     return NULL;
   if (report_size != (Py_ssize_t)sizeof(Report)) {
     PyErr_Format(PyExc_RuntimeError, "a delivery report is %zd bytes, not %zd as compiled",
@@ -531,15 +716,16 @@ static PyObject *Core_core_init(Core *self, PyObject *args) {
     PyErr_SetString(PyExc_RuntimeError, "_core_init was called twice");
     return NULL;
   }
-  if (batch < 1 || ready_max < 1) {
-    PyErr_SetString(PyExc_ValueError, "batch and ready_max must be at least 1");
+  if (batch < 1) {
+    PyErr_SetString(PyExc_ValueError, "batch must be at least 1");
     return NULL;
   }
   PyObject *collections = PyImport_ImportModule("collections");
   if (!collections) return NULL;
   self->ready = PyObject_CallMethod(collections, "deque", NULL);
   Py_DECREF(collections);
-  self->pending = PyDict_New();
+  self->pending = (Pending *)PyType_GenericAlloc(PendingType, 0);
+  if (self->pending && !(self->pending->overflow = PyDict_New())) Py_CLEAR(self->pending);
   self->topics = PyDict_New();
   if (!self->ready || !self->pending || !self->topics) return NULL;
   self->value_serializer = Py_NewRef(vs);
@@ -549,7 +735,6 @@ static PyObject *Core_core_init(Core *self, PyObject *args) {
   self->as_bytes = Py_NewRef(ab);
   self->key_bytes = Py_NewRef(kbf);
   self->batch = batch;
-  self->ready_max = ready_max;
   self->next_tag = 1;
   Py_RETURN_NONE;
 }
@@ -557,10 +742,7 @@ static PyObject *Core_core_init(Core *self, PyObject *args) {
 static PyObject *Core_seal(Core *self, PyObject *Py_UNUSED(ignored)) {
   if (!initialised(self)) return NULL;
   Sealed s = {0};
-  core_lock(self);
-  int rc = seal_locked(self, &s);
-  PyThread_release_lock(self->lock);
-  if (rc < 0) return PyErr_NoMemory();
+  if (seal_batch(self, &s) < 0) return PyErr_NoMemory();
   if (hand_over(self, &s) < 0) return NULL;
   Py_RETURN_NONE;
 }
@@ -571,13 +753,8 @@ static PyObject *Core_seal(Core *self, PyObject *Py_UNUSED(ignored)) {
 static PyObject *Core_take_tag(Core *self, PyObject *Py_UNUSED(ignored)) {
   if (!initialised(self)) return NULL;
   Sealed s = {0};
-  core_lock(self);
-  if (seal_locked(self, &s) < 0) {
-    PyThread_release_lock(self->lock);
-    return PyErr_NoMemory();
-  }
+  if (seal_batch(self, &s) < 0) return PyErr_NoMemory();
   unsigned long long tag = self->next_tag++;
-  PyThread_release_lock(self->lock);
   if (hand_over(self, &s) < 0) return NULL;
   return PyLong_FromUnsignedLongLong(tag);
 }
@@ -616,7 +793,6 @@ static void Core_dealloc(Core *self) {
   Py_CLEAR(self->batch_topic);
   PyMem_Free(self->data);
   PyMem_Free(self->lengths);
-  if (self->lock) PyThread_free_lock(self->lock);
   type->tp_free((PyObject *)self);
   Py_DECREF(type);
 }
@@ -624,14 +800,7 @@ static void Core_dealloc(Core *self) {
 static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   (void)args;
   (void)kwargs;
-  Core *self = (Core *)type->tp_alloc(type, 0);
-  if (!self) return NULL;
-  self->lock = PyThread_allocate_lock();
-  if (!self->lock) {
-    Py_DECREF(self);
-    return PyErr_NoMemory();
-  }
-  return (PyObject *)self;
+  return type->tp_alloc(type, 0);
 }
 
 static PyMethodDef Core_methods[] = {
@@ -687,6 +856,11 @@ PyMODINIT_FUNC PyInit__speedups(void) {
   PyObject *type = PyType_FromSpec(&Core_spec);
   if (!type || PyModule_AddObject(m, "ProducerCore", type) < 0) {
     Py_XDECREF(type);
+    Py_DECREF(m);
+    return NULL;
+  }
+  PendingType = (PyTypeObject *)PyType_FromSpec(&Pending_spec);
+  if (!PendingType) {
     Py_DECREF(m);
     return NULL;
   }

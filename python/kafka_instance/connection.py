@@ -177,10 +177,10 @@ class _PyCore:
     make the same decisions; keep them in step."""
 
     def _core_init(self, value_serializer, key_serializer, dumps, future_type, as_bytes,
-                   key_bytes, batch, ready_max, report_size):
+                   key_bytes, batch, report_size):
         self._core_lock = threading.Lock()  # the batch and the tag counter
         self._future_type = future_type
-        self._batch, self._ready_max = batch, ready_max
+        self._batch = batch
         self._pending = {}  # tag -> future, until its outcome is taken
         self._ready = collections.deque()  # sealed batches, in order
         self._topics = {}  # topic name -> its UTF-8 bytes
@@ -233,18 +233,15 @@ class _PyCore:
             else:
                 self._batch_data.append(payload)
                 lengths.append(len(payload))
-            action = None
-            if len(lengths) >= 2 * self._batch:
-                waiting = len(self._ready) + len(sealed)
-                action = self._notify_sender if waiting + 1 < self._ready_max \
-                    else self._ship_from_send
-            elif not (self._in_flight or self._shipping or self._ready):
-                action = self._ship_from_send  # nothing on its way: these go now
-            if action is not None:
+            # A full batch goes; so do the gathered ones when nothing is on
+            # its way.
+            ship = len(lengths) >= 2 * self._batch or not (
+                self._in_flight or self._shipping or self._ready)
+            if ship:
                 sealed.append(self._seal_locked())
         self._ready.extend(sealed)
-        if action is not None:
-            action()
+        if ship:
+            self._ship_from_send()
         return future
 
     def _seal_locked(self):
@@ -447,18 +444,19 @@ class KafkaProducer(_Core):
     Like kafka-python's, it gathers messages while earlier ones are on
     their way: a message sent when nothing is in flight goes into the
     library at once; the ones that follow are gathered in batches of up to
-    500, and a thread of this producer hands them to the library, one call
-    for the batches that are ready, while the sending threads go on (the
-    library does its part without Python's lock). A batch not yet full goes
-    as soon as earlier outcomes arrive. When 32 batches are waiting, send()
-    hands them over itself, which is where it waits for room in the
-    library's queue.
+    500, and each full batch is handed over to the library in one call
+    that copies it and returns. The library's own sender thread queues the
+    records, without Python's lock, in the order they were handed over;
+    send() waits only when 20,000 records are waiting for it (up to
+    max_block_ms). A batch not yet full goes as soon as earlier outcomes
+    arrive.
 
-    The library keeps each message's outcome, and a second thread (the
-    report thread) takes them in bulk, resolves the futures and runs their
-    callbacks: no call from the library into Python per message. A failure
-    to queue (a full queue for longer than max_block_ms, a message too
-    large) fails that message's future, on the same thread.
+    The library keeps each message's outcome, and a thread of this
+    producer (the report thread) takes them in bulk, resolves the futures
+    and runs their callbacks: no call from the library into Python per
+    message. A message that could not be queued (no room in the library's
+    queue within max_block_ms of its send, too large) fails its future, on
+    the same thread.
 
     send()'s common case (no headers, partition or timestamp) is compiled
     when the package was built with a C compiler and Python's headers
@@ -466,6 +464,8 @@ class KafkaProducer(_Core):
 
     BATCH = 500
     READY = 32
+    REPORTS = 8192  # outcomes taken at most at a time
+    GATHER_MS = 5
 
     def __init__(self, instance, value_serializer=None, key_serializer=None,
                  max_block_ms=60000, **kwargs):
@@ -474,16 +474,15 @@ class KafkaProducer(_Core):
         self._key_serializer = key_serializer
         self._max_block_ms = int(max_block_ms)
         self._core_init(value_serializer, key_serializer, _dumps_bytes, FutureRecordMetadata,
-                        _as_bytes, _key_bytes, self.BATCH, self.READY, _REPORT.size)
+                        _as_bytes, _key_bytes, self.BATCH, _REPORT.size)
         self._producer = instance.native.get_producer(**kwargs)
         # The ready batches' hand-over, the in-flight count, the threads.
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)  # batches taken or shipped
-        self._work = threading.Condition(self._lock)  # a batch for the sender thread
         self._refused = []  # (future, error) for the report thread to fail
         self._completing = 0  # futures done whose callbacks are running
         self._stop = False
-        self._thread = self._sender = None
+        self._thread = None
         self._pid = os.getpid()
         self._forked = None  # the error a child of a fork gets
         _PRODUCERS.add(self)
@@ -519,7 +518,6 @@ class KafkaProducer(_Core):
             "create producers in the process that uses them" % self._pid))
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._work = threading.Condition(self._lock)
         if not COMPILED:
             self._core_lock = threading.Lock()
         self._closed = self._stop = True
@@ -534,10 +532,7 @@ class KafkaProducer(_Core):
             if self._thread is None and not self._stop:
                 self._thread = threading.Thread(target=self._take_reports,
                                                 name="kafka-reports", daemon=True)
-                self._sender = threading.Thread(target=self._send_ready,
-                                                name="kafka-sends", daemon=True)
                 self._thread.start()
-                self._sender.start()
                 self._started = True
 
     def _take_reports(self):
@@ -548,11 +543,14 @@ class KafkaProducer(_Core):
             _REPORT_THREADS.discard(threading.get_ident())
 
     def _report_loop(self):
-        buffer = _n.report_buffer(1024)
+        buffer = _n.report_buffer(self.REPORTS)
         view = memoryview(buffer).cast("B")
         while not self._stop:
             try:
-                n = self._producer.reports(buffer, 100)
+                # While messages stream, the library gathers their outcomes
+                # for a few ms: each take costs a turn of Python's lock,
+                # which the sending thread then waits for.
+                n = self._producer.reports(buffer, 100, self.GATHER_MS)
             except _n.KafkaError as e:  # the producer is gone: nothing more comes
                 failure("taking delivery reports failed", __name__ + ".KafkaProducer",
                         "Kafka Producer", e)
@@ -561,41 +559,17 @@ class KafkaProducer(_Core):
                 if n:
                     self._resolve(view, n)
                 self._fail_refused()
-                self._seal()  # the gathered ones go now
                 with self._lock:
                     self._in_flight -= n
-                    if self._ready:
-                        self._work.notify()
+                self._seal()  # the gathered ones go now
+                self._ship_ready()
             except Exception as e:  # this thread must go on resolving futures
                 failure("resolving delivery reports failed", __name__ + ".KafkaProducer",
                         "Kafka Producer", e)
-            if 0 < n < len(buffer) and self._in_flight > n:
-                # More are coming: let them gather (the sending thread runs
-                # meanwhile) rather than taking the GIL for each few.
-                time.sleep(0.001)
-
-    def _send_ready(self):
-        """The sender thread: hands full batches to the library."""
-        while True:
-            with self._lock:
-                while not self._ready and not self._stop:
-                    self._work.wait()
-                if self._stop and not self._ready:
-                    return
-            try:
-                self._ship_ready()
-            except Exception as e:  # this thread must go on sending
-                failure("handing messages to the library failed", __name__ + ".KafkaProducer",
-                        "Kafka Producer", e)
-
-    def _notify_sender(self):
-        with self._lock:
-            self._work.notify()
 
     def _ship_from_send(self):
-        """send() found nothing on its way, or too many batches waiting:
-        this thread hands them over (waiting for room in the library's
-        queue), or waits while another thread does."""
+        """send() sealed a batch: this thread hands the ready ones over,
+        or, while another thread does, goes on unless too many wait."""
         while True:
             self._ship_ready()
             with self._lock:
@@ -644,10 +618,8 @@ class KafkaProducer(_Core):
 
     def _merged(self):
         """Takes the ready batches (self._lock held), the ones that follow
-        each other (same topic, tags in sequence) joined: one call into the
-        library for all of them, since the calling thread waits for Python's
-        lock after each call. Each is [topic, first tag, data parts,
-        lengths parts, count]."""
+        each other (same topic, tags in sequence) joined: one hand-over for
+        them. Each is [topic, first tag, data parts, lengths parts, count]."""
         batches = []
         ready = self._ready
         for _ in range(len(ready)):  # sends may append meanwhile
@@ -667,8 +639,9 @@ class KafkaProducer(_Core):
     def _ship_ready(self):
         """Hands the ready batches to the library in order, outside the
         lock; returns at once when another thread is doing it (that thread
-        takes these too). A record the library refuses fails its future;
-        the records after it go on."""
+        takes these too). A hand-over the library refuses (the producer
+        closing, no room within max_block_ms) fails the futures of its
+        records."""
         with self._lock:
             if self._shipping:
                 return
@@ -680,37 +653,36 @@ class KafkaProducer(_Core):
                         return
                     batches = self._merged()
                     self._changed.notify_all()
-                for topic, first, data, parts, _ in batches:
-                    data = b"".join(data)
-                    lengths = array.array("q")
-                    lengths.frombytes(b"".join(parts))
-                    while lengths:
-                        queued, error = self._producer.send_packed(
-                            topic, data, lengths, first, self._max_block_ms)
-                        if error is None:
-                            break
-                        # Record `queued` was refused: fail it, send the rest.
-                        skip = sum(n for n in lengths[:2 * queued + 2] if n > 0)
+                for topic, first, data, lengths, count in batches:
+                    data = data[0] if len(data) == 1 else b"".join(data)
+                    lengths = lengths[0] if len(lengths) == 1 else b"".join(lengths)
+                    try:
+                        self._producer.hand_over_packed(topic, data, lengths, first,
+                                                        self._max_block_ms)
+                    except _n.KafkaError as error:
                         with self._lock:
-                            self._in_flight -= 1
-                            self._fail(first + queued, error)
-                        data, lengths = data[skip:], lengths[2 * queued + 2:]
-                        first += queued + 1
+                            self._in_flight -= count
+                            for tag in range(first, first + count):
+                                self._fail(tag, error)
         finally:
             with self._lock:
                 self._shipping = False
                 self._changed.notify_all()
 
-    def _drain(self):
-        """Returns once every message gathered so far is in the library."""
+    def _drain(self, queued=True):
+        """Returns once every message gathered so far is handed over to
+        the library and, with `queued`, in its queue (so that what is sent
+        next goes after them)."""
         self._seal()
         while True:
             self._ship_ready()
             with self._lock:
                 if not self._ready and not self._shipping:
-                    return
+                    break
                 if self._shipping:
                     self._changed.wait()
+        if queued:
+            self._producer.wait_handed_over(-1)
 
     def _send_other(self, topic, value, key, headers, partition, timestamp_ms):
         """A message with headers, a partition or a timestamp: after the
@@ -788,7 +760,7 @@ class KafkaProducer(_Core):
         deadline = time.monotonic() + seconds
         with self._lock:
             self._closed = True  # sends from now on are refused
-        self._drain()
+        self._drain(queued=False)  # the library's flush waits for them
         try:
             self._producer.flush(max(0, int(seconds * 1000)))
         except _n.KafkaError as e:
@@ -798,11 +770,9 @@ class KafkaProducer(_Core):
             time.sleep(0.001)  # the report thread resolves the last ones
         with self._lock:
             self._stop = True
-            self._work.notify_all()
-            threads = (self._thread, self._sender)
-        for thread in threads:
-            if thread is not None and thread is not threading.current_thread():
-                thread.join()  # each returns within 100 ms: before the handle goes
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()  # it returns within 100 ms: before the handle goes
         # Outcomes that arrived after the thread's last take.
         buffer = _n.report_buffer(1024)
         view = memoryview(buffer).cast("B")

@@ -342,6 +342,11 @@ _sig("kafka_message_views", c_int, POINTER(c_void_p), c_size_t, POINTER(_Message
 _sig("kafka_producer_send_tracked", c_int, c_void_p, POINTER(_Record), ctypes.c_uint64, _E)
 _sig("kafka_producer_reports", c_int, c_void_p, POINTER(_TrackedReport), c_size_t, c_int32,
      POINTER(c_size_t), _E)
+_sig("kafka_producer_hand_over_tracked_packed", c_int, c_void_p, c_char_p, c_char_p, c_size_t,
+     c_char_p, c_size_t, ctypes.c_uint64, c_int32, _E)
+_sig("kafka_producer_wait_handed_over", c_int, c_void_p, c_int32, _E)
+_sig("kafka_producer_reports_gathered", c_int, c_void_p, POINTER(_TrackedReport), c_size_t,
+     c_int32, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_producer_send_tracked_packed", c_int, c_void_p, c_char_p, c_char_p, c_size_t,
      c_void_p, c_size_t, ctypes.c_uint64, c_int32, POINTER(c_size_t), _E)
 _sig("kafka_message_free", None, c_void_p)
@@ -590,12 +595,26 @@ class Producer:
             byref(queued), byref(err))
         return queued.value, (KafkaError(err) if rc != 0 else None)
 
-    def reports(self, buffer, timeout_ms):
+    def hand_over_packed(self, topic, data, lengths, first_tag, timeout_ms):
+        """kafka_producer_hand_over_tracked_packed: `lengths` bytes of
+        native int64 pairs (key, value lengths, -1: none), `data` the
+        records' bytes back to back. The producer's thread queues them;
+        each gets a report, a failed one when it could not be queued."""
+        _call(lib.kafka_producer_hand_over_tracked_packed, self._p, topic, data, len(data),
+              lengths, len(lengths) // 16, first_tag, timeout_ms)
+
+    def wait_handed_over(self, timeout_ms=-1):
+        """Waits until every record handed over is queued (or failed)."""
+        _call(lib.kafka_producer_wait_handed_over, self._p, timeout_ms)
+
+    def reports(self, buffer, timeout_ms, gather_ms=0):
         """Outcomes of tracked sends, written into `buffer` (a ctypes array
         of _TrackedReport): how many, waiting up to timeout_ms for the
-        first."""
+        first, then up to gather_ms for more while messages are in flight
+        (kafka_producer_reports_gathered)."""
         n = c_size_t()
-        _call(lib.kafka_producer_reports, self._p, buffer, len(buffer), timeout_ms, byref(n))
+        _call(lib.kafka_producer_reports_gathered, self._p, buffer, len(buffer), timeout_ms,
+              gather_ms, byref(n))
         return n.value
 
     def flush(self, timeout_ms=-1):

@@ -51,6 +51,35 @@ def test_the_compiled_send_is_used_unless_turned_off():
     assert not future.is_done() and future.value is None
 
 
+def test_pending_futures_are_found_by_tag_even_when_one_waits_behind_a_million():
+    """The futures waiting for an outcome, by tag: a dict in Python, a ring
+    indexed by tag when compiled, whose entries more than 2**20 tags older
+    than the newest move to a dict (a message waiting long on a partition
+    while others flow). Either way it must behave as the dict: every entry
+    found once, in tag order, however old."""
+    producer = connection.KafkaProducer.__new__(connection.KafkaProducer)
+    producer._core_init(None, None, connection._dumps_bytes, connection.FutureRecordMetadata,
+                        connection._as_bytes, connection._key_bytes, 500, connection._REPORT.size)
+    pending, expected = producer._pending, {}
+    old = object()
+    pending[1] = expected[1] = old
+    count = (1 << 20) + 200_000
+    for tag in range(2, count):
+        pending[tag] = expected[tag] = tag
+    assert len(pending) == len(expected)
+    for tag in range(2, count, 3):  # answered out of order
+        assert pending.pop(tag) is expected.pop(tag)
+    assert pending.pop(count + 7, "none") == "none"
+    with pytest.raises(KeyError):
+        del pending[2]
+    assert list(pending.values()) == [expected[t] for t in sorted(expected)]
+    assert pending.pop(1) is old  # the oldest, long moved out of the ring
+    pending.clear()
+    assert len(pending) == 0 and list(pending.values()) == []
+    pending[count] = "again"
+    assert pending.pop(count) == "again" and not pending
+
+
 def test_threads_sending_every_kind_of_message_keep_each_threads_order(broker):
     """Plain sends (gathered into batches), sends with headers or a
     partition (each in a call of its own) and topic switches, from four

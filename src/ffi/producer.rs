@@ -17,7 +17,7 @@ use crate::ffi::{
     free_handle, handle, here, into_handle, opt_handle, opt_slice, out_slice, run_scope, Handle,
     Lent,
 };
-use crate::producer::{Delivered, Delivery, OnDelivery, Producer, Record, Tracked};
+use crate::producer::{unpack, Delivered, Delivery, OnDelivery, Producer, Record, Tracked};
 
 /// A producer. Safe to share between threads: any number may send, flush
 /// and query it at once. Delivery callbacks run on a thread the library
@@ -453,17 +453,9 @@ pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
         let queued = unsafe { queued.as_mut() };
         let mut done = 0;
         let result = (|| {
-            // SAFETY (all four): module contract.
-            let p = unsafe { handle(p, "p") }?;
-            let topic = unsafe { arg_str(topic, "topic") }?;
-            let data = unsafe { arg_bytes(data, data_len, "data") }?.unwrap_or_default();
-            let lengths = unsafe { opt_slice(lengths, count.saturating_mul(2), "lengths") }?
-                .unwrap_or_default();
-            if lengths.len() != count.saturating_mul(2) {
-                return Err(Error::invalid_argument(
-                    "lengths is NULL but count is not 0",
-                ));
-            }
+            // SAFETY: module contract.
+            let (p, topic, data, lengths) =
+                unsafe { packed_args(p, topic, data, data_len, lengths, count) }?;
             let records = unpack(topic, data, lengths)?;
             let timeout = arg_timeout(timeout_ms)?.unwrap_or(Duration::MAX);
             let (n, failure) = p.inner.send_tracked_all(&records, first_tag, timeout);
@@ -480,45 +472,93 @@ pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
     })
 }
 
-/// The records of a packed buffer (see `kafka_producer_send_tracked_packed`).
-fn unpack<'a>(topic: &'a str, data: &'a [u8], lengths: &[i64]) -> Result<Vec<Record<'a>>> {
-    let mut at = 0usize;
-    let mut take = |len: i64, what: &str, i: usize| -> Result<Option<&'a [u8]>> {
-        if len < 0 {
-            return Ok(None);
-        }
-        let end = usize::try_from(len)
-            .ok()
-            .and_then(|len| at.checked_add(len))
-            .filter(|&end| end <= data.len())
-            .ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "record {i}: its {what} ({len} bytes) runs past the end of data ({} bytes)",
-                    data.len()
-                ))
-            })?;
-        let bytes = &data[at..end];
-        at = end;
-        Ok(Some(bytes))
-    };
-    let mut records = Vec::with_capacity(lengths.len() / 2);
-    for (i, pair) in lengths.chunks_exact(2).enumerate() {
-        let key = take(pair[0], "key", i)?;
-        let value = take(pair[1], "value", i)?;
-        records.push(Record {
-            topic,
-            key,
-            value,
-            ..Record::default()
-        });
+/// The arguments of a packed send, checked.
+///
+/// # Safety
+/// As the module contract says of each.
+unsafe fn packed_args<'a>(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    data: *const c_void,
+    data_len: usize,
+    lengths: *const i64,
+    count: usize,
+) -> Result<(&'a KafkaProducer, &'a str, &'a [u8], &'a [i64])> {
+    // SAFETY (all four): the caller's contract.
+    let p = unsafe { handle(p, "p") }?;
+    let topic = unsafe { arg_str(topic, "topic") }?;
+    let data = unsafe { arg_bytes(data, data_len, "data") }?.unwrap_or_default();
+    let lengths =
+        unsafe { opt_slice(lengths, count.saturating_mul(2), "lengths") }?.unwrap_or_default();
+    if lengths.len() != count.saturating_mul(2) {
+        return Err(Error::invalid_argument(
+            "lengths is NULL but count is not 0",
+        ));
     }
-    if at != data.len() {
-        return Err(Error::invalid_argument(format!(
-            "the lengths add up to {at} bytes, data has {}",
-            data.len()
-        )));
-    }
-    Ok(records)
+    Ok((p, topic, data, lengths))
+}
+
+/// Hands `count` packed records (laid out as for
+/// `kafka_producer_send_tracked_packed`) to the producer's own sender
+/// thread and returns once they are copied: for a binding whose sending
+/// thread is its busiest (Python's, holding the interpreter's lock), which
+/// should not pay librdkafka's cost per message or wait for its room. The
+/// thread queues them in the order they were handed over, each tracked
+/// with tag `first_tag + i`. A record waits for room in the local queue
+/// until `timeout_ms` after this call (-1: no limit); a record that cannot
+/// be queued
+/// gets a failed report (`KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_MSG_TOO_LARGE`,
+/// ...) and the records after it go on: every record handed over gets
+/// exactly one report. They count as in flight from now (flush and close
+/// wait for them; records still waiting when close runs out of time fail
+/// as purged).
+///
+/// When 20,000 records wait for the thread already, waits up to
+/// `timeout_ms` for room among them (then `KAFKA_ERR_TIMEOUT`, nothing
+/// taken; refused inside this producer's callbacks unless 0). Lengths that
+/// do not add up, or a closing producer, take nothing. A message sent
+/// another way after this call may be queued before these: call
+/// `kafka_producer_wait_handed_over` first when the order matters.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_hand_over_tracked_packed(
+    p: *mut KafkaProducer,
+    topic: *const c_char,
+    data: *const c_void,
+    data_len: usize,
+    lengths: *const i64,
+    count: usize,
+    first_tag: u64,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let (p, topic, data, lengths) =
+            unsafe { packed_args(p, topic, data, data_len, lengths, count) }?;
+        let timeout = arg_timeout(timeout_ms)?.unwrap_or(Duration::MAX);
+        p.inner
+            .hand_over_tracked(topic, data, lengths, first_tag, timeout)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
+}
+
+/// Waits until every record handed over before the call
+/// (`kafka_producer_hand_over_tracked_packed`) is in the local queue or
+/// has its failed report, up to `timeout_ms` (-1: no limit; then
+/// `KAFKA_ERR_TIMEOUT`): a message sent after it returns is queued after
+/// them. Refused inside this producer's callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_wait_handed_over(
+    p: *mut KafkaProducer,
+    timeout_ms: i32,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
+    call(here!(SUBJECT), err, || {
+        // SAFETY: module contract.
+        let p = unsafe { handle(p, "p") }?;
+        p.inner.wait_handed_over(arg_timeout(timeout_ms)?)?;
+        Ok(KafkaErrorCode::KAFKA_OK)
+    })
 }
 
 /// Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
@@ -536,6 +576,28 @@ pub unsafe extern "C" fn kafka_producer_reports(
     count: *mut usize,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
+    // SAFETY: the same contract; it goes through the panic boundary.
+    unsafe { kafka_producer_reports_gathered(p, out, capacity, timeout_ms, 0, count, err) }
+}
+
+/// `kafka_producer_reports`, and once the first outcome is there, up to
+/// `gather_ms` more for others to join it, until `capacity` are there or
+/// no message of this producer is in flight (so a lone message's outcome
+/// is not held back). For a caller who pays per call (a lock to take, a
+/// language runtime to enter): while messages stream, fewer calls that
+/// each take more. `gather_ms` 0 is `kafka_producer_reports`; a negative
+/// one is `KAFKA_ERR_INVALID_ARGUMENT`. Gathering is refused
+/// (`KAFKA_ERR_STATE`) inside this producer's own callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn kafka_producer_reports_gathered(
+    p: *mut KafkaProducer,
+    out: *mut KafkaTrackedReport,
+    capacity: usize,
+    timeout_ms: i32,
+    gather_ms: i32,
+    count: *mut usize,
+    err: *mut KafkaError,
+) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
         // SAFETY: count is NULL or writable (module contract).
         if let Some(n) = unsafe { count.as_mut() } {
@@ -548,9 +610,14 @@ pub unsafe extern "C" fn kafka_producer_reports(
         let Some(slots) = slots else {
             return Err(Error::invalid_argument("out is NULL or capacity is 0"));
         };
-        let taken = p
-            .inner
-            .take_reports(slots.len(), arg_timeout(timeout_ms)?)?;
+        let gather = u64::try_from(gather_ms).map_err(|_| {
+            Error::invalid_argument(format!("gather_ms must be at least 0, not {gather_ms}"))
+        })?;
+        let taken = p.inner.take_reports_gathered(
+            slots.len(),
+            arg_timeout(timeout_ms)?,
+            Duration::from_millis(gather),
+        )?;
         for (slot, t) in slots.iter_mut().zip(&taken) {
             *slot = KafkaTrackedReport::from(t);
         }

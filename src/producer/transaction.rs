@@ -14,7 +14,9 @@ use std::time::Duration;
 use rdkafka::producer::{Producer as _, PurgeConfig};
 use rdkafka::util::Timeout;
 
-use super::Producer;
+use rdkafka::producer::ThreadedProducer;
+
+use super::{Context, Producer};
 use crate::consumer::Consumer;
 use crate::error::{Error, Result};
 
@@ -67,6 +69,8 @@ impl Producer {
     /// visible to `read_committed` readers, offsets included.
     pub fn commit_transaction(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_transactional("commit_transaction")?;
+        // Records handed over before belong to the transaction.
+        self.wait_handed_over(timeout)?;
         self.inner
             .commit_transaction(timeout_of(timeout))
             .map_err(|e| self.failure(&e, "committing the transaction"))
@@ -77,6 +81,7 @@ impl Producer {
     /// message still queued gets its failure notification.
     pub fn abort_transaction(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_transactional("abort_transaction")?;
+        self.wait_handed_over(timeout)?;
         self.inner
             .abort_transaction(timeout_of(timeout))
             .map_err(|e| self.failure(&e, "aborting the transaction"))
@@ -87,14 +92,7 @@ impl Producer {
     /// failure such as an out-of-order sequence): then every later call
     /// fails, and only a new producer can go on.
     pub fn fatal_error(&self) -> Option<Error> {
-        let (code, reason) = self.inner.client().fatal_error()?;
-        let mut e = Error::from_rdkafka_code(
-            code,
-            &format!("the producer hit a fatal error ({reason}); create a new producer"),
-        );
-        e.fatal = true;
-        e.retriable = false;
-        Some(e)
+        fatal_error_of(&self.inner)
     }
 
     /// Purges messages not yet delivered: those still in the local queue
@@ -128,4 +126,16 @@ impl Producer {
         }
         Ok(())
     }
+}
+
+/// [`Producer::fatal_error`] of a producer's client.
+pub(super) fn fatal_error_of(inner: &ThreadedProducer<Context>) -> Option<Error> {
+    let (code, reason) = inner.client().fatal_error()?;
+    let mut e = Error::from_rdkafka_code(
+        code,
+        &format!("the producer hit a fatal error ({reason}); create a new producer"),
+    );
+    e.fatal = true;
+    e.retriable = false;
+    Some(e)
 }

@@ -105,3 +105,62 @@ pub fn send_record(
 pub fn record(topic: &CStr) -> KafkaRecord {
     empty_record(topic)
 }
+
+/// `count` packed records without keys, whose values are `{"n":i}` for i
+/// from `first`, as `kafka_producer_hand_over_tracked_packed` takes them.
+pub fn packed(first: u64, count: u64) -> (Vec<u8>, Vec<i64>) {
+    let (mut data, mut lengths) = (Vec::new(), Vec::new());
+    for n in first..first + count {
+        let value = format!("{{\"n\":{n}}}");
+        data.extend_from_slice(value.as_bytes());
+        lengths.extend([-1, value.len() as i64]);
+    }
+    (data, lengths)
+}
+
+/// Hands `data` and `lengths` over, tagged from `first_tag`.
+pub fn hand_over_packed(
+    p: *mut KafkaProducer,
+    topic: &CStr,
+    (data, lengths): &(Vec<u8>, Vec<i64>),
+    first_tag: u64,
+    timeout_ms: i32,
+) -> (KafkaErrorCode, String) {
+    let mut e = err();
+    let rc = unsafe {
+        kafka_producer_hand_over_tracked_packed(
+            p,
+            topic.as_ptr(),
+            data.as_ptr().cast(),
+            data.len(),
+            lengths.as_ptr(),
+            lengths.len() / 2,
+            first_tag,
+            timeout_ms,
+            &mut e,
+        )
+    };
+    (rc, e.message_str())
+}
+
+/// Takes tracked reports until `expected` came or `wait` passed.
+pub fn take_reports(
+    p: *mut KafkaProducer,
+    expected: usize,
+    wait: Duration,
+) -> Vec<KafkaTrackedReport> {
+    let mut got: Vec<KafkaTrackedReport> = Vec::new();
+    let deadline = std::time::Instant::now() + wait;
+    while got.len() < expected && std::time::Instant::now() < deadline {
+        let mut out: Vec<KafkaTrackedReport> =
+            (0..4096).map(|_| unsafe { std::mem::zeroed() }).collect();
+        let (mut n, mut e) = (0usize, err());
+        let rc = unsafe {
+            kafka_producer_reports_gathered(p, out.as_mut_ptr(), 4096, 1000, 5, &mut n, &mut e)
+        };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        out.truncate(n);
+        got.extend(out);
+    }
+    got
+}
