@@ -1704,17 +1704,17 @@ enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, 
  * thread queues them in the order they were handed over, each tracked
  * with tag `first_tag + i`. A record waits for room in the local queue
  * until `timeout_ms` after this call (-1: no limit); a record that cannot
- * be queued
- * gets a failed report (`KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_MSG_TOO_LARGE`,
- * ...) and the records after it go on: every record handed over gets
- * exactly one report. They count as in flight from now (flush and close
- * wait for them; records still waiting when close runs out of time fail
- * as purged).
+ * be queued gets a failed report (`KAFKA_ERR_TIMEOUT`, a too-large
+ * record's code, `KAFKA_ERR_BROKER` with librdkafka's purge code when
+ * purged or closed out of time) and the records after it go on: every
+ * record handed over gets exactly one report. They count as in flight
+ * from now: flush and close wait for them, and `kafka_producer_purge`
+ * with `purge_queued` fails those not yet queued.
  *
- * When 20,000 records wait for the thread already, waits up to
- * `timeout_ms` for room among them (then `KAFKA_ERR_TIMEOUT`, nothing
- * taken; refused inside this producer's callbacks unless 0). Lengths that
- * do not add up, or a closing producer, take nothing. A message sent
+ * Never waits. When 20,000 records wait for the thread already:
+ * `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with
+ * `kafka_producer_wait_handed_over`). Lengths that do not add up, or a
+ * closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
  * another way after this call may be queued before these: call
  * `kafka_producer_wait_handed_over` first when the order matters.
  */
@@ -1725,7 +1725,8 @@ enum KafkaErrorCode kafka_producer_hand_over_tracked_packed(struct KafkaProducer
  * (`kafka_producer_hand_over_tracked_packed`) is in the local queue or
  * has its failed report, up to `timeout_ms` (-1: no limit; then
  * `KAFKA_ERR_TIMEOUT`): a message sent after it returns is queued after
- * them. Refused inside this producer's callbacks.
+ * them. Records handed over meanwhile do not hold it up. Refused inside
+ * this producer's callbacks.
  */
 enum KafkaErrorCode kafka_producer_wait_handed_over(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
 
@@ -1859,11 +1860,12 @@ enum KafkaErrorCode kafka_producer_abort_transaction(struct KafkaProducer *p, in
 bool kafka_producer_fatal_error(const struct KafkaProducer *p, struct KafkaError *err);
 
 /**
- * Purges messages not yet delivered: those in the local queue (`queued`)
- * and those sent but not yet answered (`in_flight`: whether the broker
- * got them is then unknown). Each purged message gets its failure
- * callback (`rdkafka_code` -152 for queued, -151 for in flight), on the
- * producer's thread; `kafka_producer_flush` returns once they ran.
+ * Purges messages not yet delivered: those in the local queue (`queued`,
+ * with the records handed over and not yet queued) and those sent but
+ * not yet answered (`in_flight`: whether the broker got them is then
+ * unknown). Each purged message gets its failure callback or report
+ * (`rdkafka_code` -152 for queued, -151 for in flight), on the
+ * producer's threads; `kafka_producer_flush` returns once they ran.
  */
 enum KafkaErrorCode kafka_producer_purge(struct KafkaProducer *p, bool queued, bool in_flight, struct KafkaError *err);
 

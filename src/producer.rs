@@ -661,7 +661,7 @@ impl Producer {
             None,
             Instant::now() + timeout,
             timeout,
-            false,
+            None,
         )
     }
 
@@ -862,7 +862,7 @@ impl Queueing {
             }
             let fast = handle.as_ref().and_then(|(_, h)| h.as_ref());
             let note = tracked(first_tag.wrapping_add(i as u64));
-            if let Err(e) = self.enqueue_waiting(record, note, fast, deadline, timeout, false) {
+            if let Err(e) = self.enqueue_waiting(record, note, fast, deadline, timeout, None) {
                 return (i, Some(e));
             }
         }
@@ -871,8 +871,9 @@ impl Queueing {
 
     /// Queues `record`, waiting until `deadline` for room in a full
     /// queue (`timeout` is what the caller asked, for the message).
-    /// `handed_over`: the record was counted in flight at its hand-over,
-    /// and is queued even while the producer closes.
+    /// `handed_over`: the record was counted in flight at its hand-over
+    /// (when this many purges had been made), and is queued even while
+    /// the producer closes, unless purged or abandoned meanwhile.
     fn enqueue_waiting(
         &self,
         record: &Record<'_>,
@@ -880,12 +881,12 @@ impl Queueing {
         topic: Option<&TopicHandle>,
         deadline: Instant,
         timeout: Duration,
-        handed_over: bool,
+        handed_over: Option<u64>,
     ) -> Result<()> {
         loop {
             let queued = match handed_over {
-                true => self.produce(record, notify.clone(), topic),
-                false => self.enqueue(record, notify.clone(), topic),
+                Some(_) => self.produce(record, notify.clone(), topic),
+                None => self.enqueue(record, notify.clone(), topic),
             };
             match queued {
                 // Not waiting at all: the full queue itself is the answer.
@@ -905,7 +906,7 @@ impl Queueing {
                     ),
                 ));
             }
-            if handed_over && self.handover.abandoned() {
+            if handed_over.is_some_and(|purges| self.handover.gone(purges)) {
                 return Err(self.abandoned_error(record.topic));
             }
             self.shared.waiting_for_room.fetch_add(1, Ordering::AcqRel);

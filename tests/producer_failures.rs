@@ -526,35 +526,82 @@ fn a_close_out_of_time_fails_every_record_handed_over_and_counts_them() {
 }
 
 /// At most 20,000 records wait for the sender thread: a hand-over beyond
-/// that waits up to its timeout, then fails and takes nothing; the ones
-/// taken before are all delivered once the broker is back.
+/// that is refused at once (KAFKA_ERR_QUEUE_FULL) and takes nothing, and
+/// `kafka_producer_wait_handed_over` waits for them within its timeout;
+/// the ones taken are all delivered once the broker is back.
 #[test]
-fn a_hand_over_beyond_its_room_times_out_and_takes_nothing() {
+fn a_hand_over_beyond_its_room_is_refused_and_takes_nothing() {
     let (broker, topic, inst, p) =
         stalled("hand-over-room", &[("queue.buffering.max.messages", "100")]);
     let t = c(&topic);
     let (rc, msg) = hand_over_packed(p, &t, &packed(0, 1000), 0, -1);
     assert_eq!(rc, KAFKA_OK, "{msg}");
-    // The thread takes these and waits for room in the local queue.
-    std::thread::sleep(Duration::from_millis(500));
+    // The thread takes these and waits for room in the local queue; then
+    // 20,000 more fit.
+    let taken = std::time::Instant::now() + Duration::from_secs(30);
     for b in 1..=20 {
-        let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
-        assert_eq!(rc, KAFKA_OK, "hand-over {b}: {msg}");
+        loop {
+            let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
+            if rc == KAFKA_ERR_QUEUE_FULL && b == 20 && std::time::Instant::now() < taken {
+                std::thread::sleep(Duration::from_millis(50)); // not taken yet
+                continue;
+            }
+            assert_eq!(rc, KAFKA_OK, "hand-over {b}: {msg}");
+            break;
+        }
     }
-    for timeout_ms in [300, 0] {
-        let started = std::time::Instant::now();
-        let (rc, msg) = hand_over_packed(p, &t, &packed(21_000, 1), 21_000, timeout_ms);
-        assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{msg}");
-        assert!(msg.contains("none was taken"), "{msg}");
-        assert!(started.elapsed() >= Duration::from_millis(timeout_ms as u64));
-    }
+    let (rc, msg) = hand_over_packed(p, &t, &packed(21_000, 1), 21_000, -1);
+    assert_eq!(rc, KAFKA_ERR_QUEUE_FULL, "{msg}");
+    assert!(msg.contains("none of these 1"), "{msg}");
     assert_eq!(unsafe { kafka_producer_in_flight(p) }, 21_000);
     let mut e = err();
+    let rc = unsafe { kafka_producer_wait_handed_over(p, 300, &mut e) };
+    assert_eq!(rc, KAFKA_ERR_TIMEOUT, "{}", e.message_str());
     unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    let rc = unsafe { kafka_producer_wait_handed_over(p, 60_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
     let reports = take_reports(p, 21_000, Duration::from_secs(120));
     let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
     assert_eq!(reports.len(), 21_000, "one report per record");
     assert_eq!(tags, (0..21_000).collect::<BTreeSet<u64>>());
+    assert!(reports.iter().all(|r| r.code == KAFKA_OK));
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
+/// A purge of the local queue fails the records handed over and not yet
+/// queued too (the sender thread would refill the queue with them): one
+/// failed report each, nothing left in flight; hand-overs after it go on.
+#[test]
+fn kafka_producer_purge_fails_records_handed_over_and_not_yet_queued() {
+    let (broker, topic, inst, p) = stalled(
+        "hand-over-purge",
+        &[("queue.buffering.max.messages", "100")],
+    );
+    let t = c(&topic);
+    for b in 0..5 {
+        let (rc, msg) = hand_over_packed(p, &t, &packed(b * 1000, 1000), b * 1000, -1);
+        assert_eq!(rc, KAFKA_OK, "{msg}");
+    }
+    let mut e = err();
+    let rc = unsafe { kafka_producer_purge(p, true, false, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let reports = take_reports(p, 5000, Duration::from_secs(60));
+    assert_eq!(reports.len(), 5000, "one report per record");
+    let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(tags, (0..5000).collect::<BTreeSet<u64>>());
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.code != KAFKA_OK && r.rdkafka_code == -152),
+        "all purged from the queue"
+    );
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 0);
+    let (rc, msg) = hand_over_packed(p, &t, &packed(5000, 10), 5000, -1);
+    assert_eq!(rc, KAFKA_OK, "{msg}");
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    let reports = take_reports(p, 10, Duration::from_secs(60));
+    assert_eq!(reports.len(), 10);
     assert!(reports.iter().all(|r| r.code == KAFKA_OK));
     close(p);
     unsafe { kafka_instance_free(inst) };

@@ -481,6 +481,8 @@ class KafkaProducer(_Core):
         self._changed = threading.Condition(self._lock)  # batches taken or shipped
         self._refused = []  # (future, error) for the report thread to fail
         self._completing = 0  # futures done whose callbacks are running
+        self._close_deadline = None  # set by close: nothing waits past it
+        self._calling = 0  # threads in a send of their own (_send_other)
         self._stop = False
         self._thread = None
         self._pid = os.getpid()
@@ -562,7 +564,7 @@ class KafkaProducer(_Core):
                 with self._lock:
                     self._in_flight -= n
                 self._seal()  # the gathered ones go now
-                self._ship_ready()
+                self._ship_ready(wait=False)  # this thread must not wait for room
             except Exception as e:  # this thread must go on resolving futures
                 failure("resolving delivery reports failed", __name__ + ".KafkaProducer",
                         "Kafka Producer", e)
@@ -636,12 +638,13 @@ class KafkaProducer(_Core):
             batches.append([topic, first, [data], [lengths], count])
         return batches
 
-    def _ship_ready(self):
+    def _ship_ready(self, deadline=None, wait=True):
         """Hands the ready batches to the library in order, outside the
         lock; returns at once when another thread is doing it (that thread
-        takes these too). A hand-over the library refuses (the producer
-        closing, no room within max_block_ms) fails the futures of its
-        records."""
+        takes these too). When the library's hand-over room is full, waits
+        for it: up to max_block_ms for a batch (then its futures fail), and
+        not past `deadline` or a close's deadline; with wait=False not at
+        all. Batches not handed over stay ready, in order."""
         with self._lock:
             if self._shipping:
                 return
@@ -653,36 +656,83 @@ class KafkaProducer(_Core):
                         return
                     batches = self._merged()
                     self._changed.notify_all()
-                for topic, first, data, lengths, count in batches:
-                    data = data[0] if len(data) == 1 else b"".join(data)
-                    lengths = lengths[0] if len(lengths) == 1 else b"".join(lengths)
-                    try:
-                        self._producer.hand_over_packed(topic, data, lengths, first,
-                                                        self._max_block_ms)
-                    except _n.KafkaError as error:
-                        with self._lock:
-                            self._in_flight -= count
-                            for tag in range(first, first + count):
-                                self._fail(tag, error)
+                for k, batch in enumerate(batches):
+                    if not self._hand_over(batch, deadline, wait):
+                        with self._lock:  # back, in front of the ones sealed since
+                            for topic, first, data, lengths, count in reversed(batches[k:]):
+                                self._in_flight -= count
+                                self._ready.appendleft(
+                                    (topic, first, b"".join(data), b"".join(lengths)))
+                        return
         finally:
             with self._lock:
                 self._shipping = False
                 self._changed.notify_all()
 
-    def _drain(self, queued=True):
-        """Returns once every message gathered so far is handed over to
-        the library and, with `queued`, in its queue (so that what is sent
-        next goes after them)."""
+    def _hand_over(self, batch, deadline, wait):
+        """One merged batch to the library: True once it is handed over, or
+        failed (its futures then fail); False when there was no room and
+        this call may not wait (more)."""
+        topic, first, data, lengths, count = batch
+        data = data[0] if len(data) == 1 else b"".join(data)
+        lengths = lengths[0] if len(lengths) == 1 else b"".join(lengths)
+        blocked_until = None
+        while True:
+            try:
+                self._producer.hand_over_packed(topic, data, lengths, first,
+                                                self._max_block_ms)
+                return True
+            except _n.KafkaError as e:
+                error = e
+            if error.value == _n.KAFKA_ERR_QUEUE_FULL:
+                if not wait:
+                    return False
+                now = time.monotonic()
+                if blocked_until is None:
+                    blocked_until = now + self._max_block_ms / 1000.0
+                closing = self._close_deadline
+                limits = [t for t in (blocked_until, deadline, closing) if t is not None]
+                if now < min(limits):
+                    try:  # room comes as the library queues what it was handed
+                        self._producer.wait_handed_over(
+                            max(1, min(100, int((min(limits) - now) * 1000))))
+                    except _n.KafkaError as e:
+                        if e.value != _n.KAFKA_ERR_TIMEOUT:
+                            raise
+                    continue
+                if now < blocked_until and (closing is None or now < closing):
+                    return False  # the caller's time is up, not the messages'
+                error = _n.KafkaError.timeout(
+                    "no room in the library's queue for a message to %s within %s" % (
+                        topic.decode("utf-8", "replace"),
+                        "max_block_ms" if now >= blocked_until else "close's timeout"))
+            with self._lock:
+                self._in_flight -= count
+                for tag in range(first, first + count):
+                    self._fail(tag, error)
+            return True
+
+    def _drain(self, queued=True, deadline=None):
+        """Hands every message gathered so far over to the library (waiting
+        for room, not past `deadline`) and, with `queued`, waits until the
+        library queued them, so that what is sent next goes after them."""
         self._seal()
         while True:
-            self._ship_ready()
+            self._ship_ready(deadline)
             with self._lock:
                 if not self._ready and not self._shipping:
                     break
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return
                 if self._shipping:
-                    self._changed.wait()
+                    self._changed.wait(0.1 if left is None else min(0.1, left))
         if queued:
-            self._producer.wait_handed_over(-1)
+            try:
+                self._producer.wait_handed_over(self._max_block_ms)
+            except _n.KafkaError as e:
+                if e.value != _n.KAFKA_ERR_TIMEOUT:
+                    raise
 
     def _send_other(self, topic, value, key, headers, partition, timestamp_ms):
         """A message with headers, a partition or a timestamp: after the
@@ -696,16 +746,42 @@ class KafkaProducer(_Core):
                 self._refuse()
             tag = self._take_tag()
             self._pending[tag] = future
+            self._in_flight += 1
+            self._calling += 1  # close waits for this thread's calls
+        try:
+            self._send_record(topic, payload, key, headers, partition, timestamp_ms, tag)
+        except _n.KafkaError as e:
+            with self._lock:
+                self._in_flight -= 1
+                self._fail(tag, e)
+        except Exception:
+            with self._lock:
+                self._in_flight -= 1
+                self._pending.pop(tag, None)
+            raise
+        finally:
+            with self._lock:
+                self._calling -= 1
+                self._changed.notify_all()
+        return future
+
+    def _send_record(self, topic, payload, key, headers, partition, timestamp_ms, tag):
+        """Queues one message in a call of its own; a full queue is tried
+        again for up to max_block_ms (not past a close's deadline), as the
+        gathered messages wait for room."""
+        until = time.monotonic() + self._max_block_ms / 1000.0
+        while True:
             try:
                 self._producer.send_record(topic, payload, key, headers, partition,
                                            timestamp_ms or 0, None, tag)
-                self._in_flight += 1
+                return
             except _n.KafkaError as e:
-                self._fail(tag, e)
-            except Exception:
-                self._pending.pop(tag, None)
-                raise
-        return future
+                closing = self._close_deadline
+                now = time.monotonic()
+                if (e.value != _n.KAFKA_ERR_QUEUE_FULL or now >= until
+                        or (closing is not None and now >= closing)):
+                    raise
+            time.sleep(0.001)
 
     def flush(self, timeout=None):
         """Waits until every message sent before the call is answered, its
@@ -726,7 +802,7 @@ class KafkaProducer(_Core):
         with self._lock, _FUTURE_LOCK:
             waiting = list(self._pending.values())
             waiting.extend(future for future, _ in self._refused)
-        self._drain()
+        self._drain(queued=False, deadline=deadline)
         at = 0
         while True:
             while at < len(waiting) and waiting[at]._done is True:
@@ -760,9 +836,10 @@ class KafkaProducer(_Core):
         deadline = time.monotonic() + seconds
         with self._lock:
             self._closed = True  # sends from now on are refused
-        self._drain(queued=False)  # the library's flush waits for them
+            self._close_deadline = deadline  # and nothing waits past it
+        self._drain(queued=False, deadline=deadline)  # the library's flush waits for them
         try:
-            self._producer.flush(max(0, int(seconds * 1000)))
+            self._producer.flush(max(0, int((deadline - time.monotonic()) * 1000)))
         except _n.KafkaError as e:
             if e.value != _n.KAFKA_ERR_TIMEOUT:
                 raise
@@ -773,28 +850,38 @@ class KafkaProducer(_Core):
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()  # it returns within 100 ms: before the handle goes
-        # Outcomes that arrived after the thread's last take.
-        buffer = _n.report_buffer(1024)
-        view = memoryview(buffer).cast("B")
-        while True:
-            n = self._producer.reports(buffer, 0)
-            if not n:
-                break
-            self._resolve(view, n)
-        self._fail_refused()
+        with self._lock:  # other threads' calls end at the deadline: before the handle goes
+            while self._shipping or self._calling:
+                self._changed.wait(0.1)
+        # From here callbacks run on this thread, which resolves the last
+        # futures: get() of one not yet answered must not wait for itself.
+        me = threading.get_ident()
+        _REPORT_THREADS.add(me)
         try:
-            self._producer.close(0)
-        except _n.KafkaError as e:
-            # As kafka-python's close: messages not delivered in time fail
-            # their futures (and the library logged it); close itself
-            # succeeds. Anything else is raised.
-            if e.value != _n.KAFKA_ERR_TIMEOUT:
-                raise
-        left = list(self._pending.values())
-        self._pending.clear()
-        for future in left:
-            future._resolve(None, _n.KafkaError.timeout(
-                "message to %s not delivered: the producer closed first" % future._topic))
+            # Outcomes that arrived after the thread's last take.
+            buffer = _n.report_buffer(1024)
+            view = memoryview(buffer).cast("B")
+            while True:
+                n = self._producer.reports(buffer, 0)
+                if not n:
+                    break
+                self._resolve(view, n)
+            self._fail_refused()
+            try:
+                self._producer.close(0)
+            except _n.KafkaError as e:
+                # As kafka-python's close: messages not delivered in time
+                # fail their futures (and the library logged it); close
+                # itself succeeds. Anything else is raised.
+                if e.value != _n.KAFKA_ERR_TIMEOUT:
+                    raise
+            left = list(self._pending.values())
+            self._pending.clear()
+            for future in left:
+                future._resolve(None, _n.KafkaError.timeout(
+                    "message to %s not delivered: the producer closed first" % future._topic))
+        finally:
+            _REPORT_THREADS.discard(me)
 
     def __enter__(self):
         return self

@@ -339,3 +339,67 @@ def test_a_forked_child_is_refused_at_once_and_the_parent_goes_on(broker):
     producer.flush(timeout=60)
     assert all(f.succeeded() for f in sent)
     producer.close(timeout=10)
+
+
+def unreachable_producer(**kwargs):
+    """A producer whose broker address answers nothing: what it sends stays
+    queued in the library until it fails."""
+    return KafkaInstance(KafkaConfig().set_bootstrap_servers(["127.0.0.1:1"])).get_producer(
+        **kwargs)
+
+
+def test_flush_and_close_keep_their_timeouts_when_nothing_can_be_delivered():
+    """No broker answers: the library's queue (1,000 messages) fills and the
+    rest of the 21,000 wait in the library's hand-over. flush(timeout=1)
+    raises KAFKA_ERR_TIMEOUT after about 1 s and close(timeout=1) returns
+    after about 1 s, every future failed: neither waits for max_block_ms
+    (60 s) or for the messages' own timeouts."""
+    producer = unreachable_producer(**{"queue.buffering.max.messages": "1000"})
+    futures = [producer.send("nowhere", value={"n": i}) for i in range(21000)]
+    started = time.monotonic()
+    with pytest.raises(KafkaError) as raised:
+        producer.flush(timeout=1)
+    assert raised.value.code == "KAFKA_ERR_TIMEOUT"
+    assert time.monotonic() - started < 20, "flush kept its timeout"
+    started = time.monotonic()
+    producer.close(timeout=1)
+    assert time.monotonic() - started < 20, "close kept its timeout"
+    assert all(f.failed() for f in futures), "close failed every future"
+
+
+def test_an_errback_that_waits_for_another_future_during_close_is_refused():
+    """close() runs the errbacks of the messages it could not deliver, on
+    its own thread: one that waits for another message not yet answered
+    gets KAFKA_ERR_STATE at once instead of waiting for ever, and close
+    returns."""
+    producer = unreachable_producer()
+    first = producer.send("nowhere", value=1)
+    second = producer.send("nowhere", value=2)
+    seen = []
+
+    def errback(error):
+        try:
+            second.get(timeout=30)
+            seen.append("got it")
+        except KafkaError as e:
+            seen.append(e.code)
+
+    first.add_errback(errback)
+    started = time.monotonic()
+    producer.close(timeout=1)
+    assert time.monotonic() - started < 20
+    assert seen == ["KAFKA_ERR_STATE"]
+    assert first.failed() and second.failed()
+
+
+def test_sends_with_headers_wait_for_room_in_a_full_queue(broker):
+    """A message with headers goes in a call of its own; when the library's
+    queue is full (1 message here) it waits for room, up to max_block_ms,
+    as gathered messages do, instead of failing at once."""
+    topic = broker.topic("headers-full")
+    with instance(broker).producer_context(**{"queue.buffering.max.messages": "1"}) as producer:
+        futures = [producer.send(topic, value={"n": i}, headers=[("h", b"v")])
+                   for i in range(200)]
+        producer.flush(timeout=60)
+    failed = [str(f.exception) for f in futures if f.failed()]
+    assert not failed, failed[:3]

@@ -11,12 +11,15 @@
 //!
 //! Every record handed over gets exactly one tracked report: its delivery,
 //! or, when it could not be queued (no room within the hand-over's
-//! timeout, too large, the producer closing out of time), a failure with
-//! that reason. It counts as in flight from the hand-over, so `flush` and
-//! `close` wait for it.
+//! timeout, too large, purged, the producer closing out of time), a
+//! failure with that reason. It counts as in flight from the hand-over, so
+//! `flush` and `close` wait for it. A hand-over never waits: when 20,000
+//! records wait for the thread already it is refused
+//! ([`ErrorKind::QueueFull`]), and [`Producer::wait_handed_over`] is how
+//! a caller waits for them.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,7 +34,7 @@ use crate::timeout::remaining;
 use crate::topic;
 
 /// Records waiting for the sender thread, at most: a hand-over beyond it
-/// waits (up to its timeout) for the thread to take some.
+/// is refused.
 const ROOM: usize = 20_000;
 
 /// One hand-over's records, owned.
@@ -40,6 +43,8 @@ struct Job {
     data: Vec<u8>,
     lengths: Vec<i64>,
     first_tag: u64,
+    /// Purges made before it was handed over.
+    purges: u64,
     /// Until when its records may wait for room in librdkafka's queue:
     /// the hand-over's timeout, from the hand-over.
     deadline: Instant,
@@ -57,6 +62,9 @@ pub(super) struct Handover {
     /// What is left fails at once instead of being queued: `close` ran out
     /// of time, or the producer is being dropped.
     abandon: AtomicBool,
+    /// Purges so far: the job being queued when one comes fails the rest
+    /// of its records.
+    purges: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -65,8 +73,10 @@ struct State {
     jobs: VecDeque<Job>,
     /// Records in `jobs`.
     records: usize,
-    /// The thread is queueing a job it took.
-    sending: bool,
+    /// Jobs handed over so far, and jobs done (queued or failed), in
+    /// order.
+    handed: u64,
+    done: u64,
     stop: bool,
 }
 
@@ -79,11 +89,13 @@ impl Handover {
         self.abandon.load(Ordering::Acquire)
     }
 
-    /// Waits until every job handed over so far is queued (or failed), or
-    /// `deadline` passes (`None`: no limit); whether they all were.
+    /// Waits until every job handed over before the call is queued (or
+    /// failed), or `deadline` passes (`None`: no limit); whether they all
+    /// were. Jobs handed over meanwhile do not hold it up.
     pub(super) fn wait_sent(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.lock();
-        while !state.jobs.is_empty() || state.sending {
+        let before = state.handed;
+        while state.done < before {
             let wait = match remaining(deadline) {
                 Some(left) if left.is_zero() => return false,
                 Some(left) => left.min(Duration::from_millis(100)),
@@ -96,6 +108,18 @@ impl Handover {
                 .0;
         }
         true
+    }
+
+    /// Fails every record handed over before and not yet queued, as
+    /// purged (the sender thread does it, at once, in order).
+    pub(super) fn purge(&self) {
+        self.purges.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a job handed over when `purges` purges had been made is
+    /// to fail: purged since, or the producer closed out of time.
+    pub(super) fn gone(&self, purges: u64) -> bool {
+        self.abandoned() || self.purges.load(Ordering::Acquire) != purges
     }
 
     /// Fails what is left (the thread does it, at once) and stops the
@@ -123,10 +147,11 @@ impl Producer {
     /// the hand-over; one that cannot be queued gets a failed report
     /// (`Timeout`, `MessageTooLarge`, ...), and the records after it go on.
     ///
-    /// Waits up to `timeout` when 20,000 records are already waiting for
-    /// the thread ([`ErrorKind::Timeout`] then, and nothing is taken).
-    /// Invalid lengths or topic: nothing is taken. A producer closing
-    /// refuses it ([`ErrorKind::State`]).
+    /// Never waits: [`ErrorKind::QueueFull`] when 20,000 records wait for
+    /// the thread already (wait with
+    /// [`wait_handed_over`](Self::wait_handed_over)). Invalid lengths or
+    /// topic, or a closing producer ([`ErrorKind::State`]): nothing is
+    /// taken.
     pub fn hand_over_tracked(
         &self,
         topic_name: &str,
@@ -142,49 +167,40 @@ impl Producer {
         if count == 0 {
             return Ok(());
         }
-        if !timeout.is_zero() {
-            self.shared
-                .refuse_wait_in_callback("a hand-over that waits for room")?;
-        }
         self.start_sender()?;
         let handover = &self.queueing.handover;
-        let deadline = Instant::now().checked_add(timeout);
         // No limit: a deadline far enough never to come.
-        let far = || Instant::now() + Duration::from_secs(100 * 365 * 86400);
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
         let mut state = handover.lock();
-        while state.records > 0 && state.records.saturating_add(count) > ROOM {
-            let left = remaining(deadline).unwrap_or(Duration::from_secs(3600));
-            if left.is_zero() {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "no room for {count} record(s) to {topic_name:?} among the {} handed over \
-                         before them within {} ms; none was taken",
-                        state.records,
-                        timeout.as_millis()
-                    ),
-                ));
-            }
-            state = handover
-                .taken
-                .wait_timeout(state, left.min(Duration::from_millis(100)))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
         if state.stop {
             return Err(Error::state(
                 "the producer is closing: nothing more can be sent",
             ));
         }
+        if state.records > 0 && state.records.saturating_add(count) > ROOM {
+            return Err(Error::new(
+                ErrorKind::QueueFull,
+                format!(
+                    "{} records handed over before wait to be queued: none of these {count} to \
+                     {topic_name:?} was taken (wait for them with wait_handed_over, or send \
+                     again later)",
+                    state.records
+                ),
+            ));
+        }
         // In flight from now on: flush and close wait for them.
         self.shared.pending.fetch_add(count, Ordering::AcqRel);
         state.records += count;
+        state.handed += 1;
         state.jobs.push_back(Job {
             topic: topic_name.to_owned(),
             data: data.to_vec(),
             lengths: lengths.to_vec(),
             first_tag,
-            deadline: deadline.unwrap_or_else(far),
+            purges: handover.purges.load(Ordering::Acquire),
+            deadline,
             timeout,
         });
         drop(state);
@@ -251,7 +267,6 @@ impl Queueing {
                 loop {
                     if let Some(job) = state.jobs.pop_front() {
                         state.records -= job.lengths.len() / 2;
-                        state.sending = true;
                         break job;
                     }
                     if state.stop {
@@ -265,7 +280,7 @@ impl Queueing {
             };
             handover.taken.notify_all();
             self.send_job(&job);
-            handover.lock().sending = false;
+            handover.lock().done += 1;
             handover.taken.notify_all();
         }
     }
@@ -287,7 +302,7 @@ impl Queueing {
         let handle = TopicHandle::new(self.inner.client(), &job.topic);
         for (i, record) in records.iter().enumerate() {
             let tag = job.first_tag.wrapping_add(i as u64);
-            let queued = if self.handover.abandoned() {
+            let queued = if self.handover.gone(job.purges) {
                 Err(self.abandoned_error(&job.topic))
             } else {
                 self.enqueue_waiting(
@@ -296,7 +311,7 @@ impl Queueing {
                     handle.as_ref(),
                     job.deadline,
                     job.timeout,
-                    true,
+                    Some(job.purges),
                 )
             };
             if let Err(e) = queued {
@@ -306,7 +321,7 @@ impl Queueing {
     }
 
     /// The failed report of a record handed over and not queued.
-    fn fail_tracked(&self, tag: u64, e: &Error) {
+    pub(super) fn fail_tracked(&self, tag: u64, e: &Error) {
         let failure = TrackedFailure {
             kind: e.kind,
             rdkafka_code: e.rdkafka_code,
@@ -315,14 +330,13 @@ impl Queueing {
         self.shared.reported();
     }
 
-    /// Why a record still waiting when the producer was closed out of time
-    /// (or dropped) failed: as librdkafka's purge of its own queue says.
+    /// Why a record still waiting was failed (purged, the producer closed
+    /// out of time or dropped): as librdkafka's purge of its own queue
+    /// says.
     pub(super) fn abandoned_error(&self, topic: &str) -> Error {
         Error::from_rdkafka(
             &RdKafkaError::MessageProduction(RDKafkaErrorCode::PurgeQueue),
-            &format!(
-                "a record to {topic:?} was still waiting to be queued when the producer closed"
-            ),
+            &format!("a record to {topic:?} was purged before it was queued"),
         )
     }
 }

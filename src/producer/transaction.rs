@@ -19,6 +19,7 @@ use rdkafka::producer::ThreadedProducer;
 use super::{Context, Producer};
 use crate::consumer::Consumer;
 use crate::error::{Error, Result};
+use crate::timeout::{deadline, remaining};
 
 fn timeout_of(t: Option<Duration>) -> Timeout {
     t.map_or(Timeout::Never, Timeout::After)
@@ -69,10 +70,12 @@ impl Producer {
     /// visible to `read_committed` readers, offsets included.
     pub fn commit_transaction(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_transactional("commit_transaction")?;
-        // Records handed over before belong to the transaction.
+        // Records handed over before belong to the transaction; the wait
+        // counts in the timeout.
+        let deadline = deadline(timeout);
         self.wait_handed_over(timeout)?;
         self.inner
-            .commit_transaction(timeout_of(timeout))
+            .commit_transaction(timeout_of(remaining(deadline)))
             .map_err(|e| self.failure(&e, "committing the transaction"))
     }
 
@@ -81,9 +84,10 @@ impl Producer {
     /// message still queued gets its failure notification.
     pub fn abort_transaction(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_transactional("abort_transaction")?;
+        let deadline = deadline(timeout);
         self.wait_handed_over(timeout)?;
         self.inner
-            .abort_transaction(timeout_of(timeout))
+            .abort_transaction(timeout_of(remaining(deadline)))
             .map_err(|e| self.failure(&e, "aborting the transaction"))
     }
 
@@ -96,13 +100,17 @@ impl Producer {
     }
 
     /// Purges messages not yet delivered: those still in the local queue
-    /// (`queued`) and those sent and awaiting the broker's answer
-    /// (`in_flight`, whose fate is then unknown). Each purged message gets
-    /// its failure notification, on the producer's thread.
+    /// (`queued`: records handed over and not yet queued too) and those
+    /// sent and awaiting the broker's answer (`in_flight`, whose fate is
+    /// then unknown). Each purged message gets its failure notification,
+    /// on the producer's thread (a record handed over, on the sender
+    /// thread).
     pub fn purge(&self, queued: bool, in_flight: bool) -> Result<()> {
         self.check_process()?;
         let mut flags = PurgeConfig::default();
         if queued {
+            // First: the sender thread would refill the local queue.
+            self.queueing.handover.purge();
             flags = flags.queue();
         }
         if in_flight {
