@@ -449,7 +449,9 @@ class KafkaProducer(_Core):
     records, without Python's lock, in the order they were handed over;
     send() waits only when 20,000 records are waiting for it (up to
     max_block_ms). A batch not yet full goes as soon as earlier outcomes
-    arrive.
+    arrive. A message with headers, a partition or a timestamp goes in a
+    call of its own, once the messages gathered before it are in the
+    library's queue (waiting up to max_block_ms, as for room).
 
     The library keeps each message's outcome, and a thread of this
     producer (the report thread) takes them in bulk, resolves the futures
