@@ -75,6 +75,32 @@ fn asked(broker: &Broker, topic: &str, n: i32) -> *mut KafkaPartitionList {
     partitions(&items)
 }
 
+/// Sends `{"n": i}` for i in `from..from + n` to partition `i % partitions`,
+/// each acknowledged before the next: keyless messages would stick to one
+/// partition for a while (librdkafka's sticky partitioning), and this test
+/// needs every partition to have some.
+fn produce_across(inst: *mut KafkaInstance, topic: &str, from: usize, n: usize, partitions: usize) {
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = c(topic);
+    for i in from..from + n {
+        let value = format!("{{\"n\":{i}}}");
+        let mut record = empty_record(&t);
+        record.value = value.as_ptr().cast();
+        record.value_len = value.len();
+        record.has_partition = true;
+        record.partition = (i % partitions) as i32;
+        let rc = unsafe { kafka_producer_send_sync(p, &record, 10_000, null_mut(), &mut e) };
+        ok(rc, &e, "send_sync");
+    }
+    ok(
+        unsafe { kafka_producer_close(p, 10_000, &mut e) },
+        &e,
+        "close",
+    );
+}
+
 fn ok(rc: KafkaErrorCode, e: &KafkaError, what: &str) {
     assert_eq!(rc, KAFKA_OK, "{what}: {}", e.message_str());
 }
@@ -124,7 +150,7 @@ fn kafka_instance_group_lag_counts_what_the_group_has_yet_to_process() {
     for broker in brokers() {
         let (topic, group, inst) = group_fixture(&broker, "lag", 2);
         let g = c(&group);
-        produce_unbatched(inst, &topic, 0, 10);
+        produce_across(inst, &topic, 0, 10, 2);
         let cons = consumer(inst, &[&topic], &[("client_id", "lag-reader")]);
         let got = poll_messages(cons, 10, Duration::from_secs(30), json_n);
         assert_eq!(got.len(), 10, "{}", broker.name);
@@ -218,7 +244,7 @@ fn kafka_instance_group_lag_counts_what_the_group_has_yet_to_process() {
         );
 
         // Five more: the lag is 5, across the partitions.
-        produce_unbatched(inst, &topic, 10, 5);
+        produce_across(inst, &topic, 10, 5, 2);
         let now = lag(inst, &group, parts);
         assert_eq!(
             now.iter().map(|r| r.4).sum::<i64>(),
