@@ -843,10 +843,7 @@ impl Queueing {
                 return (0, Some(e));
             }
         }
-        // No limit: a deadline far enough never to come.
-        let deadline = Instant::now()
-            .checked_add(timeout)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+        let deadline = deadline_after(timeout);
         // One handle per run of records to the same topic: no lookup of
         // its name per message.
         let mut handle: Option<(&str, Option<TopicHandle>)> = None;
@@ -1115,6 +1112,15 @@ fn walk_packed<'a>(
         )));
     }
     Ok(lengths.len() / 2)
+}
+
+/// When a wait of `timeout` from now ends; a timeout too long for the
+/// clock (`Duration::MAX`: no limit) gives a deadline far enough never to
+/// come.
+fn deadline_after(timeout: Duration) -> Instant {
+    Instant::now()
+        .checked_add(timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400))
 }
 
 /// A tracked send's note: its tag, without an allocation when it fits.

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use rdkafka::error::{KafkaError as RdKafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer as _;
 
-use super::{tracked, unpack, walk_packed, Producer, Queueing, TrackedFailure};
+use super::{deadline_after, tracked, unpack, walk_packed, Producer, Queueing, TrackedFailure};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ffi::native::TopicHandle;
 use crate::timeout::remaining;
@@ -169,10 +169,7 @@ impl Producer {
         }
         self.start_sender()?;
         let handover = &self.queueing.handover;
-        // No limit: a deadline far enough never to come.
-        let deadline = Instant::now()
-            .checked_add(timeout)
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86400));
+        let deadline = deadline_after(timeout);
         let mut state = handover.lock();
         if state.stop {
             return Err(Error::state(
