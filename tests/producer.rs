@@ -711,17 +711,7 @@ fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
     };
     assert_eq!((rc, queued), (KAFKA_ERR_INVALID_ARGUMENT, 0));
 
-    let mut got: Vec<KafkaTrackedReport> = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while got.len() < 11 && std::time::Instant::now() < deadline {
-        let mut out: Vec<KafkaTrackedReport> =
-            (0..16).map(|_| unsafe { std::mem::zeroed() }).collect();
-        let mut n = 0usize;
-        let rc = unsafe { kafka_producer_reports(p, out.as_mut_ptr(), 16, 5000, &mut n, &mut e) };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-        out.truncate(n);
-        got.extend(out);
-    }
+    let got = take_reports(p, 11, std::time::Duration::from_secs(30));
     let mut tags: Vec<u64> = got.iter().map(|r| r.tag).collect();
     tags.sort();
     assert_eq!(tags, (500..510).chain([600]).collect::<Vec<u64>>());
