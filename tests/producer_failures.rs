@@ -606,3 +606,87 @@ fn kafka_producer_purge_fails_records_handed_over_and_not_yet_queued() {
     close(p);
     unsafe { kafka_instance_free(inst) };
 }
+
+/// Records handed over while the partition leaders move to broker 2,
+/// broker 2 goes down, the leaders move to broker 3 and broker 2 comes
+/// back (a 3-broker embedded cluster, partitions replicated 3 times):
+/// every record gets exactly one report, every one delivered, and on each
+/// partition in the order handed over.
+#[test]
+fn handed_over_records_survive_leader_moves_and_a_broker_going_away() {
+    let mut e = err();
+    let mc = unsafe { kafka_mock_cluster_new(3, &mut e) };
+    assert!(!mc.is_null(), "{}", e.message_str());
+    let bootstrap = unsafe { std::ffi::CStr::from_ptr(kafka_mock_cluster_bootstrap_servers(mc)) }
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let topic = unique_topic("hand-over-failover");
+    let t = c(&topic);
+    let rc = unsafe { kafka_mock_cluster_create_topic(mc, t.as_ptr(), 3, 3, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let inst = instance_from(&[("bootstrap_servers", &bootstrap)]);
+    let p = producer(inst, &[]);
+    let leaders = |broker: i32| {
+        for partition in 0..3 {
+            let mut e = err();
+            let rc = unsafe {
+                kafka_mock_cluster_partition_set_leader(mc, t.as_ptr(), partition, broker, &mut e)
+            };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        }
+    };
+    for b in 0..20u64 {
+        // Keys spread the records over the 3 partitions.
+        let (mut data, mut lengths) = (Vec::new(), Vec::new());
+        for n in b * 1000..(b + 1) * 1000 {
+            let (key, value) = (format!("k{}", n % 32), format!("{{\"n\":{n}}}"));
+            data.extend_from_slice(key.as_bytes());
+            data.extend_from_slice(value.as_bytes());
+            lengths.extend([key.len() as i64, value.len() as i64]);
+        }
+        let (rc, msg) = hand_over_packed(p, &t, &(data, lengths), b * 1000, -1);
+        assert_eq!(rc, KAFKA_OK, "hand-over {b}: {msg}");
+        std::thread::sleep(Duration::from_millis(100));
+        match b {
+            4 => leaders(2),
+            8 => assert_eq!(
+                unsafe { kafka_mock_cluster_broker_down(mc, 2, &mut e) },
+                KAFKA_OK
+            ),
+            12 => leaders(3),
+            16 => assert_eq!(
+                unsafe { kafka_mock_cluster_broker_up(mc, 2, &mut e) },
+                KAFKA_OK
+            ),
+            _ => {}
+        }
+    }
+    let mut reports = take_reports(p, 20_000, Duration::from_secs(180));
+    assert_eq!(reports.len(), 20_000, "one report per record");
+    reports.sort_by_key(|r| r.tag);
+    let tags: Vec<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(tags, (0..20_000).collect::<Vec<u64>>(), "each record once");
+    let failed: Vec<_> = reports.iter().filter(|r| r.code != KAFKA_OK).collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed: {:?}",
+        failed.len(),
+        failed.first().map(|r| r.rdkafka_code)
+    );
+    for partition in 0..3 {
+        let offsets: Vec<i64> = reports
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.offset)
+            .collect();
+        assert!(!offsets.is_empty(), "partition {partition} got records");
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "partition {partition}: in the order handed over"
+        );
+    }
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+    unsafe { kafka_mock_cluster_free(mc) };
+}
