@@ -882,7 +882,12 @@ impl Queueing {
     ) -> Result<()> {
         loop {
             let queued = match handed_over {
-                Some(_) => self.produce(record, notify.clone(), topic),
+                // Checked before every attempt, the one after a wait for
+                // room too: a purge is what makes room.
+                Some(purges) => self
+                    .handover
+                    .unless_gone(purges, || self.produce(record, notify.clone(), topic))
+                    .unwrap_or_else(|| Err(self.abandoned_error(record.topic))),
                 None => self.enqueue(record, notify.clone(), topic),
             };
             match queued {
@@ -902,9 +907,6 @@ impl Queueing {
                         timeout.as_millis()
                     ),
                 ));
-            }
-            if handed_over.is_some_and(|purges| self.handover.gone(purges)) {
-                return Err(self.abandoned_error(record.topic));
             }
             self.shared.waiting_for_room.fetch_add(1, Ordering::AcqRel);
             self.shared.wait_for_room(deadline);

@@ -607,6 +607,43 @@ fn kafka_producer_purge_fails_records_handed_over_and_not_yet_queued() {
     unsafe { kafka_instance_free(inst) };
 }
 
+/// A purge that comes while the sender thread waits for room in a full
+/// local queue (the purge is what makes the room): the record it was
+/// waiting to queue is failed as purged, never queued just after the
+/// purge with no report until the broker answers. 40 rounds with room
+/// for one message, so the sender's wake-up and the freed room race.
+#[test]
+fn a_purge_while_the_sender_waits_for_room_fails_the_record_it_held() {
+    let (broker, topic, inst, p) = stalled("purge-race", &[("queue.buffering.max.messages", "1")]);
+    let t = c(&topic);
+    let mut e = err();
+    for round in 0..40u64 {
+        let first = round * 20;
+        let (rc, msg) = hand_over_packed(p, &t, &packed(first, 20), first, -1);
+        assert_eq!(rc, KAFKA_OK, "round {round}: {msg}");
+        // The sender queues one record and waits with the next.
+        std::thread::sleep(Duration::from_millis(5 + (round % 4) * 3));
+        let rc = unsafe { kafka_producer_purge(p, true, false, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        let reports = take_reports(p, 20, Duration::from_secs(10));
+        let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+        assert_eq!(
+            tags,
+            (first..first + 20).collect::<BTreeSet<u64>>(),
+            "round {round}: one report per record (in flight: {})",
+            unsafe { kafka_producer_in_flight(p) }
+        );
+        assert!(
+            reports.iter().all(|r| r.rdkafka_code == -152),
+            "round {round}"
+        );
+        assert_eq!(unsafe { kafka_producer_in_flight(p) }, 0, "round {round}");
+    }
+    unsafe { kafka_mock_cluster_broker_up(broker.mock, 1, &mut e) };
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}
+
 /// Records handed over while the partition leaders move to broker 2,
 /// broker 2 goes down, the leaders move to broker 3 and broker 2 comes
 /// back (a 3-broker embedded cluster, partitions replicated 3 times):

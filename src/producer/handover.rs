@@ -65,6 +65,12 @@ pub(super) struct Handover {
     /// Purges so far: the job being queued when one comes fails the rest
     /// of its records.
     purges: AtomicU64,
+    /// Held by the sender thread from its check that no purge came to the
+    /// record's queueing, and by a purge from its count to librdkafka's
+    /// purge: a record is either failed as purged or queued before the
+    /// purge that fails it, never queued just after a purge it predates
+    /// (with no report until the broker answers).
+    purging: Mutex<()>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -111,9 +117,19 @@ impl Handover {
     }
 
     /// Fails every record handed over before and not yet queued, as
-    /// purged (the sender thread does it, at once, in order).
-    pub(super) fn purge(&self) {
+    /// purged (the sender thread does it, at once, in order), then runs
+    /// `purge_queued` (librdkafka's purge), with no record queued between.
+    pub(super) fn purge(&self, purge_queued: impl FnOnce()) {
+        let _purging = self.purging.lock().unwrap_or_else(|e| e.into_inner());
         self.purges.fetch_add(1, Ordering::AcqRel);
+        purge_queued();
+    }
+
+    /// Runs `queue` unless the job handed over when `purges` purges had
+    /// been made is [`gone`](Self::gone): then `None`.
+    pub(super) fn unless_gone<T>(&self, purges: u64, queue: impl FnOnce() -> T) -> Option<T> {
+        let _purging = self.purging.lock().unwrap_or_else(|e| e.into_inner());
+        (!self.gone(purges)).then(queue)
     }
 
     /// Whether a job handed over when `purges` purges had been made is
@@ -299,18 +315,14 @@ impl Queueing {
         let handle = TopicHandle::new(self.inner.client(), &job.topic);
         for (i, record) in records.iter().enumerate() {
             let tag = job.first_tag.wrapping_add(i as u64);
-            let queued = if self.handover.gone(job.purges) {
-                Err(self.abandoned_error(&job.topic))
-            } else {
-                self.enqueue_waiting(
-                    record,
-                    tracked(tag),
-                    handle.as_ref(),
-                    job.deadline,
-                    job.timeout,
-                    Some(job.purges),
-                )
-            };
+            let queued = self.enqueue_waiting(
+                record,
+                tracked(tag),
+                handle.as_ref(),
+                job.deadline,
+                job.timeout,
+                Some(job.purges),
+            );
             if let Err(e) = queued {
                 self.fail_tracked(tag, &e);
             }

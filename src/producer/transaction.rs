@@ -108,15 +108,17 @@ impl Producer {
     pub fn purge(&self, queued: bool, in_flight: bool) -> Result<()> {
         self.check_process()?;
         let mut flags = PurgeConfig::default();
-        if queued {
-            // First: the sender thread would refill the local queue.
-            self.queueing.handover.purge();
-            flags = flags.queue();
-        }
         if in_flight {
             flags = flags.inflight();
         }
-        self.inner.purge(flags);
+        if queued {
+            // The records handed over first: the sender thread would
+            // refill the local queue with them.
+            let flags = flags.queue();
+            self.queueing.handover.purge(|| self.inner.purge(flags));
+        } else {
+            self.inner.purge(flags);
+        }
         Ok(())
     }
 
