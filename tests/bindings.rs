@@ -7,7 +7,7 @@
 #![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
 
 mod common;
-use common::cbuild::{assert_ok, lib_dir, ROOT};
+use common::cbuild::{assert_ok, lib_dir, rebuilding, ROOT};
 use common::have_tool;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +36,7 @@ fn python_package_installs_and_its_tests_pass() {
         );
         return;
     }
+    let rebuilding = rebuilding();
     let out = Command::new(&python)
         .args([
             "-m",
@@ -50,6 +51,7 @@ fn python_package_installs_and_its_tests_pass() {
         .env("SETUPTOOLS_RUST_CARGO_PROFILE", "dev")
         .output()
         .expect("pip runs");
+    drop(rebuilding);
     assert_ok(&out, "pip install ./python");
     // send()'s compiled common case was built (scripts/test.sh installs
     // Python's headers): without them pip installs the Python steps alone,

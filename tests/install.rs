@@ -4,7 +4,7 @@
 #![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
 
 mod common;
-use common::cbuild::{assert_ok, lib_dir, ROOT};
+use common::cbuild::{assert_ok, lib_dir, rebuilding, ROOT};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,17 +16,12 @@ fn install() -> PathBuf {
         .join("target")
         .join(format!("install-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&prefix);
-    let built = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let out = Command::new("sh")
         .arg(Path::new(ROOT).join("scripts/install.sh"))
         .arg("--prefix")
         .arg(&prefix)
         .arg("--from")
-        .arg(&built)
+        .arg(lib_dir())
         .output()
         .unwrap();
     assert_ok(&out, "scripts/install.sh");
@@ -214,11 +209,14 @@ fn linking_against_the_build_directory_works() {
     // `cargo test` leaves the library in deps/ only: build it as a user
     // does. The test build compiled it already, so this mostly links it
     // and leaves it (and the soname link) in the profile directory.
-    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--lib", "--quiet"])
-        .current_dir(ROOT)
-        .output()
-        .unwrap();
+    let out = {
+        let _rebuilding = rebuilding();
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["build", "--lib", "--quiet"])
+            .current_dir(ROOT)
+            .output()
+            .unwrap()
+    };
     assert_ok(&out, "cargo build --lib");
     let profile_dir = std::env::current_exe()
         .unwrap()

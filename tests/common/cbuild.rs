@@ -3,22 +3,38 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The warnings every C program in this repository compiles clean with.
 pub const C_FLAGS: &[&str] = &["-Wall", "-Wextra", "-Werror", "-std=c11", "-pedantic", "-g"];
 
-/// A folder laid out as an install would be: `libkafka_instance.so` and
-/// its soname link `libkafka_instance.so.0`, both to the fresh cdylib that
-/// `cargo test` leaves in target/<profile>/deps.
+/// Held while a test builds the library again in place (pip's build of
+/// the Python package, `cargo build --lib`): `cargo test` and those builds
+/// see different dependency fingerprints, so the linker replaces
+/// target/<profile>/deps/libkafka_instance.{so,a}, which for a moment do
+/// not exist.
+static REBUILDING: Mutex<()> = Mutex::new(());
+
+/// See [`REBUILDING`]: hold it for the whole build.
+pub fn rebuilding() -> MutexGuard<'static, ()> {
+    REBUILDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A folder laid out as an install would be: `libkafka_instance.so`, its
+/// soname link `libkafka_instance.so.0` and `libkafka_instance.a`, the
+/// fresh libraries `cargo test` leaves in target/<profile>/deps. Hard
+/// links (copies where the file system has none), taken once per test
+/// binary and never while a test rebuilds them: a program built or run
+/// against this folder keeps its library when a rebuild replaces the ones
+/// in deps/.
 pub fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        let _quiet = rebuilding();
         let exe = std::env::current_exe().unwrap();
-        let built = exe.parent().unwrap().join("libkafka_instance.so");
-        assert!(built.exists(), "no {}", built.display());
+        let deps = exe.parent().unwrap();
         // One folder per test binary (they run one after another).
         let binary = exe.file_stem().unwrap().to_string_lossy().into_owned();
         let dir = Path::new(ROOT)
@@ -26,11 +42,18 @@ pub fn lib_dir() -> &'static Path {
             .join("c-tests")
             .join(format!("lib-{binary}"));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["libkafka_instance.so", "libkafka_instance.so.0"] {
-            let link = dir.join(name);
-            let _ = std::fs::remove_file(&link);
-            std::os::unix::fs::symlink(&built, &link).unwrap();
+        for name in ["libkafka_instance.so", "libkafka_instance.a"] {
+            let built = deps.join(name);
+            assert!(built.exists(), "no {}", built.display());
+            let taken = dir.join(name);
+            let _ = std::fs::remove_file(&taken);
+            if std::fs::hard_link(&built, &taken).is_err() {
+                std::fs::copy(&built, &taken).unwrap();
+            }
         }
+        let soname = dir.join("libkafka_instance.so.0");
+        let _ = std::fs::remove_file(&soname);
+        std::os::unix::fs::symlink("libkafka_instance.so", &soname).unwrap();
         dir
     })
 }
