@@ -1843,8 +1843,10 @@ enum KafkaErrorCode kafka_producer_commit_transaction(struct KafkaProducer *p, i
 /**
  * Aborts the transaction: what it sent is never visible to
  * `read_committed` readers and its offsets are not committed; messages
- * still queued get their failure callbacks. A consumer feeding the
- * transaction should then go back to its committed offsets (or restart).
+ * still queued, and records handed over and not yet queued, get their
+ * failure callbacks or reports. A consumer feeding the transaction
+ * should then go back to its committed offsets (or restart).
+ * `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
  */
 enum KafkaErrorCode kafka_producer_abort_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
 

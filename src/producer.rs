@@ -789,12 +789,12 @@ impl Producer {
         let flushed = handed_over && self.flush_until(remaining(deadline)).is_ok();
         let timeout_ms = millis(timeout);
         let left = self.in_flight();
-        if !handed_over {
-            self.queueing.handover.stop();
-        }
         if !flushed {
-            // A send that passed the closing check just before it was set
-            // may land after a purge: purge until nothing is pending.
+            // What is still handed over fails at once, and nothing refills
+            // the queue below. A send that passed the closing check just
+            // before it was set may land after a purge: purge until nothing
+            // is pending.
+            self.queueing.handover.stop();
             loop {
                 self.inner.purge(PurgeConfig::default().queue().inflight());
                 if self

@@ -909,8 +909,10 @@ pub unsafe extern "C" fn kafka_producer_commit_transaction(
 
 /// Aborts the transaction: what it sent is never visible to
 /// `read_committed` readers and its offsets are not committed; messages
-/// still queued get their failure callbacks. A consumer feeding the
-/// transaction should then go back to its committed offsets (or restart).
+/// still queued, and records handed over and not yet queued, get their
+/// failure callbacks or reports. A consumer feeding the transaction
+/// should then go back to its committed offsets (or restart).
+/// `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_abort_transaction(
     p: *mut KafkaProducer,

@@ -187,6 +187,10 @@ impl Producer {
         let handover = &self.queueing.handover;
         let deadline = deadline_after(timeout);
         let mut state = handover.lock();
+        // Again under the lock: `close` sets `closing` before it takes the
+        // lock to see what was handed over, so a hand-over is either in
+        // what close waits for or refused, never taken after close looked.
+        self.queueing.refuse_when_closing()?;
         if state.stop {
             return Err(Error::state(
                 "the producer is closing: nothing more can be sent",
@@ -347,5 +351,76 @@ impl Queueing {
             &RdKafkaError::MessageProduction(RDKafkaErrorCode::PurgeQueue),
             &format!("a record to {topic:?} was purged before it was queued"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::instance::Instance;
+    use crate::mock::MockCluster;
+
+    /// `count` packed records without keys, values `{"n":i}`.
+    fn packed(count: usize) -> (Vec<u8>, Vec<i64>) {
+        let (mut data, mut lengths) = (Vec::new(), Vec::new());
+        for n in 0..count {
+            let value = format!("{{\"n\":{n}}}");
+            data.extend_from_slice(value.as_bytes());
+            lengths.extend([-1, value.len() as i64]);
+        }
+        (data, lengths)
+    }
+
+    /// A hand-over racing `close` from another thread (the Rust API allows
+    /// it; from C, a callback that hands over while the producer closes):
+    /// it is either in what close waits for or refused, never taken after
+    /// close looked, so once both returned nothing is in flight. Each
+    /// round starts close at another point of a hand-over of 50,000
+    /// records (its checks take a while).
+    #[test]
+    fn a_hand_over_racing_close_is_waited_for_or_refused() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("race", 1, 1).unwrap();
+        let mut config = Config::new();
+        config
+            .set_bootstrap_servers(&[mock.bootstrap_servers()])
+            .unwrap();
+        let instance = Instance::new(&config).unwrap();
+        let (data, lengths) = packed(50_000);
+        let mut taken = 0;
+        for round in 0..30u32 {
+            let producer = Producer::new(&instance, None).unwrap();
+            let start = Instant::now() + Duration::from_millis(20);
+            let handed = std::thread::scope(|s| {
+                let handing = s.spawn(|| {
+                    std::thread::sleep(start - Instant::now());
+                    producer.hand_over_tracked("race", &data, &lengths, 0, Duration::from_secs(30))
+                });
+                std::thread::sleep(
+                    start - Instant::now() + Duration::from_micros(round as u64 * 40),
+                );
+                let closed = Instant::now();
+                let _ = producer.close(Some(Duration::from_secs(20)));
+                assert!(
+                    closed.elapsed() < Duration::from_secs(25),
+                    "round {round}: close took {:?}",
+                    closed.elapsed()
+                );
+                handing.join().unwrap()
+            });
+            taken += usize::from(handed.is_ok());
+            assert_eq!(
+                producer.in_flight(),
+                0,
+                "round {round}: the hand-over {}, and its records are in flight after close",
+                if handed.is_ok() {
+                    "was taken"
+                } else {
+                    "was refused"
+                }
+            );
+        }
+        eprintln!("{taken} of 30 hand-overs taken before close");
     }
 }

@@ -18,7 +18,7 @@ use rdkafka::producer::ThreadedProducer;
 
 use super::{Context, Producer};
 use crate::consumer::Consumer;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::timeout::{deadline, remaining};
 
 fn timeout_of(t: Option<Duration>) -> Timeout {
@@ -73,7 +73,7 @@ impl Producer {
         // Records handed over before belong to the transaction; the wait
         // counts in the timeout.
         let deadline = deadline(timeout);
-        self.wait_handed_over(timeout)?;
+        self.wait_handed_over(timeout).map_err(again)?;
         self.inner
             .commit_transaction(timeout_of(remaining(deadline)))
             .map_err(|e| self.failure(&e, "committing the transaction"))
@@ -81,11 +81,16 @@ impl Producer {
 
     /// Aborts the transaction: what it sent is never visible to
     /// `read_committed` readers, and its offsets are not committed. Each
-    /// message still queued gets its failure notification.
+    /// message still queued, and each record handed over and not yet
+    /// queued, gets its failure notification.
     pub fn abort_transaction(&self, timeout: Option<Duration>) -> Result<()> {
         self.check_transactional("abort_transaction")?;
         let deadline = deadline(timeout);
-        self.wait_handed_over(timeout)?;
+        // Records handed over and not yet queued fail as purged at once
+        // (librdkafka's abort purges its own queue): waiting to queue them
+        // would wait for room that only the abort makes.
+        self.queueing.handover.purge(|| {});
+        self.wait_handed_over(timeout).map_err(again)?;
         self.inner
             .abort_transaction(timeout_of(remaining(deadline)))
             .map_err(|e| self.failure(&e, "aborting the transaction"))
@@ -136,6 +141,15 @@ impl Producer {
         }
         Ok(())
     }
+}
+
+/// A commit or abort that ran out of time waiting for hand-overs: the
+/// transaction is as it was, and the same call may be made again.
+fn again(mut e: Error) -> Error {
+    if e.kind == ErrorKind::Timeout {
+        e.retriable = true;
+    }
+    e
 }
 
 /// [`Producer::fatal_error`] of a producer's client.
