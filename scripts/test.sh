@@ -7,6 +7,10 @@
 #                              too, when it is set)
 #   scripts/test.sh ARGS...    ARGS go to cargo test (e.g. --test consumer)
 #
+# With KAFKA_INSTANCE_BROKERS=external (and KAFKA_BOOTSTRAP_SERVERS set), the
+# tests that run against every broker run against that one alone; those
+# that stop or break the embedded broker still use it.
+#
 # Installs, when missing: Debian packages (as root, or with sudo) for the C
 # and C++ compilers, make, pkg-config, binutils, perl, git, python3 with
 # venv, kcat, valgrind, socat, openssl, Go and Node.js with npm;

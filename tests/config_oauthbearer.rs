@@ -120,7 +120,7 @@ fn oauth_instance(broker: &Broker, cb: TokenCallback, opaque: usize) -> *mut Kaf
 #[test]
 fn kafka_config_set_oauthbearer_token_callback_refreshes_without_a_poll() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     not_run_note();
     let inst = oauth_instance(broker, short_lived, 1);
     let p = producer(inst, &[]);
@@ -151,7 +151,7 @@ fn kafka_config_set_oauthbearer_token_callback_refreshes_without_a_poll() {
 #[test]
 fn a_failing_token_callback_is_an_authentication_error_of_the_client() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     for (cb, opaque, says) in [
         (failing as TokenCallback, 2, "the vault is sealed"),
         (expired as TokenCallback, 3, "expired"),
@@ -197,7 +197,7 @@ fn a_failing_token_callback_is_an_authentication_error_of_the_client() {
 #[test]
 fn the_unsecured_jwt_path_makes_a_client_that_fails_cleanly_here() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     not_run_note();
     let inst = instance_from(&[
         ("bootstrap_servers", &broker.bootstrap),

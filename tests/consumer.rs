@@ -426,7 +426,7 @@ unsafe extern "C" fn other_topic_handler(m: *const KafkaMessage, _: *mut c_void)
 #[test]
 fn handlers_run_in_order_failures_are_logged_and_consume_commits() {
     capture_logs();
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let (orders, payments, unhandled) = (
         unique_topic("orders"),
         unique_topic("payments"),
@@ -542,7 +542,7 @@ fn handlers_run_in_order_failures_are_logged_and_consume_commits() {
 
 #[test]
 fn bad_input_is_refused() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let inst = instance(&broker, &[]);
     let topic = c("t");
     let topics = [topic.as_ptr()];
@@ -635,7 +635,7 @@ fn bad_input_is_refused() {
 
 #[test]
 fn messages_outlive_their_consumer_and_consumers_their_instance() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("outlive");
     create_topic(&broker, &topic, 1);
     let inst = instance(
@@ -860,7 +860,7 @@ fn stopped_mid_batch_at_least_once_and_exactly_once_with_commit_per_message() {
 
 #[test]
 fn kafka_consumer_wakeup_ends_a_blocked_poll_and_the_next_one_only() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("wakeup");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[("group_id", &unique_topic("g"))]);
@@ -923,7 +923,7 @@ fn drain_now(cons: *mut KafkaConsumer) -> Vec<i64> {
 #[test]
 fn kafka_consumer_event_fd_is_readable_exactly_when_a_poll_has_something() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("event-fd");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[("group_id", &unique_topic("g"))]);
@@ -1009,7 +1009,7 @@ fn kafka_consumer_event_fd_is_readable_exactly_when_a_poll_has_something() {
 #[test]
 fn kafka_consumer_event_fd_is_readable_for_an_error_a_poll_would_return() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("event-fd-error");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[("group_id", &unique_topic("g"))]);

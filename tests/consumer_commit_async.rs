@@ -182,7 +182,7 @@ fn kafka_consumer_commit_async_with_a_list_commits_exactly_it_and_close_serves_t
 #[test]
 fn kafka_consumer_commit_async_refusals_are_errors_and_never_call_back() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let (topic, _, inst) = group_fixture(broker, "async-bad", 1);
     let cons = consumer(inst, &[&topic], &[]);
     let outcomes = Outcomes::default();
@@ -231,7 +231,7 @@ fn kafka_consumer_commit_async_callback_may_commit_again_but_not_poll_or_close()
 fn kafka_consumer_commit_async_failures_reach_the_callback() {
     capture_logs();
     // Injected broker errors: the embedded broker only.
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let (topic, _, inst, cons) = handed_all(broker, "async-fail", 3, &[]);
     // OffsetCommit (API key 8) answered with GROUP_AUTHORIZATION_FAILED
     // (30), which librdkafka does not retry.
@@ -264,7 +264,7 @@ fn kafka_consumer_commit_async_failures_reach_the_callback() {
 #[test]
 fn kafka_consumer_commit_async_still_out_at_close_gets_a_timeout_within_the_bound() {
     // Stopping the broker: the embedded broker only.
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let bound = [("default_api_timeout_ms", "2000")];
     let (topic, _, inst, cons) = handed_all(broker, "async-down", 3, &bound);
     let mut e = err();

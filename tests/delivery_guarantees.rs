@@ -1074,7 +1074,7 @@ fn a_partition_leader_going_away_loses_nothing_and_duplicates_nothing() {
 /// The messages come again once the broker is back.
 #[test]
 fn closing_with_the_broker_down_reports_the_failed_commit_within_its_timeout() {
-    let broker = brokers().into_iter().next().unwrap();
+    let broker = embedded();
     capture_logs();
     let topic = unique_topic("close-down");
     create_topic(&broker, &topic, 1);

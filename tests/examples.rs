@@ -209,7 +209,7 @@ fn every_readme_program_compiles_and_prints_what_it_says() {
     assert!(blocks.len() >= 5, "found {} C/C++ blocks", blocks.len());
     let dir = Path::new(ROOT).join("target").join("c-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    let broker = common::brokers().into_iter().next().unwrap();
+    let broker = common::embedded();
     for topic in ["orders", "payments", "orders-cpp"] {
         common::create_topic(&broker, topic, 1);
     }

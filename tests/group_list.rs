@@ -380,7 +380,7 @@ fn kafka_instance_delete_group_refuses_a_group_in_use() {
 #[test]
 fn kafka_instance_group_lag_with_the_broker_gone_fails_within_its_timeout() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("lag-gone");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);

@@ -30,7 +30,7 @@ fn admin_threads() -> usize {
 fn one_admin_client_per_instance_made_on_first_use() {
     let _g = serial();
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let before = admin_threads();
     let inst = instance(broker, &[]);
     assert_eq!(

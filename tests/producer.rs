@@ -229,7 +229,7 @@ fn binary_keys_tombstones_headers_partitions_and_timestamps() {
 
 #[test]
 fn overrides_merge_over_the_instance_and_consumer_settings_are_refused() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     // Consumer settings in the instance's base config are fine for producers.
     let inst = instance(
         &broker,
@@ -285,7 +285,7 @@ fn overrides_merge_over_the_instance_and_consumer_settings_are_refused() {
 
 #[test]
 fn a_producer_outlives_its_instance() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("outlive");
     create_topic(&broker, &topic, 1);
     let inst = instance(&broker, &[]);
@@ -315,7 +315,7 @@ unsafe extern "C" fn count(_: *const KafkaDeliveryReport, opaque: *mut c_void) {
 fn many_threads_share_one_producer() {
     struct Shared(*mut KafkaProducer);
     unsafe impl Sync for Shared {}
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("threads");
     create_topic(&broker, &topic, 4);
     let inst = instance(&broker, &[]);
@@ -463,7 +463,7 @@ fn scoped_producers_always_flush_and_close() {
 /// at once with none.
 #[test]
 fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer_reports() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("tracked");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
@@ -548,7 +548,7 @@ fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer
 /// wake-up would leave the round waiting out the takers' 30 s timeout.
 #[test]
 fn blocked_report_takers_wake_for_each_outcome() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("tracked-wake");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
@@ -636,7 +636,7 @@ fn blocked_report_takers_wake_for_each_outcome() {
 /// lengths that do not add up queue nothing.
 #[test]
 fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("packed");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
@@ -740,7 +740,7 @@ fn kafka_producer_send_tracked_packed_sends_a_buffer_of_records_in_one_call() {
 /// report, without stopping the records after it.
 #[test]
 fn kafka_producer_hand_over_tracked_packed_keeps_the_order_and_reports_each_record_once() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("hand-over");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);
@@ -793,7 +793,7 @@ fn kafka_producer_hand_over_tracked_packed_keeps_the_order_and_reports_each_reco
 /// before its gathering time, once none is left.
 #[test]
 fn kafka_producer_reports_gathered_returns_once_nothing_is_in_flight() {
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("gathered");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[]);

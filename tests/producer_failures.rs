@@ -18,7 +18,7 @@ use rdkafka::message::Message;
 #[test]
 fn a_stopped_broker_times_out_sync_sends_then_delivers_everything_once() {
     capture_logs();
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("outage");
     create_topic(&broker, &topic, 1);
     let inst = instance(&broker, &[]);
@@ -91,7 +91,7 @@ fn a_stopped_broker_times_out_sync_sends_then_delivers_everything_once() {
 
 #[test]
 fn one_callback_per_message_across_success_and_failure() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("callbacks");
     create_topic(&broker, &topic, 2);
     let inst = instance(&broker, &[]);
@@ -168,7 +168,7 @@ fn one_callback_per_message_across_success_and_failure() {
 
 #[test]
 fn close_purges_what_is_left_reports_it_and_calls_back_before_returning() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("close");
     create_topic(&broker, &topic, 1);
     let inst = instance(&broker, &[]);
@@ -223,7 +223,7 @@ fn stalled(
     prefix: &str,
     overrides: &[(&str, &str)],
 ) -> (Broker, String, *mut KafkaInstance, *mut KafkaProducer) {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic(prefix);
     create_topic(&broker, &topic, 1);
     let inst = instance(&broker, &[]);
@@ -255,7 +255,7 @@ fn a_full_queue_is_an_error_never_a_block() {
 
 #[test]
 fn bad_input_is_refused_and_nothing_is_queued() {
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let inst = instance(&broker, &[]);
     let p = producer(inst, &[]);
     for (topic, json, code, words) in [

@@ -13,7 +13,7 @@ use common::cbuild::{compile_c, ROOT};
 use common::producer::*;
 use common::*;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -326,7 +326,7 @@ fn kafka_producer_fatal_error_reports_a_fenced_producer() {
 #[test]
 fn kafka_producer_transaction_calls_are_refused_where_they_cannot_work() {
     capture_logs();
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let inst = instance(broker, &[("auto_offset_reset", "earliest")]);
     let plain = producer(inst, &[]);
     let mut e = err();
@@ -382,7 +382,7 @@ fn kafka_producer_transaction_calls_are_refused_where_they_cannot_work() {
 #[test]
 fn a_failed_send_makes_the_transaction_abortable_and_the_producer_goes_on() {
     // The broker's refusal is injected: the embedded broker only.
-    let broker = &brokers()[0];
+    let broker = &embedded();
     let topic = unique_topic("txn-abortable");
     create_topic(broker, &topic, 1);
     let inst = instance(broker, &[("auto_offset_reset", "earliest")]);
@@ -499,4 +499,54 @@ fn kafka_producer_commit_transaction_includes_records_handed_over_before_it() {
         close(p);
         unsafe { kafka_instance_free(inst) };
     }
+}
+
+/// An abort while records handed over wait for room in a full local queue
+/// (every answer of the broker 2 s late, room for 5 messages): they fail
+/// as purged at once, with the ones librdkafka's abort purges, instead of
+/// the abort waiting for room that only it makes; one failed report
+/// each, nothing left in flight.
+#[test]
+fn kafka_producer_abort_transaction_fails_records_handed_over_and_waiting() {
+    let broker = &embedded();
+    let topic = unique_topic("txn-abort-waiting");
+    create_topic(broker, &topic, 1);
+    let inst = instance(broker, &[]);
+    let p = producer(
+        inst,
+        &[
+            ("transactional_id", &unique_topic("txn")),
+            ("queue.buffering.max.messages", "5"),
+        ],
+    );
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_producer_init_transactions(p, 30_000, &mut e) },
+        KAFKA_OK,
+        "{}",
+        e.message_str()
+    );
+    assert_eq!(
+        unsafe { kafka_producer_begin_transaction(p, &mut e) },
+        KAFKA_OK
+    );
+    let rc = unsafe { kafka_mock_cluster_set_round_trip_time(broker.mock, -1, 2000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let t = c(&topic);
+    let (rc, msg) = hand_over_packed(p, &t, &packed(0, 200), 0, -1);
+    assert_eq!(rc, KAFKA_OK, "{msg}");
+    std::thread::sleep(Duration::from_millis(200));
+    // 200 records queued 5 at a time, 2 s apart, would take 80 s.
+    let rc = unsafe { kafka_producer_abort_transaction(p, 20_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let reports = take_reports(p, 200, Duration::from_secs(30));
+    let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(reports.len(), 200, "one report per record");
+    assert_eq!(tags, (0..200).collect::<BTreeSet<u64>>());
+    assert!(reports.iter().all(|r| r.code != KAFKA_OK), "none delivered");
+    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 0);
+    let rc = unsafe { kafka_mock_cluster_set_round_trip_time(broker.mock, -1, 0, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    close(p);
+    unsafe { kafka_instance_free(inst) };
 }

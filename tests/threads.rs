@@ -38,7 +38,7 @@ unsafe extern "C" fn watch(r: *const KafkaDeliveryReport, opaque: *mut c_void) {
 fn eight_threads_one_producer_and_consumers_coming_and_going() {
     const THREADS: usize = 8;
     const EACH: usize = 2_000;
-    let broker = brokers().remove(0);
+    let broker = embedded();
     let topic = unique_topic("threads");
     create_topic(&broker, &topic, 6);
     let inst = instance(

@@ -161,26 +161,44 @@ impl Drop for Broker {
     }
 }
 
+/// The brokers a broker-facing test runs against: the embedded mock
+/// cluster, and `KAFKA_BOOTSTRAP_SERVERS` too when that is set. With
+/// `KAFKA_INSTANCE_BROKERS=external` (the CI's second pass, after a first
+/// on the embedded broker), that one alone.
 pub fn brokers() -> Vec<Broker> {
+    let servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let external_only = std::env::var("KAFKA_INSTANCE_BROKERS").is_ok_and(|v| v == "external");
+    assert!(
+        servers.is_some() || !external_only,
+        "KAFKA_INSTANCE_BROKERS=external without KAFKA_BOOTSTRAP_SERVERS: no broker to test against"
+    );
     let mut out = Vec::new();
+    if !external_only {
+        out.push(embedded());
+    }
+    if let Some(bootstrap) = servers {
+        out.push(Broker {
+            name: "external",
+            bootstrap,
+            mock: std::ptr::null_mut(),
+        });
+    }
+    out
+}
+
+/// The embedded broker (a one-broker mock cluster of its own), for the
+/// tests that need to control it: stop it, fail its requests.
+pub fn embedded() -> Broker {
     let mut e = err();
     let mock = unsafe { kafka_mock_cluster_new(1, &mut e) };
     assert!(!mock.is_null(), "{}", e.message_str());
-    out.push(Broker {
+    Broker {
         name: "embedded",
         bootstrap: s(unsafe { kafka_mock_cluster_bootstrap_servers(mock) }),
         mock,
-    });
-    if let Ok(servers) = std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
-        if !servers.trim().is_empty() {
-            out.push(Broker {
-                name: "external",
-                bootstrap: servers,
-                mock: std::ptr::null_mut(),
-            });
-        }
     }
-    out
 }
 
 /// A topic name no other test uses.
