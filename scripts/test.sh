@@ -9,7 +9,8 @@
 #
 # With KAFKA_INSTANCE_BROKERS=external (and KAFKA_BOOTSTRAP_SERVERS set), the
 # tests that run against every broker run against that one alone; those
-# that stop or break the embedded broker still use it.
+# that control the embedded broker (stop it, fail its requests) or check
+# what it alone answers still use it.
 #
 # Installs, when missing: Debian packages (as root, or with sudo) for the C
 # and C++ compilers, make, pkg-config, binutils, perl, git, python3 with

@@ -544,7 +544,7 @@ fn kafka_producer_abort_transaction_fails_records_handed_over_and_waiting() {
     assert_eq!(reports.len(), 200, "one report per record");
     assert_eq!(tags, (0..200).collect::<BTreeSet<u64>>());
     assert!(reports.iter().all(|r| r.code != KAFKA_OK), "none delivered");
-    assert_eq!(unsafe { kafka_producer_in_flight(p) }, 0);
+    assert_eq!(in_flight_settled(p), 0);
     let rc = unsafe { kafka_mock_cluster_set_round_trip_time(broker.mock, -1, 0, &mut e) };
     assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
     close(p);

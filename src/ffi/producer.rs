@@ -508,10 +508,11 @@ unsafe fn packed_args<'a>(
 /// until `timeout_ms` after this call (-1: no limit); a record that cannot
 /// be queued gets a failed report (`KAFKA_ERR_TIMEOUT`, a too-large
 /// record's code, `KAFKA_ERR_BROKER` with librdkafka's purge code when
-/// purged or closed out of time) and the records after it go on: every
-/// record handed over gets exactly one report. They count as in flight
-/// from now: flush and close wait for them, and `kafka_producer_purge`
-/// with `purge_queued` fails those not yet queued.
+/// purged, aborted or closed out of time) and the records after it go on:
+/// every record handed over gets exactly one report. They count as in
+/// flight from now: flush and close wait for them, and
+/// `kafka_producer_purge` with `purge_queued` and
+/// `kafka_producer_abort_transaction` fail those not yet queued.
 ///
 /// Never waits. When 20,000 records wait for the thread already:
 /// `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with

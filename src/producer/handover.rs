@@ -376,8 +376,9 @@ mod tests {
     /// it; from C, a callback that hands over while the producer closes):
     /// it is either in what close waits for or refused, never taken after
     /// close looked, so once both returned nothing is in flight. Each
-    /// round starts close at another point of a hand-over of 50,000
-    /// records (its checks take a while).
+    /// round starts close 0.1 ms later against a hand-over of 50,000
+    /// records (its checks take a while), from before it to after it:
+    /// some rounds must see the hand-over taken and some refused.
     #[test]
     fn a_hand_over_racing_close_is_waited_for_or_refused() {
         let mock = MockCluster::new(1).unwrap();
@@ -398,7 +399,7 @@ mod tests {
                     producer.hand_over_tracked("race", &data, &lengths, 0, Duration::from_secs(30))
                 });
                 std::thread::sleep(
-                    start - Instant::now() + Duration::from_micros(round as u64 * 40),
+                    start - Instant::now() + Duration::from_micros(round as u64 * 100),
                 );
                 let closed = Instant::now();
                 let _ = producer.close(Some(Duration::from_secs(20)));
@@ -421,6 +422,9 @@ mod tests {
                 }
             );
         }
-        eprintln!("{taken} of 30 hand-overs taken before close");
+        assert!(
+            taken > 0 && taken < 30,
+            "{taken} of 30 hand-overs taken before close: the rounds did not straddle the race"
+        );
     }
 }

@@ -189,7 +189,8 @@ pub fn brokers() -> Vec<Broker> {
 }
 
 /// The embedded broker (a one-broker mock cluster of its own), for the
-/// tests that need to control it: stop it, fail its requests.
+/// tests that control it (stop it, slow it, fail its requests) or check
+/// what it alone answers.
 pub fn embedded() -> Broker {
     let mut e = err();
     let mock = unsafe { kafka_mock_cluster_new(1, &mut e) };

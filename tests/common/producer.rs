@@ -143,6 +143,20 @@ pub fn hand_over_packed(
     (rc, e.message_str())
 }
 
+/// The producer's count in flight once it settles: a report is taken a
+/// moment before its record stops counting, so the count is read again
+/// for up to 10 s while it is above 0.
+pub fn in_flight_settled(p: *mut KafkaProducer) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = unsafe { kafka_producer_in_flight(p) };
+        if n == 0 || std::time::Instant::now() >= deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Takes tracked reports until `expected` came or `wait` passed.
 pub fn take_reports(
     p: *mut KafkaProducer,
