@@ -91,7 +91,7 @@ impl Handover {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn abandoned(&self) -> bool {
+    fn abandoned(&self) -> bool {
         self.abandon.load(Ordering::Acquire)
     }
 
@@ -134,7 +134,7 @@ impl Handover {
 
     /// Whether a job handed over when `purges` purges had been made is
     /// to fail: purged since, or the producer closed out of time.
-    pub(super) fn gone(&self, purges: u64) -> bool {
+    fn gone(&self, purges: u64) -> bool {
         self.abandoned() || self.purges.load(Ordering::Acquire) != purges
     }
 
@@ -190,12 +190,8 @@ impl Producer {
         // Again under the lock: `close` sets `closing` before it takes the
         // lock to see what was handed over, so a hand-over is either in
         // what close waits for or refused, never taken after close looked.
+        // (`stop` is only set after `closing`.)
         self.queueing.refuse_when_closing()?;
-        if state.stop {
-            return Err(Error::state(
-                "the producer is closing: nothing more can be sent",
-            ));
-        }
         if state.records > 0 && state.records.saturating_add(count) > ROOM {
             return Err(Error::new(
                 ErrorKind::QueueFull,
