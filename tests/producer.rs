@@ -493,13 +493,7 @@ fn kafka_producer_send_tracked_reports_every_message_once_through_kafka_producer
         out.truncate(n);
         reports.extend(out);
     }
-    assert_eq!(reports.len(), 100);
-    let tags: BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
-    assert_eq!(
-        tags,
-        (1000..1100).collect::<BTreeSet<u64>>(),
-        "each tag once"
-    );
+    assert_one_report_each(&reports, 1000..1100, "tracked sends");
     assert!(reports
         .iter()
         .all(|r| r.code == KAFKA_OK && r.partition == 0));

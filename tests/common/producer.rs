@@ -157,6 +157,22 @@ pub fn in_flight_settled(p: *mut KafkaProducer) -> usize {
     }
 }
 
+/// Asserts that `reports` hold exactly one report for each tag in `tags`
+/// (`what` says where, in the failure message).
+pub fn assert_one_report_each(
+    reports: &[KafkaTrackedReport],
+    tags: std::ops::Range<u64>,
+    what: &str,
+) {
+    assert_eq!(
+        reports.len() as u64,
+        tags.end - tags.start,
+        "{what}: one report per record"
+    );
+    let got: std::collections::BTreeSet<u64> = reports.iter().map(|r| r.tag).collect();
+    assert_eq!(got, tags.collect(), "{what}: each tag once");
+}
+
 /// Takes tracked reports until `expected` came or `wait` passed.
 pub fn take_reports(
     p: *mut KafkaProducer,
