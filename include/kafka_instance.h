@@ -125,10 +125,11 @@ typedef enum KafkaErrorCode {
  */
 typedef enum KafkaRebalanceEvent {
   /**
-   * The partitions were assigned to this consumer, and the library
-   * has already started them (incrementally, with `cooperative-sticky`
-   * and the consumer group protocol): the next poll may return their
-   * messages. Seek here to start somewhere else.
+   * The partitions are being assigned to this consumer (incrementally,
+   * with `cooperative-sticky` and the consumer group protocol): the
+   * library starts them when the callback returns, at their committed
+   * offset, and the next poll may return their messages. Seek here
+   * (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else.
    */
   KAFKA_REBALANCE_ASSIGNED = 1,
   /**
@@ -770,8 +771,12 @@ typedef struct KafkaStatistics {
  * Called every `interval_ms` with librdkafka's statistics JSON (`json`,
  * `json_len` bytes, NUL-terminated) and its figures (`summary`, NULL
  * only if the JSON could not be read). Both live until the callback
- * returns. Runs on a thread of the library: the producer's delivery
- * thread, the consumer's and the admin client's event threads.
+ * returns. Runs on a thread of the library that each client with a
+ * callback has for it alone (`kafka-statistics`), so a slow callback
+ * never holds back deliveries, polls, flush or close. A callback slower
+ * than `interval_ms` gets the newest report when it returns: those that
+ * came meanwhile are skipped (each report holds the counts of the ones
+ * before it).
  */
 typedef void (*KafkaStatisticsCallback)(const char *json, size_t json_len, const struct KafkaStatistics *summary, void *opaque);
 
@@ -1131,7 +1136,9 @@ enum KafkaErrorCode kafka_consumer_wakeup(struct KafkaConsumer *c, struct KafkaE
  * unreachable. When librdkafka could not finish in that time, the result
  * is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
  * released on a thread of its own once it lets go; it runs none of your
- * callbacks from then on.
+ * callbacks from then on. The bound holds whatever the callbacks do: a
+ * statistics or token callback still running when the time is up
+ * finishes on its own thread, and none starts after close returns.
  *
  * Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
  * any callback of this consumer (close it after the call that ran the
@@ -1221,7 +1228,19 @@ enum KafkaErrorCode kafka_consumer_assignment(struct KafkaConsumer *c, struct Ka
  * there. Messages fetched from the old position are dropped, and what was
  * handed out on this partition and not yet committed is not committed:
  * the partition's committed offset moves again once messages from the new
- * position are done. Waits up to `timeout_ms` (-1: no limit).
+ * position are done, backwards too: the next commit after a seek back
+ * commits the offset after the last message done from the new position,
+ * below what was committed before. Waits up to `timeout_ms` (-1: no
+ * limit).
+ *
+ * From a rebalance callback on `KAFKA_REBALANCE_ASSIGNED`, a seek on a
+ * partition being assigned sets where it starts (instead of its committed
+ * offset), with every assignor and group protocol; it returns at once.
+ *
+ * Errors: `KAFKA_ERR_INVALID_ARGUMENT` (a bad topic, partition, offset or
+ * timeout), `KAFKA_ERR_STATE` (the partition is not assigned to this
+ * consumer, or the consumer is closed), `KAFKA_ERR_BROKER` (librdkafka
+ * refused the seek; its reason is in the message).
  */
 enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *topic, int32_t partition, int64_t offset, int32_t timeout_ms, struct KafkaError *err);
 
@@ -1230,7 +1249,8 @@ enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *top
  * `timestamp_ms` (milliseconds since the epoch); a partition without one
  * moves to its end. `*out` (may be NULL) receives where each went
  * (`KAFKA_OFFSET_NONE`: its end). Waits up to `timeout_ms` for the
- * brokers' answers (-1: no limit).
+ * brokers' answers (-1: no limit). From a rebalance callback on
+ * `KAFKA_REBALANCE_ASSIGNED`, the partitions being assigned start there.
  */
 enum KafkaErrorCode kafka_consumer_seek_to_time(struct KafkaConsumer *c, int64_t timestamp_ms, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
 
@@ -1779,8 +1799,11 @@ size_t kafka_producer_in_flight(const struct KafkaProducer *p);
  * producer; `p` is invalid after, even on failure. Messages still queued
  * when the timeout passes are purged: each gets its failure callback
  * before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
- * says how many. Callbacks never run after this returns. NULL is a
- * no-op. Call it once no other thread uses `p`: the handle is freed when
+ * says how many. The timeout holds whatever the callbacks do (a
+ * statistics callback slower than its interval, a token callback that
+ * takes its time). Callbacks never run after this returns, except a
+ * statistics or token callback already running when the time was up,
+ * which finishes on its own thread. NULL is a no-op. Call it once no other thread uses `p`: the handle is freed when
  * it returns. (Callbacks that run meanwhile may still call functions on
  * `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
  *
@@ -1925,9 +1948,11 @@ enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const stru
  * client's overrides) report its statistics to `cb` every `interval_ms`
  * (librdkafka's `statistics.interval.ms`; 0, or `cb` NULL, turns them
  * off), with `opaque`. The callback runs on a library thread: no poll is
- * needed for it. It may call back into the library, except to free or
- * close the client it reports on from inside the callback. Later calls
- * replace earlier ones.
+ * needed for it (see `KafkaStatisticsCallback`). It may call back into
+ * the library, except to free or close the client it reports on from
+ * inside the callback. Closing a client stops its reports: none starts
+ * after the close returns, and one already running when the close's time
+ * is up may finish after. Later calls replace earlier ones.
  */
 enum KafkaErrorCode kafka_set_statistics_callback(struct KafkaConfig *cfg, int32_t interval_ms, KafkaStatisticsCallback cb, void *opaque, struct KafkaError *err);
 

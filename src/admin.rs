@@ -29,7 +29,7 @@ use crate::ffi::native::admin::{self as native_admin, Outcome, TopicRequest};
 use crate::ffi::native::{self, Queue};
 use crate::logging::{self, LibrdkafkaLog};
 use crate::oauth::{self, TokenRefresher};
-use crate::statistics::StatisticsCallback;
+use crate::statistics::{self, Reporter};
 use crate::topic;
 
 /// How often an admin call waiting on librdkafka checks for a security
@@ -65,7 +65,7 @@ pub struct Admin {
 struct AdminSink {
     source: usize,
     security: Arc<SecurityFailure>,
-    statistics: Option<StatisticsCallback>,
+    statistics: Option<Reporter>,
 }
 
 impl EventSink for AdminSink {
@@ -80,8 +80,8 @@ impl EventSink for AdminSink {
     }
 
     fn statistics(&self, json: &str) {
-        if let Some(f) = &self.statistics {
-            f(json);
+        if let Some(reporter) = &self.statistics {
+            reporter.offer(json);
         }
     }
 }
@@ -103,7 +103,7 @@ impl Admin {
         let sink = Arc::new(AdminSink {
             source: Arc::as_ptr(&client) as usize,
             security: Arc::clone(&security),
-            statistics: config.statistics.clone(),
+            statistics: statistics::reporter_for(&config.statistics)?,
         });
         let events = EventThread::start("kafka-admin", main, sink, Arc::clone(&client), |_| {})
             .map_err(|e| {

@@ -56,22 +56,27 @@ use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::oauth::{self, TokenRefresher};
-use crate::statistics::StatisticsCallback;
+use crate::statistics::{self, Reporter};
 use crate::topic;
 
 mod async_commit;
 mod control;
 mod message;
+mod rewind;
+mod starts;
 use async_commit::AsyncCommits;
 pub use async_commit::CommitDone;
 pub use control::{Lag, PartitionOffset, Start};
 pub use message::Message;
+use rewind::Rewound;
+use starts::Starts;
 
 /// What a rebalance did to this consumer's partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RebalanceEvent {
-    /// Partitions were assigned (and the library has already started
-    /// them).
+    /// Partitions are being assigned: the library starts them when the
+    /// hook returns, where a seek from the hook put them (else at their
+    /// committed offset).
     Assigned,
     /// Partitions are about to be revoked: the library commits what is
     /// done (with auto-commit) once the hook returns.
@@ -155,8 +160,14 @@ struct Context {
     /// A rebalance hook is running: assignment changes from it are
     /// refused (the library is in the middle of its own).
     in_rebalance: AtomicBool,
+    /// Where the partitions being assigned start, as seeks from the hook
+    /// chose.
+    starts: Starts,
+    /// Partitions sought since their last commit: their next commit is
+    /// explicit (see `rewind`).
+    rewound: Rewound,
     /// Called with each statistics report.
-    statistics: Option<StatisticsCallback>,
+    statistics: Option<Reporter>,
     /// The consumer's wake-up pipe: a security refusal noted on the event
     /// thread wakes a poll waiting on it, which returns the refusal.
     wake: Arc<WakePipe>,
@@ -183,9 +194,9 @@ impl EventSink for Context {
     }
 
     fn statistics(&self, json: &str) {
-        if let Some(f) = &self.statistics {
+        if let Some(reporter) = &self.statistics {
             if !self.silenced.load(Ordering::Acquire) {
-                f(json);
+                reporter.offer(json);
             }
         }
     }
@@ -254,7 +265,7 @@ impl Context {
         }
         // librdkafka's store takes no callback and logs nothing: holding
         // the lock here keeps concurrent stores in order.
-        let refused = match consumer.store_offsets(&tpl) {
+        let refused: Vec<(Position, RDKafkaErrorCode)> = match consumer.store_offsets(&tpl) {
             Ok(()) => tpl
                 .elements()
                 .iter()
@@ -263,8 +274,32 @@ impl Context {
                 .collect(),
             Err(e) => done.iter().map(|p| (p.clone(), code_of(&e))).collect(),
         };
+        for p in done.iter() {
+            let same = |r: &(Position, RDKafkaErrorCode)| {
+                r.0.partition == p.partition && r.0.topic == p.topic
+            };
+            if !refused.iter().any(same) {
+                let topic = p.topic.to_str().unwrap_or_default();
+                self.rewound.stored(topic, p.partition, p.next);
+            }
+        }
         done.clear();
         refused
+    }
+
+    /// Commits explicitly, within `timeout`, the positions of partitions
+    /// sought since their last commit (see `rewind`).
+    fn commit_rewound(&self, consumer: &BaseConsumer<Context>, timeout: Duration) -> Result<()> {
+        let offsets = self.rewound.take();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let result = commit_within(consumer, Some(&rewind::borrowed(&offsets)), timeout);
+        match &result {
+            Ok(()) => self.rewound.committed(&offsets),
+            Err(_) => self.rewound.failed(&offsets),
+        }
+        result
     }
 
     /// Forgets what was marked done in `partitions` (lost, or revoked
@@ -277,6 +312,8 @@ impl Context {
             let topic = p.topic.to_str().unwrap_or_default();
             partitions.find_partition(topic, p.partition).is_none()
         });
+        self.rewound
+            .forget(|t, p| partitions.find_partition(t, p).is_some());
         before - done.len()
     }
 }
@@ -317,7 +354,10 @@ fn commit_stored(consumer: &BaseConsumer<Context>) -> Result<()> {
     let context = consumer.context();
     let refused = context.store_done(consumer, None);
     log_refused(&refused);
-    commit_within(consumer, None, context.api_timeout)
+    let deadline = Instant::now() + context.api_timeout;
+    context.commit_rewound(consumer, context.api_timeout)?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    commit_within(consumer, None, left)
 }
 
 /// [`native::commit_within`] as a `Result`: nothing to commit is success,
@@ -360,8 +400,17 @@ impl ClientContext for Context {
 
 impl ConsumerContext for Context {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Revoke(partitions) = rebalance else {
-            return;
+        let partitions = match rebalance {
+            Rebalance::Revoke(partitions) => partitions,
+            Rebalance::Assign(partitions) => {
+                // Before librdkafka starts them: a seek from the hook sets
+                // where each starts (see `starts`).
+                self.starts.open(partitions);
+                self.tell_rebalance(RebalanceEvent::Assigned, partitions);
+                self.starts.apply(partitions);
+                return;
+            }
+            Rebalance::Error(_) => return,
         };
         if self.silenced.load(Ordering::Acquire) {
             self.forget(partitions);
@@ -406,9 +455,6 @@ impl ConsumerContext for Context {
     }
 
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(partitions) = rebalance {
-            self.tell_rebalance(RebalanceEvent::Assigned, partitions);
-        }
         if logging::enabled(Level::Info) && !self.silenced.load(Ordering::Acquire) {
             logging::log(
                 Level::Info,
@@ -470,7 +516,7 @@ pub struct Consumer {
     // before the client they belong to, the client (which librdkafka may
     // still make write to the pipe) before the pipe. The token refresher
     // goes first: it holds a reference to the client too.
-    _oauth: Option<TokenRefresher>,
+    oauth: Option<TokenRefresher>,
     events: EventThread,
     queue: Queue,
     /// Where the outcomes of `commit_async` arrive.
@@ -591,7 +637,9 @@ impl Consumer {
                 uncommitted: AtomicBool::new(false),
                 rebalance: Mutex::new(None),
                 in_rebalance: AtomicBool::new(false),
-                statistics: resolved.statistics.clone(),
+                starts: Starts::default(),
+                rewound: Rewound::default(),
+                statistics: statistics::reporter_for(&resolved.statistics)?,
                 wake: Arc::clone(&pipe),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
@@ -631,7 +679,7 @@ impl Consumer {
             .subscribe(topics)
             .map_err(|e| Error::from_rdkafka(&e, "subscribing"))?;
         Ok(Consumer {
-            _oauth: oauth,
+            oauth,
             events,
             queue,
             commits,
@@ -1273,6 +1321,14 @@ impl Consumer {
         };
         self.finish_commits(deadline);
         context.closing.store(true, Ordering::Release);
+        // No statistics callback after close (one already running when
+        // the time is up may finish after).
+        if let Some(reporter) = &context.statistics {
+            reporter.stop(Some(deadline));
+        }
+        if let Some(oauth) = &self.oauth {
+            oauth.stop(Some(deadline));
+        }
         self.queue.wake_on_arrival(None);
         self.commits.wake_on_arrival(None);
         // librdkafka's asynchronous close: the revocation and the

@@ -5,9 +5,9 @@
 //! application's next poll). What it serves goes to an [`EventSink`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::error::RDKafkaErrorCode;
 
@@ -88,6 +88,67 @@ pub fn join_library_thread(thread: Option<JoinHandle<()>>, generation: u64) {
     if thread.thread().id() != thread::current().id() {
         let _ = thread.join();
     }
+}
+
+/// The end of a library thread that runs user callbacks, for a join that
+/// must not wait past a deadline for a callback that takes its time.
+#[derive(Default)]
+pub struct Ending {
+    ended: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Ending {
+    /// Called by the thread as it ends.
+    pub fn mark(&self) {
+        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until the thread ended or `deadline` (`None`: no limit)
+    /// passed; whether it ended.
+    fn wait(&self, deadline: Option<Instant>) -> bool {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        while !*ended {
+            let slice = match deadline {
+                None => SLICE,
+                Some(d) => match d.saturating_duration_since(Instant::now()) {
+                    left if left.is_zero() => return false,
+                    left => left.min(SLICE),
+                },
+            };
+            ended = self
+                .changed
+                .wait_timeout(ended, slice)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// [`join_library_thread`], waiting until `deadline` at most for the
+/// thread (told to stop) to mark `ending`: one still running then, inside
+/// a user callback, is left to end by itself once the callback returns.
+/// Whether it ended.
+pub fn join_library_thread_by(
+    thread: Option<JoinHandle<()>>,
+    generation: u64,
+    ending: &Ending,
+    deadline: Option<Instant>,
+) -> bool {
+    let Some(handle) = thread.as_ref() else {
+        return false;
+    };
+    if generation != native::fork_generation() || handle.thread().id() == thread::current().id() {
+        join_library_thread(thread, generation);
+        return false;
+    }
+    if !ending.wait(deadline) {
+        return false;
+    }
+    join_library_thread(thread, generation);
+    true
 }
 
 impl Drop for EventThread {

@@ -7,11 +7,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::client::{Client, ClientContext};
 use serde_json::json;
 
+use crate::events::{join_library_thread_by, Ending};
 use crate::ffi::native;
 use crate::logging::{self, Level};
 
@@ -73,15 +74,21 @@ impl<K: Send + 'static, C: ClientContext + 'static> TokenTarget for ClientTarget
 }
 
 /// The refreshing thread of one client. Stopping it (or dropping it)
-/// joins it, except from inside the callback it runs (it then stops once
-/// the callback returns, without touching the client) and in a forked
-/// child.
+/// joins it, except from inside the callback it runs and in a forked
+/// child, and except past the stop's deadline while the callback runs:
+/// the thread then stops once the callback returns, without touching the
+/// client (whose last reference it may be: it then releases it).
 pub struct TokenRefresher {
     stop: Arc<(Mutex<bool>, Condvar)>,
     stopped: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    ending: Arc<Ending>,
     generation: u64,
 }
+
+/// How long dropping a refresher waits for a token callback still
+/// running (a client released without a close of its own).
+const DROP_WAIT: Duration = Duration::from_secs(1);
 
 impl TokenRefresher {
     /// Asks `callback` for a token now, and again before each expires,
@@ -95,6 +102,8 @@ impl TokenRefresher {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let stopped = Arc::new(AtomicBool::new(false));
         let (stop2, stopped2) = (Arc::clone(&stop), Arc::clone(&stopped));
+        let ending = Arc::new(Ending::default());
+        let ended = Arc::clone(&ending);
         let thread = thread::Builder::new()
             .name("kafka-oauth".into())
             .spawn(move || {
@@ -130,29 +139,34 @@ impl TokenRefresher {
                     }
                 }
                 drop(target);
+                ended.mark();
             })?;
         Ok(TokenRefresher {
             stop,
             stopped,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
+            ending,
             generation: native::fork_generation(),
         })
     }
 
-    pub fn stop(&mut self) {
+    /// Stops the thread, waiting until `deadline` (`None`: no limit) at
+    /// most for a callback still running.
+    pub fn stop(&self, deadline: Option<Instant>) {
         self.stopped.store(true, Ordering::Release);
         {
             let (lock, cv) = &*self.stop;
             *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
             cv.notify_all();
         }
-        crate::events::join_library_thread(self.thread.take(), self.generation);
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        join_library_thread_by(thread, self.generation, &self.ending, deadline);
     }
 }
 
 impl Drop for TokenRefresher {
     fn drop(&mut self) {
-        self.stop();
+        self.stop(Some(Instant::now() + DROP_WAIT));
     }
 }
 

@@ -32,7 +32,7 @@ use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
 use crate::oauth::{self, TokenRefresher};
-use crate::statistics::StatisticsCallback;
+use crate::statistics::{self, Reporter};
 use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
@@ -167,8 +167,8 @@ struct Context {
     /// `Client::poll_event`, once in `BaseProducer::poll`), back to back on
     /// the polling thread.
     repeat: Mutex<Option<(Option<RDKafkaErrorCode>, String)>>,
-    /// Called with each statistics report, on the polling thread.
-    statistics: Option<StatisticsCallback>,
+    /// Hands each statistics report to the callback, on its own thread.
+    statistics: Option<Reporter>,
 }
 
 impl Context {
@@ -191,14 +191,15 @@ impl ClientContext for Context {
     }
 
     fn stats_raw(&self, statistics: &[u8]) {
-        let Some(f) = &self.statistics else {
+        let Some(reporter) = &self.statistics else {
             return;
         };
         if self.shared.silenced.load(Ordering::Acquire) {
             return;
         }
-        let _serving = Serving::begin(&self.shared);
-        f(&String::from_utf8_lossy(statistics));
+        // Never the callback itself here: a slow one would hold delivery
+        // reports behind it (see `statistics::Reporter`).
+        reporter.offer(&String::from_utf8_lossy(statistics));
     }
 
     fn error(&self, error: RdKafkaError, reason: &str) {
@@ -461,7 +462,7 @@ fn wait_until<T, R>(
 /// A producer. Safe to share between threads.
 pub struct Producer {
     /// Stopped first: it holds a reference to the client.
-    _oauth: Option<TokenRefresher>,
+    oauth: Option<TokenRefresher>,
     /// Shared with the token refresher, when there is one.
     inner: Arc<ThreadedProducer<Context>>,
     shared: Arc<Shared>,
@@ -511,7 +512,7 @@ impl Producer {
             source: logging::new_source(),
             shared: shared.clone(),
             repeat: Mutex::new(None),
-            statistics: resolved.statistics.clone(),
+            statistics: statistics::reporter_for(&resolved.statistics)?,
         };
         let inner: ThreadedProducer<Context> = cc
             .create_with_context(context)
@@ -530,7 +531,7 @@ impl Producer {
             handover: handover::Handover::default(),
         });
         Ok(Producer {
-            _oauth: oauth,
+            oauth,
             inner,
             shared,
             queueing,
@@ -804,6 +805,14 @@ impl Producer {
                     break;
                 }
             }
+        }
+        // No statistics or token callback after close (one already
+        // running when the time is up may finish after).
+        if let Some(reporter) = &self.inner.context().statistics {
+            reporter.stop(deadline);
+        }
+        if let Some(oauth) = &self.oauth {
+            oauth.stop(deadline);
         }
         if flushed {
             return Ok(());

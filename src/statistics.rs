@@ -8,8 +8,25 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod reporter;
+pub use reporter::Reporter;
+
 /// Called with each statistics JSON text, on a thread of the library.
 pub type StatisticsCallback = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The statistics thread of a client whose config has a callback.
+pub fn reporter_for(callback: &Option<StatisticsCallback>) -> Result<Option<Reporter>> {
+    callback
+        .clone()
+        .map(Reporter::start)
+        .transpose()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("no thread for the statistics callback: {e}"),
+            )
+        })
+}
 
 /// The figures of one statistics report.
 #[derive(Debug, Clone, Default, PartialEq)]

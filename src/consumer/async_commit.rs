@@ -11,7 +11,7 @@ use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::control::check_offsets;
-use super::{Consumer, PartitionOffset};
+use super::{rewind, Consumer, PartitionOffset};
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -21,6 +21,10 @@ use crate::logging::{self, Level};
 /// What an asynchronous commit's outcome is handed to: the result and the
 /// offsets librdkafka reports (none when there was nothing to commit).
 pub type CommitDone = Box<dyn FnOnce(Result<()>, Vec<PartitionOffset>) + Send>;
+
+/// The id of the explicit commits of partitions sought (see `rewind`);
+/// the application's commits count from 1.
+const REWOUND: u64 = 0;
 
 /// The asynchronous commits of one consumer whose outcome was not served:
 /// the application's and auto-commit's (whose failures are logged).
@@ -64,8 +68,24 @@ impl Consumer {
         auto: bool,
     ) -> Result<()> {
         if offsets.is_none() {
-            let refused = self.inner.context().store_done(&self.inner, None);
+            let context = self.inner.context();
+            let refused = context.store_done(&self.inner, None);
             super::log_refused(&refused);
+            // Partitions sought since their last commit first, explicitly
+            // (see `rewind`); its outcome comes first, with its own id.
+            let sought = context.rewound.take();
+            if !sought.is_empty() {
+                let started =
+                    self.commits
+                        .commit(&self.inner, Some(&rewind::borrowed(&sought)), REWOUND);
+                match started {
+                    Ok(()) => context.rewound.started(sought),
+                    Err(code) => {
+                        context.rewound.failed(&sought);
+                        return Err(Error::from_rdkafka_code(code, "starting a commit"));
+                    }
+                }
+            }
         }
         // Registered before the commit starts: its outcome may arrive
         // before `commit` returns.
@@ -112,6 +132,15 @@ impl Consumer {
     }
 
     fn deliver(&self, outcome: CommitOutcome) {
+        if outcome.id == REWOUND {
+            let ok = matches!(outcome.result, Ok(()) | Err(RDKafkaErrorCode::NoOffset));
+            let context = self.inner.context();
+            context.rewound.finished(ok);
+            if !ok {
+                context.uncommitted.store(true, Ordering::Release);
+            }
+            return;
+        }
         let Some((done, auto)) = self.forget_commit(outcome.id) else {
             return;
         };

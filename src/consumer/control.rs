@@ -269,7 +269,23 @@ impl Consumer {
             ));
         }
         self.forget_partition(t, partition);
+        self.inner.context().rewound.sought(t, partition);
         let offset = offset_of(to);
+        // From the hook, on a partition being assigned: where it starts.
+        if self.inner.context().starts.choose(t, partition, offset) {
+            return Ok(());
+        }
+        let assigned = self
+            .inner
+            .assignment()
+            .map_err(failed("reading the assignment"))?;
+        if assigned.find_partition(t, partition).is_none() {
+            return Err(Error::state(format!(
+                "seeking {t:?} partition {partition}: the partition is not assigned to this \
+                 consumer (assign it first, or seek from the rebalance callback as it is \
+                 assigned)"
+            )));
+        }
         self.inner
             .seek(t, partition, offset, wait(timeout))
             .map_err(|e| Error::from_rdkafka(&e, &format!("seeking {t:?} partition {partition}")))
@@ -294,10 +310,16 @@ impl Consumer {
             .assignment()
             .map_err(failed("reading the assignment"))?;
         let mut query = TopicPartitionList::with_capacity(assigned.count());
-        for e in assigned.elements() {
-            query
-                .add_partition_offset(e.topic(), e.partition(), Offset::Offset(timestamp_ms))
-                .map_err(failed("building a partition list"))?;
+        // From the hook: the partitions being assigned too.
+        let being_assigned = self.inner.context().starts.pending();
+        let held = assigned.elements();
+        let held = held.iter().map(|e| (e.topic(), e.partition()));
+        for (t, partition) in held.chain(being_assigned.iter().map(|(t, p)| (t.as_str(), *p))) {
+            if query.find_partition(t, partition).is_none() {
+                query
+                    .add_partition_offset(t, partition, Offset::Offset(timestamp_ms))
+                    .map_err(failed("building a partition list"))?;
+            }
         }
         let found = self
             .inner
@@ -419,6 +441,7 @@ impl Consumer {
     fn forget_all(&self) {
         self.state().handed.clear();
         self.state().done.clear();
+        self.inner.context().rewound.forget(|_, _| true);
     }
 
     /// Forgets what was handed out or marked done on one partition.

@@ -428,7 +428,9 @@ pub unsafe extern "C" fn kafka_consumer_wakeup(
 /// unreachable. When librdkafka could not finish in that time, the result
 /// is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
 /// released on a thread of its own once it lets go; it runs none of your
-/// callbacks from then on.
+/// callbacks from then on. The bound holds whatever the callbacks do: a
+/// statistics or token callback still running when the time is up
+/// finishes on its own thread, and none starts after close returns.
 ///
 /// Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
 /// any callback of this consumer (close it after the call that ran the
@@ -680,7 +682,19 @@ pub unsafe extern "C" fn kafka_consumer_assignment(
 /// there. Messages fetched from the old position are dropped, and what was
 /// handed out on this partition and not yet committed is not committed:
 /// the partition's committed offset moves again once messages from the new
-/// position are done. Waits up to `timeout_ms` (-1: no limit).
+/// position are done, backwards too: the next commit after a seek back
+/// commits the offset after the last message done from the new position,
+/// below what was committed before. Waits up to `timeout_ms` (-1: no
+/// limit).
+///
+/// From a rebalance callback on `KAFKA_REBALANCE_ASSIGNED`, a seek on a
+/// partition being assigned sets where it starts (instead of its committed
+/// offset), with every assignor and group protocol; it returns at once.
+///
+/// Errors: `KAFKA_ERR_INVALID_ARGUMENT` (a bad topic, partition, offset or
+/// timeout), `KAFKA_ERR_STATE` (the partition is not assigned to this
+/// consumer, or the consumer is closed), `KAFKA_ERR_BROKER` (librdkafka
+/// refused the seek; its reason is in the message).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_seek(
     c: *mut KafkaConsumer,
@@ -708,7 +722,8 @@ pub unsafe extern "C" fn kafka_consumer_seek(
 /// `timestamp_ms` (milliseconds since the epoch); a partition without one
 /// moves to its end. `*out` (may be NULL) receives where each went
 /// (`KAFKA_OFFSET_NONE`: its end). Waits up to `timeout_ms` for the
-/// brokers' answers (-1: no limit).
+/// brokers' answers (-1: no limit). From a rebalance callback on
+/// `KAFKA_REBALANCE_ASSIGNED`, the partitions being assigned start there.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_seek_to_time(
     c: *mut KafkaConsumer,
@@ -941,10 +956,11 @@ pub unsafe extern "C" fn kafka_consumer_commit_async(
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KafkaRebalanceEvent {
-    /// The partitions were assigned to this consumer, and the library
-    /// has already started them (incrementally, with `cooperative-sticky`
-    /// and the consumer group protocol): the next poll may return their
-    /// messages. Seek here to start somewhere else.
+    /// The partitions are being assigned to this consumer (incrementally,
+    /// with `cooperative-sticky` and the consumer group protocol): the
+    /// library starts them when the callback returns, at their committed
+    /// offset, and the next poll may return their messages. Seek here
+    /// (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else.
     KAFKA_REBALANCE_ASSIGNED = 1,
     /// The partitions are about to be taken away: finish or store what you
     /// hold of them now. When the callback returns, the library commits

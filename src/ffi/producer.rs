@@ -746,8 +746,11 @@ pub unsafe extern "C" fn kafka_producer_in_flight(p: *const KafkaProducer) -> us
 /// producer; `p` is invalid after, even on failure. Messages still queued
 /// when the timeout passes are purged: each gets its failure callback
 /// before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
-/// says how many. Callbacks never run after this returns. NULL is a
-/// no-op. Call it once no other thread uses `p`: the handle is freed when
+/// says how many. The timeout holds whatever the callbacks do (a
+/// statistics callback slower than its interval, a token callback that
+/// takes its time). Callbacks never run after this returns, except a
+/// statistics or token callback already running when the time was up,
+/// which finishes on its own thread. NULL is a no-op. Call it once no other thread uses `p`: the handle is freed when
 /// it returns. (Callbacks that run meanwhile may still call functions on
 /// `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
 ///

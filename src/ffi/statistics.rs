@@ -71,8 +71,12 @@ pub struct KafkaStatistics {
 /// Called every `interval_ms` with librdkafka's statistics JSON (`json`,
 /// `json_len` bytes, NUL-terminated) and its figures (`summary`, NULL
 /// only if the JSON could not be read). Both live until the callback
-/// returns. Runs on a thread of the library: the producer's delivery
-/// thread, the consumer's and the admin client's event threads.
+/// returns. Runs on a thread of the library that each client with a
+/// callback has for it alone (`kafka-statistics`), so a slow callback
+/// never holds back deliveries, polls, flush or close. A callback slower
+/// than `interval_ms` gets the newest report when it returns: those that
+/// came meanwhile are skipped (each report holds the counts of the ones
+/// before it).
 pub type KafkaStatisticsCallback = Option<
     unsafe extern "C" fn(
         json: *const c_char,
@@ -155,9 +159,11 @@ impl KafkaStatisticsSummary {
 /// client's overrides) report its statistics to `cb` every `interval_ms`
 /// (librdkafka's `statistics.interval.ms`; 0, or `cb` NULL, turns them
 /// off), with `opaque`. The callback runs on a library thread: no poll is
-/// needed for it. It may call back into the library, except to free or
-/// close the client it reports on from inside the callback. Later calls
-/// replace earlier ones.
+/// needed for it (see `KafkaStatisticsCallback`). It may call back into
+/// the library, except to free or close the client it reports on from
+/// inside the callback. Closing a client stops its reports: none starts
+/// after the close returns, and one already running when the close's time
+/// is up may finish after. Later calls replace earlier ones.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_set_statistics_callback(
     cfg: *mut KafkaConfig,

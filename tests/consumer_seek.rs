@@ -1,0 +1,428 @@
+//! What the header promises of seeks: from the rebalance callback they set
+//! where an assigned partition starts (every assignor and protocol); a
+//! commit after a seek back moves the committed offset back; a seek on a
+//! partition not assigned is `KAFKA_ERR_STATE`. Against the embedded
+//! broker and, when KAFKA_BOOTSTRAP_SERVERS is set, that broker too.
+
+#![allow(unsafe_code)] // these tests call the C ABI, as a C program would
+
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::ptr::{null, null_mut};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What the callback below does on ASSIGNED, and what the seeks returned.
+struct SeekOnAssign {
+    topic: String,
+    /// Partition -> where to start; empty when `to_time` is set.
+    starts: Vec<(i32, i64)>,
+    /// Seek every partition being assigned to this time instead.
+    to_time: Option<i64>,
+    codes: Mutex<Vec<(KafkaErrorCode, String)>>,
+}
+
+unsafe extern "C" fn seek_on_assign(
+    c: *mut KafkaConsumer,
+    event: KafkaRebalanceEvent,
+    _: *const KafkaPartitionList,
+    opaque: *mut c_void,
+) {
+    if event != KafkaRebalanceEvent::KAFKA_REBALANCE_ASSIGNED {
+        return;
+    }
+    let plan = unsafe { &*(opaque as *const SeekOnAssign) };
+    let mut e = err();
+    let t = common::c(&plan.topic);
+    let mut codes = plan.codes.lock().unwrap();
+    if let Some(ms) = plan.to_time {
+        let mut out = null_mut();
+        let rc = unsafe { kafka_consumer_seek_to_time(c, ms, 10_000, &mut out, &mut e) };
+        unsafe { kafka_partition_list_free(out) };
+        codes.push((rc, e.message_str()));
+    }
+    for &(partition, offset) in &plan.starts {
+        let rc = unsafe { kafka_consumer_seek(c, t.as_ptr(), partition, offset, 5000, &mut e) };
+        codes.push((rc, e.message_str()));
+    }
+}
+
+/// Commits `offsets` for the group of `inst` from a consumer that holds
+/// nothing, then closes it.
+fn commit_for_group(inst: *mut KafkaInstance, topic: &str, offsets: &[(&str, i32, i64)]) {
+    let cons = consumer(inst, &[topic], &[]);
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
+        KAFKA_OK
+    );
+    let list = partitions(offsets);
+    let rc = unsafe { kafka_consumer_commit_offsets(cons, list, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    unsafe { kafka_partition_list_free(list) };
+    close_consumer(cons);
+}
+
+/// (partition, offset, n) of each message polled until `n` came.
+fn first_of_each(cons: *mut KafkaConsumer, n: usize) -> BTreeMap<i32, i64> {
+    let got = poll_messages(cons, n, Duration::from_secs(30), |m| unsafe {
+        (kafka_message_partition(m), kafka_message_offset(m))
+    });
+    let mut first = BTreeMap::new();
+    for (p, o) in got {
+        first.entry(p).or_insert(o);
+    }
+    first
+}
+
+fn subscribed_with(
+    inst: *mut KafkaInstance,
+    topic: &str,
+    settings: &[(&str, &str)],
+    plan: &SeekOnAssign,
+) -> *mut KafkaConsumer {
+    let names = [common::c(topic)];
+    let topics = [names[0].as_ptr()];
+    let mut settings = settings.to_vec();
+    if !settings.iter().any(|(k, _)| *k == "group.protocol") {
+        settings.push(SESSION);
+    }
+    let o = config(&settings);
+    let mut e = err();
+    let cons = unsafe { kafka_instance_get_consumer(inst, topics.as_ptr(), 1, o, &mut e) };
+    unsafe { kafka_config_free(o) };
+    assert!(!cons.is_null(), "{}", e.message_str());
+    let rc = unsafe {
+        kafka_consumer_set_rebalance_callback(
+            cons,
+            Some(seek_on_assign),
+            plan as *const SeekOnAssign as *mut c_void,
+            &mut e,
+        )
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    cons
+}
+
+/// The protocols a rebalance callback must seek under on `broker`.
+fn protocols(broker: &Broker) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let mut all = vec![
+        ("eager", vec![("partition.assignment.strategy", "range")]),
+        (
+            "cooperative",
+            vec![("partition.assignment.strategy", "cooperative-sticky")],
+        ),
+    ];
+    if !broker.mock.is_null() {
+        // tansu 0.6 has no ConsumerGroupHeartbeat (KIP-848).
+        all.push(("consumer protocol", vec![("group.protocol", "consumer")]));
+    }
+    all
+}
+
+#[test]
+fn kafka_consumer_seek_in_the_rebalance_callback_sets_where_an_assigned_partition_starts() {
+    for broker in brokers() {
+        for (name, settings) in protocols(&broker) {
+            let (topic, _, inst) = group_fixture(&broker, "seek-assign", 2);
+            for p in 0..2 {
+                produce_to(inst, &topic, p, 10);
+            }
+            // The group committed 8 on both: without the seeks, the first
+            // messages would be 8 and 8.
+            commit_for_group(inst, &topic, &[(&topic, 0, 8), (&topic, 1, 8)]);
+            let plan = SeekOnAssign {
+                topic: topic.clone(),
+                starts: vec![(0, 5), (1, KAFKA_OFFSET_BEGINNING)],
+                to_time: None,
+                codes: Mutex::new(Vec::new()),
+            };
+            let settings: Vec<_> = settings.to_vec();
+            let cons = subscribed_with(inst, &topic, &settings, &plan);
+            let first = first_of_each(cons, 15);
+            let codes = plan.codes.lock().unwrap().clone();
+            assert!(
+                codes.iter().all(|(rc, _)| *rc == KAFKA_OK),
+                "{} {name}: the seeks from the callback: {codes:?}",
+                broker.name
+            );
+            assert!(
+                !codes.is_empty(),
+                "{} {name}: the callback ran",
+                broker.name
+            );
+            assert_eq!(
+                first,
+                BTreeMap::from([(0, 5), (1, 0)]),
+                "{} {name}: partition 0 starts at 5, partition 1 at the beginning",
+                broker.name
+            );
+            close_consumer(cons);
+            unsafe { kafka_instance_free(inst) };
+        }
+    }
+}
+
+#[test]
+fn kafka_consumer_seek_to_time_in_the_rebalance_callback_sets_where_assigned_partitions_start() {
+    for broker in brokers() {
+        for (name, settings) in protocols(&broker) {
+            let (topic, _, inst) = group_fixture(&broker, "seek-time-assign", 2);
+            for p in 0..2 {
+                produce_to(inst, &topic, p, 5);
+            }
+            // An hour ahead: no message is that late, so every partition
+            // starts at its end and only what is sent next arrives.
+            let later = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64
+                + 3_600_000;
+            let plan = SeekOnAssign {
+                topic: topic.clone(),
+                starts: Vec::new(),
+                to_time: Some(later),
+                codes: Mutex::new(Vec::new()),
+            };
+            let cons = subscribed_with(inst, &topic, &settings, &plan);
+            // Until the assignment happened (the callback ran).
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let mut early = Vec::new();
+            while plan.codes.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+                early.extend(poll_messages(
+                    cons,
+                    1,
+                    Duration::from_millis(200),
+                    |m| unsafe { (kafka_message_partition(m), kafka_message_offset(m)) },
+                ));
+            }
+            let codes = plan.codes.lock().unwrap().clone();
+            assert_eq!(
+                codes.len(),
+                1,
+                "{} {name}: the callback ran once",
+                broker.name
+            );
+            assert_eq!(
+                codes[0].0, KAFKA_OK,
+                "{} {name}: {}",
+                broker.name, codes[0].1
+            );
+            for p in 0..2 {
+                produce_to(inst, &topic, p, 1);
+            }
+            let first = first_of_each(cons, 2);
+            early.extend(poll_messages(
+                cons,
+                1,
+                Duration::from_millis(500),
+                |m| unsafe { (kafka_message_partition(m), kafka_message_offset(m)) },
+            ));
+            assert!(
+                early.is_empty(),
+                "{} {name}: nothing before the end: {early:?}",
+                broker.name
+            );
+            assert_eq!(
+                first,
+                BTreeMap::from([(0, 5), (1, 5)]),
+                "{} {name}: each partition started at its end",
+                broker.name
+            );
+            close_consumer(cons);
+            unsafe { kafka_instance_free(inst) };
+        }
+    }
+}
+
+#[test]
+fn kafka_consumer_seek_on_a_partition_not_assigned_is_a_state_error_that_says_so() {
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "seek-unassigned", 2);
+        let cons = consumer(inst, &[&topic], &[]);
+        let mut e = err();
+        assert_eq!(
+            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
+            KAFKA_OK
+        );
+        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
+        assert_eq!(
+            unsafe { kafka_consumer_assign(cons, list, &mut e) },
+            KAFKA_OK
+        );
+        unsafe { kafka_partition_list_free(list) };
+        let t = common::c(&topic);
+        let rc = unsafe { kafka_consumer_seek(cons, t.as_ptr(), 1, 0, 5000, &mut e) };
+        assert_eq!(rc, KAFKA_ERR_STATE, "{}: {}", broker.name, e.message_str());
+        assert!(
+            e.message_str().contains("not assigned"),
+            "{}: {}",
+            broker.name,
+            e.message_str()
+        );
+        let other = common::c(&unique_topic("elsewhere"));
+        let rc = unsafe { kafka_consumer_seek(cons, other.as_ptr(), 0, 0, 5000, &mut e) };
+        assert_eq!(rc, KAFKA_ERR_STATE, "{}: {}", broker.name, e.message_str());
+        // The assigned one still seeks.
+        let rc = unsafe { kafka_consumer_seek(cons, t.as_ptr(), 0, 0, 5000, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}: {}", broker.name, e.message_str());
+        close_consumer(cons);
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+/// The group's committed offset of partition 0, asked by `cons`.
+fn committed(cons: *mut KafkaConsumer, topic: &str) -> i64 {
+    let (mut out, mut e) = (null_mut(), err());
+    let rc = unsafe { kafka_consumer_committed(cons, 10_000, &mut out, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let got = entries(out);
+    got.iter()
+        .find(|(t, p, _)| t == topic && *p == 0)
+        .map(|e| e.2)
+        .unwrap_or(KAFKA_OFFSET_NONE)
+}
+
+fn seek(cons: *mut KafkaConsumer, topic: &str, to: i64) {
+    let t = common::c(topic);
+    let mut e = err();
+    let rc = unsafe { kafka_consumer_seek(cons, t.as_ptr(), 0, to, 10_000, &mut e) };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+}
+
+fn offsets(cons: *mut KafkaConsumer, n: usize) -> Vec<i64> {
+    poll_messages(cons, n, Duration::from_secs(30), |m| unsafe {
+        kafka_message_offset(m)
+    })
+}
+
+unsafe extern "C" fn note_commit(
+    _: *mut KafkaConsumer,
+    result: *const KafkaError,
+    _: *const KafkaPartitionList,
+    opaque: *mut c_void,
+) {
+    let seen = unsafe { &*(opaque as *const Mutex<Vec<KafkaErrorCode>>) };
+    seen.lock().unwrap().push(unsafe { (*result).code });
+}
+
+#[test]
+fn a_commit_after_seeking_back_moves_the_committed_offset_back() {
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "seek-back", 1);
+        produce_to(inst, &topic, 0, 10);
+        let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
+        let mut e = err();
+        assert_eq!(
+            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
+            KAFKA_OK
+        );
+        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
+        assert_eq!(
+            unsafe { kafka_consumer_assign(cons, list, &mut e) },
+            KAFKA_OK
+        );
+        unsafe { kafka_partition_list_free(list) };
+        assert_eq!(offsets(cons, 4), vec![0, 1, 2, 3]);
+        assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
+        assert_eq!(committed(cons, &topic), 4, "{}", broker.name);
+
+        // Back to 2, done with 2: the commit says 3.
+        seek(cons, &topic, 2);
+        assert_eq!(offsets(cons, 1), vec![2]);
+        let rc = unsafe { kafka_consumer_commit(cons, &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        assert_eq!(
+            committed(cons, &topic),
+            3,
+            "{}: kafka_consumer_commit",
+            broker.name
+        );
+
+        // Forward again from there: commits follow as usual.
+        assert_eq!(offsets(cons, 2), vec![3, 4]);
+        assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
+        assert_eq!(committed(cons, &topic), 5, "{}: after", broker.name);
+
+        // Back to 1, done with 1: an asynchronous commit says 2.
+        seek(cons, &topic, 1);
+        assert_eq!(offsets(cons, 1), vec![1]);
+        let seen: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
+        let rc = unsafe {
+            kafka_consumer_commit_async(
+                cons,
+                null(),
+                Some(note_commit),
+                &seen as *const _ as *mut c_void,
+                &mut e,
+            )
+        };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+            poll_messages(cons, 1, Duration::from_millis(100), |_| ());
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![KAFKA_OK], "{}", broker.name);
+        assert_eq!(committed(cons, &topic), 2, "{}: commit_async", broker.name);
+        close_consumer(cons);
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+#[test]
+fn close_after_seeking_back_commits_the_offset_after_the_last_message_done() {
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "seek-back-close", 1);
+        produce_to(inst, &topic, 0, 10);
+        let cons = consumer(inst, &[&topic], &[]);
+        let first = offsets(cons, 6);
+        assert_eq!(first, vec![0, 1, 2, 3, 4, 5], "{}", broker.name);
+        let mut e = err();
+        assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
+        seek(cons, &topic, 1);
+        assert_eq!(offsets(cons, 2), vec![1, 2]);
+        // Close marks what was handed out done and commits it.
+        close_consumer(cons);
+        let again = consumer(inst, &[&topic], &[]);
+        let mut e = err();
+        assert_eq!(
+            unsafe { kafka_consumer_unsubscribe(again, &mut e) },
+            KAFKA_OK
+        );
+        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
+        assert_eq!(
+            unsafe { kafka_consumer_assign(again, list, &mut e) },
+            KAFKA_OK
+        );
+        unsafe { kafka_partition_list_free(list) };
+        assert_eq!(
+            committed(again, &topic),
+            3,
+            "{}: close committed after 2, below the 6 committed before",
+            broker.name
+        );
+        close_consumer(again);
+        unsafe { kafka_instance_free(inst) };
+    }
+}
+
+/// `n` JSON messages to `partition`, each acknowledged (its own batch: see
+/// `produce_unbatched`).
+fn produce_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = common::c(topic);
+    for i in 0..n {
+        let v = format!("{{\"n\":{i}}}");
+        let mut r = empty_record(&t);
+        (r.value, r.value_len) = (v.as_ptr().cast(), v.len());
+        (r.has_partition, r.partition) = (true, partition);
+        let rc = unsafe { kafka_producer_send_sync(p, &r, 10_000, null_mut(), &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    }
+    assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
+}
