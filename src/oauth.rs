@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::events::{join_library_thread_by, Ending};
 use crate::ffi::native;
 use crate::logging::{self, Level};
+use crate::secrets;
 
 /// A token as the application's callback returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,24 @@ fn now_ms() -> i64 {
 pub fn refresh_after(now_ms: i64, lifetime_ms: i64) -> Duration {
     let left = (lifetime_ms - now_ms).max(0) as u64;
     Duration::from_millis(left * 8 / 10).max(MIN_INTERVAL)
+}
+
+/// Refuses a token librdkafka would (RFC 7628: printable ASCII, space,
+/// tab, CR, LF), saying where, never what: the text would be a secret.
+fn check_token(token: &str) -> std::result::Result<(), String> {
+    if token.is_empty() {
+        return Err("the token is empty".into());
+    }
+    let allowed = |b: u8| (0x20..=0x7e).contains(&b) || matches!(b, b'\t' | b'\r' | b'\n');
+    match token.bytes().position(|b| !allowed(b)) {
+        None => Ok(()),
+        Some(at) => Err(format!(
+            "the token holds a byte that is not printable ASCII (0x{:02x} at byte {at} of {}); \
+             a token that was not UTF-8 reads as U+FFFD (0xef) here",
+            token.as_bytes()[at],
+            token.len()
+        )),
+    }
 }
 
 /// How a refresher hands a token (or a failure) to its client.
@@ -113,7 +132,18 @@ impl TokenRefresher {
                     if stopped2.load(Ordering::Acquire) {
                         break;
                     }
-                    let wait = match got.and_then(|t| target.set_token(&t).map(|()| t)) {
+                    // Before librdkafka sees it: its refusals quote it.
+                    if let Ok(t) = &got {
+                        secrets::register_transient(&t.token);
+                    }
+                    let set = |t: OAuthToken| {
+                        check_token(&t.token)?;
+                        target
+                            .set_token(&t)
+                            .map_err(|why| secrets::redact(&why).into_owned())?;
+                        Ok(t)
+                    };
+                    let wait = match got.and_then(set) {
                         Ok(t) => refresh_after(now_ms(), t.lifetime_ms),
                         Err(why) => {
                             let why = format!("no OAUTHBEARER token: {why}");
@@ -196,6 +226,15 @@ pub fn refresher_for<K: Send + 'static, C: ClientContext + 'static>(
 mod tests {
     use super::refresh_after;
     use std::time::Duration;
+
+    #[test]
+    fn a_token_librdkafka_would_refuse_is_refused_without_quoting_it() {
+        assert_eq!(super::check_token("eyJ.abc-_ ~\t"), Ok(()));
+        for bad in ["SeCrEtToKeN\u{7}", "SeCrEtToKeN\u{e9}", ""] {
+            let why = super::check_token(bad).unwrap_err();
+            assert!(!why.contains("SeCrEt"), "{why}");
+        }
+    }
 
     #[test]
     fn a_token_is_refreshed_after_80_percent_of_its_life() {

@@ -13,34 +13,69 @@
 //! for the handful of credentials a process holds.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::RwLock;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Secrets that are replaced as time goes on (OAUTHBEARER tokens): the
+/// newest [`TRANSIENT_KEPT`], so that a process refreshing tokens for
+/// days does not keep them all.
+static TRANSIENT: RwLock<VecDeque<String>> = RwLock::new(VecDeque::new());
+const TRANSIENT_KEPT: usize = 64;
 
 /// The shortest secret that is matched in text.
 const MIN_LEN: usize = 3;
 const MASK: &str = "***";
 
+/// Registers `secret` for the life of the process, and its parts: each
+/// line of a value of several (a PEM key), each word of one with spaces
+/// and the value of each `name=value` in it (`sasl.oauthbearer.config`),
+/// since librdkafka's refusals quote such parts alone.
 pub fn register(secret: &str) {
+    let mut all = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    let lines = secret.lines().map(str::trim);
+    let words = secret.split_whitespace();
+    let values = words
+        .clone()
+        .filter_map(|w| w.split_once('=').map(|(_, v)| v));
+    let parts = lines.chain(words).chain(values).filter(|p| *p != secret);
+    for s in std::iter::once(secret).chain(parts) {
+        if s.len() >= MIN_LEN && !all.iter().any(|known| known == s) {
+            // Longest first, so a secret containing another is masked whole.
+            let at = all.partition_point(|known| known.len() >= s.len());
+            all.insert(at, s.to_owned());
+        }
+    }
+}
+
+/// Registers a secret that a newer one replaces in time (a token): only
+/// the newest few are kept.
+pub fn register_transient(secret: &str) {
     if secret.len() < MIN_LEN {
         return;
     }
-    let mut all = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !all.iter().any(|s| s == secret) {
-        // Longest first, so a secret containing another is masked whole.
-        let at = all.partition_point(|s| s.len() >= secret.len());
-        all.insert(at, secret.to_owned());
+    let mut kept = TRANSIENT.write().unwrap_or_else(|e| e.into_inner());
+    if kept.iter().any(|s| s == secret) {
+        return;
     }
+    if kept.len() == TRANSIENT_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back(secret.to_owned());
 }
 
 /// `text` with every registered secret replaced by `***`.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let all = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    if !all.iter().any(|s| text.contains(s.as_str())) {
+    let transient = TRANSIENT.read().unwrap_or_else(|e| e.into_inner());
+    let found = |s: &String| text.contains(s.as_str());
+    if !all.iter().any(found) && !transient.iter().any(found) {
         return Cow::Borrowed(text);
     }
     let mut out = text.to_owned();
-    for s in all.iter() {
+    // Tokens first: they are long, and may contain a shorter secret.
+    for s in transient.iter().chain(all.iter()) {
         if out.contains(s.as_str()) {
             out = out.replace(s.as_str(), MASK);
         }
@@ -61,5 +96,26 @@ mod tests {
             "pw=*** and ***"
         );
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn each_line_of_a_key_and_the_newest_tokens_are_masked() {
+        register("-----BEGIN KEY-----\nMIIEvQIBADANBgkq\n-----END KEY-----");
+        assert_eq!(
+            redact("bad line MIIEvQIBADANBgkq here"),
+            "bad line *** here"
+        );
+        register("principal=alice lifeSeconds=Qv9x7");
+        assert_eq!(
+            redact("non-integral 'lifeSeconds=': Qv9x7"),
+            "non-integral 'lifeSeconds=': ***"
+        );
+        for i in 0..=TRANSIENT_KEPT {
+            register_transient(&format!("token-number-{i:04}"));
+        }
+        let newest = format!("token-number-{TRANSIENT_KEPT:04}");
+        assert_eq!(redact(&format!("refused: {newest}")), "refused: ***");
+        // The oldest was dropped: only so many are kept.
+        assert_eq!(redact("token-number-0000"), "token-number-0000");
     }
 }

@@ -290,8 +290,9 @@ pub fn scope(canonical: &str) -> Scope {
 /// message, redacted in `Debug`.
 pub fn is_secret(canonical: &str) -> bool {
     canonical.contains("password")
+        || canonical.contains("passphrase")
         || canonical.contains("secret")
-        || canonical == "ssl.key.pem"
+        || canonical.ends_with("key.pem")
         || canonical == "sasl.oauthbearer.config"
         || canonical == KAFKA_URL
 }
