@@ -230,9 +230,43 @@ impl Admin {
         wait: Option<Duration>,
         context: &str,
     ) -> Result<()> {
+        self.check_controller(wait, context)?;
         let stop = || self.security.get().is_some();
         let outcome = native_admin::topic_request(self.client.inner(), what, wait, &stop);
         self.outcome(outcome, context)
+    }
+
+    /// Refuses at once a request for the cluster's controller (topics
+    /// created, deleted or grown, settings read or changed) when the
+    /// controller the cluster names is none of its brokers: librdkafka
+    /// would wait for it until the timeout. librdkafka's embedded broker
+    /// names broker 0, which does not exist, and answers none of these
+    /// requests; a broker that lacks one of them is refused by librdkafka
+    /// itself, at once.
+    fn check_controller(&self, wait: Option<Duration>, context: &str) -> Result<()> {
+        let first = wait.map_or(CONTROLLER_WAIT, |w| w.min(CONTROLLER_WAIT));
+        let Some(id) = native_admin::controller_id(self.client.inner(), first) else {
+            return Ok(());
+        };
+        // Without an answer, the request goes as it is (and waits).
+        let Ok(metadata) = self.metadata(None, Some(first), context) else {
+            return Ok(());
+        };
+        if metadata.brokers().iter().any(|b| b.id() == id) {
+            return Ok(());
+        }
+        let mut e = Error::from_rdkafka_code(RDKafkaErrorCode::UnsupportedFeature, context);
+        e.message = format!(
+            "{}: {}",
+            e.message,
+            format_args!(
+                "the cluster names broker {id} its controller, and has no such broker, so it \
+                 answers no request for the controller (creating, deleting or growing topics, \
+                 reading or changing their settings); librdkafka's embedded broker is such a \
+                 cluster: create its topics with kafka_mock_cluster_create_topic"
+            )
+        );
+        Err(e)
     }
 
     /// The cluster's metadata (all topics, or `topic`), asked in slices
@@ -282,6 +316,10 @@ impl Drop for Admin {
         // then releases its reference when the running callback returns).
     }
 }
+
+/// How long a controller request waits for the cluster to name its
+/// controller before it goes to librdkafka as it is.
+const CONTROLLER_WAIT: Duration = Duration::from_secs(2);
 
 /// The admin client of an instance: made on first use, shared by its
 /// clones, remade in a forked child.
@@ -589,6 +627,7 @@ impl Admin {
     pub fn topic_config(&self, name: &str, wait: Option<Duration>) -> Result<Vec<TopicSetting>> {
         topic::validate(name)?;
         let context = format!("describing the settings of topic {name:?}");
+        self.check_controller(wait, &context)?;
         let stop = || self.security.get().is_some();
         let outcome = native_admin::topic_settings(self.client.inner(), name, wait, &stop);
         let mut settings: Vec<TopicSetting> = self
@@ -633,6 +672,7 @@ impl Admin {
         let deadline = wait.map(|w| Instant::now() + w);
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let context = format!("changing the settings of topic {name:?}");
+        self.check_controller(wait, &context)?;
         let what = TopicRequest::ChangeConfigs { name, changes };
         let stop = || self.security.get().is_some();
         let outcome = native_admin::topic_request(self.client.inner(), what, left(), &stop);

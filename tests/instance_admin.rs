@@ -323,3 +323,92 @@ fn an_admin_call_to_a_broker_that_stops_answering_times_out() {
     assert_eq!(rc, KAFKA_OK, "after the stall: {}", e.message_str());
     unsafe { kafka_instance_free(inst) };
 }
+
+/// The embedded broker answers no request for a controller (it names
+/// broker 0, which it does not have) and no DeleteRecords or group
+/// listing: each admin call for one fails at once as unsupported
+/// (KAFKA_ERR_BROKER, rdkafka_code -165), where the controller requests
+/// used to wait out their whole timeout (-185).
+#[test]
+fn admin_calls_a_broker_cannot_answer_fail_at_once_as_unsupported() {
+    let _g = serial(); // the first test counts admin clients
+    let broker = embedded();
+    let topic = unique_topic("unanswered");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let (t, g, key, value) = (c(&topic), c("no-group"), c("retention.ms"), c("1000"));
+    type Call<'a> = (&'a str, Box<dyn Fn(&mut KafkaError) -> KafkaErrorCode + 'a>);
+    let calls: Vec<Call> = vec![
+        (
+            "create_partitions",
+            Box::new(|e| unsafe {
+                kafka_instance_create_partitions(inst, t.as_ptr(), 3, 30_000, e)
+            }),
+        ),
+        (
+            "create_topic",
+            Box::new(|e| unsafe {
+                kafka_instance_create_topic(inst, c("fresh").as_ptr(), 1, 1, 30_000, e)
+            }),
+        ),
+        (
+            "delete_topic",
+            Box::new(|e| unsafe { kafka_instance_delete_topic(inst, t.as_ptr(), 30_000, e) }),
+        ),
+        (
+            "describe_topic_config",
+            Box::new(|e| unsafe {
+                let mut out = null_mut();
+                kafka_instance_describe_topic_config(inst, t.as_ptr(), 30_000, &mut out, e)
+            }),
+        ),
+        (
+            "alter_topic_config",
+            Box::new(|e| unsafe {
+                let (k, v) = ([key.as_ptr()], [value.as_ptr()]);
+                kafka_instance_alter_topic_config(
+                    inst,
+                    t.as_ptr(),
+                    k.as_ptr(),
+                    v.as_ptr(),
+                    1,
+                    30_000,
+                    e,
+                )
+            }),
+        ),
+        (
+            "delete_records",
+            Box::new(|e| unsafe {
+                kafka_instance_delete_records(inst, t.as_ptr(), 0, -1, 30_000, null_mut(), e)
+            }),
+        ),
+        (
+            "list_groups",
+            Box::new(|e| unsafe {
+                let mut out = null_mut();
+                kafka_instance_list_groups(inst, 30_000, &mut out, e)
+            }),
+        ),
+        (
+            "delete_group",
+            Box::new(|e| unsafe { kafka_instance_delete_group(inst, g.as_ptr(), 30_000, e) }),
+        ),
+    ];
+    for (name, call) in &calls {
+        let mut e = err();
+        let start = Instant::now();
+        let rc = call(&mut e);
+        let took = start.elapsed();
+        assert_eq!(rc, KAFKA_ERR_BROKER, "{name}: {}", e.message_str());
+        assert_eq!(
+            e.rdkafka_code,
+            -165,
+            "{name}: unsupported: {}",
+            e.message_str()
+        );
+        // Far below the 30 s each was given: it did not wait for an answer.
+        assert!(took < Duration::from_secs(10), "{name} took {took:?}");
+    }
+    unsafe { kafka_instance_free(inst) };
+}

@@ -13,6 +13,14 @@ use crate::instance::Instance;
 /// A resolved configuration from which producers and consumers are made.
 /// Safe to share between threads. Producers and consumers keep working
 /// after their instance is freed.
+///
+/// Its admin calls (`kafka_instance_create_topic`, `_create_partitions`,
+/// the topic settings, groups and records calls) fail at once with
+/// `KAFKA_ERR_BROKER` and `rdkafka_code` -165 (unsupported) when the
+/// cluster cannot answer the request: a broker without the API, or a
+/// cluster whose named controller is none of its brokers (librdkafka's
+/// embedded broker: create its topics with `kafka_mock_cluster_create_topic`).
+/// They never wait out their timeout for an answer that cannot come.
 pub struct KafkaInstance {
     pub(crate) inner: Instance,
 }

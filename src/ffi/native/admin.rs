@@ -343,6 +343,19 @@ pub(crate) fn delete_group<C: rdkafka::client::ClientContext>(
 
 /// Sends `what` and returns the broker's answer for its topic: done, or
 /// its code with its message.
+/// The broker id the cluster's metadata names its controller, asked for
+/// up to `wait`; `None` while unknown.
+pub(crate) fn controller_id<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    wait: Duration,
+) -> Option<i32> {
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: a live client; the call only reads librdkafka's metadata
+    // cache (waiting for it up to `ms`).
+    let id = unsafe { rd::rd_kafka_controllerid(client.native_ptr(), ms) };
+    (id >= 0).then_some(id)
+}
+
 pub(crate) fn topic_request<C: rdkafka::client::ClientContext>(
     client: &rdkafka::client::Client<C>,
     what: TopicRequest<'_>,
