@@ -1723,7 +1723,8 @@ enum KafkaErrorCode kafka_producer_send_tracked(struct KafkaProducer *p, const s
  * were queued before it, the result is why it was not (its later records
  * are not sent: send them again after dealing with it). `KAFKA_OK` with
  * `*queued == count` when all were. Lengths that do not add up to
- * `data_len` queue nothing (`KAFKA_ERR_INVALID_ARGUMENT`).
+ * `data_len`, and a length below -1, queue nothing
+ * (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
  */
 enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, size_t *queued, struct KafkaError *err);
 
@@ -1746,8 +1747,9 @@ enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, 
  *
  * Never waits. When 20,000 records wait for the thread already:
  * `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with
- * `kafka_producer_wait_handed_over`). Lengths that do not add up, or a
- * closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
+ * `kafka_producer_wait_handed_over`). Lengths that do not add up or a
+ * length below -1 (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record), or
+ * a closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
  * another way after this call may be queued before these: call
  * `kafka_producer_wait_handed_over` first when the order matters.
  */

@@ -1094,8 +1094,14 @@ fn walk_packed<'a>(
     }
     let mut at = 0usize;
     let mut take = |len: i64, what: &str, i: usize| -> Result<Option<&'a [u8]>> {
-        if len < 0 {
-            return Ok(None);
+        match len {
+            -1 => return Ok(None),
+            ..=-2 => {
+                return Err(Error::invalid_argument(format!(
+                    "record {i}: its {what} length is {len}: a length is 0 or more, or -1 for none"
+                )))
+            }
+            _ => {}
         }
         let end = usize::try_from(len)
             .ok()

@@ -315,3 +315,44 @@ fn kafka_producer_send_json_array_splits_one_text_into_records() {
         unsafe { kafka_instance_free(inst) };
     }
 }
+
+/// A packed record's length is 0 or more, or -1 for none: -5 (or any
+/// other below -1) is refused, naming the record, and nothing of the
+/// batch is queued or handed over.
+#[test]
+fn a_packed_length_below_minus_one_is_refused_naming_the_record() {
+    let broker = embedded();
+    let topic = unique_topic("packed-lengths");
+    create_topic(&broker, &topic, 1);
+    let inst = instance(&broker, &[]);
+    let p = producer(inst, &[]);
+    let t = c(&topic);
+    let data = b"{}{}{}".to_vec();
+    for bad in [-5i64, -2, i64::MIN] {
+        let lengths = [-1i64, 2, bad, 2, -1, 2];
+        let (mut queued, mut e) = (77usize, err());
+        let rc = unsafe {
+            kafka_producer_send_tracked_packed(
+                p,
+                t.as_ptr(),
+                data.as_ptr().cast(),
+                data.len(),
+                lengths.as_ptr(),
+                3,
+                1,
+                1000,
+                &mut queued,
+                &mut e,
+            )
+        };
+        assert_eq!((rc, queued), (KAFKA_ERR_INVALID_ARGUMENT, 0), "{bad}");
+        let why = e.message_str();
+        assert!(why.contains("record 1") && why.contains("key"), "{why}");
+        let (rc, why) = hand_over_packed(p, &t, &(data.clone(), lengths.to_vec()), 10, 1000);
+        assert_eq!(rc, KAFKA_ERR_INVALID_ARGUMENT, "{bad}: {why}");
+        assert!(why.contains("record 1"), "{why}");
+    }
+    assert_eq!(in_flight_settled(p), 0, "nothing was queued");
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

@@ -434,7 +434,8 @@ pub unsafe extern "C" fn kafka_producer_send_tracked(
 /// were queued before it, the result is why it was not (its later records
 /// are not sent: send them again after dealing with it). `KAFKA_OK` with
 /// `*queued == count` when all were. Lengths that do not add up to
-/// `data_len` queue nothing (`KAFKA_ERR_INVALID_ARGUMENT`).
+/// `data_len`, and a length below -1, queue nothing
+/// (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
     p: *mut KafkaProducer,
@@ -516,8 +517,9 @@ unsafe fn packed_args<'a>(
 ///
 /// Never waits. When 20,000 records wait for the thread already:
 /// `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with
-/// `kafka_producer_wait_handed_over`). Lengths that do not add up, or a
-/// closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
+/// `kafka_producer_wait_handed_over`). Lengths that do not add up or a
+/// length below -1 (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record), or
+/// a closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
 /// another way after this call may be queued before these: call
 /// `kafka_producer_wait_handed_over` first when the order matters.
 #[no_mangle]
