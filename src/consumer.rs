@@ -1032,7 +1032,10 @@ impl Consumer {
                 Error::from_rdkafka(&e, "no committed offset and auto_offset_reset is none"),
             ),
             other => {
-                let err = Error::from_rdkafka(&other, "consuming");
+                let mut err = Error::from_rdkafka(&other, "consuming");
+                if err.rdkafka_code == RDKafkaErrorCode::UnknownTopicOrPartition as i32 {
+                    err.message = format!("{}{}", self.missing_subscribed(), err.message);
+                }
                 logging::log_repeating(
                     self.inner.context().source(),
                     Level::Warning,
@@ -1043,6 +1046,47 @@ impl Consumer {
                 );
                 Ok(())
             }
+        }
+    }
+
+    /// What librdkafka's "subscribed topic not available" leaves out:
+    /// which of the subscribed topics the cluster does not have (asked
+    /// for each, briefly), as the start of a message.
+    fn missing_subscribed(&self) -> String {
+        let Ok(topics) = self.inner.subscription() else {
+            return String::new();
+        };
+        let missing: Vec<String> = topics
+            .elements()
+            .iter()
+            .map(|e| e.topic().to_owned())
+            .filter(|t| !t.starts_with('^'))
+            .filter(|t| {
+                let answer = self
+                    .inner
+                    .fetch_metadata(Some(t), Duration::from_millis(500));
+                answer.is_ok_and(|m| {
+                    m.topics().iter().any(|mt| {
+                        mt.name() == t
+                            && mt.error().map(RDKafkaErrorCode::from)
+                                == Some(RDKafkaErrorCode::UnknownTopicOrPartition)
+                    })
+                })
+            })
+            .map(|t| format!("{t:?}"))
+            .collect();
+        match missing.len() {
+            0 => String::new(),
+            1 => format!(
+                "subscribed topic {} does not exist on the cluster (UNKNOWN_TOPIC_OR_PART); \
+                 nothing arrives from it until it is created: ",
+                missing[0]
+            ),
+            _ => format!(
+                "subscribed topics {} do not exist on the cluster (UNKNOWN_TOPIC_OR_PART); \
+                 nothing arrives from them until they are created: ",
+                missing.join(", ")
+            ),
         }
     }
 

@@ -37,6 +37,7 @@ use crate::timeout::{deadline, millis, remaining};
 use crate::topic;
 
 mod handover;
+mod missing;
 mod transaction;
 
 const SUBJECT: &str = "Kafka Producer";
@@ -682,16 +683,25 @@ impl Producer {
             Note::Shared(Arc::new(Notify::Wake(slot.clone()))),
             None,
         )?;
+        let (asking, keep) = missing::split(deadline);
         let outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(result) = wait_until(&slot.ready, outcome, deadline, Option::take) else {
-            return Err(self.shared.security.explain(Error::new(
+        let mut waited = wait_until(&slot.ready, outcome, asking, Option::take);
+        let mut absent = Vec::new();
+        if waited.is_none() {
+            absent = self.missing_topics(keep, Some(record.topic));
+            let outcome = slot.outcome.lock().unwrap_or_else(|e| e.into_inner());
+            waited = wait_until(&slot.ready, outcome, deadline, Option::take);
+        }
+        let Some(result) = waited else {
+            let e = self.shared.security.explain(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "no acknowledgement for the message to {:?} within {} ms; it stays queued",
                     record.topic,
                     millis(timeout)
                 ),
-            )));
+            ));
+            return Err(missing::explain(e, &absent));
         };
         if let Ok(d) = &result {
             if logging::enabled(Level::Info) {
@@ -747,17 +757,32 @@ impl Producer {
     }
 
     fn flush_until(&self, timeout: Option<Duration>) -> Result<()> {
-        let (deadline, timeout_ms) = (deadline(timeout), millis(timeout));
-        if self.shared.wait_idle(deadline) {
+        let timeout_ms = millis(timeout);
+        let Err(absent) = self.wait_idle_asking(deadline(timeout)) else {
             return Ok(());
-        }
+        };
         let left = self.in_flight();
-        Err(self.shared.security.explain(Error::new(
+        let e = self.shared.security.explain(Error::new(
             ErrorKind::Timeout,
             format!(
                 "flush timed out after {timeout_ms} ms with {left} message(s) not yet delivered"
             ),
-        )))
+        ));
+        Err(missing::explain(e, &absent))
+    }
+
+    /// Waits until nothing is pending or `deadline`; out of time, the
+    /// topics used that the cluster does not have (asked before the end).
+    fn wait_idle_asking(&self, deadline: Option<Instant>) -> std::result::Result<(), Vec<String>> {
+        let (asking, keep) = missing::split(deadline);
+        if self.shared.wait_idle(asking) {
+            return Ok(());
+        }
+        let absent = self.missing_topics(keep, None);
+        match self.shared.wait_idle(deadline) {
+            true => Ok(()),
+            false => Err(absent),
+        }
     }
 
     /// Stops running user code for librdkafka's log lines and errors: for
@@ -787,10 +812,13 @@ impl Producer {
         // when the time is up fail (as purged).
         let deadline = deadline(timeout);
         let handed_over = self.queueing.handover.wait_sent(deadline);
-        let flushed = handed_over && self.flush_until(remaining(deadline)).is_ok();
+        let flushed = match handed_over {
+            true => self.wait_idle_asking(deadline),
+            false => Err(Vec::new()),
+        };
         let timeout_ms = millis(timeout);
         let left = self.in_flight();
-        if !flushed {
+        if flushed.is_err() {
             // What is still handed over fails at once, and nothing refills
             // the queue below. A send that passed the closing check just
             // before it was set may land after a purge: purge until nothing
@@ -814,13 +842,14 @@ impl Producer {
         if let Some(oauth) = &self.oauth {
             oauth.stop(deadline);
         }
-        if flushed {
+        let Err(absent) = flushed else {
             return Ok(());
-        }
-        Err(self.shared.security.explain(Error::new(
+        };
+        let e = self.shared.security.explain(Error::new(
             ErrorKind::Timeout,
             format!("producer closed after {timeout_ms} ms with {left} message(s) not delivered (purged and reported as failed)"),
-        )))
+        ));
+        Err(missing::explain(e, &absent))
     }
 }
 

@@ -614,6 +614,40 @@ pub(crate) fn cluster_id<C: rdkafka::client::ClientContext>(
     }
 }
 
+/// The topics this client has used that the cluster says do not exist
+/// (UNKNOWN_TOPIC_OR_PART in its metadata), asked for up to `wait`; none
+/// when it did not answer in time.
+pub(crate) fn missing_topics<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    wait: Duration,
+) -> Vec<String> {
+    let ms = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let mut md: *const rd::rd_kafka_metadata_t = std::ptr::null();
+    // SAFETY: a live client; with all_topics 0 librdkafka asks for the
+    // topics it holds locally. The metadata it returns is read, then
+    // released once with rd_kafka_metadata_destroy.
+    unsafe {
+        let err = rd::rd_kafka_metadata(client.native_ptr(), 0, std::ptr::null_mut(), &mut md, ms);
+        if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || md.is_null() {
+            return Vec::new();
+        }
+        let topics = match (*md).topic_cnt {
+            n if n > 0 && !(*md).topics.is_null() => {
+                std::slice::from_raw_parts((*md).topics, n as usize)
+            }
+            _ => &[][..],
+        };
+        let unknown = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        let missing = topics
+            .iter()
+            .filter(|t| t.err == unknown && !t.topic.is_null())
+            .map(|t| CStr::from_ptr(t.topic).to_string_lossy().into_owned())
+            .collect();
+        rd::rd_kafka_metadata_destroy(md);
+        missing
+    }
+}
+
 /// What a message carries to its delivery report (librdkafka's opaque):
 /// a tag, held in the pointer itself (an odd value), so that a tracked
 /// send allocates nothing, or a shared value.

@@ -23,6 +23,14 @@ use crate::producer::{unpack, Delivered, Delivery, OnDelivery, Producer, Record,
 /// and query it at once. Delivery callbacks run on a thread the library
 /// owns; you never poll. Close it with `kafka_producer_close` once no other
 /// thread uses it.
+///
+/// A topic the cluster does not have, on a cluster that does not create
+/// topics on first use, keeps its messages queued: a `KAFKA_ERR_TIMEOUT`
+/// of `kafka_producer_send_sync`, `_send_json_sync`, `_flush` or `_close`
+/// then says which topic does not exist, with `rdkafka_code` 3
+/// (UNKNOWN_TOPIC_OR_PART), asked of the cluster before the timeout ends
+/// (in its last quarter, 500 ms at most). Without that code, the brokers
+/// did not answer.
 pub struct KafkaProducer {
     inner: Producer,
     /// Made by `kafka_instance_with_producer`, which closes it.
