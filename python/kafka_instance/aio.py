@@ -135,8 +135,10 @@ class AsyncConsumer:
     async def __anext__(self):
         return await self.getone()
 
-    async def commit(self):
-        self._consumer.commit()
+    async def commit(self, message=None, offsets=None):
+        """As KafkaConsumer.commit: everything handed out, through one
+        record (commit(message)), or exactly `offsets`."""
+        self._consumer.commit(message, offsets)
 
     async def close(self):
         """Commits what was processed and leaves the group (on a worker

@@ -50,6 +50,16 @@ def _key_bytes(key):
     raise TypeError("key must be str, bytes or None, not %s" % type(key).__name__)
 
 
+def _offset_of(committed):
+    """An offset to commit: an int, or kafka-python's OffsetAndMetadata (its
+    offset)."""
+    offset = getattr(committed, "offset", committed)
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise TypeError("an offset to commit must be an int or an OffsetAndMetadata, not %s"
+                        % type(committed).__name__)
+    return offset
+
+
 def _json_value(raw):
     """A message value decoded from JSON; None for a tombstone."""
     return None if raw is None else _loads(raw)
@@ -91,7 +101,20 @@ class KafkaInstance:
             failure("Kafka connection settings were refused", controller, "Kafka Instance", e)
             raise
 
-    def _base_config(self):
+    def _build_base_config(self):
+        """The settings every client of this instance starts from, as a
+        dict of the library's setting names: the kafka_url (which wins:
+        the library parses it into servers and credentials) or the
+        bootstrap servers joined with commas, then security_protocol,
+        sasl_mechanism, sasl_plain_username, sasl_plain_password,
+        client_id, and the consumer settings group_id, auto_offset_reset,
+        enable_auto_commit; settings left unset are left out.
+
+        ValueError when the config names neither a kafka_url nor bootstrap
+        servers. Internal, as in the KafkaInstance documentation, which
+        names it; _base_config() turns it into the library's config."""
+        if not self.config.get("kafka_url") and not self.config.get("bootstrap_servers"):
+            raise ValueError("KafkaInstance needs a kafka_url or bootstrap servers")
         settings = {}
         for key in self._SETTINGS + self._CONSUMER_SETTINGS:
             value = self.config.get(key)
@@ -102,7 +125,11 @@ class KafkaInstance:
             settings[key] = value
         if self.config.get("kafka_url"):
             settings.pop("bootstrap_servers", None)
-        return _n.Config(**settings)
+        return settings
+
+    def _base_config(self):
+        """_build_base_config()'s settings as the library's config."""
+        return _n.Config(**self._build_base_config())
 
     def get_producer(self, **kwargs):
         """A KafkaProducer; kwargs are kafka-python's producer settings
@@ -907,7 +934,8 @@ class KafkaConsumer:
     """Reads messages from its topics. Iterating yields ConsumerRecords;
     poll() returns {TopicPartition: [ConsumerRecord]}. A message counts as
     processed (its offset may be committed) once the next message is asked
-    for, or at commit() or close()."""
+    for, or at commit() or close(); commit(message) commits through one
+    record instead."""
 
     def __init__(self, instance, topics, value_deserializer=None, key_deserializer=None,
                  consumer_timeout_ms=None, **kwargs):
@@ -965,19 +993,45 @@ class KafkaConsumer:
             records.append(record)
         return out
 
-    def commit(self):
-        """Commits the messages processed so far and waits for the broker."""
+    def commit(self, message=None, offsets=None):
+        """Commits and waits for the broker:
+
+        - commit(): every message handed out so far, as kafka-python's
+          does: the whole batch the last poll() returned, the records after
+          the one being processed included;
+        - commit(message): through that record only: its partition's offset
+          becomes message.offset + 1 (the next to read), nothing else is
+          committed, and what a later commit() commits is unchanged. For a
+          batch processed record by record with at-least-once: commit each
+          record once processed, and a record that failed, and the ones
+          after it, stay uncommitted;
+        - commit(offsets={TopicPartition: offset}): exactly those offsets,
+          each the next message to read (an int, or kafka-python's
+          OffsetAndMetadata, whose metadata is not stored). As in
+          kafka-python, the dict may also be passed as the first argument.
+        """
         try:
-            self._consumer.commit()
+            if isinstance(message, dict) and offsets is None:
+                message, offsets = None, message  # kafka-python's commit(offsets)
+            if message is not None and offsets is not None:
+                raise TypeError("commit: a message or offsets, not both")
+            if message is not None:
+                self._consumer.commit(message)
+            elif offsets is not None:
+                self._consumer.commit_offsets(
+                    [(tp[0], tp[1], _offset_of(o)) for tp, o in offsets.items()])
+            else:
+                self._consumer.commit()
         except Exception as e:
             failure("Kafka commit failed", __name__ + ".KafkaConsumer.commit",
                     "Kafka Consumer", e)
             raise
 
     def close(self, autocommit=True):
-        """Commits what was processed (the library always does, so that
-        nothing processed is read again), leaves the group, and releases
-        the consumer."""
+        """Leaves the group and releases the consumer. With auto-commit on
+        (the default) it first commits what was processed (what poll()
+        returned, the record iteration gave last); with it off it commits
+        nothing: what was not committed is read again by the group."""
         self._consumer.close()
 
     def event_fd(self):

@@ -332,6 +332,8 @@ _sig("kafka_consumer_pause", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_resume", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_lag", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
 _sig("kafka_consumer_commit", c_int, c_void_p, _E)
+_sig("kafka_consumer_commit_message", c_int, c_void_p, c_void_p, _E)
+_sig("kafka_consumer_commit_offsets", c_int, c_void_p, c_void_p, _E)
 _sig("kafka_consumer_commit_async", c_int, c_void_p, c_void_p, COMMIT_CALLBACK, c_void_p, _E)
 _sig("kafka_producer_send", c_int, c_void_p, POINTER(_Record), DELIVERY_CALLBACK, c_size_t, _E)
 _sig("kafka_consumer_poll", c_int, c_void_p, c_int32, POINTER(c_void_p), _E)
@@ -702,9 +704,34 @@ class Consumer:
         _call(lib.kafka_consumer_consume, self._c, timeout_ms, byref(n))
         return n.value
 
-    def commit(self):
-        """Commits what is done and waits for the broker."""
-        _call(lib.kafka_consumer_commit, self._c)
+    def commit(self, message=None):
+        """Commits what is done and waits for the broker; given a message,
+        commits its partition through it only (its offset + 1) and nothing
+        else: a Message inside a handler with commit_message, a polled copy
+        (Received, or anything with topic, partition and offset) with
+        commit_offsets."""
+        if message is None:
+            _call(lib.kafka_consumer_commit, self._c)
+        elif isinstance(message, Message):
+            self.commit_message(message)
+        else:
+            self.commit_offsets([(message.topic, message.partition, message.offset + 1)])
+
+    def commit_message(self, message):
+        """Commits `message`'s offset + 1 for its partition, nothing else,
+        and waits for the broker (kafka_consumer_commit_message): a Message
+        inside its handler."""
+        _call(lib.kafka_consumer_commit_message, self._c, message._ptr)
+
+    def commit_offsets(self, offsets):
+        """Commits exactly [(topic, partition, offset)], each the offset of
+        the next message to read, and waits for the broker
+        (kafka_consumer_commit_offsets)."""
+        handle = _list(offsets)
+        try:
+            _call(lib.kafka_consumer_commit_offsets, self._c, handle)
+        finally:
+            lib.kafka_partition_list_free(handle)
 
     def poll(self, timeout_ms=1000):
         """The next message (a Received copy), or None when none came within

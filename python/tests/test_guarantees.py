@@ -147,3 +147,100 @@ def test_a_serializer_that_returns_text_is_refused_at_send(broker):
             producer.send(topic, value="bad")
         # The producer goes on working.
         assert producer.send(topic, value={"n": 2}).get(timeout=10).offset == 0
+
+
+def test_commit_message_mid_batch_keeps_the_failed_message_for_the_next_consumer(broker, group):
+    """The manual-commit loop: a batch processed record by record, each
+    success committed with commit(message), a failure mid-batch ending it
+    without a commit. The group's next consumer starts at the failed record
+    and reads the rest of the batch after it: a bare commit() there would
+    have committed the whole batch, and those records would never be read
+    again."""
+    topic = broker.topic("commit-message")
+    n, failing = 10, 4
+    produce(broker, topic, n)
+    manual = config(broker, group).set_enable_auto_commit(False)
+
+    first = KafkaInstance(manual).get_consumer([topic], **SESSION)
+    processed, batch = [], []
+    try:
+        deadline = time.monotonic() + 30
+        while not batch and time.monotonic() < deadline:
+            batch = [r for records in first.poll(timeout_ms=1000).values() for r in records]
+        assert [r.value["n"] for r in batch][failing + 1:], \
+            "records after the failing one in the same batch: %r" % batch
+        for message in batch:
+            if message.value["n"] == failing:
+                break  # failed: not committed, to be processed again
+            processed.append(message.value["n"])
+            first.commit(message)
+    finally:
+        first.close()  # auto-commit off: commits nothing more
+    assert processed == list(range(failing))
+    offsets = KafkaInstance(manual).native.group_offsets(group, [(topic, 0)])
+    assert [p["offset"] for p in offsets] == [failing], "committed through the last success"
+
+    second = KafkaInstance(manual).get_consumer([topic], **SESSION)
+    try:
+        again = drain(second)
+    finally:
+        second.close()
+    assert again == list(range(failing, n)), \
+        "the failed record first, then the rest of its batch, each once"
+
+
+def test_every_consumer_commits_through_one_record_or_exact_offsets(broker, group):
+    """commit(message) of the native and the asyncio consumers, and
+    kafka-python's commit(offsets=...), commit what they are given and
+    nothing else (a bare commit() afterwards still commits everything
+    handed out)."""
+    import asyncio
+
+    from kafka_instance import AsyncKafkaInstance, TopicPartition
+
+    topic = broker.topic("commit-exact")
+    produce(broker, topic, 8)
+    manual = config(broker, group).set_enable_auto_commit(False)
+    instance = KafkaInstance(manual)
+
+    def committed():
+        return instance.native.group_offsets(group, [(topic, 0)])[0]["offset"]
+
+    consumer = instance.native.get_consumer([topic], session_timeout_ms=6000)
+    try:
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < 8 and time.monotonic() < deadline:
+            got.extend(consumer.poll_batch(timeout_ms=1000))
+        assert [r.offset for r in got] == list(range(8))
+        consumer.commit(got[2])
+        assert committed() == 3, "native: through the record given"
+    finally:
+        consumer.close()
+
+    consumer = instance.get_consumer([topic], **SESSION)
+    try:
+        assert drain(consumer) == list(range(3, 8)), "resumes after the record committed"
+        consumer.commit(offsets={TopicPartition(topic, 0): 5})
+        assert committed() == 5, "exactly the offset given"
+        consumer.commit({TopicPartition(topic, 0): 6})  # kafka-python's positional form
+        assert committed() == 6
+        consumer.commit()
+        assert committed() == 8, "a bare commit(): everything handed out"
+    finally:
+        consumer.close()
+
+    produce(broker, topic, 3)  # offsets 8, 9, 10
+
+    async def read_and_commit_one():
+        async with AsyncKafkaInstance(manual).consumer_context([topic], **SESSION) as c:
+            records = []
+            while len(records) < 3:
+                batch = await c.getmany(timeout_ms=30000)
+                assert batch, "messages within 30 s"
+                records.extend(r for rs in batch.values() for r in rs)
+            await c.commit(records[0])
+            return [r.offset for r in records]
+
+    assert asyncio.run(read_and_commit_one()) == [8, 9, 10]
+    assert committed() == 9, "asyncio: through the record given"

@@ -202,7 +202,9 @@ def test_manual_offset_commit_consumer(broker, group):
     """The documented loop, ended once a poll finds nothing. commit() commits
     the consumer's position (as kafka-python's does): the whole batch the
     last poll returned, so a failure that breaks out of a batch skips the
-    rest of it unless the loop polls again from a new consumer."""
+    rest of it unless the loop polls again from a new consumer. The
+    package's README commits with commit(message) instead, which keeps the
+    failed record (test_guarantees.py checks that)."""
     topic = broker.topic("transactions")
     produce(broker, topic, [{"tx": i} for i in range(10)])
     processed, failed, committed_after = [], [], []
@@ -258,3 +260,21 @@ def test_manual_offset_commit_consumer(broker, group):
     finally:
         again.close()
     assert all(o > committed_after[-1] for o in later), (committed_after, later)
+
+
+def test_the_documented_build_base_config_gives_the_base_settings(broker):
+    """_build_base_config(), the private method the documentation names:
+    the settings every client starts from (kafka_url winning over the
+    servers), and ValueError when there are no servers."""
+    config = (KafkaConfig().set_bootstrap_servers(broker.servers)
+              .set_client_id("payment-service").set_group_id("g"))
+    instance = KafkaInstance(config)
+    assert instance._build_base_config() == {
+        "bootstrap_servers": ",".join(broker.servers), "client_id": "payment-service",
+        "group_id": "g"}
+    config.set_kafka_url("kafka://user:pw@c:9092")
+    assert instance._build_base_config()["kafka_url"] == "kafka://user:pw@c:9092"
+    assert "bootstrap_servers" not in instance._build_base_config()
+    instance.config = KafkaConfig()  # neither servers nor a URL
+    with pytest.raises(ValueError, match="kafka_url or bootstrap servers"):
+        instance._build_base_config()
