@@ -8,7 +8,7 @@
 #   scripts/broker.sh env      print KAFKA_BOOTSTRAP_SERVERS=... for the running one
 #   scripts/broker.sh stop     stop the broker this script started (by its pid)
 #
-# The first install builds tansu from source (about 10 minutes on 2 cores)
+# The first install builds tansu from source (about 15 minutes on 2 cores)
 # into cargo's bin directory; later runs reuse it.
 set -euo pipefail
 
@@ -30,7 +30,7 @@ installed() {
 
 install_tansu() {
   installed && return 0
-  echo "broker.sh: installing tansu $version with $features (first run only, ~10 minutes)" >&2
+  echo "broker.sh: installing tansu $version with $features (first run only, ~15 minutes on 2 cores)" >&2
   cargo install tansu --locked --version "$version" --features "$features" >&2
   echo "$version $features" > "$marker"
 }

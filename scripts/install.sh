@@ -1,9 +1,15 @@
 #!/bin/sh
 # Installs kafka_instance: the shared library with its soname links, the
-# static library, both headers, a pkg-config file and the licenses. The
+# static library, both headers, a pkg-config file, the licenses,
+# valgrind suppressions (share/kafka_instance/valgrind.supp, for
+# rust-rdkafka's 216 bytes per client: see the README's Memory section),
+# and the command bin/kafka-embedded-broker (the embedded broker, to run programs
+# against; compiled here from examples-c/kafka_embedded_broker.c with $CC,
+# default cc, against the installed library). The
 # libraries are installed without their debug information (strip
 # --strip-debug: the .so goes from about 60 MB to 10, the .a from 170 to
-# 40); --keep-debug installs them as built.
+# 40; the symbol table, which the suppressions name, stays); --keep-debug
+# installs them as built.
 #
 #   cargo build --release && scripts/install.sh --prefix /usr/local
 #
@@ -38,7 +44,8 @@ major=${version%%.*}
 lib="$destdir$prefix/lib"
 inc="$destdir$prefix/include"
 doc="$destdir$prefix/share/doc/kafka_instance"
-mkdir -p "$lib/pkgconfig" "$inc" "$doc"
+share="$destdir$prefix/share/kafka_instance"
+mkdir -p "$lib/pkgconfig" "$inc" "$doc" "$share"
 
 install -m 755 "$from/libkafka_instance.so" "$lib/libkafka_instance.so.$version"
 ln -sf "libkafka_instance.so.$version" "$lib/libkafka_instance.so.$major"
@@ -48,8 +55,15 @@ if [ -z "$keep_debug" ]; then
   command -v strip >/dev/null || { echo "install.sh: strip (binutils) is needed, or --keep-debug" >&2; exit 1; }
   strip --strip-debug "$lib/libkafka_instance.so.$version" "$lib/libkafka_instance.a"
 fi
+cc=${CC:-cc}
+command -v "${cc%% *}" >/dev/null || { echo "install.sh: a C compiler ($cc) is needed for bin/kafka-embedded-broker" >&2; exit 1; }
+mkdir -p "$destdir$prefix/bin"
+# shellcheck disable=SC2086 # $CC may carry flags
+$cc -O2 -I "$root/include" "$root/examples-c/kafka_embedded_broker.c" \
+  -o "$destdir$prefix/bin/kafka-embedded-broker" -L "$lib" -Wl,-rpath,"$prefix/lib" -lkafka_instance
 install -m 644 "$root/include/kafka_instance.h" "$root/include/kafka_instance.hpp" "$inc/"
 install -m 644 "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$root/CHANGELOG.md" "$doc/"
+install -m 644 "$root/tests/valgrind/kafka_instance.supp" "$share/valgrind.supp"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" "$root/scripts/kafka_instance.pc.in" \
   > "$lib/pkgconfig/kafka_instance.pc"
 

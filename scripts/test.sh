@@ -17,7 +17,7 @@
 # venv, kcat, valgrind, socat, openssl, Go and Node.js with npm;
 # kafka-python, pytest and setuptools-rust into target/venv (and koffi
 # into node/node_modules, from the npm registry, when its test runs);
-# tansu, a Kafka-compatible broker, with cargo (about 10 minutes, once;
+# tansu, a Kafka-compatible broker, with cargo (about 15 minutes on 2 cores, once;
 # KAFKA_INSTANCE_SKIP_TANSU=1 skips it, and the tests that need it are
 # listed as not run).
 #
@@ -108,7 +108,10 @@ awk '
   }' "$log"
 if [ -s "$not_run" ]; then
   echo "==> not run here (these tests, or these parts of them, could not do their work here):"
-  sed 's/^/  /' "$not_run"
+  # Each once: several tests may record the same part (a shared helper
+  # records it for each test that calls it). First seen first, so that a
+  # reason of several lines stays together.
+  awk '!seen[$0]++ { print "  " $0 }' "$not_run"
 fi
 if [ "$status" -ne 0 ] && ! grep -q '^test result: FAILED' "$log"; then
   echo "==> cargo test failed before running every test (a build error?): see $log"
