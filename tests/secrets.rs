@@ -155,6 +155,14 @@ fn no_path_leaks_the_password() {
 /// holds this much is a leak.
 const MARK: &str = "Qv9Sekr";
 
+/// A secret setting, its value, and the settings that make librdkafka
+/// use it.
+type Secret = (
+    &'static str,
+    String,
+    &'static [(&'static str, &'static str)],
+);
+
 /// Each secret setting, with a value librdkafka refuses or chokes on,
 /// through client creation and a send with every debug context on: its
 /// own texts (refusals, debug lines, errors) pass the same redaction as
@@ -164,7 +172,7 @@ fn librdkafka_texts_never_carry_a_secret_setting() {
     let _serial = serial();
     capture_logs_at(KafkaLogLevel::KAFKA_LOG_DEBUG as i32);
     let broker = embedded();
-    let secrets: [(&str, String, &[(&str, &str)]); 9] = [
+    let secrets: [Secret; 9] = [
         (
             "sasl.password",
             format!("{MARK}-1-pw"),

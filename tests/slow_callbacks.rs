@@ -138,13 +138,11 @@ fn close_and_free_keep_their_bounds_behind_a_slow_log_callback() {
         let topic = unique_topic("slow-log");
         create_topic(&broker, &topic, 1);
         let inst = instance(&broker, &[("group_id", &unique_topic("g"))]);
-        unsafe {
-            kafka_set_log_callback(
-                Some(slow_log),
-                null_mut(),
-                KafkaLogLevelArg(KafkaLogLevel::KAFKA_LOG_INFO as i32),
-            )
-        };
+        kafka_set_log_callback(
+            Some(slow_log),
+            null_mut(),
+            KafkaLogLevelArg(KafkaLogLevel::KAFKA_LOG_INFO as i32),
+        );
         let p = producer(inst, &[]);
         let t = common::c(&topic);
         let mut e = err();
