@@ -26,6 +26,9 @@ const TRANSIENT_KEPT: usize = 64;
 
 /// The shortest secret that is matched in text.
 const MIN_LEN: usize = 3;
+/// The shortest part of a secret (a line, a word) that is matched on its
+/// own: shorter ones (`a=b`, a PEM's `-----`) would mask common text.
+const PART_MIN_LEN: usize = 8;
 const MASK: &str = "***";
 
 /// Registers `secret` for the life of the process, and its parts: each
@@ -39,7 +42,10 @@ pub fn register(secret: &str) {
     let values = words
         .clone()
         .filter_map(|w| w.split_once('=').map(|(_, v)| v));
-    let parts = lines.chain(words).chain(values).filter(|p| *p != secret);
+    let parts = lines
+        .chain(words)
+        .chain(values)
+        .filter(|p| p.len() >= PART_MIN_LEN && *p != secret);
     for s in std::iter::once(secret).chain(parts) {
         if s.len() >= MIN_LEN && !all.iter().any(|known| known == s) {
             // Longest first, so a secret containing another is masked whole.
@@ -105,10 +111,11 @@ mod tests {
             redact("bad line MIIEvQIBADANBgkq here"),
             "bad line *** here"
         );
-        register("principal=alice lifeSeconds=Qv9x7");
+        // Parts of 8 bytes or more: "alice" stays readable.
+        register("principal=alice lifeSeconds=Qv9x7Kp2");
         assert_eq!(
-            redact("non-integral 'lifeSeconds=': Qv9x7"),
-            "non-integral 'lifeSeconds=': ***"
+            redact("non-integral 'lifeSeconds=': Qv9x7Kp2 for alice"),
+            "non-integral 'lifeSeconds=': *** for alice"
         );
         for i in 0..=TRANSIENT_KEPT {
             register_transient(&format!("token-number-{i:04}"));

@@ -138,3 +138,46 @@ fn the_readme_programs_in_other_languages_are_the_tested_files() {
         );
     }
 }
+
+/// The list of tests that could not run names each once, in the order
+/// they were recorded, however many tests recorded the same line (two
+/// tests sharing a helper did): scripts/test.sh's own printing of it, run
+/// on such a file.
+#[test]
+fn the_not_run_list_names_each_test_once() {
+    let script = read("scripts/test.sh");
+    let start = script
+        .find("if [ -s \"$not_run\" ]; then")
+        .expect("scripts/test.sh prints the not-run list");
+    let end = start + script[start..].find("\nfi\n").expect("its end");
+    let block = &script[start..end + 4];
+    let dir = Path::new(ROOT).join("target/readme-not-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("not-run.txt");
+    std::fs::write(
+        &file,
+        "a::login: needs a broker with OAUTHBEARER\n\
+         b::every_committed_partition: not run against this broker\n\
+         a::login: needs a broker with OAUTHBEARER\n\
+         b::every_committed_partition: not run against this broker\n\
+         c::pipeline: its stderr:\n  line one\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["-c", &format!("not_run=\"$1\"\n{block}"), "sh"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = printed.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "  a::login: needs a broker with OAUTHBEARER",
+            "  b::every_committed_partition: not run against this broker",
+            "  c::pipeline: its stderr:",
+            "    line one",
+        ],
+        "{printed}"
+    );
+}
