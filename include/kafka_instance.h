@@ -129,7 +129,10 @@ typedef enum KafkaRebalanceEvent {
    * with `cooperative-sticky` and the consumer group protocol): the
    * library starts them when the callback returns, at their committed
    * offset, and the next poll may return their messages. Seek here
-   * (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else.
+   * (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else;
+   * a pause here (`kafka_consumer_pause`) holds them from the start.
+   * `kafka_consumer_assignment`, `_position` and `_committed` do not
+   * list them until the callback returns.
    */
   KAFKA_REBALANCE_ASSIGNED = 1,
   /**
@@ -997,8 +1000,10 @@ enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *
  * as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
  * from its calls), then retried. A token must be printable ASCII (space,
  * tab, CR and LF allowed, as RFC 7628 says); another is refused with the
- * position of the first byte that is not, never its text. Tokens are
- * never logged, nor quoted in an error message: librdkafka's own texts
+ * position of the first byte that is not, never its text. A callback
+ * still running when a client's close runs out of time finishes on its
+ * own thread: keep what `opaque` points to valid until it has returned.
+ * Tokens are never logged, nor quoted in an error message: librdkafka's own texts
  * pass the same redaction as the library's.
  */
 enum KafkaErrorCode kafka_config_set_oauthbearer_token_callback(struct KafkaConfig *cfg, KafkaOAuthTokenCallback cb, void *opaque, struct KafkaError *err);
@@ -1972,9 +1977,11 @@ enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const stru
  * off), with `opaque`. The callback runs on a library thread: no poll is
  * needed for it (see `KafkaStatisticsCallback`). It may call back into
  * the library, except to free or close the client it reports on from
- * inside the callback. Closing a client stops its reports: none starts
- * after the close returns, and one already running when the close's time
- * is up may finish after. Later calls replace earlier ones.
+ * inside the callback (refused there with `KAFKA_ERR_STATE`). Closing a
+ * client stops its reports: none starts after the close returns, and one
+ * already running when the close's time is up finishes on its own
+ * thread: keep what `opaque` points to valid until it has returned (or
+ * until the process ends). Later calls replace earlier ones.
  */
 enum KafkaErrorCode kafka_set_statistics_callback(struct KafkaConfig *cfg, int32_t interval_ms, KafkaStatisticsCallback cb, void *opaque, struct KafkaError *err);
 

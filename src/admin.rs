@@ -103,7 +103,7 @@ impl Admin {
         let sink = Arc::new(AdminSink {
             source: Arc::as_ptr(&client) as usize,
             security: Arc::clone(&security),
-            statistics: statistics::reporter_for(&config.statistics)?,
+            statistics: statistics::reporter_for(&config.statistics, 0)?,
         });
         let events = EventThread::start("kafka-admin", main, sink, Arc::clone(&client), |_| {})
             .map_err(|e| {
@@ -230,7 +230,7 @@ impl Admin {
         wait: Option<Duration>,
         context: &str,
     ) -> Result<()> {
-        self.check_controller(wait, context)?;
+        let wait = self.check_controller(wait, context)?;
         let stop = || self.security.get().is_some();
         let outcome = native_admin::topic_request(self.client.inner(), what, wait, &stop);
         self.outcome(outcome, context)
@@ -243,18 +243,27 @@ impl Admin {
     /// names broker 0, which does not exist, and answers none of these
     /// requests; a broker that lacks one of them is refused by librdkafka
     /// itself, at once.
-    fn check_controller(&self, wait: Option<Duration>, context: &str) -> Result<()> {
-        let first = wait.map_or(CONTROLLER_WAIT, |w| w.min(CONTROLLER_WAIT));
-        let Some(id) = native_admin::controller_id(self.client.inner(), first) else {
-            return Ok(());
-        };
-        // Without an answer, the request goes as it is (and waits).
-        let Ok(metadata) = self.metadata(None, Some(first), context) else {
-            return Ok(());
-        };
-        if metadata.brokers().iter().any(|b| b.id() == id) {
-            return Ok(());
+    /// Returns what is left of `wait` for the request itself.
+    fn check_controller(&self, wait: Option<Duration>, context: &str) -> Result<Option<Duration>> {
+        let deadline = wait.map(|w| Instant::now() + w);
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let slice = || left().map_or(CONTROLLER_WAIT, |l| l.min(CONTROLLER_WAIT));
+        let client = self.client.inner();
+        if native_admin::controller_id(client, slice()).is_none() {
+            return Ok(left());
         }
+        // A fresh answer, and the controller it names (the one cached
+        // before may have moved): without an answer, the request goes as
+        // it is (and waits).
+        let Some(brokers) = native_admin::broker_ids(client, slice()) else {
+            return Ok(left());
+        };
+        let id = native_admin::controller_id(client, Duration::ZERO);
+        match id {
+            Some(id) if !brokers.contains(&id) => {}
+            _ => return Ok(left()),
+        }
+        let id = id.unwrap_or_default();
         let mut e = Error::from_rdkafka_code(RDKafkaErrorCode::UnsupportedFeature, context);
         e.message = format!(
             "{}: {}",
@@ -627,7 +636,7 @@ impl Admin {
     pub fn topic_config(&self, name: &str, wait: Option<Duration>) -> Result<Vec<TopicSetting>> {
         topic::validate(name)?;
         let context = format!("describing the settings of topic {name:?}");
-        self.check_controller(wait, &context)?;
+        let wait = self.check_controller(wait, &context)?;
         let stop = || self.security.get().is_some();
         let outcome = native_admin::topic_settings(self.client.inner(), name, wait, &stop);
         let mut settings: Vec<TopicSetting> = self

@@ -355,9 +355,12 @@ fn commit_stored(consumer: &BaseConsumer<Context>) -> Result<()> {
     let refused = context.store_done(consumer, None);
     log_refused(&refused);
     let deadline = Instant::now() + context.api_timeout;
-    context.commit_rewound(consumer, context.api_timeout)?;
+    // Both, whatever the first did: a partition whose explicit commit
+    // fails must not hold back the others'. The first failure is returned.
+    let rewound = context.commit_rewound(consumer, context.api_timeout);
     let left = deadline.saturating_duration_since(Instant::now());
-    commit_within(consumer, None, left)
+    let stored = commit_within(consumer, None, left);
+    rewound.and(stored)
 }
 
 /// [`native::commit_within`] as a `Result`: nothing to commit is success,
@@ -438,7 +441,11 @@ impl ConsumerContext for Context {
             self.forget(partitions);
             return;
         }
-        if let Err(e) = commit_stored(consumer) {
+        let committed = commit_stored(consumer);
+        // Theirs no more: a later commit must not carry their positions.
+        self.rewound
+            .forget(|t, p| partitions.find_partition(t, p).is_some());
+        if let Err(e) = committed {
             logging::log(
                 Level::Error,
                 "kafka_instance.consumer.rebalance",
@@ -454,7 +461,29 @@ impl ConsumerContext for Context {
         }
     }
 
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(_) = rebalance {
+            // Paused from the hook before librdkafka had them.
+            let paused = self.starts.take_paused();
+            if !paused.is_empty() {
+                let mut tpl = TopicPartitionList::with_capacity(paused.len());
+                for (t, p) in &paused {
+                    tpl.add_partition(t, *p);
+                }
+                if let Err(e) = consumer.pause(&tpl) {
+                    logging::log(
+                        Level::Error,
+                        "kafka_instance.consumer.rebalance",
+                        SUBJECT,
+                        &format!(
+                            "pausing {} partition(s) the rebalance callback paused: {e}",
+                            paused.len()
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
         if logging::enabled(Level::Info) && !self.silenced.load(Ordering::Acquire) {
             logging::log(
                 Level::Info,
@@ -554,6 +583,9 @@ pub struct Consumer {
     async_commits: Mutex<AsyncCommits>,
     /// Their number: the poll loop's one check when there are none.
     pending_commits: AtomicUsize,
+    /// When the subscribed topics were last looked up as missing
+    /// ([`native::coarse_now`] in ms; 0: never).
+    asked_missing: AtomicU64,
 }
 
 /// Reads a boolean setting as librdkafka would.
@@ -619,9 +651,10 @@ impl Consumer {
         let pipe = WakePipe::new()
             .map(Arc::new)
             .map_err(|e| Error::new(ErrorKind::Internal, format!("creating a pipe: {e}")))?;
+        let source = logging::new_source();
         let inner: BaseConsumer<Context> = cc
             .create_with_context(Context {
-                source: logging::new_source(),
+                source,
                 security: SecurityFailure::default(),
                 shared: Mutex::new(PollState {
                     done: Vec::new(),
@@ -639,7 +672,7 @@ impl Consumer {
                 in_rebalance: AtomicBool::new(false),
                 starts: Starts::default(),
                 rewound: Rewound::default(),
-                statistics: statistics::reporter_for(&resolved.statistics)?,
+                statistics: statistics::reporter_for(&resolved.statistics, source)?,
                 wake: Arc::clone(&pipe),
             })
             .map_err(|e| Error::from_rdkafka(&e, "creating the consumer"))?;
@@ -698,6 +731,7 @@ impl Consumer {
             closed: AtomicBool::new(false),
             async_commits: Mutex::new(AsyncCommits::default()),
             pending_commits: AtomicUsize::new(0),
+            asked_missing: AtomicU64::new(0),
         })
     }
 
@@ -722,7 +756,8 @@ impl Consumer {
     /// error or statistics callback it runs, where a poll or a close would
     /// wait for (or free) the thread that is running it.
     pub fn check_not_serving_events(&self, what: &str) -> Result<()> {
-        match self.events.is_current() {
+        let statistics = statistics::serving(self.inner.context().source());
+        match self.events.is_current() || statistics {
             false => Ok(()),
             true => Err(Error::state(format!(
                 "{what} was called inside a log, error or statistics callback of this \
@@ -1053,18 +1088,29 @@ impl Consumer {
     /// which of the subscribed topics the cluster does not have (asked
     /// for each, briefly), as the start of a message.
     fn missing_subscribed(&self) -> String {
+        // At most every 30 s, and 250 ms in all: this runs inside a poll
+        // (librdkafka repeats the error at each metadata refresh).
+        let now = native::coarse_now().as_millis() as u64;
+        let last = self.asked_missing.load(Ordering::Acquire);
+        if last != 0 && now.saturating_sub(last) < 30_000 {
+            return String::new();
+        }
+        self.asked_missing.store(now.max(1), Ordering::Release);
         let Ok(topics) = self.inner.subscription() else {
             return String::new();
         };
+        let deadline = Instant::now() + Duration::from_millis(250);
         let missing: Vec<String> = topics
             .elements()
             .iter()
             .map(|e| e.topic().to_owned())
             .filter(|t| !t.starts_with('^'))
             .filter(|t| {
-                let answer = self
-                    .inner
-                    .fetch_metadata(Some(t), Duration::from_millis(500));
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return false;
+                }
+                let answer = self.inner.fetch_metadata(Some(t), left);
                 answer.is_ok_and(|m| {
                     m.topics().iter().any(|mt| {
                         mt.name() == t

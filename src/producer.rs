@@ -116,6 +116,9 @@ struct SyncSlot {
 
 /// Shared between the producer handle and its polling thread's context.
 struct Shared {
+    /// The last answer about missing topics, and when it came (see
+    /// `missing`).
+    asked: Mutex<Option<(Instant, Vec<String>)>>,
     /// Messages queued and not yet notified.
     pending: AtomicUsize,
     idle_lock: Mutex<()>,
@@ -414,9 +417,10 @@ impl Shared {
     /// [`ErrorKind::State`] when this thread is serving this producer's
     /// notifications: waiting for them here would wait for ourselves.
     fn refuse_wait_in_callback(&self, what: &str) -> Result<()> {
-        if std::ptr::eq(SERVING.with(Cell::get), self) {
+        let owner = self as *const Shared as usize;
+        if std::ptr::eq(SERVING.with(Cell::get), self) || statistics::serving(owner) {
             return Err(Error::state(format!(
-                "{what} was called inside a delivery (or log) callback of the same producer, \
+                "{what} was called inside a delivery, log or statistics callback of the same producer, \
                  whose thread would wait for itself: call it from another thread, or after \
                  the callback returned"
             )));
@@ -506,6 +510,7 @@ impl Producer {
             silenced: AtomicBool::new(false),
             tracked: Mutex::new(std::collections::VecDeque::new()),
             tracked_ready: Condvar::new(),
+            asked: Mutex::new(None),
         });
         let nothing = Arc::new(Notify::Nothing);
         let origin = Origin::here();
@@ -513,7 +518,10 @@ impl Producer {
             source: logging::new_source(),
             shared: shared.clone(),
             repeat: Mutex::new(None),
-            statistics: statistics::reporter_for(&resolved.statistics)?,
+            statistics: statistics::reporter_for(
+                &resolved.statistics,
+                Arc::as_ptr(&shared) as usize,
+            )?,
         };
         let inner: ThreadedProducer<Context> = cc
             .create_with_context(context)

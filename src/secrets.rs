@@ -22,7 +22,7 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// newest [`TRANSIENT_KEPT`], so that a process refreshing tokens for
 /// days does not keep them all.
 static TRANSIENT: RwLock<VecDeque<String>> = RwLock::new(VecDeque::new());
-const TRANSIENT_KEPT: usize = 64;
+const TRANSIENT_KEPT: usize = 256;
 
 /// The shortest secret that is matched in text.
 const MIN_LEN: usize = 3;

@@ -9,16 +9,20 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 
 mod reporter;
-pub use reporter::Reporter;
+pub use reporter::{serving, Reporter};
 
 /// Called with each statistics JSON text, on a thread of the library.
 pub type StatisticsCallback = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// The statistics thread of a client whose config has a callback.
-pub fn reporter_for(callback: &Option<StatisticsCallback>) -> Result<Option<Reporter>> {
+/// The statistics thread of a client whose config has a callback;
+/// `owner` names the client to [`reporter::serving`].
+pub fn reporter_for(
+    callback: &Option<StatisticsCallback>,
+    owner: usize,
+) -> Result<Option<Reporter>> {
     callback
         .clone()
-        .map(Reporter::start)
+        .map(|f| Reporter::start(f, owner))
         .transpose()
         .map_err(|e| {
             Error::new(

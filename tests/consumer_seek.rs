@@ -429,3 +429,150 @@ fn produce_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
     }
     assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
 }
+
+unsafe extern "C" fn pause_on_assign(
+    c: *mut KafkaConsumer,
+    event: KafkaRebalanceEvent,
+    partitions: *const KafkaPartitionList,
+    opaque: *mut c_void,
+) {
+    if event != KafkaRebalanceEvent::KAFKA_REBALANCE_ASSIGNED {
+        return;
+    }
+    let codes = unsafe { &*(opaque as *const Mutex<Vec<KafkaErrorCode>>) };
+    let mut e = err();
+    let rc = unsafe { kafka_consumer_pause(c, partitions, &mut e) };
+    codes.lock().unwrap().push(rc);
+}
+
+/// A pause from the callback on ASSIGNED holds the partitions from the
+/// start (librdkafka ignored a pause of a partition it did not have yet):
+/// nothing arrives until they are resumed.
+#[test]
+fn a_pause_in_the_rebalance_callback_holds_assigned_partitions_from_the_start() {
+    for broker in brokers() {
+        for (name, settings) in protocols(&broker) {
+            let (topic, _, inst) = group_fixture(&broker, "pause-assign", 2);
+            for p in 0..2 {
+                produce_to(inst, &topic, p, 3);
+            }
+            let codes: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
+            let mut settings = settings.to_vec();
+            if !settings.iter().any(|(k, _)| *k == "group.protocol") {
+                settings.push(SESSION);
+            }
+            let names = [common::c(&topic)];
+            let topics = [names[0].as_ptr()];
+            let o = config(&settings);
+            let mut e = err();
+            let cons = unsafe { kafka_instance_get_consumer(inst, topics.as_ptr(), 1, o, &mut e) };
+            unsafe { kafka_config_free(o) };
+            assert!(!cons.is_null(), "{}", e.message_str());
+            let rc = unsafe {
+                kafka_consumer_set_rebalance_callback(
+                    cons,
+                    Some(pause_on_assign),
+                    &codes as *const _ as *mut c_void,
+                    &mut e,
+                )
+            };
+            assert_eq!(rc, KAFKA_OK);
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let mut early = Vec::new();
+            while codes.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+                early.extend(poll_messages(cons, 1, Duration::from_millis(200), json_n));
+            }
+            assert_eq!(
+                *codes.lock().unwrap(),
+                vec![KAFKA_OK],
+                "{} {name}",
+                broker.name
+            );
+            early.extend(poll_messages(cons, 6, Duration::from_secs(3), json_n));
+            assert!(
+                early.is_empty(),
+                "{} {name}: paused, yet {early:?}",
+                broker.name
+            );
+            let list = partitions(&[
+                (&topic, 0, KAFKA_OFFSET_COMMITTED),
+                (&topic, 1, KAFKA_OFFSET_COMMITTED),
+            ]);
+            let rc = unsafe { kafka_consumer_resume(cons, list, &mut e) };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+            unsafe { kafka_partition_list_free(list) };
+            let got = poll_messages(cons, 6, Duration::from_secs(30), json_n);
+            assert_eq!(got.len(), 6, "{} {name}: resumed", broker.name);
+            close_consumer(cons);
+            unsafe { kafka_instance_free(inst) };
+        }
+    }
+}
+
+/// The explicit commit after a seek back is served like any other: once
+/// its outcome is in, nothing is left for the event fd to announce (an
+/// outcome left behind kept the fd readable, and a loop on it spinning).
+#[test]
+fn an_asynchronous_commit_after_a_seek_back_leaves_nothing_behind() {
+    for broker in brokers() {
+        let (topic, _, inst) = group_fixture(&broker, "seek-back-async", 1);
+        produce_to(inst, &topic, 0, 6);
+        let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
+        let mut e = err();
+        assert_eq!(
+            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
+            KAFKA_OK
+        );
+        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
+        assert_eq!(
+            unsafe { kafka_consumer_assign(cons, list, &mut e) },
+            KAFKA_OK
+        );
+        unsafe { kafka_partition_list_free(list) };
+        let fd = unsafe { kafka_consumer_event_fd(cons, &mut e) };
+        assert!(fd >= 0, "{}", e.message_str());
+        assert_eq!(offsets(cons, 6), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
+        seek(cons, &topic, 2);
+        assert_eq!(offsets(cons, 1), vec![2]);
+        let seen: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
+        let rc = unsafe {
+            kafka_consumer_commit_async(
+                cons,
+                null(),
+                Some(note_commit),
+                &seen as *const _ as *mut c_void,
+                &mut e,
+            )
+        };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+            poll_messages(cons, 1, Duration::from_millis(100), |_| ());
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![KAFKA_OK], "{}", broker.name);
+        // Served: both outcomes in; then, idle, the fd goes quiet.
+        std::thread::sleep(Duration::from_millis(500));
+        let mut ready = 0;
+        for _ in 0..5 {
+            let (mut m, mut e) = (null_mut(), err());
+            let rc = unsafe { kafka_consumer_poll(cons, 0, &mut m, &mut e) };
+            assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+            assert!(m.is_null(), "nothing more to read");
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            ready += unsafe { libc::poll(&mut pfd, 1, 200) };
+        }
+        assert!(
+            ready < 5,
+            "{}: the event fd stays readable with nothing to serve",
+            broker.name
+        );
+        assert_eq!(committed(cons, &topic), 3, "{}", broker.name);
+        close_consumer(cons);
+        unsafe { kafka_instance_free(inst) };
+    }
+}

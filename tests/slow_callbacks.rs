@@ -228,3 +228,64 @@ fn close_and_free_keep_their_bounds_while_a_token_callback_runs() {
         kafka_instance_free(inst)
     });
 }
+
+/// What the statistics callback below found when it called back in.
+struct CallsBackIn {
+    producer: std::sync::atomic::AtomicPtr<KafkaProducer>,
+    codes: std::sync::Mutex<Vec<KafkaErrorCode>>,
+}
+
+unsafe extern "C" fn flush_own_producer(
+    _: *const c_char,
+    _: usize,
+    _: *const KafkaStatistics,
+    opaque: *mut c_void,
+) {
+    let me = unsafe { &*(opaque as *const CallsBackIn) };
+    let p = me.producer.load(Ordering::Acquire);
+    if p.is_null() {
+        return;
+    }
+    let mut e = err();
+    let rc = unsafe { kafka_producer_flush(p, 1000, null_mut(), &mut e) };
+    me.codes.lock().unwrap().push(rc);
+}
+
+/// A statistics callback may call into the library, except to wait for
+/// or close the client it reports on: that is refused with
+/// KAFKA_ERR_STATE (its thread is the client's own), as from its other
+/// callbacks.
+#[test]
+fn a_statistics_callback_flushing_its_own_producer_is_refused() {
+    let _serial = serial();
+    let broker = embedded();
+    let me = CallsBackIn {
+        producer: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        codes: std::sync::Mutex::new(Vec::new()),
+    };
+    let cfg = config(&[("bootstrap_servers", &broker.bootstrap)]);
+    let mut e = err();
+    let opaque = &me as *const CallsBackIn as *mut c_void;
+    let rc = unsafe {
+        kafka_set_statistics_callback(cfg, 100, Some(flush_own_producer), opaque, &mut e)
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let inst = unsafe { kafka_instance_new(cfg, &mut e) };
+    assert!(!inst.is_null(), "{}", e.message_str());
+    unsafe { kafka_config_free(cfg) };
+    let p = producer(inst, &[]);
+    me.producer.store(p, Ordering::Release);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while me.codes.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    me.producer.store(std::ptr::null_mut(), Ordering::Release);
+    // A callback that read the pointer just before is done with it soon
+    // after: its flush is refused at once.
+    std::thread::sleep(Duration::from_millis(300));
+    let codes = me.codes.lock().unwrap().clone();
+    assert!(!codes.is_empty(), "the statistics callback ran");
+    assert!(codes.iter().all(|c| *c == KAFKA_ERR_STATE), "{codes:?}");
+    close(p);
+    unsafe { kafka_instance_free(inst) };
+}

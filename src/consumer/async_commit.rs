@@ -22,10 +22,6 @@ use crate::logging::{self, Level};
 /// offsets librdkafka reports (none when there was nothing to commit).
 pub type CommitDone = Box<dyn FnOnce(Result<()>, Vec<PartitionOffset>) + Send>;
 
-/// The id of the explicit commits of partitions sought (see `rewind`);
-/// the application's commits count from 1.
-const REWOUND: u64 = 0;
-
 /// The asynchronous commits of one consumer whose outcome was not served:
 /// the application's and auto-commit's (whose failures are logged).
 #[derive(Default)]
@@ -72,31 +68,21 @@ impl Consumer {
             let refused = context.store_done(&self.inner, None);
             super::log_refused(&refused);
             // Partitions sought since their last commit first, explicitly
-            // (see `rewind`); its outcome comes first, with its own id.
+            // (see `rewind`), as a commit of its own whose failure is
+            // logged as auto-commit's are.
             let sought = context.rewound.take();
             if !sought.is_empty() {
-                let started =
-                    self.commits
-                        .commit(&self.inner, Some(&rewind::borrowed(&sought)), REWOUND);
-                match started {
-                    Ok(()) => context.rewound.started(sought),
-                    Err(code) => {
-                        context.rewound.failed(&sought);
-                        return Err(Error::from_rdkafka_code(code, "starting a commit"));
-                    }
+                let id = self.register(None, true);
+                context.rewound.started(id, sought.clone());
+                let list = rewind::borrowed(&sought);
+                if let Err(code) = self.commits.commit(&self.inner, Some(&list), id) {
+                    drop(self.forget_commit(id));
+                    context.rewound.finished(id, false);
+                    return Err(Error::from_rdkafka_code(code, "starting a commit"));
                 }
             }
         }
-        // Registered before the commit starts: its outcome may arrive
-        // before `commit` returns.
-        let id = {
-            let mut commits = self.async_commits();
-            commits.next_id += 1;
-            let id = commits.next_id;
-            commits.waiting.push((id, done, auto));
-            id
-        };
-        self.pending_commits.fetch_add(1, Ordering::AcqRel);
+        let id = self.register(done, auto);
         self.commits
             .commit(&self.inner, offsets, id)
             .map_err(|code| {
@@ -105,6 +91,20 @@ impl Consumer {
                 drop(self.forget_commit(id));
                 Error::from_rdkafka_code(code, "starting a commit")
             })
+    }
+
+    /// A new commit id, registered as waiting (before the commit starts:
+    /// its outcome may arrive before `commit` returns).
+    fn register(&self, done: Option<CommitDone>, auto: bool) -> u64 {
+        let id = {
+            let mut commits = self.async_commits();
+            commits.next_id += 1;
+            let id = commits.next_id;
+            commits.waiting.push((id, done, auto));
+            id
+        };
+        self.pending_commits.fetch_add(1, Ordering::AcqRel);
+        id
     }
 
     /// Removes commit `id` from the waiting ones: its callback, and
@@ -132,15 +132,8 @@ impl Consumer {
     }
 
     fn deliver(&self, outcome: CommitOutcome) {
-        if outcome.id == REWOUND {
-            let ok = matches!(outcome.result, Ok(()) | Err(RDKafkaErrorCode::NoOffset));
-            let context = self.inner.context();
-            context.rewound.finished(ok);
-            if !ok {
-                context.uncommitted.store(true, Ordering::Release);
-            }
-            return;
-        }
+        let ok = matches!(outcome.result, Ok(()) | Err(RDKafkaErrorCode::NoOffset));
+        self.inner.context().rewound.finished(outcome.id, ok);
         let Some((done, auto)) = self.forget_commit(outcome.id) else {
             return;
         };

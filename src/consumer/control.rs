@@ -268,11 +268,16 @@ impl Consumer {
                  an assignment starts",
             ));
         }
-        self.forget_partition(t, partition);
-        self.inner.context().rewound.sought(t, partition);
         let offset = offset_of(to);
+        let context = self.inner.context();
+        let from = match to {
+            Start::At(n) => Some(n),
+            _ => None,
+        };
         // From the hook, on a partition being assigned: where it starts.
-        if self.inner.context().starts.choose(t, partition, offset) {
+        if context.starts.choose(t, partition, offset) {
+            self.forget_partition(t, partition);
+            context.rewound.sought(t, partition, from);
             return Ok(());
         }
         let assigned = self
@@ -288,7 +293,12 @@ impl Consumer {
         }
         self.inner
             .seek(t, partition, offset, wait(timeout))
-            .map_err(|e| Error::from_rdkafka(&e, &format!("seeking {t:?} partition {partition}")))
+            .map_err(|e| {
+                Error::from_rdkafka(&e, &format!("seeking {t:?} partition {partition}"))
+            })?;
+        self.forget_partition(t, partition);
+        context.rewound.sought(t, partition, from);
+        Ok(())
     }
 
     /// Moves every assigned partition to its first message at or after
@@ -345,24 +355,42 @@ impl Consumer {
     /// membership). Messages already fetched stay and are handed out.
     pub fn pause(&self, partitions: &[(&str, i32)]) -> Result<()> {
         self.check_usable()?;
-        let tpl = self.partitions_only(partitions)?;
+        let tpl = self.partitions_only(partitions, true)?;
+        if tpl.count() == 0 {
+            return Ok(());
+        }
         self.inner.pause(&tpl).map_err(failed("pausing partitions"))
     }
 
     /// Fetches paused partitions again, from where they stopped.
     pub fn resume(&self, partitions: &[(&str, i32)]) -> Result<()> {
         self.check_usable()?;
-        let tpl = self.partitions_only(partitions)?;
+        let tpl = self.partitions_only(partitions, false)?;
+        if tpl.count() == 0 {
+            return Ok(());
+        }
         self.inner
             .resume(&tpl)
             .map_err(failed("resuming partitions"))
     }
 
-    fn partitions_only(&self, partitions: &[(&str, i32)]) -> Result<TopicPartitionList> {
-        let with_start: Vec<(&str, i32, Start)> = partitions
-            .iter()
-            .map(|&(t, p)| (t, p, Start::Committed))
-            .collect();
+    /// `partitions` as a list for librdkafka, less those being assigned
+    /// from the rebalance hook: librdkafka does not know them yet, so
+    /// their pause (`pause`) or resume is kept and made once they are
+    /// assigned (see `starts`).
+    fn partitions_only(
+        &self,
+        partitions: &[(&str, i32)],
+        pause: bool,
+    ) -> Result<TopicPartitionList> {
+        let starts = &self.inner.context().starts;
+        let mut with_start = Vec::with_capacity(partitions.len());
+        for &(t, p) in partitions {
+            check(t, p, Start::Committed)?;
+            if !starts.hold(t, p, pause) {
+                with_start.push((t, p, Start::Committed));
+            }
+        }
         list(&with_start)
     }
 

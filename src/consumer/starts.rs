@@ -7,7 +7,8 @@
 //! ("Local: Outdated") or refused ("Local: Erroneous state"). So the hook
 //! runs before the assignment is handed to librdkafka, a seek from it on a
 //! partition being assigned is written into that list, and the partition
-//! starts there.
+//! starts there. A pause from the hook on such a partition is made once
+//! librdkafka has it (before, librdkafka ignores it).
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -16,16 +17,21 @@ use rdkafka::{Offset, TopicPartitionList};
 /// The partitions of the assignment being made, while the application's
 /// hook runs, and the starts it chose for them.
 #[derive(Default)]
-pub(super) struct Starts(Mutex<Option<Pending>>);
+pub(super) struct Starts {
+    pending: Mutex<Option<Pending>>,
+    /// Paused from the hook: to pause once assigned.
+    to_pause: Mutex<Vec<(String, i32)>>,
+}
 
 struct Pending {
     partitions: Vec<(String, i32)>,
     chosen: Vec<(String, i32, Offset)>,
+    paused: Vec<(String, i32)>,
 }
 
 impl Starts {
     fn lock(&self) -> MutexGuard<'_, Option<Pending>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `partitions` are about to be assigned: seeks on them are recorded
@@ -39,6 +45,7 @@ impl Starts {
         *self.lock() = Some(Pending {
             partitions,
             chosen: Vec::new(),
+            paused: Vec::new(),
         });
     }
 
@@ -48,6 +55,7 @@ impl Starts {
         let Some(pending) = self.lock().take() else {
             return;
         };
+        *self.to_pause.lock().unwrap_or_else(|e| e.into_inner()) = pending.paused;
         for (topic, partition, offset) in pending.chosen {
             if let Some(mut e) = partitions.find_partition(&topic, partition) {
                 // Every offset recorded came from a seek that checked it.
@@ -76,6 +84,31 @@ impl Starts {
             .retain(|(t, p, _)| !(*p == partition && t == topic));
         pending.chosen.push((topic.to_owned(), partition, offset));
         true
+    }
+
+    /// Records a pause (or a resume: `pause` false) of `topic`/`partition`
+    /// when it is being assigned; false when it is not (it then goes to
+    /// librdkafka as any other).
+    pub(super) fn hold(&self, topic: &str, partition: i32, pause: bool) -> bool {
+        let mut guard = self.lock();
+        let Some(pending) = guard.as_mut() else {
+            return false;
+        };
+        let same = |(t, p): &(String, i32)| *p == partition && t == topic;
+        if !pending.partitions.iter().any(same) {
+            return false;
+        }
+        pending.paused.retain(|e| !same(e));
+        if pause {
+            pending.paused.push((topic.to_owned(), partition));
+        }
+        true
+    }
+
+    /// The partitions paused from the hook, to pause now that librdkafka
+    /// has them (once).
+    pub(super) fn take_paused(&self) -> Vec<(String, i32)> {
+        std::mem::take(&mut *self.to_pause.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The partitions being assigned (none outside a hook).

@@ -333,8 +333,10 @@ pub type KafkaOAuthTokenCallback = Option<
 /// as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
 /// from its calls), then retried. A token must be printable ASCII (space,
 /// tab, CR and LF allowed, as RFC 7628 says); another is refused with the
-/// position of the first byte that is not, never its text. Tokens are
-/// never logged, nor quoted in an error message: librdkafka's own texts
+/// position of the first byte that is not, never its text. A callback
+/// still running when a client's close runs out of time finishes on its
+/// own thread: keep what `opaque` points to valid until it has returned.
+/// Tokens are never logged, nor quoted in an error message: librdkafka's own texts
 /// pass the same redaction as the library's.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_oauthbearer_token_callback(

@@ -960,7 +960,10 @@ pub enum KafkaRebalanceEvent {
     /// with `cooperative-sticky` and the consumer group protocol): the
     /// library starts them when the callback returns, at their committed
     /// offset, and the next poll may return their messages. Seek here
-    /// (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else.
+    /// (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else;
+    /// a pause here (`kafka_consumer_pause`) holds them from the start.
+    /// `kafka_consumer_assignment`, `_position` and `_committed` do not
+    /// list them until the callback returns.
     KAFKA_REBALANCE_ASSIGNED = 1,
     /// The partitions are about to be taken away: finish or store what you
     /// hold of them now. When the callback returns, the library commits

@@ -161,9 +161,11 @@ impl KafkaStatisticsSummary {
 /// off), with `opaque`. The callback runs on a library thread: no poll is
 /// needed for it (see `KafkaStatisticsCallback`). It may call back into
 /// the library, except to free or close the client it reports on from
-/// inside the callback. Closing a client stops its reports: none starts
-/// after the close returns, and one already running when the close's time
-/// is up may finish after. Later calls replace earlier ones.
+/// inside the callback (refused there with `KAFKA_ERR_STATE`). Closing a
+/// client stops its reports: none starts after the close returns, and one
+/// already running when the close's time is up finishes on its own
+/// thread: keep what `opaque` points to valid until it has returned (or
+/// until the process ends). Later calls replace earlier ones.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_set_statistics_callback(
     cfg: *mut KafkaConfig,

@@ -16,6 +16,9 @@ use crate::ffi::native;
 
 /// The longest part of a wait kept, at its end, to ask the cluster.
 const ASK: Duration = Duration::from_millis(500);
+/// An answer is used again for this long: a flush in a loop, or many
+/// threads' sends timing out at once, ask the cluster once.
+const FRESH: Duration = Duration::from_secs(5);
 
 /// Splits a wait ending at `deadline` (`None`: no limit, nothing kept)
 /// into the part spent waiting (until the returned instant) and the part
@@ -35,7 +38,22 @@ impl Producer {
         if keep.is_zero() {
             return Vec::new();
         }
-        let mut missing = native::missing_topics(self.inner.client(), keep);
+        // Another thread asking now: its answer is not waited for (the
+        // wait would count against this one's timeout).
+        let mut asked = match self.shared.asked.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Vec::new(),
+        };
+        let mut missing = match &*asked {
+            Some((when, answer)) if when.elapsed() < FRESH => answer.clone(),
+            _ => {
+                let answer = native::missing_topics(self.inner.client(), keep);
+                *asked = Some((Instant::now(), answer.clone()));
+                answer
+            }
+        };
+        drop(asked);
         if let Some(topic) = only {
             missing.retain(|t| t == topic);
         }

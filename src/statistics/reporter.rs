@@ -9,6 +9,7 @@
 //! arrive while the callback runs replace each other (statistics are
 //! snapshots: the newest says all the older ones did, and more).
 
+use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -47,9 +48,22 @@ impl Shared {
     }
 }
 
+thread_local! {
+    /// The owner of the statistics callback running on this thread (0:
+    /// none).
+    static SERVING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the calling thread runs a statistics callback of `owner`'s:
+/// closing that client from there would wait for (or free) itself.
+pub fn serving(owner: usize) -> bool {
+    owner != 0 && SERVING.with(Cell::get) == owner
+}
+
 impl Reporter {
-    /// A thread that hands reports to `callback`.
-    pub fn start(callback: StatisticsCallback) -> std::io::Result<Self> {
+    /// A thread that hands reports to `callback`, as `owner`'s (see
+    /// [`serving`]).
+    pub fn start(callback: StatisticsCallback, owner: usize) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -59,6 +73,7 @@ impl Reporter {
         let thread = thread::Builder::new()
             .name("kafka-statistics".into())
             .spawn(move || {
+                SERVING.with(|s| s.set(owner));
                 serve(&serving, &callback);
                 ended.mark();
             })?;

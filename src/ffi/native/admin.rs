@@ -356,6 +356,34 @@ pub(crate) fn controller_id<C: rdkafka::client::ClientContext>(
     (id >= 0).then_some(id)
 }
 
+/// The ids of the cluster's brokers, from a metadata request for the
+/// topics the client already knows (not all of the cluster's), asked for
+/// up to `wait`; `None` without an answer.
+pub(crate) fn broker_ids<C: rdkafka::client::ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    wait: Duration,
+) -> Option<Vec<i32>> {
+    let ms = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let mut md: *const rd::rd_kafka_metadata_t = std::ptr::null();
+    // SAFETY: a live client; the metadata librdkafka returns is read,
+    // then released once with rd_kafka_metadata_destroy.
+    unsafe {
+        let err = rd::rd_kafka_metadata(client.native_ptr(), 0, std::ptr::null_mut(), &mut md, ms);
+        if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || md.is_null() {
+            return None;
+        }
+        let brokers = match (*md).broker_cnt {
+            n if n > 0 && !(*md).brokers.is_null() => {
+                std::slice::from_raw_parts((*md).brokers, n as usize)
+            }
+            _ => &[][..],
+        };
+        let ids = brokers.iter().map(|b| b.id).collect();
+        rd::rd_kafka_metadata_destroy(md);
+        Some(ids)
+    }
+}
+
 pub(crate) fn topic_request<C: rdkafka::client::ClientContext>(
     client: &rdkafka::client::Client<C>,
     what: TopicRequest<'_>,
