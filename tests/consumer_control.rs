@@ -10,7 +10,7 @@ use common::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::c_void;
-use std::ptr::{null, null_mut};
+use std::ptr::null_mut;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ fn first_n(cons: *mut KafkaConsumer, n: usize) -> Vec<usize> {
 fn kafka_consumer_assign_starts_where_told_and_assignment_and_position_say_so() {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "assign", 1);
-        one_to(inst, &topic, 0, 10);
+        produce_to_partition(inst, &topic, 0, 10);
         let cons = manual_consumer(inst, &topic);
         let mut e = err();
         for (start, first) in [(3, 3), (KAFKA_OFFSET_BEGINNING, 0)] {
@@ -104,7 +104,7 @@ fn kafka_consumer_assign_starts_where_told_and_assignment_and_position_say_so() 
 fn kafka_consumer_seek_moves_and_never_commits_what_it_moved_away_from() {
     for broker in brokers() {
         let (topic, group, inst) = group_fixture(&broker, "seek", 1);
-        one_to(inst, &topic, 0, 10);
+        produce_to_partition(inst, &topic, 0, 10);
         let cons = manual_consumer(inst, &topic);
         let mut e = err();
         let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
@@ -212,7 +212,7 @@ fn kafka_consumer_pause_stops_a_partition_and_resume_loses_nothing() {
         assert_eq!(unsafe { kafka_consumer_pause(cons, one, &mut e) }, KAFKA_OK);
         // Ten to each partition while partition 1 is paused.
         for partition in 0..2 {
-            one_to(inst, &topic, partition, 10);
+            produce_to_partition(inst, &topic, partition, 10);
         }
         let got = poll_messages(cons, 20, Duration::from_secs(5), |m| unsafe {
             kafka_message_partition(m)
@@ -241,26 +241,11 @@ fn kafka_consumer_pause_stops_a_partition_and_resume_loses_nothing() {
 
 /// `n` messages `{"n": i}` to `partition`, one acknowledged send each (a
 /// batch each: tansu cannot resume inside a batch).
-fn one_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
-    let mut e = err();
-    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
-    let t = c(topic);
-    for i in 0..n {
-        let v = format!("{{\"n\":{i}}}");
-        let mut r = empty_record(&t);
-        (r.value, r.value_len) = (v.as_ptr().cast(), v.len());
-        (r.has_partition, r.partition) = (true, partition);
-        let rc = unsafe { kafka_producer_send_sync(p, &r, 10_000, null_mut(), &mut e) };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-    }
-    assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
-}
-
 #[test]
 fn kafka_consumer_lag_watermarks_and_commit_offsets_agree() {
     for broker in brokers() {
         let (topic, group, inst) = group_fixture(&broker, "lag", 1);
-        one_to(inst, &topic, 0, 10);
+        produce_to_partition(inst, &topic, 0, 10);
         // Without auto-commit, so that close commits nothing of its own.
         let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
         let mut e = err();

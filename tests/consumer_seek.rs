@@ -129,7 +129,7 @@ fn kafka_consumer_seek_in_the_rebalance_callback_sets_where_an_assigned_partitio
         for (name, settings) in protocols(&broker) {
             let (topic, _, inst) = group_fixture(&broker, "seek-assign", 2);
             for p in 0..2 {
-                produce_to(inst, &topic, p, 10);
+                produce_to_partition(inst, &topic, p, 10);
             }
             // The group committed 8 on both: without the seeks, the first
             // messages would be 8 and 8.
@@ -174,7 +174,7 @@ fn kafka_consumer_seek_to_time_in_the_rebalance_callback_sets_where_assigned_par
             // Five messages on each partition, a pause, five more: the
             // time between them separates them by either clock.
             for p in 0..2 {
-                produce_to(inst, &topic, p, 5);
+                produce_to_partition(inst, &topic, p, 5);
             }
             std::thread::sleep(Duration::from_millis(1500));
             let between = std::time::SystemTime::now()
@@ -183,7 +183,7 @@ fn kafka_consumer_seek_to_time_in_the_rebalance_callback_sets_where_assigned_par
                 .as_millis() as i64;
             std::thread::sleep(Duration::from_millis(500));
             for p in 0..2 {
-                produce_to(inst, &topic, p, 5);
+                produce_to_partition(inst, &topic, p, 5);
             }
             let plan = SeekOnAssign {
                 topic: topic.clone(),
@@ -224,7 +224,7 @@ fn kafka_consumer_seek_to_time_in_the_rebalance_callback_sets_where_assigned_par
                 true => (5, 10),
                 false => {
                     for p in 0..2 {
-                        produce_to(inst, &topic, p, 1);
+                        produce_to_partition(inst, &topic, p, 1);
                     }
                     (10, 2)
                 }
@@ -247,16 +247,7 @@ fn kafka_consumer_seek_on_a_partition_not_assigned_is_a_state_error_that_says_so
         let (topic, _, inst) = group_fixture(&broker, "seek-unassigned", 2);
         let cons = consumer(inst, &[&topic], &[]);
         let mut e = err();
-        assert_eq!(
-            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
-            KAFKA_OK
-        );
-        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
-        assert_eq!(
-            unsafe { kafka_consumer_assign(cons, list, &mut e) },
-            KAFKA_OK
-        );
-        unsafe { kafka_partition_list_free(list) };
+        assign_from_start(cons, &topic);
         let t = common::c(&topic);
         let rc = unsafe { kafka_consumer_seek(cons, t.as_ptr(), 1, 0, 5000, &mut e) };
         assert_eq!(rc, KAFKA_ERR_STATE, "{}: {}", broker.name, e.message_str());
@@ -275,6 +266,22 @@ fn kafka_consumer_seek_on_a_partition_not_assigned_is_a_state_error_that_says_so
         close_consumer(cons);
         unsafe { kafka_instance_free(inst) };
     }
+}
+
+/// `cons` reads partition 0 of `topic` from its start, by assignment
+/// (its subscription dropped).
+fn assign_from_start(cons: *mut KafkaConsumer, topic: &str) {
+    let mut e = err();
+    assert_eq!(
+        unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
+        KAFKA_OK
+    );
+    let list = partitions(&[(topic, 0, KAFKA_OFFSET_BEGINNING)]);
+    assert_eq!(
+        unsafe { kafka_consumer_assign(cons, list, &mut e) },
+        KAFKA_OK
+    );
+    unsafe { kafka_partition_list_free(list) };
 }
 
 /// The group's committed offset of partition 0, asked by `cons`.
@@ -312,23 +319,36 @@ unsafe extern "C" fn note_commit(
     seen.lock().unwrap().push(unsafe { (*result).code });
 }
 
+/// Starts an asynchronous commit of what is done and polls until its
+/// outcome is served (20 s at most): the codes the callback got.
+fn commit_async_served(cons: *mut KafkaConsumer) -> Vec<KafkaErrorCode> {
+    let seen: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
+    let mut e = err();
+    let rc = unsafe {
+        kafka_consumer_commit_async(
+            cons,
+            null(),
+            Some(note_commit),
+            &seen as *const _ as *mut c_void,
+            &mut e,
+        )
+    };
+    assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        poll_messages(cons, 1, Duration::from_millis(100), |_| ());
+    }
+    seen.into_inner().unwrap()
+}
+
 #[test]
 fn a_commit_after_seeking_back_moves_the_committed_offset_back() {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "seek-back", 1);
-        produce_to(inst, &topic, 0, 10);
+        produce_to_partition(inst, &topic, 0, 10);
         let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
         let mut e = err();
-        assert_eq!(
-            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
-            KAFKA_OK
-        );
-        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
-        assert_eq!(
-            unsafe { kafka_consumer_assign(cons, list, &mut e) },
-            KAFKA_OK
-        );
-        unsafe { kafka_partition_list_free(list) };
+        assign_from_start(cons, &topic);
         assert_eq!(offsets(cons, 4), vec![0, 1, 2, 3]);
         assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
         assert_eq!(committed(cons, &topic), 4, "{}", broker.name);
@@ -353,22 +373,7 @@ fn a_commit_after_seeking_back_moves_the_committed_offset_back() {
         // Back to 1, done with 1: an asynchronous commit says 2.
         seek(cons, &topic, 1);
         assert_eq!(offsets(cons, 1), vec![1]);
-        let seen: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
-        let rc = unsafe {
-            kafka_consumer_commit_async(
-                cons,
-                null(),
-                Some(note_commit),
-                &seen as *const _ as *mut c_void,
-                &mut e,
-            )
-        };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
-            poll_messages(cons, 1, Duration::from_millis(100), |_| ());
-        }
-        assert_eq!(*seen.lock().unwrap(), vec![KAFKA_OK], "{}", broker.name);
+        assert_eq!(commit_async_served(cons), vec![KAFKA_OK], "{}", broker.name);
         assert_eq!(committed(cons, &topic), 2, "{}: commit_async", broker.name);
         close_consumer(cons);
         unsafe { kafka_instance_free(inst) };
@@ -379,7 +384,7 @@ fn a_commit_after_seeking_back_moves_the_committed_offset_back() {
 fn close_after_seeking_back_commits_the_offset_after_the_last_message_done() {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "seek-back-close", 1);
-        produce_to(inst, &topic, 0, 10);
+        produce_to_partition(inst, &topic, 0, 10);
         let cons = consumer(inst, &[&topic], &[]);
         let first = offsets(cons, 6);
         assert_eq!(first, vec![0, 1, 2, 3, 4, 5], "{}", broker.name);
@@ -412,24 +417,6 @@ fn close_after_seeking_back_commits_the_offset_after_the_last_message_done() {
     }
 }
 
-/// `n` JSON messages to `partition`, each acknowledged (its own batch: see
-/// `produce_unbatched`).
-fn produce_to(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
-    let mut e = err();
-    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
-    assert!(!p.is_null(), "{}", e.message_str());
-    let t = common::c(topic);
-    for i in 0..n {
-        let v = format!("{{\"n\":{i}}}");
-        let mut r = empty_record(&t);
-        (r.value, r.value_len) = (v.as_ptr().cast(), v.len());
-        (r.has_partition, r.partition) = (true, partition);
-        let rc = unsafe { kafka_producer_send_sync(p, &r, 10_000, null_mut(), &mut e) };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-    }
-    assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
-}
-
 unsafe extern "C" fn pause_on_assign(
     c: *mut KafkaConsumer,
     event: KafkaRebalanceEvent,
@@ -454,7 +441,7 @@ fn a_pause_in_the_rebalance_callback_holds_assigned_partitions_from_the_start() 
         for (name, settings) in protocols(&broker) {
             let (topic, _, inst) = group_fixture(&broker, "pause-assign", 2);
             for p in 0..2 {
-                produce_to(inst, &topic, p, 3);
+                produce_to_partition(inst, &topic, p, 3);
             }
             let codes: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
             let mut settings = settings.to_vec();
@@ -516,41 +503,17 @@ fn a_pause_in_the_rebalance_callback_holds_assigned_partitions_from_the_start() 
 fn an_asynchronous_commit_after_a_seek_back_leaves_nothing_behind() {
     for broker in brokers() {
         let (topic, _, inst) = group_fixture(&broker, "seek-back-async", 1);
-        produce_to(inst, &topic, 0, 6);
+        produce_to_partition(inst, &topic, 0, 6);
         let cons = consumer(inst, &[&topic], &[("enable_auto_commit", "false")]);
         let mut e = err();
-        assert_eq!(
-            unsafe { kafka_consumer_unsubscribe(cons, &mut e) },
-            KAFKA_OK
-        );
-        let list = partitions(&[(&topic, 0, KAFKA_OFFSET_BEGINNING)]);
-        assert_eq!(
-            unsafe { kafka_consumer_assign(cons, list, &mut e) },
-            KAFKA_OK
-        );
-        unsafe { kafka_partition_list_free(list) };
+        assign_from_start(cons, &topic);
         let fd = unsafe { kafka_consumer_event_fd(cons, &mut e) };
         assert!(fd >= 0, "{}", e.message_str());
         assert_eq!(offsets(cons, 6), vec![0, 1, 2, 3, 4, 5]);
         assert_eq!(unsafe { kafka_consumer_commit(cons, &mut e) }, KAFKA_OK);
         seek(cons, &topic, 2);
         assert_eq!(offsets(cons, 1), vec![2]);
-        let seen: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
-        let rc = unsafe {
-            kafka_consumer_commit_async(
-                cons,
-                null(),
-                Some(note_commit),
-                &seen as *const _ as *mut c_void,
-                &mut e,
-            )
-        };
-        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
-            poll_messages(cons, 1, Duration::from_millis(100), |_| ());
-        }
-        assert_eq!(*seen.lock().unwrap(), vec![KAFKA_OK], "{}", broker.name);
+        assert_eq!(commit_async_served(cons), vec![KAFKA_OK], "{}", broker.name);
         // Served: both outcomes in; then, idle, the fd goes quiet.
         std::thread::sleep(Duration::from_millis(500));
         let mut ready = 0;

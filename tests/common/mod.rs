@@ -545,6 +545,24 @@ pub fn produce_unbatched(inst: *mut KafkaInstance, topic: &str, from: usize, n: 
     assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
 }
 
+/// `n` JSON messages (`{"n": 0}` on) to `partition`, each acknowledged
+/// (its own batch: see `produce_unbatched`).
+pub fn produce_to_partition(inst: *mut KafkaInstance, topic: &str, partition: i32, n: usize) {
+    let mut e = err();
+    let p = unsafe { kafka_instance_get_producer(inst, null(), &mut e) };
+    assert!(!p.is_null(), "{}", e.message_str());
+    let t = c(topic);
+    for i in 0..n {
+        let v = format!("{{\"n\":{i}}}");
+        let mut r = empty_record(&t);
+        (r.value, r.value_len) = (v.as_ptr().cast(), v.len());
+        (r.has_partition, r.partition) = (true, partition);
+        let rc = unsafe { kafka_producer_send_sync(p, &r, 10_000, null_mut(), &mut e) };
+        assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
+    }
+    assert_eq!(unsafe { kafka_producer_close(p, 10_000, &mut e) }, KAFKA_OK);
+}
+
 /// The `n` of a message whose value is `{"n": n}` (what `produce` and
 /// `produce_unbatched` send).
 pub fn json_n(m: *const KafkaMessage) -> usize {
