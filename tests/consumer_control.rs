@@ -239,8 +239,6 @@ fn kafka_consumer_pause_stops_a_partition_and_resume_loses_nothing() {
     }
 }
 
-/// `n` messages `{"n": i}` to `partition`, one acknowledged send each (a
-/// batch each: tansu cannot resume inside a batch).
 #[test]
 fn kafka_consumer_lag_watermarks_and_commit_offsets_agree() {
     for broker in brokers() {

@@ -78,11 +78,15 @@ fn first_of_each(cons: *mut KafkaConsumer, n: usize) -> BTreeMap<i32, i64> {
     first
 }
 
+/// A consumer of `topic` with `settings` (and the tests' session timeout,
+/// except under the consumer group protocol, which takes the broker's),
+/// whose rebalance callback is `callback` with `opaque`.
 fn subscribed_with(
     inst: *mut KafkaInstance,
     topic: &str,
     settings: &[(&str, &str)],
-    plan: &SeekOnAssign,
+    callback: KafkaRebalanceCallback,
+    opaque: *mut c_void,
 ) -> *mut KafkaConsumer {
     let names = [common::c(topic)];
     let topics = [names[0].as_ptr()];
@@ -95,14 +99,7 @@ fn subscribed_with(
     let cons = unsafe { kafka_instance_get_consumer(inst, topics.as_ptr(), 1, o, &mut e) };
     unsafe { kafka_config_free(o) };
     assert!(!cons.is_null(), "{}", e.message_str());
-    let rc = unsafe {
-        kafka_consumer_set_rebalance_callback(
-            cons,
-            Some(seek_on_assign),
-            plan as *const SeekOnAssign as *mut c_void,
-            &mut e,
-        )
-    };
+    let rc = unsafe { kafka_consumer_set_rebalance_callback(cons, callback, opaque, &mut e) };
     assert_eq!(rc, KAFKA_OK, "{}", e.message_str());
     cons
 }
@@ -141,7 +138,13 @@ fn kafka_consumer_seek_in_the_rebalance_callback_sets_where_an_assigned_partitio
                 codes: Mutex::new(Vec::new()),
             };
             let settings: Vec<_> = settings.to_vec();
-            let cons = subscribed_with(inst, &topic, &settings, &plan);
+            let cons = subscribed_with(
+                inst,
+                &topic,
+                &settings,
+                Some(seek_on_assign),
+                &plan as *const SeekOnAssign as *mut c_void,
+            );
             let first = first_of_each(cons, 15);
             let codes = plan.codes.lock().unwrap().clone();
             assert!(
@@ -191,7 +194,13 @@ fn kafka_consumer_seek_to_time_in_the_rebalance_callback_sets_where_assigned_par
                 to_time: Some(between),
                 codes: Mutex::new(Vec::new()),
             };
-            let cons = subscribed_with(inst, &topic, &settings, &plan);
+            let cons = subscribed_with(
+                inst,
+                &topic,
+                &settings,
+                Some(seek_on_assign),
+                &plan as *const SeekOnAssign as *mut c_void,
+            );
             // Until the assignment happened (the callback ran).
             let deadline = std::time::Instant::now() + Duration::from_secs(30);
             let mut early = Vec::new();
@@ -444,26 +453,14 @@ fn a_pause_in_the_rebalance_callback_holds_assigned_partitions_from_the_start() 
                 produce_to_partition(inst, &topic, p, 3);
             }
             let codes: Mutex<Vec<KafkaErrorCode>> = Mutex::new(Vec::new());
-            let mut settings = settings.to_vec();
-            if !settings.iter().any(|(k, _)| *k == "group.protocol") {
-                settings.push(SESSION);
-            }
-            let names = [common::c(&topic)];
-            let topics = [names[0].as_ptr()];
-            let o = config(&settings);
+            let cons = subscribed_with(
+                inst,
+                &topic,
+                &settings,
+                Some(pause_on_assign),
+                &codes as *const _ as *mut c_void,
+            );
             let mut e = err();
-            let cons = unsafe { kafka_instance_get_consumer(inst, topics.as_ptr(), 1, o, &mut e) };
-            unsafe { kafka_config_free(o) };
-            assert!(!cons.is_null(), "{}", e.message_str());
-            let rc = unsafe {
-                kafka_consumer_set_rebalance_callback(
-                    cons,
-                    Some(pause_on_assign),
-                    &codes as *const _ as *mut c_void,
-                    &mut e,
-                )
-            };
-            assert_eq!(rc, KAFKA_OK);
             let deadline = std::time::Instant::now() + Duration::from_secs(30);
             let mut early = Vec::new();
             while codes.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
