@@ -25,8 +25,8 @@ use rdkafka::TopicPartitionList;
 use crate::config::Resolved;
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
 use crate::events::{EventSink, EventThread};
-use crate::ffi::native::admin::{self as native_admin, Outcome, TopicRequest};
-use crate::ffi::native::{self, Queue};
+use crate::sys::admin::{self as native_admin, Outcome, TopicRequest};
+use crate::sys::{self, Queue};
 use crate::logging::{self, LibrdkafkaLog};
 use crate::oauth::{self, TokenRefresher};
 use crate::statistics::{self, Reporter};
@@ -43,7 +43,7 @@ pub struct Admin {
     _events: EventThread,
     client: Arc<AdminClient<LibrdkafkaLog>>,
     security: Arc<SecurityFailure>,
-    /// [`native::fork_generation`] when made: a child of a fork makes its
+    /// [`sys::fork_generation`] when made: a child of a fork makes its
     /// own (the threads of this one do not exist there).
     generation: u64,
     /// Set when librdkafka 2.12 would abort in destroying this client: a
@@ -55,7 +55,7 @@ pub struct Admin {
     /// Set when a request to a group coordinator is still out after its
     /// caller stopped waiting: the instance stops using this client, which
     /// is destroyed once the calls in progress let go of it (see
-    /// `native::admin`: librdkafka must not time such a request out).
+    /// `sys::admin`: librdkafka must not time such a request out).
     retired: AtomicBool,
     /// The instance's slot holding this client, to leave it when retired.
     slot: OnceLock<Weak<Mutex<Option<Arc<Admin>>>>>,
@@ -113,7 +113,8 @@ impl Admin {
                 )
             })?;
         let oauth = oauth::refresher_for(
-            config,
+            config.oauth.as_ref(),
+            config.get("sasl.oauthbearer.config"),
             Arc::clone(&client),
             |c: &Arc<AdminClient<LibrdkafkaLog>>| c.inner(),
             Arc::as_ptr(&client) as usize,
@@ -123,7 +124,7 @@ impl Admin {
             _events: events,
             client,
             security,
-            generation: native::fork_generation(),
+            generation: sys::fork_generation(),
             never_destroy: AtomicBool::new(false),
             retired: AtomicBool::new(false),
             slot: OnceLock::new(),
@@ -208,7 +209,7 @@ impl Admin {
         {
             if let Some(me) = slot.take() {
                 drop(slot);
-                if let Err(e) = native::release_last_on_a_thread(me) {
+                if let Err(e) = sys::release_last_on_a_thread(me) {
                     let why =
                         format!("a retired admin client is kept: no thread to release it: {e}");
                     logging::log(
@@ -249,16 +250,16 @@ impl Admin {
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let slice = || left().map_or(CONTROLLER_WAIT, |l| l.min(CONTROLLER_WAIT));
         let client = self.client.inner();
-        if native_admin::controller_id(client, slice()).is_none() {
+        if sys::controller_id(client, slice()).is_none() {
             return Ok(left());
         }
         // A fresh answer, and the controller it names (the one cached
         // before may have moved): without an answer, the request goes as
         // it is (and waits).
-        let Some(brokers) = native_admin::broker_ids(client, slice()) else {
+        let Some(brokers) = sys::broker_ids(client, slice()) else {
             return Ok(left());
         };
-        let id = native_admin::controller_id(client, Duration::ZERO);
+        let id = sys::controller_id(client, Duration::ZERO);
         match id {
             Some(id) if !brokers.contains(&id) => {}
             _ => return Ok(left()),
@@ -315,7 +316,7 @@ impl Admin {
 
 impl Drop for Admin {
     fn drop(&mut self) {
-        let forked = self.generation != native::fork_generation();
+        let forked = self.generation != sys::fork_generation();
         if forked || self.never_destroy.load(Ordering::Acquire) {
             // In a forked child its threads do not exist; see
             // `never_destroy` for the other case. Never destroyed.
@@ -341,7 +342,7 @@ impl Shared {
         if let Some(admin) = slot.as_ref() {
             let usable = !admin.never_destroy.load(Ordering::Acquire)
                 && !admin.retired.load(Ordering::Acquire);
-            if admin.generation == native::fork_generation() && usable {
+            if admin.generation == sys::fork_generation() && usable {
                 return Ok(Arc::clone(admin));
             }
         }
@@ -412,7 +413,7 @@ impl Admin {
         };
         let metadata = self.metadata(topic, wait, &context)?;
         let mut cluster = Cluster {
-            id: native::cluster_id(self.client.inner(), Duration::from_secs(1)),
+            id: sys::cluster_id(self.client.inner(), Duration::from_secs(1)),
             brokers: metadata
                 .brokers()
                 .iter()
@@ -752,8 +753,8 @@ pub struct TopicSetting {
     pub is_sensitive: bool,
 }
 
-/// A committed offset that is not there (`KAFKA_OFFSET_NONE` in C).
-pub const NO_OFFSET: i64 = -1001;
+/// A committed offset that is not there (librdkafka's `OFFSET_INVALID`).
+pub(crate) const NO_OFFSET: i64 = -1001;
 
 fn at_least(name: &str, value: i32, min: i32) -> Result<()> {
     match value >= min {

@@ -35,7 +35,6 @@
 //! to it too, when a
 //! message or event arrives.
 
-use std::ffi::CString;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,7 +50,8 @@ use serde_json::json;
 use crate::config::{Config, Scope};
 use crate::error::{is_security_code, Error, ErrorKind, Result, SecurityFailure};
 use crate::events::{EventSink, EventThread};
-use crate::ffi::native::{self, CommitFailure, Queue, WakePipe};
+use crate::sys::{self, CommitFailure, Queue, WakePipe};
+use crate::text::NulText;
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
@@ -111,7 +111,7 @@ pub type Handler = Arc<dyn Fn(&Message) -> std::result::Result<(), String> + Sen
 /// The offset to resume a partition at: one past the last message done.
 #[derive(Debug, Clone)]
 struct Position {
-    topic: Arc<CString>,
+    topic: Arc<NulText>,
     partition: i32,
     next: i64,
 }
@@ -261,7 +261,7 @@ impl Context {
         let mut tpl = TopicPartitionList::with_capacity(done.len());
         for p in done.iter() {
             // Topic names come from librdkafka and hold no NUL.
-            let topic = p.topic.to_str().unwrap_or_default();
+            let topic = p.topic.as_str();
             let _ = tpl.add_partition_offset(topic, p.partition, Offset::Offset(p.next));
         }
         // librdkafka's store takes no callback and logs nothing: holding
@@ -280,7 +280,7 @@ impl Context {
                 r.0.partition == p.partition && r.0.topic == p.topic
             };
             if !refused.iter().any(same) {
-                let topic = p.topic.to_str().unwrap_or_default();
+                let topic = p.topic.as_str();
                 self.rewound.stored(topic, p.partition, p.next);
             }
         }
@@ -310,7 +310,7 @@ impl Context {
         let done = &mut shared.done;
         let before = done.len();
         done.retain(|p| {
-            let topic = p.topic.to_str().unwrap_or_default();
+            let topic = p.topic.as_str();
             partitions.find_partition(topic, p.partition).is_none()
         });
         self.rewound
@@ -336,11 +336,11 @@ fn log_refused(refused: &[(Position, RDKafkaErrorCode)]) {
                  longer assigned to this consumer, so its messages from there on will be \
                  consumed again by its new owner",
                 p.next,
-                p.topic.to_str().unwrap_or_default(),
+                p.topic.as_str(),
                 p.partition
             ),
             Some(json!({
-                "topic": p.topic.to_str().unwrap_or_default(),
+                "topic": p.topic.as_str(),
                 "partition": p.partition,
                 "offset": p.next,
             })),
@@ -364,14 +364,14 @@ fn commit_stored(consumer: &BaseConsumer<Context>) -> Result<()> {
     rewound.and(stored)
 }
 
-/// [`native::commit_within`] as a `Result`: nothing to commit is success,
+/// [`sys::commit_within`] as a `Result`: nothing to commit is success,
 /// no answer in time is [`ErrorKind::Timeout`].
 fn commit_within(
     consumer: &BaseConsumer<Context>,
     offsets: Option<&[(&str, i32, i64)]>,
     timeout: Duration,
 ) -> Result<()> {
-    match native::commit_within(consumer, offsets, timeout) {
+    match sys::commit_within(consumer, offsets, timeout) {
         Ok(()) | Err(CommitFailure::Refused(RDKafkaErrorCode::NoOffset)) => Ok(()),
         Err(CommitFailure::Refused(code)) => {
             Err(Error::from_rdkafka_code(code, "committing offsets"))
@@ -528,13 +528,13 @@ struct PollState {
     /// Offsets the application is done with, not yet in librdkafka's store.
     done: Vec<Position>,
     /// The last topic name seen, shared by its messages.
-    last_topic: Option<Arc<CString>>,
+    last_topic: Option<Arc<NulText>>,
     /// An error met after a batch already had messages, for the next poll.
     deferred: Option<Error>,
     /// Handed out by the last poll or batch; done when the application
     /// comes back.
     handed: Vec<Position>,
-    /// When auto-commit last ran ([`native::coarse_now`]).
+    /// When auto-commit last ran ([`sys::coarse_now`]).
     last_commit: Duration,
 }
 
@@ -585,7 +585,7 @@ pub struct Consumer {
     /// Their number: the poll loop's one check when there are none.
     pending_commits: AtomicUsize,
     /// When the subscribed topics were last looked up as missing
-    /// ([`native::coarse_now`] in ms; 0: never).
+    /// ([`sys::coarse_now`] in ms; 0: never).
     asked_missing: AtomicU64,
 }
 
@@ -662,7 +662,7 @@ impl Consumer {
                     last_topic: None,
                     deferred: None,
                     handed: Vec::new(),
-                    last_commit: native::coarse_now(),
+                    last_commit: sys::coarse_now(),
                 }),
                 commit_on_revoke: auto_commit,
                 api_timeout,
@@ -697,7 +697,8 @@ impl Consumer {
                 )
             })?;
         let oauth = oauth::refresher_for(
-            &resolved,
+            resolved.oauth.as_ref(),
+            resolved.get("sasl.oauthbearer.config"),
             Arc::clone(&inner),
             |c: &Arc<BaseConsumer<Context>>| c.client(),
             inner.context().source(),
@@ -830,7 +831,7 @@ impl Consumer {
         let Some(interval) = self.auto_commit.filter(|i| !i.is_zero()) else {
             return false;
         };
-        let now = native::coarse_now();
+        let now = sys::coarse_now();
         if now.saturating_sub(state.last_commit) < interval {
             return false;
         }
@@ -1185,7 +1186,7 @@ impl Consumer {
         let refused = context.store_done(&self.inner, Some(message.next_position()));
         context.uncommitted.store(true, Ordering::Release);
         let (mine, others): (Vec<_>, Vec<_>) = refused.into_iter().partition(|(p, _)| {
-            p.partition == message.partition() && p.topic.as_bytes() == message.topic().as_bytes()
+            p.partition == message.partition() && p.topic.as_str() == message.topic()
         });
         log_refused(&others);
         match mine.first() {
@@ -1402,7 +1403,7 @@ impl Consumer {
     fn release_in_background(&self) -> Error {
         let context = self.inner.context();
         context.silenced.store(true, Ordering::Release);
-        if let Err(e) = native::release_last_on_a_thread(Arc::clone(&self.inner)) {
+        if let Err(e) = sys::release_last_on_a_thread(Arc::clone(&self.inner)) {
             // Without a thread, the client is released with the handle,
             // which waits: still better than leaking it.
             logging::log(

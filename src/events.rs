@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::error::RDKafkaErrorCode;
 
-use crate::ffi::native::{self, ClientEvent, Queue};
+use crate::sys::{self, ClientEvent, Queue};
 
 /// How long the thread waits for an event before it checks whether it
 /// should stop (the bound on how long stopping it waits).
@@ -57,7 +57,7 @@ impl EventThread {
         Ok(EventThread {
             stop,
             thread: Some(thread),
-            generation: native::fork_generation(),
+            generation: sys::fork_generation(),
         })
     }
 
@@ -81,7 +81,7 @@ pub fn join_library_thread(thread: Option<JoinHandle<()>>, generation: u64) {
     let Some(thread) = thread else {
         return;
     };
-    if generation != native::fork_generation() {
+    if generation != sys::fork_generation() {
         std::mem::forget(thread);
         return;
     }
@@ -140,7 +140,7 @@ pub fn join_library_thread_by(
     let Some(handle) = thread.as_ref() else {
         return false;
     };
-    if generation != native::fork_generation() || handle.thread().id() == thread::current().id() {
+    if generation != sys::fork_generation() || handle.thread().id() == thread::current().id() {
         join_library_thread(thread, generation);
         return false;
     }

@@ -6,7 +6,7 @@
 //! there releases nothing, because what it holds belongs to the parent.
 
 use crate::error::{Error, Result};
-use crate::ffi::native::fork_generation;
+use crate::sys::fork_generation;
 
 /// The process a client was created in.
 #[derive(Debug, Clone, Copy)]

@@ -23,8 +23,10 @@ pub mod producer;
 pub mod secrets;
 pub mod settings;
 pub mod statistics;
+pub mod text;
 pub mod timeout;
 pub mod topic;
 pub mod url;
 
 pub mod ffi;
+mod sys;

@@ -13,7 +13,7 @@ use rdkafka::client::{Client, ClientContext};
 use serde_json::json;
 
 use crate::events::{join_library_thread_by, Ending};
-use crate::ffi::native;
+use crate::sys;
 use crate::logging::{self, Level};
 use crate::secrets;
 
@@ -84,11 +84,11 @@ pub struct ClientTarget<K, C: ClientContext + 'static> {
 impl<K: Send + 'static, C: ClientContext + 'static> TokenTarget for ClientTarget<K, C> {
     fn set_token(&self, token: &OAuthToken) -> std::result::Result<(), String> {
         let client = (self.client)(&self.keep);
-        native::set_oauth_token(client, &token.token, token.lifetime_ms, &token.principal)
+        sys::set_oauth_token(client, &token.token, token.lifetime_ms, &token.principal)
     }
 
     fn set_failure(&self, why: &str) {
-        native::set_oauth_failure((self.client)(&self.keep), why);
+        sys::set_oauth_failure((self.client)(&self.keep), why);
     }
 }
 
@@ -176,7 +176,7 @@ impl TokenRefresher {
             stopped,
             thread: Mutex::new(Some(thread)),
             ending,
-            generation: native::fork_generation(),
+            generation: sys::fork_generation(),
         })
     }
 
@@ -200,18 +200,20 @@ impl Drop for TokenRefresher {
     }
 }
 
-/// The refresher of a client made from `resolved`, when its config has a
-/// token callback: `keep` keeps the client alive, `client` reaches it.
+/// The refresher of a client whose config has a token `callback` (and
+/// `sasl.oauthbearer.config`, handed to it): `keep` keeps the client
+/// alive, `client` reaches it. None without a callback.
 pub fn refresher_for<K: Send + 'static, C: ClientContext + 'static>(
-    resolved: &crate::config::Resolved,
+    callback: Option<&OAuthCallback>,
+    config: Option<&str>,
     keep: K,
     client: fn(&K) -> &Client<C>,
     source: usize,
 ) -> crate::error::Result<Option<TokenRefresher>> {
-    let Some(callback) = resolved.oauth.clone() else {
+    let Some(callback) = callback.cloned() else {
         return Ok(None);
     };
-    let config = resolved.get("sasl.oauthbearer.config").map(str::to_owned);
+    let config = config.map(str::to_owned);
     TokenRefresher::start(ClientTarget { keep, client }, callback, config, source)
         .map(Some)
         .map_err(|e| {

@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::config::{Config, Scope};
 use crate::error::{Error, ErrorKind, Result, SecurityFailure};
-use crate::ffi::native::{Note, TopicHandle};
+use crate::sys::{Note, TopicHandle};
 use crate::fork::Origin;
 use crate::instance::Instance;
 use crate::logging::{self, Level};
@@ -528,7 +528,8 @@ impl Producer {
             .map_err(|e| Error::from_rdkafka(&e, "creating the producer"))?;
         let inner = Arc::new(inner);
         let oauth = oauth::refresher_for(
-            &resolved,
+            resolved.oauth.as_ref(),
+            resolved.get("sasl.oauthbearer.config"),
             Arc::clone(&inner),
             |p: &Arc<ThreadedProducer<Context>>| p.client(),
             inner.context().source(),

@@ -15,7 +15,7 @@ use super::{rewind, Consumer, PartitionOffset};
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ffi::native::CommitOutcome;
+use crate::sys::CommitOutcome;
 use crate::logging::{self, Level};
 
 /// What an asynchronous commit's outcome is handed to: the result and the

@@ -2,19 +2,19 @@
 //! `zero_copy_messages`, librdkafka's own message kept without a copy.
 //! Both outlive their consumer.
 
-use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::{BorrowedMessage, Headers, Message as _, Timestamp};
 
 use super::{Context, Position};
-use crate::ffi::native::HeldMessage;
+use crate::sys::HeldMessage;
+use crate::text::{NulStr, NulText};
 
 /// A consumed message. Text fields are NUL-terminated so that C callers
 /// read them without copies.
 pub struct Message {
-    topic: Arc<CString>,
+    topic: Arc<NulText>,
     partition: i32,
     offset: i64,
     timestamp_ms: i64,
@@ -30,7 +30,7 @@ enum Body {
         key_len: Option<usize>,
         /// `false`: no value (a tombstone), as opposed to an empty one.
         has_value: bool,
-        headers: Vec<(CString, Option<Box<[u8]>>)>,
+        headers: Vec<(NulText, Option<Box<[u8]>>)>,
     },
     /// librdkafka's message: no copy, about 5% of the consumer's
     /// throughput on the embedded broker (`cargo bench`, raw_owned), at
@@ -44,14 +44,14 @@ impl Message {
     /// consumer it came from) is given. `last_topic` lets a run of
     /// messages from one topic share its name.
     pub(super) fn new(
-        last_topic: &mut Option<Arc<CString>>,
+        last_topic: &mut Option<Arc<NulText>>,
         m: BorrowedMessage<'_>,
         client: Option<&Arc<BaseConsumer<Context>>>,
     ) -> Message {
         let topic = match last_topic {
-            Some(t) if t.as_bytes() == m.topic().as_bytes() => t.clone(),
+            Some(t) if t.as_str() == m.topic() => t.clone(),
             _ => {
-                let t = Arc::new(CString::new(m.topic()).unwrap_or_default());
+                let t = Arc::new(NulText::new(m.topic()));
                 *last_topic = Some(t.clone());
                 t
             }
@@ -75,11 +75,11 @@ impl Message {
     }
 
     pub fn topic(&self) -> &str {
-        // Built from a &str, so always UTF-8.
-        self.topic.to_str().unwrap_or_default()
+        self.topic.as_str()
     }
-    pub fn topic_cstr(&self) -> &CStr {
-        &self.topic
+    /// The topic with a NUL after it, for callers that read it in place.
+    pub fn topic_with_nul(&self) -> NulStr<'_> {
+        self.topic.as_nul_str()
     }
     pub fn partition(&self) -> i32 {
         self.partition
@@ -115,22 +115,25 @@ impl Message {
         }
     }
     /// Header `index`: its name and value (`None`: no value).
-    pub fn header(&self, index: usize) -> Option<(&CStr, Option<&[u8]>)> {
+    pub fn header(&self, index: usize) -> Option<(NulStr<'_>, Option<&[u8]>)> {
         match &self.body {
             Body::Copied { headers, .. } => headers
                 .get(index)
-                .map(|(name, value)| (name.as_c_str(), value.as_deref())),
-            Body::Held(h) => h.header(index),
+                .map(|(name, value)| (name.as_nul_str(), value.as_deref())),
+            Body::Held(h) => {
+                let (name, value) = h.header(index)?;
+                Some((NulStr::from_bytes_with_nul(name)?, value))
+            }
         }
     }
 
     /// The value of the last header named `name` (`Some(None)`: present
     /// without a value).
-    pub fn header_last(&self, name: &str) -> Option<(&CStr, Option<&[u8]>)> {
+    pub fn header_last(&self, name: &str) -> Option<(NulStr<'_>, Option<&[u8]>)> {
         (0..self.header_count())
             .rev()
             .filter_map(|i| self.header(i))
-            .find(|(n, _)| n.to_bytes() == name.as_bytes())
+            .find(|(n, _)| n.as_bytes() == name.as_bytes())
     }
 
     /// Where a consumer resumes once this message is done.
@@ -161,7 +164,7 @@ impl Clone for Message {
             Body::Held(_) => {
                 let headers = (0..self.header_count())
                     .filter_map(|i| self.header(i))
-                    .map(|(n, v)| (n.to_owned(), v.map(Box::from)))
+                    .map(|(n, v)| (n.to_text(), v.map(Box::from)))
                     .collect();
                 copy(self.key(), self.value(), headers)
             }
@@ -185,13 +188,13 @@ impl std::fmt::Debug for Message {
     }
 }
 
-fn headers_of(m: &BorrowedMessage<'_>) -> Vec<(CString, Option<Box<[u8]>>)> {
+fn headers_of(m: &BorrowedMessage<'_>) -> Vec<(NulText, Option<Box<[u8]>>)> {
     m.headers()
         .map(|hs| {
             hs.iter()
                 .map(|h| {
                     (
-                        CString::new(h.key.replace('\0', " ")).unwrap_or_default(),
+                        NulText::new(h.key),
                         h.value.map(Box::from),
                     )
                 })
@@ -203,7 +206,7 @@ fn headers_of(m: &BorrowedMessage<'_>) -> Vec<(CString, Option<Box<[u8]>>)> {
 fn copy(
     key: Option<&[u8]>,
     value: Option<&[u8]>,
-    headers: Vec<(CString, Option<Box<[u8]>>)>,
+    headers: Vec<(NulText, Option<Box<[u8]>>)>,
 ) -> Body {
     let mut data = Vec::with_capacity(key.map_or(0, <[u8]>::len) + value.map_or(0, <[u8]>::len));
     data.extend_from_slice(key.unwrap_or_default());

@@ -9,7 +9,7 @@ use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::Consumer;
-use crate::ffi::native;
+use crate::sys;
 
 impl Consumer {
     /// What librdkafka's "subscribed topic not available" leaves out:
@@ -18,7 +18,7 @@ impl Consumer {
     pub(super) fn missing_subscribed(&self) -> String {
         // At most every 30 s, and 250 ms in all: this runs inside a poll
         // (librdkafka repeats the error at each metadata refresh).
-        let now = native::coarse_now().as_millis() as u64;
+        let now = sys::coarse_now().as_millis() as u64;
         let last = self.asked_missing.load(Ordering::Acquire);
         if last != 0 && now.saturating_sub(last) < 30_000 {
             return String::new();

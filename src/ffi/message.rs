@@ -54,7 +54,7 @@ fn with<R: crate::ffi::Failure>(
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_topic(m: *const KafkaMessage) -> *const c_char {
     with(here!(SUBJECT), m, std::ptr::null(), |m| {
-        m.topic_cstr().as_ptr()
+        m.topic_with_nul().with_nul().as_ptr().cast()
     })
 }
 
@@ -136,7 +136,7 @@ pub unsafe extern "C" fn kafka_message_header(
                 // SAFETY: each output is NULL or writable (module contract).
                 unsafe {
                     if let Some(out) = name.as_mut() {
-                        *out = n.as_ptr();
+                        *out = n.with_nul().as_ptr().cast();
                     }
                     if let Some(out) = value.as_mut() {
                         *out = v.map_or(std::ptr::null(), |v| v.as_ptr().cast());
@@ -252,7 +252,7 @@ pub unsafe extern "C" fn kafka_message_views(
                 .value()
                 .map_or((std::ptr::null(), 0), |v| (v.as_ptr().cast(), v.len()));
             *view = KafkaMessageView {
-                topic: m.topic_cstr().as_ptr(),
+                topic: m.topic_with_nul().with_nul().as_ptr().cast(),
                 partition: m.partition(),
                 offset: m.offset(),
                 timestamp_ms: m.timestamp_ms(),

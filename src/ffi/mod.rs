@@ -29,7 +29,6 @@ pub mod instance;
 pub mod log;
 pub mod message;
 pub mod mock_cluster;
-pub(crate) mod native;
 pub mod partition_list;
 pub mod producer;
 pub mod statistics;

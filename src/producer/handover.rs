@@ -29,7 +29,7 @@ use rdkafka::producer::Producer as _;
 
 use super::{deadline_after, tracked, unpack, walk_packed, Producer, Queueing, TrackedFailure};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ffi::native::TopicHandle;
+use crate::sys::TopicHandle;
 use crate::timeout::remaining;
 use crate::topic;
 

@@ -12,7 +12,7 @@ use rdkafka::producer::Producer as _;
 
 use super::Producer;
 use crate::error::Error;
-use crate::ffi::native;
+use crate::sys;
 
 /// The longest part of a wait kept, at its end, to ask the cluster.
 const ASK: Duration = Duration::from_millis(500);
@@ -48,7 +48,7 @@ impl Producer {
         let mut missing = match &*asked {
             Some((when, answer)) if when.elapsed() < FRESH => answer.clone(),
             _ => {
-                let answer = native::missing_topics(self.inner.client(), keep);
+                let answer = sys::missing_topics(self.inner.client(), keep);
                 *asked = Some((Instant::now(), answer.clone()));
                 answer
             }

@@ -15,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::events::{join_library_thread_by, Ending};
-use crate::ffi::native::fork_generation;
+use crate::sys::fork_generation;
 
 use super::StatisticsCallback;
 use crate::logging::{self, Level};
