@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The README's peer table: one producer workload through kafka_instance
+"""The peer figures of docs/performance.md: one producer workload through kafka_instance
 and the clients a user would otherwise pick, on the same machine and
 broker.
 

@@ -1,5 +1,5 @@
-/* Throughput through the C header, to reproduce the README's figures with
- * your own compiler and flags:
+/* Throughput through the C header, to reproduce the figures of
+ * docs/performance.md with your own compiler and flags:
  *
  *   make -C examples-c PROFILE=release bench
  *   examples-c/build/bench [messages] [value_bytes]     (default 1000000 100)

@@ -25,34 +25,50 @@
 #include <stdint.h>
 
 /**
- * A committed offset that is not there (`KAFKA_OFFSET_NONE` in C).
+ * @defgroup version Version macros
+ * The version of this header, at compile time (kafka_instance_version()
+ * gives the library's at run time): KAFKA_INSTANCE_VERSION_NUM is
+ * major * 10000 + minor * 100 + patch.
+ * @{
  */
-#define NO_OFFSET -1001
+#define KAFKA_INSTANCE_VERSION_MAJOR 0
+#define KAFKA_INSTANCE_VERSION_MINOR 1
+#define KAFKA_INSTANCE_VERSION_PATCH 0
+#define KAFKA_INSTANCE_VERSION_NUM 100
+
+/**
+ * Marks a declaration deprecated: a program that uses it compiles, with a
+ * warning that quotes `msg` (what to use instead). Nothing is deprecated
+ * yet; a deprecated call keeps working for at least one minor release.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201402L
+#define KAFKA_DEPRECATED(msg) [[deprecated(msg)]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define KAFKA_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define KAFKA_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define KAFKA_DEPRECATED(msg)
+#endif
+/** @} */
+
+/* ======================================================================
+ * 1. Versions, errors and handles
+ * ==================================================================== */
+
+/**
+ * @defgroup basics Versions, errors and handles
+ * The library's version (at compile time: the KAFKA_INSTANCE_VERSION
+ * macros; at run time: kafka_instance_version), the error codes and the
+ * KafkaError every fallible call fills, and the opaque handles the
+ * sections below make and free.
+ * @{
+ */
 
 /**
  * Room for an error message, including its terminating NUL.
  */
 #define KAFKA_ERROR_MESSAGE_SIZE 512
-
-/**
- * `offset`: the oldest message still in the log.
- */
-#define KAFKA_OFFSET_BEGINNING -2
-
-/**
- * `offset`: after the newest message (only what comes next).
- */
-#define KAFKA_OFFSET_END -1
-
-/**
- * `offset`: the group's committed offset (`auto_offset_reset` when none).
- */
-#define KAFKA_OFFSET_COMMITTED -1000
-
-/**
- * In answers: no offset (nothing consumed or committed yet, or not asked).
- */
-#define KAFKA_OFFSET_NONE -1001
 
 /**
  * What went wrong. `KAFKA_OK` (0) is success.
@@ -119,46 +135,6 @@ typedef enum KafkaErrorCode {
    */
   KAFKA_ERR_INTERNAL = 99,
 } KafkaErrorCode;
-
-/**
- * What a rebalance did, for a `KafkaRebalanceCallback`.
- */
-typedef enum KafkaRebalanceEvent {
-  /**
-   * The partitions are being assigned to this consumer (incrementally,
-   * with `cooperative-sticky` and the consumer group protocol): the
-   * library starts them when the callback returns, at their committed
-   * offset, and the next poll may return their messages. Seek here
-   * (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else;
-   * a pause here (`kafka_consumer_pause`) holds them from the start.
-   * `kafka_consumer_assignment`, `_position` and `_committed` do not
-   * list them until the callback returns.
-   */
-  KAFKA_REBALANCE_ASSIGNED = 1,
-  /**
-   * The partitions are about to be taken away: finish or store what you
-   * hold of them now. When the callback returns, the library commits
-   * what is done (with auto-commit) and gives them up.
-   */
-  KAFKA_REBALANCE_REVOKED = 2,
-  /**
-   * The partitions were lost (the session expired, or the member was
-   * fenced): another member may already own them, so nothing is
-   * committed for them; messages handed out and not committed will be
-   * consumed again by their new owner.
-   */
-  KAFKA_REBALANCE_LOST = 3,
-} KafkaRebalanceEvent;
-
-/**
- * Severity of a log record (syslog numbering).
- */
-typedef enum KafkaLogLevel {
-  KAFKA_LOG_ERROR = 3,
-  KAFKA_LOG_WARNING = 4,
-  KAFKA_LOG_INFO = 6,
-  KAFKA_LOG_DEBUG = 7,
-} KafkaLogLevel;
 
 /**
  * The cluster's brokers and partitions when it was described. Free it
@@ -288,45 +264,51 @@ typedef struct KafkaError {
   char message[KAFKA_ERROR_MESSAGE_SIZE];
 } KafkaError;
 
-/**
- * One broker of a `KafkaCluster`; its strings live as long as the
- * cluster.
- */
-typedef struct KafkaBroker {
-  int32_t id;
-  const char *host;
-  int32_t port;
-} KafkaBroker;
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
- * One partition of a `KafkaCluster`; its pointers live as long as the
- * cluster.
+ * Gives this library's version, such as `"0.1.0"`.
+ *
+ * @return A static string.
  */
-typedef struct KafkaPartitionInfo {
-  const char *topic;
-  int32_t partition;
-  /**
-   * The leader's broker id; -1 when the partition has none now.
-   */
-  int32_t leader;
-  /**
-   * The brokers holding a replica (`replica_count` of them).
-   */
-  const int32_t *replicas;
-  size_t replica_count;
-  /**
-   * The replicas in sync with the leader (`in_sync_count`).
-   */
-  const int32_t *in_sync;
-  size_t in_sync_count;
-  /**
-   * `KAFKA_OK`, or what the metadata says is wrong with the partition
-   * (`KAFKA_ERR_BROKER` with librdkafka's code in `rdkafka_code`, e.g.
-   * 5, LEADER_NOT_AVAILABLE).
-   */
-  enum KafkaErrorCode error;
-  int32_t rdkafka_code;
-} KafkaPartitionInfo;
+const char *kafka_instance_version(void);
+
+/**
+ * Gives the version of the librdkafka built into this library, such as
+ * `"2.12.1"`.
+ *
+ * @return A static string.
+ */
+const char *kafka_instance_librdkafka_version(void);
+
+/**
+ * Gives the C name of an error code, such as `"KAFKA_ERR_TIMEOUT"`.
+ *
+ * @param code The code; any integer may be passed.
+ * @return A static string, never NULL: `"KAFKA_ERR_UNKNOWN"` for a value
+ *         that is not a `KafkaErrorCode`.
+ */
+const char *kafka_error_code_name(KafkaErrorCode code);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 2. Config
+ * ==================================================================== */
+
+/**
+ * @defgroup config Config
+ * A KafkaConfig gathers settings (a connection URL, librdkafka's names or
+ * kafka-python's) before an instance, a producer or a consumer is made
+ * from it. Not thread-safe; the instance copies it.
+ * @{
+ */
 
 /**
  * What an OAUTHBEARER token callback fills in. The strings are the
@@ -354,216 +336,338 @@ typedef struct KafkaOAuthToken {
 } KafkaOAuthToken;
 
 /**
- * Fills `token` (every field starts NULL or 0) and returns 0, or returns
+ * Supplies an OAUTHBEARER token: fills `token` and returns 0, or returns
  * non-zero with `token->error` saying why no token could be had.
- * `oauthbearer_config` is the `sasl_oauthbearer_config` setting (NULL when
- * unset). Called on a thread of the library, once when a client starts
- * and again before each token expires (after 80% of its lifetime), and
- * 10 s after a failure; no poll is needed for it. It must not close or
- * free the client it serves.
+ *
+ * Called on a thread of the library, once when a client starts and again
+ * before each token expires (after 80% of its lifetime), and 10 s after a
+ * failure; no poll is needed for it. It must not close or free the client
+ * it serves.
+ *
+ * @param oauthbearer_config The `sasl_oauthbearer_config` setting (NULL
+ *                           when unset).
+ * @param token              What to fill: every field starts NULL or 0.
+ * @param opaque             The `opaque` given to
+ *                           `kafka_config_set_oauthbearer_token_callback`.
+ * @return 0 when `token` is filled; non-zero when there is no token (with
+ *         `token->error` saying why).
  */
 typedef int (*KafkaOAuthTokenCallback)(const char *oauthbearer_config, struct KafkaOAuthToken *token, void *opaque);
 
-/**
- * The body of `kafka_instance_with_consumer`. Return 0 for success.
- * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
- */
-typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
- * A topic handler: called with each consumed message of its topic, in
- * registration order, on the thread that called `kafka_consumer_consume`.
- * Return 0 for success; non-zero is logged (with topic, partition and
- * offset) and processing goes on: the message counts as done either way.
- * `m` is valid only during the call.
+ * Creates a new, empty config.
  *
- * A handler may call any function on its consumer: commit
- * (`kafka_consumer_commit` commits every message done so far, this batch's
- * included), `kafka_consumer_commit_message`,
- * `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
- * new handler runs from the next message on) and `kafka_consumer_wakeup`.
- * Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
- * consumer (close it after `kafka_consumer_consume` returns) and polling it
- * (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
- * past messages of the batch that are not handled yet.
+ * @return The new config (release it with `kafka_config_free`); NULL only
+ *         if memory ran out.
  */
-typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
+struct KafkaConfig *kafka_config_new(void);
 
 /**
- * The outcome of a `kafka_consumer_commit_async`: `result->code` is
- * `KAFKA_OK` or why the commit failed (`KAFKA_ERR_TIMEOUT` when the
- * consumer closed before the outcome arrived); `offsets` (NULL when
- * there was nothing to commit) holds what was committed, each the offset
- * of the next message to consume. Both are valid during the call. It runs
- * on the thread that polls, inside `kafka_consumer_poll`, `_poll_batch`
- * or `_consume`, or inside `kafka_consumer_close`; it may call
- * `kafka_consumer_commit_async` again, `_commit`, `_store_message` and
- * the queries; polling and closing are refused (`KAFKA_ERR_STATE`), and
- * inside close every call is.
+ * Makes a deep copy of `cfg`, secrets included.
+ *
+ * @param cfg The config to copy, or NULL.
+ * @return The copy (free it with `kafka_config_free`), or NULL when `cfg`
+ *         is NULL.
  */
-typedef void (*KafkaCommitCallback)(struct KafkaConsumer *c, const struct KafkaError *result, const struct KafkaPartitionList *offsets, void *opaque);
+struct KafkaConfig *kafka_config_clone(const struct KafkaConfig *cfg);
 
 /**
- * A rebalance callback: `partitions` (the ones this event concerns; with
- * the eager assignors, all of this consumer's) is valid during the call.
- * It runs on the thread that polls, inside `kafka_consumer_poll`,
- * `_poll_batch` and `_consume`, and inside `kafka_consumer_close` for the
- * final revocation (there, calls on the consumer are refused). It may
- * call `kafka_consumer_commit`, `_commit_offsets`, `_store_message`,
- * `_seek`, `_pause`, `_resume`, `_position` and the other queries;
- * polling, closing, and changing the assignment or subscription
- * (`_assign`, `_unassign`, `_subscribe`, `_unsubscribe`) are refused with
- * `KAFKA_ERR_STATE`.
+ * Releases `cfg`.
+ *
+ * Instances made from it are unaffected (they hold their own copy).
+ *
+ * @param cfg The config to release; NULL is a no-op.
  */
-typedef void (*KafkaRebalanceCallback)(struct KafkaConsumer *c, enum KafkaRebalanceEvent event, const struct KafkaPartitionList *partitions, void *opaque);
+void kafka_config_free(struct KafkaConfig *cfg);
 
 /**
- * One partition of a `KafkaPartitionList`. Read it with
- * `kafka_partition_list_get`; its `topic` lives as long as the list.
+ * Sets the connection URL: `kafka://user:password@host1:9092,host2:9092`.
+ *
+ * - Schemes: `kafka://` (plaintext, or SASL_PLAINTEXT with credentials),
+ *   `kafka+ssl://` (SSL, or SASL_SSL with credentials),
+ *   `kafka+sasl_ssl://`, `kafka+sasl_plaintext://`, `kafka+plaintext://`;
+ *   or no scheme: `host:port,host:port`.
+ * - Credentials are percent-decoded and become the SASL user name and
+ *   password (SASL mechanism PLAIN unless one is set).
+ * - The URL wins over `kafka_config_set_bootstrap_servers` and over the
+ *   username, password and security protocol for what it states.
+ *
+ * @param cfg The config to change.
+ * @param url The URL, NUL-terminated.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `url` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         malformed URL; the message never quotes the password).
  */
-typedef struct KafkaTopicPartition {
-  /**
-   * NUL-terminated; owned by the list.
-   */
-  const char *topic;
-  /**
-   * -1 in `kafka_consumer_subscription`'s answer (a topic or pattern,
-   * not a partition).
-   */
-  int32_t partition;
-  /**
-   * An offset (0 or more) or `KAFKA_OFFSET_BEGINNING`, `_END`,
-   * `_COMMITTED`; in answers, the offset asked for or
-   * `KAFKA_OFFSET_NONE`.
-   */
-  int64_t offset;
-  /**
-   * Filled by `kafka_consumer_lag` (else `KAFKA_OFFSET_NONE`): the
-   * partition's oldest offset.
-   */
-  int64_t low_watermark;
-  /**
-   * `kafka_consumer_lag`: the offset the next message will get.
-   */
-  int64_t high_watermark;
-  /**
-   * `kafka_consumer_lag`: the group's committed offset.
-   */
-  int64_t committed;
-  /**
-   * `kafka_consumer_lag`: messages not yet handed to the application
-   * (high watermark minus `offset`, the position).
-   */
-  int64_t lag;
-  /**
-   * `kafka_consumer_lag`: messages not yet committed (high watermark
-   * minus `committed`).
-   */
-  int64_t uncommitted_lag;
-} KafkaTopicPartition;
+enum KafkaErrorCode kafka_config_set_kafka_url(struct KafkaConfig *cfg, const char *url, struct KafkaError *err);
 
 /**
- * One member of a `KafkaGroup`; its pointers live as long as the list.
+ * Sets the bootstrap servers from an array of `count` `"host:port"`
+ * strings.
+ *
+ * @param cfg     The config to change.
+ * @param servers `count` NUL-terminated `"host:port"` strings.
+ * @param count   How many strings `servers` holds (1 or more).
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` NULL, an empty list, a NULL entry or invalid UTF-8, as for
+ *         every C array argument), `KAFKA_ERR_CONFIG` (a malformed address).
  */
-typedef struct KafkaGroupMember {
-  const char *member_id;
-  const char *client_id;
-  /**
-   * The address the member connected from, as the coordinator saw it.
-   */
-  const char *host;
-  /**
-   * The partitions assigned to the member (`assignment_count`, sorted;
-   * only `topic` and `partition` are meaningful). Empty for a group
-   * that is not a consumer group, or between rebalances.
-   */
-  const struct KafkaTopicPartition *assignment;
-  size_t assignment_count;
-} KafkaGroupMember;
+enum KafkaErrorCode kafka_config_set_bootstrap_servers(struct KafkaConfig *cfg, const char *const *servers, size_t count, struct KafkaError *err);
 
 /**
- * One group of a `KafkaGroupList`; its pointers live as long as the list.
+ * Sets the security protocol.
+ *
+ * @param cfg      The config to change.
+ * @param protocol `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any
+ *                 case), NUL-terminated.
+ * @param err      NULL, or where a failure is described (`KAFKA_OK` on
+ *                 success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `protocol` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value that is none of these).
  */
-typedef struct KafkaGroup {
-  const char *name;
-  /**
-   * As the coordinator says: "Stable", "Empty", "PreparingRebalance",
-   * "CompletingRebalance", "Dead".
-   */
-  const char *state;
-  /**
-   * "consumer" for consumer groups.
-   */
-  const char *protocol_type;
-  /**
-   * The assignor in use ("range", "cooperative-sticky", ...), empty
-   * when the group has no members.
-   */
-  const char *protocol;
-  /**
-   * `member_count` members; none in `kafka_instance_list_groups`'s
-   * answer when the coordinator gave none.
-   */
-  const struct KafkaGroupMember *members;
-  size_t member_count;
-} KafkaGroup;
+enum KafkaErrorCode kafka_config_set_security_protocol(struct KafkaConfig *cfg, const char *protocol, struct KafkaError *err);
 
 /**
- * One structured log record. Every pointer is valid
- * only during the callback; copy what you keep. Strings are UTF-8 and
- * never contain a password or other secret.
+ * Sets the SASL mechanism.
+ *
+ * @param cfg       The config to change.
+ * @param mechanism `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `GSSAPI` (only
+ *                  in builds with the `gssapi` feature) or `OAUTHBEARER` (any
+ *                  case), NUL-terminated.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `mechanism` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value that is none of these).
  */
-typedef struct KafkaLogRecord {
-  enum KafkaLogLevel level;
-  /**
-   * `"error"`, `"warning"`, `"info"` or `"debug"`.
-   */
-  const char *log_type;
-  const char *message;
-  /**
-   * Where it happened, e.g. `"kafka_instance.config.set"`; librdkafka's
-   * own lines have `"librdkafka.<facility>"`.
-   */
-  const char *controller;
-  /**
-   * Which component, e.g. `"Kafka Producer"`; `"librdkafka"` for
-   * librdkafka's own lines.
-   */
-  const char *subject;
-  /**
-   * A JSON object with details (error code, librdkafka code, ...), or
-   * NULL.
-   */
-  const char *payload_json;
-} KafkaLogRecord;
+enum KafkaErrorCode kafka_config_set_sasl_mechanism(struct KafkaConfig *cfg, const char *mechanism, struct KafkaError *err);
 
 /**
- * Receives log records. It may be called from any thread, including
- * librdkafka's, concurrently; it must not block for long. Calling into
- * kafka_instance from it is allowed, except `kafka_set_log_callback`
- * (ignored there); records such calls produce go to stderr.
+ * Sets the SASL user name.
+ *
+ * @param cfg      The config to change.
+ * @param username The SASL user name, NUL-terminated.
+ * @param err      NULL, or where a failure is described (`KAFKA_OK` on
+ *                 success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `username` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value refused).
  */
-typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
+enum KafkaErrorCode kafka_config_set_sasl_plain_username(struct KafkaConfig *cfg, const char *username, struct KafkaError *err);
 
 /**
- * Every field of a message but its headers, read at once (see
- * `kafka_message_views`). The pointers are valid until the message is
- * freed; `key` and `value` are NULL when absent.
+ * Sets the SASL password.
+ *
+ * It never appears in a log record, an error message or a debug dump.
+ *
+ * @param cfg      The config to change.
+ * @param password The SASL password, NUL-terminated.
+ * @param err      NULL, or where a failure is described (`KAFKA_OK` on
+ *                 success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `password` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value refused).
  */
-typedef struct KafkaMessageView {
-  const char *topic;
-  int32_t partition;
-  int64_t offset;
-  /**
-   * Milliseconds since the epoch, -1 when unknown.
-   */
-  int64_t timestamp_ms;
-  const void *key;
-  size_t key_len;
-  const void *value;
-  size_t value_len;
-  size_t header_count;
-} KafkaMessageView;
+enum KafkaErrorCode kafka_config_set_sasl_plain_password(struct KafkaConfig *cfg, const char *password, struct KafkaError *err);
+
+/**
+ * Sets the client id brokers see in their logs and metrics.
+ *
+ * @param cfg       The config to change.
+ * @param client_id The client id, NUL-terminated.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `client_id` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value refused).
+ */
+enum KafkaErrorCode kafka_config_set_client_id(struct KafkaConfig *cfg, const char *client_id, struct KafkaError *err);
+
+/**
+ * Sets the consumer group id (required for consumers).
+ *
+ * @param cfg      The config to change.
+ * @param group_id The group id, NUL-terminated.
+ * @param err      NULL, or where a failure is described (`KAFKA_OK` on
+ *                 success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `group_id` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value refused).
+ */
+enum KafkaErrorCode kafka_config_set_group_id(struct KafkaConfig *cfg, const char *group_id, struct KafkaError *err);
+
+/**
+ * Sets where a consumer group with no committed offset starts.
+ *
+ * @param cfg   The config to change.
+ * @param reset `earliest`, `latest` (the default) or `none` (fail instead),
+ *              NUL-terminated.
+ * @param err   NULL, or where a failure is described (`KAFKA_OK` on
+ *              success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` or `reset` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+ *         value that is none of these).
+ */
+enum KafkaErrorCode kafka_config_set_auto_offset_reset(struct KafkaConfig *cfg, const char *reset, struct KafkaError *err);
+
+/**
+ * Sets whether consumers commit offsets automatically (default true).
+ *
+ * @param cfg    The config to change.
+ * @param enable true to commit automatically, false not to.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` NULL).
+ */
+enum KafkaErrorCode kafka_config_set_enable_auto_commit(struct KafkaConfig *cfg, bool enable, struct KafkaError *err);
+
+/**
+ * Sets any setting by any of its names.
+ *
+ * The README lists every alias.
+ *
+ * @param cfg   The config to change.
+ * @param key   The setting's name, NUL-terminated: a librdkafka property
+ *              (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
+ *              `"compression_type"`, `"max_poll_records"`, ...) or the name
+ *              of a setter above (`"sasl_plain_username"`).
+ * @param value The value, NUL-terminated.
+ * @param err   NULL, or where a failure is described (`KAFKA_OK` on
+ *              success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg`, `key` or `value` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG`
+ *         (unknown keys and values that librdkafka or this library refuse
+ *         fail here, with a message naming the key).
+ */
+enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, const char *value, struct KafkaError *err);
+
+/**
+ * Reads a setting: copies the value of `key` into `buf`, NUL-terminated.
+ *
+ * The answer is what a client will use: once a kafka_url is set, it wins
+ * over the settings it implies, so `bootstrap.servers` reads as the URL's
+ * hosts, `sasl_plain_username` as its user, `security_protocol` as what
+ * its scheme and credentials select.
+ *
+ * Secrets are write-only: a password reads back as `***`, and a
+ * kafka_url as the URL with its password shown as `***`.
+ *
+ * @param cfg     The config to read.
+ * @param key     The setting's name, NUL-terminated: looked up under the
+ *                name it was set with, its canonical name or any alias.
+ * @param buf     Where the value is written, NUL-terminated; NULL (with
+ *                `buf_len` 0) to ask for the length only.
+ * @param buf_len The size of `buf` in bytes.
+ * @param len     NULL, or receives the value's length without the NUL, even
+ *                when `buf` is too small.
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BUFFER_TOO_SMALL`
+ *         (`buf` holds nothing; `*len` says what is needed),
+ *         `KAFKA_ERR_NOT_FOUND` (the setting is not set),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`cfg` or `key` NULL, invalid UTF-8,
+ *         `buf` NULL with `buf_len` not 0). The first two answers are logged
+ *         at debug level, not as errors: they are how the function is meant
+ *         to be used.
+ */
+enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *key, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+
+/**
+ * Makes every client created from `cfg` get its SASL/OAUTHBEARER tokens
+ * from `cb`.
+ *
+ * Use it with `security_protocol` SASL_SSL or SASL_PLAINTEXT and
+ * `sasl_mechanism` OAUTHBEARER. A failure of the callback, or a token
+ * librdkafka refuses (empty, expired), is logged at error level and
+ * reported to the client as an authentication failure (`KAFKA_ERR_BROKER`,
+ * `rdkafka_code` -169 from its calls), then retried. A token must be
+ * printable ASCII (space, tab, CR and LF allowed, as RFC 7628 says);
+ * another is refused with the position of the first byte that is not,
+ * never its text. Tokens are never logged, nor quoted in an error message:
+ * librdkafka's own texts pass the same redaction as the library's.
+ *
+ * @param cfg    The config to change: an instance's config or a client's
+ *               overrides.
+ * @param cb     The token callback; NULL: librdkafka's own ways again, e.g.
+ *               `enable_sasl_oauthbearer_unsecure_jwt`.
+ * @param opaque Passed to `cb` as is. A callback still running when a
+ *               client's close runs out of time finishes on its own
+ *               thread: keep what `opaque` points to valid until it has
+ *               returned.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` NULL).
+ */
+enum KafkaErrorCode kafka_config_set_oauthbearer_token_callback(struct KafkaConfig *cfg, KafkaOAuthTokenCallback cb, void *opaque, struct KafkaError *err);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 3. Instance
+ * ==================================================================== */
+
+/**
+ * @defgroup instance Instance
+ * A KafkaInstance holds one cluster's settings; producers, consumers and
+ * admin calls are made from it. Thread-safe.
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Creates an instance from a copy of `cfg`.
+ *
+ * @param cfg The config; later changes to `cfg` do not affect the instance.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return The instance (release it with `kafka_instance_free`), or NULL on
+ *         failure: `KAFKA_ERR_INVALID_ARGUMENT` (`cfg` NULL),
+ *         `KAFKA_ERR_CONFIG` (`cfg` names no brokers, neither a kafka_url
+ *         nor bootstrap servers, or librdkafka refuses the combined
+ *         settings).
+ */
+struct KafkaInstance *kafka_instance_new(const struct KafkaConfig *cfg, struct KafkaError *err);
+
+/**
+ * Releases `inst`.
+ *
+ * @param inst The instance to release; NULL is a no-op.
+ */
+void kafka_instance_free(struct KafkaInstance *inst);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 4. Producer
+ * ==================================================================== */
+
+/**
+ * @defgroup producer Producer
+ * Sending: a JSON value or a record (bytes, key, headers, partition,
+ * timestamp), queued (a callback reports its delivery on a library thread)
+ * or acknowledged before the call returns; then batches, flush and close,
+ * transactions and purges.
+ * @{
+ */
 
 /**
  * The outcome of one message.
@@ -653,10 +757,11 @@ typedef struct KafkaRecord {
 } KafkaRecord;
 
 /**
- * Called once per message sent with `kafka_producer_send`, on the
- * producer's own thread, with the message's outcome (success, failure,
- * timeout, or purge at close). It should not block for long: the next
- * reports wait for it.
+ * Receives the outcome of one message sent with `kafka_producer_send`.
+ *
+ * Called once per message, on the producer's own thread, with the
+ * message's outcome (success, failure, timeout, or purge at close). It
+ * should not block for long: the next reports wait for it.
  *
  * It may call any function of this library, on any producer. On the
  * producer it reports on, the calls that would wait for this very thread
@@ -666,44 +771,2012 @@ typedef struct KafkaRecord {
  * waits for that producer's own callbacks (which run on its thread), so
  * two producers whose callbacks wait for each other with timeout -1 can
  * deadlock, as two threads waiting on each other would.
+ *
+ * @param report The outcome, valid only during the call (see
+ *               `KafkaDeliveryReport`).
+ * @param opaque The `opaque` given with the message.
  */
 typedef void (*KafkaDeliveryCallback)(const struct KafkaDeliveryReport *report, void *opaque);
 
 /**
- * The outcome of a message sent with `kafka_producer_send_tracked`.
+ * The body of `kafka_instance_with_producer`.
+ *
+ * Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+ *
+ * @param p      The scope's producer.
+ * @param opaque The `opaque` given to `kafka_instance_with_producer`.
+ * @return 0 for success; non-zero makes `kafka_instance_with_producer`
+ *         return `KAFKA_ERR_CALLBACK`.
  */
-typedef struct KafkaTrackedReport {
+typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Creates a producer: the instance's settings (consumer-only ones left
+ * out), then `overrides` on top.
+ *
+ * Idempotence is on by default (unless `acks` or in-flight settings that
+ * exclude it are set); the partitioner is `murmur2_random`, the Java
+ * client's. The producer keeps working after the instance is freed.
+ *
+ * @param inst      The instance.
+ * @param overrides NULL, or any settings `kafka_config_set` accepts.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return The producer (close it with `kafka_producer_close`), or NULL on
+ *         failure: `KAFKA_ERR_CONFIG` (consumer-only settings in
+ *         `overrides`, settings librdkafka refuses),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL).
+ */
+struct KafkaProducer *kafka_instance_get_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
+
+/**
+ * Sends a JSON value.
+ *
+ * The bytes sent are `json` as given (not re-encoded). Asynchronous:
+ * returns once queued; a delivery failure is logged at error level.
+ *
+ * @param p     The producer.
+ * @param topic The topic, NUL-terminated.
+ * @param key   NULL (no key) or a NUL-terminated string.
+ * @param json  Exactly one valid JSON text, NUL-terminated.
+ * @param err   NULL, or where a failure is described (`KAFKA_OK` on
+ *              success).
+ * @return `KAFKA_OK` once queued, or the failure's code:
+ *         `KAFKA_ERR_SERIALIZATION` (`json` is not exactly one valid JSON
+ *         text; the message says where it broke, and nothing is sent),
+ *         `KAFKA_ERR_QUEUE_FULL` (a full queue: nothing queued; retry
+ *         later), `KAFKA_ERR_INVALID_ARGUMENT` (`p`, `topic` or `json` NULL,
+ *         an invalid topic, invalid UTF-8).
+ */
+enum KafkaErrorCode kafka_producer_send_json(struct KafkaProducer *p, const char *topic, const char *key, const char *json, struct KafkaError *err);
+
+/**
+ * Sends a JSON value and waits for the broker's acknowledgement.
+ *
+ * A message not acknowledged in time stays queued and may still be
+ * delivered (once, with idempotence).
+ *
+ * @param p          The producer.
+ * @param topic      The topic, NUL-terminated.
+ * @param key        NULL (no key) or a NUL-terminated string.
+ * @param json       Exactly one valid JSON text, NUL-terminated.
+ * @param timeout_ms How long to wait (10000 ms is the recommended
+ *                   timeout).
+ * @param report     NULL, or receives partition, offset and timestamp.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` once acknowledged, or the failure's code:
+ *         `KAFKA_ERR_TIMEOUT` (no acknowledgement came in time; when the
+ *         broker refused this producer's connection meanwhile (SASL
+ *         authentication, TLS handshake), the result is that failure
+ *         instead: `KAFKA_ERR_BROKER`, `retriable` false, `rdkafka_code`
+ *         -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with librdkafka's
+ *         reason in the message), `KAFKA_ERR_SERIALIZATION`,
+ *         `KAFKA_ERR_STATE` (inside this producer's delivery callback),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (as for `kafka_producer_send_json`,
+ *         or a bad timeout).
+ */
+enum KafkaErrorCode kafka_producer_send_json_sync(struct KafkaProducer *p, const char *topic, const char *key, const char *json, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
+
+/**
+ * Sends a record with binary key and value, headers, an explicit
+ * partition or timestamp.
+ *
+ * Asynchronous: returns once queued.
+ *
+ * @param p      The producer.
+ * @param record The message (see `KafkaRecord`), lent for the call.
+ * @param cb     NULL, or called exactly once with the outcome, on the
+ *               producer's thread.
+ * @param opaque Passed to `cb`.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK` once queued, or the failure's code: invalid records
+ *         (`KAFKA_ERR_INVALID_ARGUMENT`) and a full queue
+ *         (`KAFKA_ERR_QUEUE_FULL`) fail here and queue nothing (no callback
+ *         is made for them).
+ */
+enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * Sends a record and waits for the broker's acknowledgement.
+ *
+ * @param p          The producer.
+ * @param record     The message (see `KafkaRecord`), lent for the call.
+ * @param timeout_ms How long to wait for the acknowledgement.
+ * @param report     NULL, or receives where the message went.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` once acknowledged, or the failure's code: timeouts and
+ *         refused connections as for `kafka_producer_send_json_sync`,
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (an invalid record).
+ */
+enum KafkaErrorCode kafka_producer_send_sync(struct KafkaProducer *p, const struct KafkaRecord *record, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
+
+/**
+ * Waits until every queued message is acknowledged or has failed (and
+ * its callback has returned).
+ *
+ * @param p          The producer.
+ * @param timeout_ms How long to wait.
+ * @param remaining  NULL, or receives how many messages remain, whatever
+ *                   the result.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` when none remain, or the failure's code:
+ *         `KAFKA_ERR_TIMEOUT` (some remain after `timeout_ms`; when the
+ *         broker refused the connection (SASL, TLS), that failure is
+ *         returned instead of the timeout, as for
+ *         `kafka_producer_send_json_sync`), `KAFKA_ERR_STATE` (inside this
+ *         producer's delivery callback), `KAFKA_ERR_INVALID_ARGUMENT` (`p`
+ *         NULL, a bad timeout).
+ */
+enum KafkaErrorCode kafka_producer_flush(struct KafkaProducer *p, int32_t timeout_ms, size_t *remaining, struct KafkaError *err);
+
+/**
+ * Counts the messages queued whose outcome has not been reported yet.
+ *
+ * @param p The producer, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_producer_in_flight(const struct KafkaProducer *p);
+
+/**
+ * Stops sending, flushes for up to `timeout_ms`, then releases the
+ * producer.
+ *
+ * Messages still queued when the timeout passes are purged: each gets its
+ * failure callback before this returns. The timeout holds whatever the
+ * callbacks do (a statistics callback slower than its interval, a token
+ * callback that takes its time). Callbacks never run after this returns,
+ * except a statistics or token callback already running when the time was
+ * up, which finishes on its own thread. (Callbacks that run meanwhile may
+ * still call functions on `p`: sends fail with `KAFKA_ERR_STATE`, the
+ * producer is closing.)
+ *
+ * @param p          The producer; NULL is a no-op. Call this once no other
+ *                   thread uses `p`: the handle is freed when it returns, so
+ *                   `p` is invalid after, even on failure, unless the close
+ *                   was refused (below).
+ * @param timeout_ms How long to flush before purging.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (messages
+ *         were purged; the message says how many). Refused, leaving `p`
+ *         open: an invalid timeout (below -1, `KAFKA_ERR_INVALID_ARGUMENT`);
+ *         and with `KAFKA_ERR_STATE`, a call inside `p`'s own delivery
+ *         callback (its thread would wait for itself), on the producer of
+ *         `kafka_instance_with_producer` (the scope closes it), and in a
+ *         process forked from the one that created `p` (there it releases
+ *         nothing: what it holds is the parent's).
+ */
+enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * A scoped producer: creates a producer (as `kafka_instance_get_producer`),
+ * calls `scope(p, opaque)`, then flushes and closes it whatever `scope`
+ * returned.
+ *
+ * The flush waits until every message is delivered or failed, which
+ * librdkafka bounds by `delivery.timeout.ms`.
+ *
+ * @param inst      The instance.
+ * @param overrides NULL, or settings over the instance's, as for
+ *                  `kafka_instance_get_producer`.
+ * @param scope     The function to run with the producer (see
+ *                  `KafkaProducerScope`).
+ * @param opaque    Passed to `scope` as is.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_ERR_CALLBACK` when `scope` returned non-zero (after the
+ *         cleanup); otherwise the close's result. A producer that cannot be
+ *         created fails as `kafka_instance_get_producer` does, and a NULL
+ *         `scope` is `KAFKA_ERR_INVALID_ARGUMENT`; `scope` is not called
+ *         then.
+ */
+enum KafkaErrorCode kafka_instance_with_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
+
+/**
+ * Queues `count` records in one call (the way for callers that pay for
+ * each call across a language boundary).
+ *
+ * Each record is checked and queued as by `kafka_producer_send`; one that
+ * is invalid or finds the queue full is refused alone, and the others are
+ * still queued.
+ *
+ * @param p       The producer.
+ * @param records `count` records, lent for the call.
+ * @param count   How many records.
+ * @param cb      NULL, or called once with the delivery of each record
+ *                queued.
+ * @param opaques NULL, or `count` values: `cb` is given `opaques[i]` for
+ *                record `i` (NULL when `opaques` is NULL).
+ * @param results NULL, or room for `count` codes: each record's outcome,
+ *                `KAFKA_OK` (queued: `cb`, when not NULL, will be called
+ *                once with its delivery) or why it was refused (nothing
+ *                queued, no callback).
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK` when all were queued, else the first refusal's code,
+ *         with a message that counts them; `KAFKA_ERR_INVALID_ARGUMENT`,
+ *         nothing queued, when `p` is NULL or `records` is NULL with
+ *         `count` not 0.
+ */
+enum KafkaErrorCode kafka_producer_send_batch(struct KafkaProducer *p, const struct KafkaRecord *records, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
+ * `kafka_producer_send_batch` for JSON values to one topic.
+ *
+ * @param p       The producer.
+ * @param topic   The topic, NUL-terminated.
+ * @param keys    NULL (no keys), or `count` keys, NUL-terminated: `keys[i]`
+ *                goes with `values[i]` (a NULL entry: no key for that one).
+ * @param values  `count` values, NUL-terminated, each checked to be JSON.
+ * @param count   How many values.
+ * @param cb      As for `kafka_producer_send_batch`.
+ * @param opaques As for `kafka_producer_send_batch`.
+ * @param results As for `kafka_producer_send_batch`.
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return As for `kafka_producer_send_batch`.
+ */
+enum KafkaErrorCode kafka_producer_send_json_batch(struct KafkaProducer *p, const char *topic, const char *const *keys, const char *const *values, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
+ * `kafka_producer_send_json_batch` with the values in one JSON text.
+ *
+ * The way for callers whose language encodes a list in one call faster
+ * than each item (Python's `json.dumps(list)`). When `keys_json` or
+ * `values_json` is not such an array, or an argument is invalid, nothing
+ * is queued and the call fails as a whole.
+ *
+ * @param p           The producer.
+ * @param topic       The topic, NUL-terminated.
+ * @param keys_json   NULL (no keys) or a JSON array of `count` strings (the
+ *                    key's UTF-8 bytes) or nulls (no key).
+ * @param values_json A JSON array of exactly `count` values; each element,
+ *                    its text exactly as written, is one record's value.
+ * @param count       How many records.
+ * @param cb          As for `kafka_producer_send_batch`.
+ * @param opaques     As for `kafka_producer_send_batch`.
+ * @param results     NULL, or room for `count` codes. When the call fails as
+ *                    a whole, it holds that code for every record, so it
+ *                    always says what became of each; otherwise as for
+ *                    `kafka_producer_send_batch`.
+ * @param err         NULL, or where a failure is described (`KAFKA_OK` on
+ *                    success).
+ * @return As for `kafka_producer_send_batch`; when the call fails as a
+ *         whole, that failure's code.
+ */
+enum KafkaErrorCode kafka_producer_send_json_array(struct KafkaProducer *p, const char *topic, const char *keys_json, const char *values_json, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
+
+/**
+ * `kafka_producer_send`, waiting for room when the local queue is full
+ * (`queue_buffering_max_messages` / `_kbytes`), instead of failing with
+ * `KAFKA_ERR_QUEUE_FULL` at once.
+ *
+ * @param p          The producer.
+ * @param record     The message (see `KafkaRecord`), lent for the call.
+ * @param cb         As for `kafka_producer_send`.
+ * @param opaque     Passed to `cb`.
+ * @param timeout_ms How long to wait for room: 0 or more (the wait is
+ *                   always bounded).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` once queued, or the failure's code:
+ *         `KAFKA_ERR_TIMEOUT` (no room came in time: the record was not
+ *         queued and `cb` is not called), `KAFKA_ERR_STATE` (refused inside
+ *         this producer's own callbacks: their thread is the one that makes
+ *         room), `KAFKA_ERR_INVALID_ARGUMENT` (an invalid record, a negative
+ *         `timeout_ms`).
+ */
+enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Registers the producer's `transactional_id` with the broker: the first
+ * step of transactions, for exactly-once pipelines.
+ *
+ * Set `transactional_id` in the producer's overrides, call this once,
+ * then per transaction `kafka_producer_begin_transaction`, sends,
+ * `kafka_producer_send_offsets_to_transaction` (a consume-transform-produce
+ * loop) and `kafka_producer_commit_transaction` or `_abort_transaction`.
+ * This fences any older producer with the id and finishes that producer's
+ * open transaction.
+ *
+ * @param p          The producer.
+ * @param timeout_ms How long to wait for the broker.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success). On failure, it says what to do: `retriable`
+ *                   (call again), `txn_requires_abort` (abort, then go on),
+ *                   `fatal` (this producer is finished: close it and create
+ *                   a new one).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (these calls
+ *         are refused inside the producer's own callbacks, and on a
+ *         producer without `transactional_id`), `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_producer_init_transactions(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Starts a transaction: everything sent until the commit or abort belongs
+ * to it.
+ *
+ * Local: it waits for nothing, so it takes no timeout.
+ *
+ * @param p   The producer.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (as for
+ *         `kafka_producer_init_transactions`), `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`p` NULL).
+ */
+enum KafkaErrorCode kafka_producer_begin_transaction(struct KafkaProducer *p, struct KafkaError *err);
+
+/**
+ * Adds consumer `c`'s offsets to the transaction, to be committed with
+ * its output (and not at all if it aborts).
+ *
+ * `c` must not commit by itself: create it with `enable_auto_commit=false`,
+ * and read with `isolation_level=read_committed` when its input is
+ * transactional too.
+ *
+ * @param p          The producer.
+ * @param c          The consumer whose offsets are committed.
+ * @param offsets    Exactly the offsets to commit (each the offset of the
+ *                   next message to consume), or with NULL, `c`'s position
+ *                   on each partition it holds (the message after the last
+ *                   one it handed out).
+ * @param timeout_ms How long to wait for the broker.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_CONFIG` (`c` was not
+ *         created with `enable_auto_commit=false`), `KAFKA_ERR_STATE`,
+ *         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`p` or `c` NULL, an empty `offsets`
+ *         or an offset below 0).
+ */
+enum KafkaErrorCode kafka_producer_send_offsets_to_transaction(struct KafkaProducer *p, struct KafkaConsumer *c, const struct KafkaPartitionList *offsets, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Commits the transaction: waits until everything it sent is delivered,
+ * then makes it visible to `read_committed` readers, with its offsets.
+ *
+ * @param p          The producer.
+ * @param timeout_ms How long to wait.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`
+ *         (retriable: it may be called again), `KAFKA_ERR_STATE`,
+ *         `KAFKA_ERR_BROKER` (see `err`'s `txn_requires_abort` and `fatal`).
+ */
+enum KafkaErrorCode kafka_producer_commit_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Aborts the transaction: what it sent is never visible to
+ * `read_committed` readers and its offsets are not committed.
+ *
+ * Messages still queued, and records handed over and not yet queued, get
+ * their failure callbacks or reports. A consumer feeding the transaction
+ * should then go back to its committed offsets (or restart).
+ *
+ * @param p          The producer.
+ * @param timeout_ms How long to wait.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`
+ *         (retriable: it may be called again), `KAFKA_ERR_STATE`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_producer_abort_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Tells whether the producer hit a fatal error (fenced by a newer producer
+ * with its `transactional_id`, or an idempotence failure such as an
+ * out-of-order sequence).
+ *
+ * After one, every later call on the producer fails. The only recovery is
+ * a new producer: close this one (its undelivered messages get failure
+ * callbacks) and create another.
+ *
+ * @param p   The producer, or NULL.
+ * @param err NULL, or receives the fatal error, with `fatal` set; cleared
+ *            (`KAFKA_OK`) when there is none.
+ * @return true when the producer hit a fatal error; false when there is
+ *         none, and for NULL.
+ */
+bool kafka_producer_fatal_error(const struct KafkaProducer *p, struct KafkaError *err);
+
+/**
+ * Purges messages not yet delivered.
+ *
+ * Each purged message gets its failure callback or report (`rdkafka_code`
+ * -152 for queued, -151 for in flight), on the producer's threads;
+ * `kafka_producer_flush` returns once they ran.
+ *
+ * @param p         The producer.
+ * @param queued    Purge those in the local queue, with the records handed
+ *                  over and not yet queued.
+ * @param in_flight Purge those sent but not yet answered (whether the
+ *                  broker got them is then unknown).
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`p` NULL).
+ */
+enum KafkaErrorCode kafka_producer_purge(struct KafkaProducer *p, bool queued, bool in_flight, struct KafkaError *err);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 5. Consumer
+ * ==================================================================== */
+
+/**
+ * @defgroup consumer Consumer
+ * Reading, at least once: poll one message or a batch, or consume with
+ * topic handlers; commits, the group's rebalances, seeks, pauses,
+ * positions and lag; the event fd and wakeup for event loops; partition
+ * lists for the calls that take or return several partitions.
+ * @{
+ */
+
+/**
+ * `offset`: the oldest message still in the log.
+ */
+#define KAFKA_OFFSET_BEGINNING -2
+
+/**
+ * `offset`: after the newest message (only what comes next).
+ */
+#define KAFKA_OFFSET_END -1
+
+/**
+ * `offset`: the group's committed offset (`auto_offset_reset` when none).
+ */
+#define KAFKA_OFFSET_COMMITTED -1000
+
+/**
+ * In answers: no offset (nothing consumed or committed yet, or not asked).
+ */
+#define KAFKA_OFFSET_NONE -1001
+
+/**
+ * What a rebalance did, for a `KafkaRebalanceCallback`.
+ */
+typedef enum KafkaRebalanceEvent {
   /**
-   * The tag the message was sent with.
+   * The partitions are being assigned to this consumer (incrementally,
+   * with `cooperative-sticky` and the consumer group protocol): the
+   * library starts them when the callback returns, at their committed
+   * offset, and the next poll may return their messages. Seek here
+   * (`kafka_consumer_seek`, `_seek_to_time`) to start somewhere else;
+   * a pause here (`kafka_consumer_pause`) holds them from the start.
+   * `kafka_consumer_assignment`, `_position` and `_committed` do not
+   * list them until the callback returns.
    */
-  uint64_t tag;
+  KAFKA_REBALANCE_ASSIGNED = 1,
   /**
-   * `KAFKA_OK` when the broker acknowledged the message.
+   * The partitions are about to be taken away: finish or store what you
+   * hold of them now. When the callback returns, the library commits
+   * what is done (with auto-commit) and gives them up.
    */
-  enum KafkaErrorCode code;
+  KAFKA_REBALANCE_REVOKED = 2,
   /**
-   * librdkafka's error code, 0 on success.
+   * The partitions were lost (the session expired, or the member was
+   * fenced): another member may already own them, so nothing is
+   * committed for them; messages handed out and not committed will be
+   * consumed again by their new owner.
    */
-  int32_t rdkafka_code;
+  KAFKA_REBALANCE_LOST = 3,
+} KafkaRebalanceEvent;
+
+/**
+ * The body of `kafka_instance_with_consumer`.
+ *
+ * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+ *
+ * @param c      The scope's consumer.
+ * @param opaque The `opaque` given to `kafka_instance_with_consumer`.
+ * @return 0 for success; non-zero makes `kafka_instance_with_consumer`
+ *         return `KAFKA_ERR_CALLBACK`.
+ */
+typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
+
+/**
+ * A topic handler: called with each consumed message of its topic, in
+ * registration order, on the thread that called `kafka_consumer_consume`.
+ *
+ * A handler may call any function on its consumer: commit
+ * (`kafka_consumer_commit` commits every message done so far, this batch's
+ * included), `kafka_consumer_commit_message`,
+ * `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
+ * new handler runs from the next message on) and `kafka_consumer_wakeup`.
+ * Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
+ * consumer (close it after `kafka_consumer_consume` returns) and polling it
+ * (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
+ * past messages of the batch that are not handled yet.
+ *
+ * @param m      The message, valid only during the call.
+ * @param opaque The `opaque` given to `kafka_consumer_register_handler`.
+ * @return 0 for success; non-zero is logged (with topic, partition and
+ *         offset) and processing goes on: the message counts as done either
+ *         way.
+ */
+typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
+
+/**
+ * Receives the outcome of a `kafka_consumer_commit_async`.
+ *
+ * It runs on the thread that polls, inside `kafka_consumer_poll`,
+ * `_poll_batch` or `_consume`, or inside `kafka_consumer_close`; it may
+ * call `kafka_consumer_commit_async` again, `_commit`, `_store_message` and
+ * the queries; polling and closing are refused (`KAFKA_ERR_STATE`), and
+ * inside close every call is.
+ *
+ * @param c       The consumer that committed.
+ * @param result  Valid during the call: `result->code` is `KAFKA_OK` or why
+ *                the commit failed (`KAFKA_ERR_TIMEOUT` when the consumer
+ *                closed before the outcome arrived).
+ * @param offsets Valid during the call; NULL when there was nothing to
+ *                commit: what was committed, each the offset of the next
+ *                message to consume.
+ * @param opaque  The `opaque` given to `kafka_consumer_commit_async`.
+ */
+typedef void (*KafkaCommitCallback)(struct KafkaConsumer *c, const struct KafkaError *result, const struct KafkaPartitionList *offsets, void *opaque);
+
+/**
+ * A rebalance callback.
+ *
+ * It runs on the thread that polls, inside `kafka_consumer_poll`,
+ * `_poll_batch` and `_consume`, and inside `kafka_consumer_close` for the
+ * final revocation (there, calls on the consumer are refused). It may
+ * call `kafka_consumer_commit`, `_commit_offsets`, `_store_message`,
+ * `_seek`, `_pause`, `_resume`, `_position` and the other queries;
+ * polling, closing, and changing the assignment or subscription
+ * (`_assign`, `_unassign`, `_subscribe`, `_unsubscribe`) are refused with
+ * `KAFKA_ERR_STATE`.
+ *
+ * @param c          The consumer that rebalanced.
+ * @param event      What the rebalance did (see `KafkaRebalanceEvent`).
+ * @param partitions The partitions this event concerns (with the eager
+ *                   assignors, all of this consumer's), valid during the
+ *                   call.
+ * @param opaque     The `opaque` given to
+ *                   `kafka_consumer_set_rebalance_callback`.
+ */
+typedef void (*KafkaRebalanceCallback)(struct KafkaConsumer *c, enum KafkaRebalanceEvent event, const struct KafkaPartitionList *partitions, void *opaque);
+
+/**
+ * One partition of a `KafkaPartitionList`. Read it with
+ * `kafka_partition_list_get`; its `topic` lives as long as the list.
+ */
+typedef struct KafkaTopicPartition {
   /**
-   * -1 when the message was not delivered.
+   * NUL-terminated; owned by the list.
+   */
+  const char *topic;
+  /**
+   * -1 in `kafka_consumer_subscription`'s answer (a topic or pattern,
+   * not a partition).
    */
   int32_t partition;
   /**
-   * -1 when the message was not acknowledged.
+   * An offset (0 or more) or `KAFKA_OFFSET_BEGINNING`, `_END`,
+   * `_COMMITTED`; in answers, the offset asked for or
+   * `KAFKA_OFFSET_NONE`.
    */
   int64_t offset;
   /**
-   * Milliseconds since the epoch, -1 when unknown.
+   * Filled by `kafka_consumer_lag` (else `KAFKA_OFFSET_NONE`): the
+   * partition's oldest offset.
    */
-  int64_t timestamp_ms;
-} KafkaTrackedReport;
+  int64_t low_watermark;
+  /**
+   * `kafka_consumer_lag`: the offset the next message will get.
+   */
+  int64_t high_watermark;
+  /**
+   * `kafka_consumer_lag`: the group's committed offset.
+   */
+  int64_t committed;
+  /**
+   * `kafka_consumer_lag`: messages not yet handed to the application
+   * (high watermark minus `offset`, the position).
+   */
+  int64_t lag;
+  /**
+   * `kafka_consumer_lag`: messages not yet committed (high watermark
+   * minus `committed`).
+   */
+  int64_t uncommitted_lag;
+} KafkaTopicPartition;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
- * The body of `kafka_instance_with_producer`. Return 0 for success.
- * Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+ * Creates a consumer subscribed to `topic_count` topics.
+ *
+ * Its settings are the instance's (producer-only ones left out), then
+ * `overrides`. `auto_offset_reset` defaults to latest and
+ * `enable_auto_commit` to true. `zero_copy_messages=true` makes its
+ * messages keep librdkafka's fetch buffer instead of a copy: faster, and a
+ * kept message keeps that buffer (and, once the consumer is closed, its
+ * client) in memory until freed.
+ *
+ * Offsets (at-least-once): a message's offset is stored, and so becomes
+ * committable, only once the application is done with it:
+ * - with `kafka_consumer_consume`, when every handler for it returned;
+ * - with `kafka_consumer_poll` / `_poll_batch`, when the application comes
+ *   back for more (the next poll, batch or consume), commits, or closes;
+ *   with `enable.auto.offset.store` set to false, only
+ *   `kafka_consumer_store_message` stores;
+ * - with `kafka_consumer_store_message`, when called.
+ *
+ * A message that was fetched but never handed to the application (still
+ * in the local queue at close, or of a partition revoked meanwhile) is
+ * never stored or committed. With `enable_auto_commit` (the default), what
+ * is stored is committed by `poll`, `_poll_batch` and `_consume` every
+ * `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
+ * partitions away, and synchronously by `kafka_consumer_close`.
+ *
+ * @param inst        The instance.
+ * @param topics      `topic_count` topic names, NUL-terminated.
+ * @param topic_count How many names `topics` holds (1 or more).
+ * @param overrides   NULL, or any settings `kafka_config_set` accepts, e.g.
+ *                    `max_poll_records`, `session_timeout_ms`,
+ *                    `fetch_min_bytes`, applied over the instance's.
+ * @param err         NULL, or where a failure is described (`KAFKA_OK` on
+ *                    success).
+ * @return The consumer (close it with `kafka_consumer_close`), or NULL on
+ *         failure: `KAFKA_ERR_CONFIG` (no group id, which is required;
+ *         producer-only settings in `overrides`),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL, an empty topic list or
+ *         an invalid topic name).
  */
-typedef int (*KafkaProducerScope)(struct KafkaProducer *p, void *opaque);
+struct KafkaConsumer *kafka_instance_get_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
+
+/**
+ * Waits up to `timeout_ms` for one message.
+ *
+ * Partition ends and transient broker errors are logged, not returned.
+ * Calling it marks the messages of the previous poll or batch as done
+ * (see `kafka_instance_get_consumer`). After a refused login librdkafka
+ * keeps reconnecting, so a later poll may succeed once the broker's side
+ * is fixed.
+ *
+ * @param c          The consumer.
+ * @param timeout_ms How long to wait (-1: forever).
+ * @param out        Receives the message (free it with `kafka_message_free`),
+ *                   or NULL with `KAFKA_OK` when none arrived.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` (with a message or none), or the failure's code:
+ *         `KAFKA_ERR_BROKER` (a fatal error, with `fatal` set; with
+ *         `auto_offset_reset` none, a partition without a committed offset,
+ *         `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`); a refused SASL
+ *         authentication or TLS handshake, returned as soon as librdkafka
+ *         reports it, `retriable` false, `rdkafka_code` -169
+ *         (`_AUTHENTICATION`) or -181 (`_SSL`)), `KAFKA_ERR_WAKEUP`
+ *         (`kafka_consumer_wakeup` was called before or during the wait),
+ *         `KAFKA_ERR_STATE` (inside a handler of this consumer),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `out` NULL, a bad timeout).
+ */
+enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaMessage **out, struct KafkaError *err);
+
+/**
+ * Fills `out[0..*count]` with up to `capacity` messages (and at most
+ * `max_poll_records` when set).
+ *
+ * It waits up to `timeout_ms` for the first, then takes only those already
+ * fetched, returning at once. An error met once some messages are in `out`
+ * ends the batch early: those messages are returned (`KAFKA_OK`) and the
+ * error comes from the next poll, so no fetched message is dropped.
+ * Offsets, wake-ups and handlers as for `kafka_consumer_poll`.
+ *
+ * @param c          The consumer.
+ * @param out        Room for `capacity` messages; each one written must be
+ *                   freed with `kafka_message_free`.
+ * @param capacity   How many messages `out` has room for.
+ * @param timeout_ms How long to wait for the first message (-1: forever).
+ * @param count      NULL, or receives how many messages were written.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code, as for `kafka_consumer_poll`;
+ *         `KAFKA_ERR_INVALID_ARGUMENT` also for `out` NULL with `capacity`
+ *         not 0.
+ */
+enum KafkaErrorCode kafka_consumer_poll_batch(struct KafkaConsumer *c, struct KafkaMessage **out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
+
+/**
+ * Commits, for every partition, the offset after the last message the
+ * application is done with, and waits for the broker.
+ *
+ * What the last poll or batch handed out counts as done, and so do
+ * messages whose handlers returned and messages given to
+ * `kafka_consumer_store_message` (see `kafka_instance_get_consumer`). The
+ * wait is at most `default_api_timeout_ms` (10000 unless set). Nothing to
+ * commit is not an error.
+ *
+ * @param c   The consumer.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (the wait
+ *         ran out; the commit may still complete later), `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`c` NULL).
+ */
+enum KafkaErrorCode kafka_consumer_commit(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Commits `m`'s offset + 1 for its partition (the next message to read),
+ * and nothing else, and waits for the broker.
+ *
+ * The wait is at most `default_api_timeout_ms`, as for
+ * `kafka_consumer_commit`. It does not change what later commits commit.
+ *
+ * @param c   The consumer.
+ * @param m   The message whose offset is committed.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`, `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `m`
+ *         NULL).
+ */
+enum KafkaErrorCode kafka_consumer_commit_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
+
+/**
+ * Marks `m`, and every earlier message of its partition, as done.
+ *
+ * Its offset + 1 is stored now and committed by the next commit (automatic,
+ * `kafka_consumer_commit`, a rebalance or the close). For applications
+ * that finish messages on other threads: it may be called from any
+ * thread, while another polls. Set `enable.auto.offset.store` to false
+ * so that only these calls count.
+ *
+ * @param c   The consumer.
+ * @param m   The message the application is done with.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (a message
+ *         of a partition no longer assigned to this consumer: its new owner
+ *         consumes it again), `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `m`
+ *         NULL).
+ */
+enum KafkaErrorCode kafka_consumer_store_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
+
+/**
+ * Commits what the application is done with, leaves the group and
+ * releases the consumer.
+ *
+ * The commit is made with `enable_auto_commit` (the default); messages the
+ * last poll or batch handed out count as done. Leaving the group makes its
+ * partitions go to the remaining members at once. Messages already polled
+ * stay valid.
+ *
+ * Nothing fetched but not handed to the application is committed. When
+ * the final commit fails the consumer is still released and the failure
+ * is returned (and logged): the messages processed since the last
+ * successful commit will be consumed again.
+ *
+ * Close returns within `default_api_timeout_ms` (10000 unless set), the
+ * commit and the leaving of the group together, even with the broker
+ * unreachable. When librdkafka could not finish in that time, the result
+ * is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
+ * released on a thread of its own once it lets go; it runs none of your
+ * callbacks from then on. The bound holds whatever the callbacks do: a
+ * statistics or token callback still running when the time is up
+ * finishes on its own thread, and none starts after close returns.
+ *
+ * @param c   The consumer to close; NULL is a no-op. `c` is invalid after,
+ *            even on failure, unless the close was refused
+ *            (`KAFKA_ERR_STATE`, below).
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`, or the
+ *         failed final commit's code (the consumer is released either way);
+ *         `KAFKA_ERR_STATE` when refused, leaving `c` open: inside a handler
+ *         or any callback of this consumer (close it after the call that ran
+ *         the callback returns), on the consumer of
+ *         `kafka_instance_with_consumer` (the scope closes it), and in a
+ *         process forked from the one that created it (there it releases
+ *         nothing: what it holds is the parent's).
+ */
+enum KafkaErrorCode kafka_consumer_close(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Adds `handler` for `topic`.
+ *
+ * Several handlers per topic run in registration order. Called inside a
+ * handler, the new handler runs from the next message on.
+ *
+ * @param c       The consumer.
+ * @param topic   The topic, NUL-terminated. It need not be subscribed (its
+ *                handlers then never run).
+ * @param handler The handler (see `KafkaHandler`).
+ * @param opaque  Passed to `handler`, on the thread that calls
+ *                `kafka_consumer_consume`.
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c`, `topic` or `handler` NULL, invalid UTF-8).
+ */
+enum KafkaErrorCode kafka_consumer_register_handler(struct KafkaConsumer *c, const char *topic, KafkaHandler handler, void *opaque, struct KafkaError *err);
+
+/**
+ * Polls one batch and dispatches each message to its topic's handlers.
+ *
+ * The batch holds up to `max_poll_records` (default 500). A non-zero
+ * return of a handler is logged and processing goes on; a message of a
+ * topic without handlers is logged at debug and still counts as consumed.
+ * A message is done, and its offset stored, once its handlers returned.
+ * With auto-commit disabled, commits after the batch. Wake-ups and offsets
+ * as for `kafka_consumer_poll`.
+ *
+ * @param c          The consumer.
+ * @param timeout_ms The poll's timeout (-1: forever).
+ * @param dispatched NULL, or receives how many messages were polled.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code, as for `kafka_consumer_poll`.
+ */
+enum KafkaErrorCode kafka_consumer_consume(struct KafkaConsumer *c, int32_t timeout_ms, size_t *dispatched, struct KafkaError *err);
+
+/**
+ * A scoped consumer: creates a consumer (as `kafka_instance_get_consumer`),
+ * calls `scope(c, opaque)`, then closes it whatever `scope` returned.
+ *
+ * @param inst        The instance.
+ * @param topics      `topic_count` topic names, as for
+ *                    `kafka_instance_get_consumer`.
+ * @param topic_count How many names `topics` holds (1 or more).
+ * @param overrides   NULL, or settings over the instance's, as for
+ *                    `kafka_instance_get_consumer`.
+ * @param scope       The function to run with the consumer (see
+ *                    `KafkaConsumerScope`).
+ * @param opaque      Passed to `scope` as is.
+ * @param err         NULL, or where a failure is described (`KAFKA_OK` on
+ *                    success).
+ * @return `KAFKA_ERR_CALLBACK` when `scope` returned non-zero (after the
+ *         close); otherwise the close's result: `KAFKA_OK`, or the code of
+ *         a failed close (its final commit). A consumer that cannot be
+ *         created fails as `kafka_instance_get_consumer` does, and a NULL
+ *         `scope` is `KAFKA_ERR_INVALID_ARGUMENT`; `scope` is not called
+ *         then.
+ */
+enum KafkaErrorCode kafka_instance_with_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
+
+/**
+ * Gives a file descriptor that is readable while a poll of `c` would
+ * return at once.
+ *
+ * That is: a message, an event its callbacks handle (a rebalance, a commit
+ * outcome), a refused login, or a wake-up (`kafka_consumer_wakeup`, the
+ * way to end a loop's wait from another thread or a signal handler). For
+ * event loops: wait for it with select/poll/epoll, libuv's `uv_poll_t`
+ * or asyncio's `add_reader`, then call `kafka_consumer_poll` (or
+ * `_poll_batch`, `_consume`) with timeout 0 until it returns nothing;
+ * every poll leaves the descriptor readable exactly when the next one
+ * has something, so the loop never misses an arrival and never spins.
+ *
+ * The descriptor belongs to the consumer: never read, write or close
+ * it. It is closed by `kafka_consumer_close`: take it out of the event
+ * loop first. Asking again returns the same one.
+ *
+ * Once asked for, librdkafka writes to it whenever a message arrives
+ * while none is waiting (one write per quiet period, not per message).
+ *
+ * A loop must still poll when nothing arrives, at least every
+ * `auto_commit_interval_ms` (auto-commit runs inside polls) and well
+ * within `max_poll_interval_ms` (a consumer that does not poll for that
+ * long leaves its group): add a timer, as `examples-c/event_loop.c`
+ * does. Ask for the descriptor from the thread that polls, not while a
+ * poll runs.
+ *
+ * @param c   The consumer.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return The descriptor, or -1 with `err` set when `c` is NULL, closing,
+ *         or inherited across fork(), and while a poll runs
+ *         (`KAFKA_ERR_STATE`).
+ */
+int kafka_consumer_event_fd(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
+ * `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
+ * running, the next one.
+ *
+ * Safe from any thread and from a signal handler: it only sets a flag and
+ * writes one byte to a pipe (no lock, no allocation), and, unlike every
+ * other function, it never logs. A shutdown looks like this: a `SIGTERM`
+ * handler (or another thread) calls `kafka_consumer_wakeup(c, NULL)`; the
+ * polling thread sees `KAFKA_ERR_WAKEUP`, leaves its loop and calls
+ * `kafka_consumer_close`.
+ *
+ * @param c   The consumer. It must still be open: close it only once
+ *            nothing can call this any more.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` NULL), `KAFKA_ERR_STATE` (`c` was created in another process,
+ *         before a fork()).
+ */
+enum KafkaErrorCode kafka_consumer_wakeup(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Commits exactly the offsets of `list` and waits for the broker, at most
+ * `default_api_timeout_ms`.
+ *
+ * What the application is done with is left for the next commit.
+ *
+ * @param c    The consumer.
+ * @param list The offsets, each the offset of the next message to consume
+ *             (0 or more).
+ * @param err  NULL, or where a failure is described (`KAFKA_OK` on
+ *             success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `list` NULL, an empty list, an offset below 0),
+ *         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_consumer_commit_offsets(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Starts a commit and returns at once.
+ *
+ * `kafka_consumer_close` waits for outcomes still out, up to
+ * `default_api_timeout_ms`. A failed commit of what is done is retried by
+ * the next commit.
+ *
+ * @param c      The consumer.
+ * @param list   The offsets to commit exactly, each the offset of the next
+ *               message to consume (0 or more); NULL: what the application
+ *               is done with (as `kafka_consumer_commit`).
+ * @param cb     NULL (no callback), or called exactly once with the outcome
+ *               when this returns `KAFKA_OK` (see `KafkaCommitCallback`);
+ *               on any other return, it is never called.
+ * @param opaque Passed to `cb` as is.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK` when the commit started, or the failure's code:
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`c` NULL, an empty `list`, an offset
+ *         below 0).
+ */
+enum KafkaErrorCode kafka_consumer_commit_async(struct KafkaConsumer *c, const struct KafkaPartitionList *list, KafkaCommitCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * Replaces the subscription with `topic_count` topics.
+ *
+ * The group rebalances: partitions of topics no longer subscribed are
+ * revoked (committed first, with auto-commit).
+ *
+ * @param c           The consumer.
+ * @param topics      `topic_count` names, NUL-terminated; a name starting
+ *                    with `^` is a regular expression (librdkafka's rule:
+ *                    `^orders-.*` matches every topic starting with
+ *                    `orders-`, now and later).
+ * @param topic_count How many names `topics` holds (1 or more).
+ * @param err         NULL, or where a failure is described (`KAFKA_OK` on
+ *                    success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `topics` NULL, a NULL entry, invalid UTF-8, an empty
+ *         list: use `kafka_consumer_unsubscribe`), `KAFKA_ERR_STATE` (inside
+ *         a rebalance callback).
+ */
+enum KafkaErrorCode kafka_consumer_subscribe(struct KafkaConsumer *c, const char *const *topics, size_t topic_count, struct KafkaError *err);
+
+/**
+ * Leaves every subscribed topic.
+ *
+ * The group revokes this consumer's partitions (committed first, with
+ * auto-commit).
+ *
+ * @param c   The consumer.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` NULL), `KAFKA_ERR_STATE` (inside a rebalance callback).
+ */
+enum KafkaErrorCode kafka_consumer_unsubscribe(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Gives the subscribed topics and patterns.
+ *
+ * @param c   The consumer.
+ * @param out Receives the list (partition -1, offset `KAFKA_OFFSET_NONE`);
+ *            free it with `kafka_partition_list_free`. NULL until the call
+ *            succeeds.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `out` NULL).
+ */
+enum KafkaErrorCode kafka_consumer_subscription(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Takes the partitions of `list`, without group management (manual
+ * assignment).
+ *
+ * Replaces the current assignment; what was handed out and not yet
+ * committed is forgotten (not committed). Offsets are still committed to
+ * the consumer's group. Use it on a consumer whose subscription you left
+ * (`kafka_consumer_unsubscribe`).
+ *
+ * @param c    The consumer.
+ * @param list The partitions, each from its `offset`: an offset,
+ *             `KAFKA_OFFSET_BEGINNING`, `_END` or `_COMMITTED` (the group's
+ *             committed offset, else `auto_offset_reset`).
+ * @param err  NULL, or where a failure is described (`KAFKA_OK` on
+ *             success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `list` NULL, an empty list), `KAFKA_ERR_STATE` (inside a
+ *         rebalance callback).
+ */
+enum KafkaErrorCode kafka_consumer_assign(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Gives up every assigned partition.
+ *
+ * What was handed out and not yet committed is forgotten.
+ *
+ * @param c   The consumer.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` NULL), `KAFKA_ERR_STATE` (inside a rebalance callback).
+ */
+enum KafkaErrorCode kafka_consumer_unassign(struct KafkaConsumer *c, struct KafkaError *err);
+
+/**
+ * Gives the partitions assigned now (by the group or by
+ * `kafka_consumer_assign`).
+ *
+ * @param c   The consumer.
+ * @param out Receives the list (offsets `KAFKA_OFFSET_NONE`); free it with
+ *            `kafka_partition_list_free`. NULL until the call succeeds.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `out` NULL).
+ */
+enum KafkaErrorCode kafka_consumer_assignment(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Moves an assigned partition to `offset`: the next poll returns the
+ * message there.
+ *
+ * Messages fetched from the old position are dropped, and what was
+ * handed out on this partition and not yet committed is not committed:
+ * the partition's committed offset moves again once messages from the new
+ * position are done, backwards too: the next commit after a seek back
+ * commits the offset after the last message done from the new position,
+ * below what was committed before.
+ *
+ * From a rebalance callback on `KAFKA_REBALANCE_ASSIGNED`, a seek on a
+ * partition being assigned sets where it starts (instead of its committed
+ * offset), with every assignor and group protocol; it returns at once.
+ *
+ * @param c          The consumer.
+ * @param topic      The partition's topic, NUL-terminated.
+ * @param partition  The partition.
+ * @param offset     Where to go: 0 or more, `KAFKA_OFFSET_BEGINNING` or
+ *                   `_END`.
+ * @param timeout_ms How long to wait (-1: no limit).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (a bad topic, partition, offset or timeout),
+ *         `KAFKA_ERR_STATE` (the partition is not assigned to this
+ *         consumer, or the consumer is closed), `KAFKA_ERR_BROKER`
+ *         (librdkafka refused the seek; its reason is in the message).
+ */
+enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *topic, int32_t partition, int64_t offset, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Moves every assigned partition to its first message at or after
+ * `timestamp_ms`; a partition without one moves to its end.
+ *
+ * From a rebalance callback on `KAFKA_REBALANCE_ASSIGNED`, the partitions
+ * being assigned start there.
+ *
+ * @param c            The consumer.
+ * @param timestamp_ms The time, in milliseconds since the epoch.
+ * @param timeout_ms   How long to wait for the brokers' answers (-1: no
+ *                     limit).
+ * @param out          NULL, or receives where each partition went
+ *                     (`KAFKA_OFFSET_NONE`: its end); free it with
+ *                     `kafka_partition_list_free`.
+ * @param err          NULL, or where a failure is described (`KAFKA_OK` on
+ *                     success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_consumer_seek_to_time(struct KafkaConsumer *c, int64_t timestamp_ms, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Stops fetching the partitions of `list` while keeping them and the group
+ * membership.
+ *
+ * The usual answer to a slow downstream (keep polling, so that
+ * `max_poll_interval_ms` is met). Messages already fetched are still
+ * handed out.
+ *
+ * @param c    The consumer.
+ * @param list The partitions to pause (offsets ignored).
+ * @param err  NULL, or where a failure is described (`KAFKA_OK` on
+ *             success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `list` NULL, an empty list).
+ */
+enum KafkaErrorCode kafka_consumer_pause(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Fetches paused partitions of `list` again, from where they stopped.
+ *
+ * @param c    The consumer.
+ * @param list The partitions to resume (offsets ignored).
+ * @param err  NULL, or where a failure is described (`KAFKA_OK` on
+ *             success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `list` NULL, an empty list).
+ */
+enum KafkaErrorCode kafka_consumer_resume(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
+
+/**
+ * Gives, for each assigned partition, the offset of the next message the
+ * application will be handed.
+ *
+ * @param c   The consumer.
+ * @param out Receives the list (`KAFKA_OFFSET_NONE` before the first
+ *            message); free it with `kafka_partition_list_free`. NULL until
+ *            the call succeeds.
+ * @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `out` NULL).
+ */
+enum KafkaErrorCode kafka_consumer_position(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Gives the group's committed offset of each assigned partition, asked of
+ * the group coordinator.
+ *
+ * @param c          The consumer.
+ * @param timeout_ms How long to wait for the coordinator (-1: no limit).
+ * @param out        Receives the list (`KAFKA_OFFSET_NONE`: none
+ *                   committed); free it with `kafka_partition_list_free`.
+ *                   NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_consumer_committed(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Gives a partition's oldest offset and the offset its next message will
+ * get, asked of its leader.
+ *
+ * @param c          The consumer.
+ * @param topic      The partition's topic, NUL-terminated.
+ * @param partition  The partition.
+ * @param timeout_ms How long to wait for the leader (-1: no limit).
+ * @param low        NULL, or receives the oldest offset.
+ * @param high       NULL, or receives the offset the next message will get.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `topic` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_consumer_watermarks(struct KafkaConsumer *c, const char *topic, int32_t partition, int32_t timeout_ms, int64_t *low, int64_t *high, struct KafkaError *err);
+
+/**
+ * Gives each assigned partition's position, watermarks, committed offset
+ * and lag.
+ *
+ * @param c          The consumer.
+ * @param timeout_ms How long to wait for the brokers, per question (-1: no
+ *                   limit).
+ * @param out        Receives one entry per assigned partition: `offset`
+ *                   (the position), `low_watermark`, `high_watermark`,
+ *                   `committed`, `lag` (messages not yet handed to the
+ *                   application) and `uncommitted_lag` (messages not yet
+ *                   committed); free it with `kafka_partition_list_free`.
+ *                   NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_consumer_lag(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Calls `cb(c, event, partitions, opaque)` at every rebalance of `c` (see
+ * `KafkaRebalanceCallback`).
+ *
+ * It sees assigned, revoked and lost partitions, with the eager assignors,
+ * `cooperative-sticky` and the consumer group protocol
+ * (`group.protocol=consumer`). The library does the assigning itself, so
+ * the callback only reacts. Set it before the first poll to see the first
+ * assignment.
+ *
+ * @param c      The consumer.
+ * @param cb     The callback; NULL removes it.
+ * @param opaque Passed to `cb` as is, on the polling thread.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`c` NULL).
+ */
+enum KafkaErrorCode kafka_consumer_set_rebalance_callback(struct KafkaConsumer *c, KafkaRebalanceCallback cb, void *opaque, struct KafkaError *err);
+
+/**
+ * Creates a new, empty list.
+ *
+ * @return The list; free it with `kafka_partition_list_free`.
+ */
+struct KafkaPartitionList *kafka_partition_list_new(void);
+
+/**
+ * Adds `topic`'s `partition` with `offset`.
+ *
+ * @param list      The list to add to.
+ * @param topic     The topic, NUL-terminated.
+ * @param partition The partition, 0 or more.
+ * @param offset    An offset of 0 or more, or `KAFKA_OFFSET_BEGINNING`,
+ *                  `_END` or `_COMMITTED`.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`list` or `topic` NULL, an invalid topic name, partition or
+ *         offset), and nothing is added.
+ */
+enum KafkaErrorCode kafka_partition_list_add(struct KafkaPartitionList *list, const char *topic, int32_t partition, int64_t offset, struct KafkaError *err);
+
+/**
+ * Counts the partitions `list` holds.
+ *
+ * @param list The list, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_partition_list_count(const struct KafkaPartitionList *list);
+
+/**
+ * Gives partition `index` of `list`.
+ *
+ * @param list  The list, or NULL.
+ * @param index The entry's position, from 0.
+ * @return The entry, valid until the list is freed (or, in a rebalance
+ *         callback, until it returns); NULL when out of range or for NULL.
+ */
+const struct KafkaTopicPartition *kafka_partition_list_get(const struct KafkaPartitionList *list, size_t index);
+
+/**
+ * Releases a list made by `kafka_partition_list_new` or returned by a
+ * consumer function.
+ *
+ * @param list The list to release; NULL is a no-op.
+ */
+void kafka_partition_list_free(struct KafkaPartitionList *list);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 6. Messages
+ * ==================================================================== */
+
+/**
+ * @defgroup message Messages
+ * A consumed message: its topic, partition, offset, timestamp, key, value
+ * and headers. A polled message is the caller's to free; one lent to a
+ * handler lives for the call.
+ * @{
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Gives the message's topic.
+ *
+ * @param m The message, or NULL.
+ * @return The topic, NUL-terminated, valid until `kafka_message_free`;
+ *         NULL for NULL.
+ */
+const char *kafka_message_topic(const struct KafkaMessage *m);
+
+/**
+ * Gives the message's partition.
+ *
+ * @param m The message, or NULL.
+ * @return The partition; -1 for NULL.
+ */
+int32_t kafka_message_partition(const struct KafkaMessage *m);
+
+/**
+ * Gives the message's offset.
+ *
+ * @param m The message, or NULL.
+ * @return The offset; -1 for NULL.
+ */
+int64_t kafka_message_offset(const struct KafkaMessage *m);
+
+/**
+ * Gives the message's timestamp in milliseconds since the epoch.
+ *
+ * @param m The message, or NULL.
+ * @return The timestamp; -1 if it has none (or for NULL).
+ */
+int64_t kafka_message_timestamp(const struct KafkaMessage *m);
+
+/**
+ * Gives the message's key.
+ *
+ * @param m   The message, or NULL.
+ * @param len NULL, or receives the key's length (0 when there is none).
+ * @return The key, valid until `kafka_message_free`; NULL if the message
+ *         has none (or for NULL).
+ */
+const void *kafka_message_key(const struct KafkaMessage *m, size_t *len);
+
+/**
+ * Gives the message's value.
+ *
+ * @param m   The message, or NULL.
+ * @param len NULL, or receives the value's length (0 when there is none).
+ * @return The value, valid until `kafka_message_free`; NULL if the message
+ *         has none (a tombstone), or for NULL.
+ */
+const void *kafka_message_value(const struct KafkaMessage *m, size_t *len);
+
+/**
+ * Gives how many headers the message has.
+ *
+ * @param m The message, or NULL.
+ * @return The header count; 0 for NULL.
+ */
+size_t kafka_message_header_count(const struct KafkaMessage *m);
+
+/**
+ * Reads header `index` (in the order they were sent).
+ *
+ * The pointers are valid until `kafka_message_free`.
+ *
+ * @param m         The message, or NULL.
+ * @param index     The header's position, from 0.
+ * @param name      NULL, or receives the header's name (NUL-terminated).
+ * @param value     NULL, or receives its value (NULL for a header without
+ *                  a value).
+ * @param value_len NULL, or receives the value's length.
+ * @return true when the header was read; false when `index` is out of range
+ *         or `m` is NULL.
+ */
+bool kafka_message_header(const struct KafkaMessage *m, size_t index, const char **name, const void **value, size_t *value_len);
+
+/**
+ * Reads the last header named `name` (a message may carry several).
+ *
+ * The pointers are valid until `kafka_message_free`.
+ *
+ * @param m         The message, or NULL.
+ * @param name      The header's name, NUL-terminated.
+ * @param value     NULL, or receives its value (NULL for a header without
+ *                  a value).
+ * @param value_len NULL, or receives the value's length.
+ * @return true when the header was found; false when there is none, or for
+ *         NULL `m` or `name`.
+ */
+bool kafka_message_header_last(const struct KafkaMessage *m, const char *name, const void **value, size_t *value_len);
+
+/**
+ * Releases a message.
+ *
+ * Messages outlive their consumer: free them before or after closing it.
+ * With `zero_copy_messages`, the last message freed after its consumer
+ * closed releases the client.
+ *
+ * @param m The message to release; NULL is a no-op.
+ */
+void kafka_message_free(struct KafkaMessage *m);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 7. Admin and cluster
+ * ==================================================================== */
+
+/**
+ * @defgroup admin Admin and cluster
+ * Topics (create, delete, grow, delete records, settings), consumer groups
+ * (list, describe, offsets, lag, delete) and the cluster's brokers and
+ * partitions, each answered by the broker or with its own words when it
+ * refuses.
+ * @{
+ */
+
+/**
+ * One broker of a `KafkaCluster`; its strings live as long as the
+ * cluster.
+ */
+typedef struct KafkaBroker {
+  int32_t id;
+  const char *host;
+  int32_t port;
+} KafkaBroker;
+
+/**
+ * One partition of a `KafkaCluster`; its pointers live as long as the
+ * cluster.
+ */
+typedef struct KafkaPartitionInfo {
+  const char *topic;
+  int32_t partition;
+  /**
+   * The leader's broker id; -1 when the partition has none now.
+   */
+  int32_t leader;
+  /**
+   * The brokers holding a replica (`replica_count` of them).
+   */
+  const int32_t *replicas;
+  size_t replica_count;
+  /**
+   * The replicas in sync with the leader (`in_sync_count`).
+   */
+  const int32_t *in_sync;
+  size_t in_sync_count;
+  /**
+   * `KAFKA_OK`, or what the metadata says is wrong with the partition
+   * (`KAFKA_ERR_BROKER` with librdkafka's code in `rdkafka_code`, e.g.
+   * 5, LEADER_NOT_AVAILABLE).
+   */
+  enum KafkaErrorCode error;
+  int32_t rdkafka_code;
+} KafkaPartitionInfo;
+
+/**
+ * One member of a `KafkaGroup`; its pointers live as long as the list.
+ */
+typedef struct KafkaGroupMember {
+  const char *member_id;
+  const char *client_id;
+  /**
+   * The address the member connected from, as the coordinator saw it.
+   */
+  const char *host;
+  /**
+   * The partitions assigned to the member (`assignment_count`, sorted;
+   * only `topic` and `partition` are meaningful). Empty for a group
+   * that is not a consumer group, or between rebalances.
+   */
+  const struct KafkaTopicPartition *assignment;
+  size_t assignment_count;
+} KafkaGroupMember;
+
+/**
+ * One group of a `KafkaGroupList`; its pointers live as long as the list.
+ */
+typedef struct KafkaGroup {
+  const char *name;
+  /**
+   * As the coordinator says: "Stable", "Empty", "PreparingRebalance",
+   * "CompletingRebalance", "Dead".
+   */
+  const char *state;
+  /**
+   * "consumer" for consumer groups.
+   */
+  const char *protocol_type;
+  /**
+   * The assignor in use ("range", "cooperative-sticky", ...), empty
+   * when the group has no members.
+   */
+  const char *protocol;
+  /**
+   * `member_count` members; none in `kafka_instance_list_groups`'s
+   * answer when the coordinator gave none.
+   */
+  const struct KafkaGroupMember *members;
+  size_t member_count;
+} KafkaGroup;
+
+/**
+ * One setting of a `KafkaTopicConfig`; its strings live as long as it.
+ */
+typedef struct KafkaConfigEntry {
+  const char *name;
+  /**
+   * NULL for a sensitive setting (never shown) or one without a value.
+   */
+  const char *value;
+  /**
+   * Set on the topic itself, rather than inherited from the broker's
+   * settings or defaults.
+   */
+  bool set_on_topic;
+  bool is_default;
+  bool is_read_only;
+  bool is_sensitive;
+} KafkaConfigEntry;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Describes the cluster: its brokers and the partitions of every topic
+ * (internal ones, whose names start with `__`, left out).
+ *
+ * Uses the instance's admin client (made on first use).
+ *
+ * @param inst       The instance.
+ * @param timeout_ms How long to wait for the brokers (-1: no limit).
+ * @param out        Receives the description; free it with
+ *                   `kafka_cluster_free`. NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_describe_cluster(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
+
+/**
+ * `kafka_instance_describe_cluster` for one topic: the brokers and that
+ * topic's partitions.
+ *
+ * @param inst       The instance.
+ * @param topic      The topic, NUL-terminated.
+ * @param timeout_ms How long to wait for the brokers (-1: no limit).
+ * @param out        Receives the description; free it with
+ *                   `kafka_cluster_free`. NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (with
+ *         `rdkafka_code` 3, UNKNOWN_TOPIC_OR_PART, for a topic the cluster
+ *         does not have, unless the brokers create topics when asked about
+ *         them), `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `topic` or `out`
+ *         NULL, invalid UTF-8, a bad timeout), `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_describe_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
+
+/**
+ * Lists every group the brokers know (consumer groups and others), with
+ * name, state and protocol.
+ *
+ * Members are filled only as far as the brokers' listing gives them (use
+ * `kafka_instance_describe_group` for one group's members).
+ *
+ * @param inst       The instance.
+ * @param timeout_ms How long to wait (-1: no limit).
+ * @param out        Receives the groups; free them with
+ *                   `kafka_group_list_free`. NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_list_groups(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
+
+/**
+ * Describes one group: its state, protocol, and each member with the
+ * partitions assigned to it.
+ *
+ * A group nobody uses is answered with state "Dead" and no members (that
+ * is how coordinators answer).
+ *
+ * @param inst       The instance.
+ * @param group      The group's name, NUL-terminated.
+ * @param timeout_ms How long to wait (-1: no limit).
+ * @param out        Receives the group, as a list of one; free it with
+ *                   `kafka_group_list_free`. NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst`, `group` or `out` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_describe_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
+
+/**
+ * Gives the offsets `group` has committed, sorted.
+ *
+ * @param inst       The instance.
+ * @param group      The group's name, NUL-terminated.
+ * @param partitions The partitions to ask about (offsets in the list are
+ *                   ignored), or NULL for every partition the group
+ *                   committed (then a group that committed nothing answers
+ *                   an empty list).
+ * @param timeout_ms How long to wait for the group's coordinator (-1: up to
+ *                   59 minutes).
+ * @param out        Receives the list: `offset` and `committed` both the
+ *                   committed offset (the next message the group will
+ *                   read), `KAFKA_OFFSET_NONE` where nothing is committed;
+ *                   free it with `kafka_partition_list_free`. NULL until the
+ *                   call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (unanswered
+ *         in time, the coordinator unreachable; the instance's next admin
+ *         call uses a new admin client), `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst`, `group` or `out` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_group_offsets(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Gives a group's committed offsets with their partitions' watermarks and
+ * lag.
+ *
+ * @param inst       The instance.
+ * @param group      The group's name, NUL-terminated.
+ * @param partitions The partitions to ask about, or NULL for each the group
+ *                   has committed an offset for, as
+ *                   `kafka_instance_group_offsets`.
+ * @param timeout_ms The bound of the whole call (-1: no limit).
+ * @param out        Receives, for each partition: `committed` (and
+ *                   `offset`), the partition's `low_watermark` and
+ *                   `high_watermark`, and `lag` = `uncommitted_lag` = high
+ *                   watermark minus committed: the messages the group has
+ *                   yet to process (with nothing committed: every message
+ *                   the partition holds). Free it with
+ *                   `kafka_partition_list_free`. NULL until the call
+ *                   succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `group` or `out` NULL,
+ *         invalid UTF-8, a bad timeout), `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_group_lag(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
+
+/**
+ * Deletes `group` and its committed offsets.
+ *
+ * @param inst       The instance.
+ * @param group      The group's name, NUL-terminated.
+ * @param timeout_ms How long to wait (-1: up to 59 minutes).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (a group
+ *         with members is refused, `rdkafka_code` 68, NON_EMPTY_GROUP; an
+ *         unknown one: 69, GROUP_ID_NOT_FOUND), `KAFKA_ERR_TIMEOUT`
+ *         (unanswered, as for `kafka_instance_group_offsets`),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` or `group` NULL, invalid
+ *         UTF-8, a bad timeout).
+ */
+enum KafkaErrorCode kafka_instance_delete_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Creates `topic` on the cluster and waits for the result.
+ *
+ * @param inst               The instance.
+ * @param topic              The topic's name, NUL-terminated.
+ * @param partitions         How many partitions it gets.
+ * @param replication_factor How many replicas each partition gets.
+ * @param timeout_ms         How long to wait for the result (-1: forever).
+ * @param err                NULL, or where a failure is described
+ *                           (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_BROKER` (with `rdkafka_code` 36, TOPIC_ALREADY_EXISTS,
+ *         for a topic that exists already, which callers may treat as
+ *         success), `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_create_topic(const struct KafkaInstance *inst, const char *topic, int32_t partitions, int32_t replication_factor, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Deletes `topic` and waits for the result.
+ *
+ * @param inst       The instance.
+ * @param topic      The topic's name, NUL-terminated.
+ * @param timeout_ms How long to wait (-1: forever).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_delete_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Copies the cluster's topic names, sorted, each followed by `'\n'`, into
+ * `buf`, NUL-terminated.
+ *
+ * Internal topics, whose names start with `__`, are left out.
+ *
+ * @param inst       The instance.
+ * @param timeout_ms How long to wait for the broker.
+ * @param buf        Where the text is written; NULL (with `buf_len` 0) asks
+ *                   for the length.
+ * @param buf_len    The size of `buf` in bytes.
+ * @param len        NULL, or receives the text's length without the NUL,
+ *                   even when `buf` is too small.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BUFFER_TOO_SMALL`
+ *         (`buf` holds nothing: call again with a larger buffer; topics may
+ *         have been added meanwhile, so allow some room),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL, `buf` NULL with
+ *         `buf_len` not 0, a bad timeout), `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_list_topics(const struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
+
+/**
+ * Grows `topic` to `total` partitions.
+ *
+ * Keys sent before may map to other partitions afterwards.
+ *
+ * @param inst       The instance.
+ * @param topic      The topic's name, NUL-terminated.
+ * @param total      The partition count wanted: more than it has
+ *                   (partitions are never removed).
+ * @param timeout_ms How long to wait (-1: no limit).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_create_partitions(const struct KafkaInstance *inst, const char *topic, int32_t total, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Deletes the records of `topic`'s `partition` before `before_offset`.
+ *
+ * @param inst          The instance.
+ * @param topic         The topic's name, NUL-terminated.
+ * @param partition     The partition.
+ * @param before_offset The first offset kept (-1: delete all of them).
+ * @param timeout_ms    How long to wait (-1: no limit).
+ * @param low_watermark NULL, or receives the partition's oldest offset
+ *                      afterwards.
+ * @param err           NULL, or where a failure is described (`KAFKA_OK`
+ *                      on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_delete_records(const struct KafkaInstance *inst, const char *topic, int32_t partition, int64_t before_offset, int32_t timeout_ms, int64_t *low_watermark, struct KafkaError *err);
+
+/**
+ * Gives every setting of `topic` as the broker reports it (its own and the
+ * ones it inherits).
+ *
+ * @param inst       The instance.
+ * @param topic      The topic, NUL-terminated.
+ * @param timeout_ms How long to wait for the broker (-1: no limit).
+ * @param out        Receives the settings; free them with
+ *                   `kafka_topic_config_free`. NULL until the call succeeds.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`inst`, `topic` or `out` NULL, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
+ */
+enum KafkaErrorCode kafka_instance_describe_topic_config(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaTopicConfig **out, struct KafkaError *err);
+
+/**
+ * Sets `keys[i]` to `values[i]` on `topic`, for `count` settings, keeping
+ * the topic's other settings.
+ *
+ * Only the settings named are sent (IncrementalAlterConfigs, Kafka 2.3
+ * and later). A broker older than that replaces a topic's whole set at
+ * once: the settings set on the topic are read and sent again with these
+ * changes (a change someone else makes in between is lost).
+ *
+ * @param inst       The instance.
+ * @param topic      The topic, NUL-terminated.
+ * @param keys       `count` setting names, NUL-terminated.
+ * @param values     `count` values, NUL-terminated; `values[i]` NULL: back
+ *                   to the inherited value.
+ * @param count      How many settings.
+ * @param timeout_ms How long to wait for the broker (-1: no limit).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (a setting
+ *         the broker does not know, or a value it refuses, fails the whole
+ *         call, with the broker's words in the message, and changes
+ *         nothing; with a broker older than 2.3, a topic with a sensitive
+ *         setting of its own, whose value no broker shows, is refused with
+ *         librdkafka code -165 rather than losing it),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `topic` or a key NULL, an
+ *         array NULL with `count` not 0, invalid UTF-8, a bad timeout),
+ *         `KAFKA_ERR_TIMEOUT`.
+ */
+enum KafkaErrorCode kafka_instance_alter_topic_config(const struct KafkaInstance *inst, const char *topic, const char *const *keys, const char *const *values, size_t count, int32_t timeout_ms, struct KafkaError *err);
+
+/**
+ * Gives the cluster's id.
+ *
+ * @param cluster The description, or NULL.
+ * @return The id, NUL-terminated, owned by `cluster`; NULL when the brokers
+ *         did not say (or `cluster` is NULL).
+ */
+const char *kafka_cluster_id(const struct KafkaCluster *cluster);
+
+/**
+ * Counts the brokers `cluster` holds.
+ *
+ * @param cluster The description, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_cluster_broker_count(const struct KafkaCluster *cluster);
+
+/**
+ * Gives broker `index` (sorted by id).
+ *
+ * @param cluster The description, or NULL.
+ * @param index   The broker's position, from 0.
+ * @return The broker, owned by `cluster`; NULL when out of range or
+ *         `cluster` is NULL.
+ */
+const struct KafkaBroker *kafka_cluster_broker(const struct KafkaCluster *cluster, size_t index);
+
+/**
+ * Counts the partitions `cluster` holds.
+ *
+ * @param cluster The description, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_cluster_partition_count(const struct KafkaCluster *cluster);
+
+/**
+ * Gives partition `index` (sorted by topic, then partition).
+ *
+ * @param cluster The description, or NULL.
+ * @param index   The partition's position, from 0.
+ * @return The partition, owned by `cluster`; NULL when out of range or
+ *         `cluster` is NULL.
+ */
+const struct KafkaPartitionInfo *kafka_cluster_partition(const struct KafkaCluster *cluster, size_t index);
+
+/**
+ * Releases `cluster`.
+ *
+ * @param cluster The description to release; NULL is a no-op.
+ */
+void kafka_cluster_free(struct KafkaCluster *cluster);
+
+/**
+ * Counts the groups `list` holds.
+ *
+ * @param list The groups, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_group_list_count(const struct KafkaGroupList *list);
+
+/**
+ * Gives group `index`.
+ *
+ * @param list  The groups, or NULL.
+ * @param index The group's position, from 0.
+ * @return The group, owned by `list`; NULL when out of range or `list` is
+ *         NULL.
+ */
+const struct KafkaGroup *kafka_group_list_get(const struct KafkaGroupList *list, size_t index);
+
+/**
+ * Releases `list`.
+ *
+ * @param list The groups to release; NULL is a no-op.
+ */
+void kafka_group_list_free(struct KafkaGroupList *list);
+
+/**
+ * Counts the settings `config` holds.
+ *
+ * @param config The settings, or NULL.
+ * @return The count; 0 for NULL.
+ */
+size_t kafka_topic_config_count(const struct KafkaTopicConfig *config);
+
+/**
+ * Gives setting `index`.
+ *
+ * @param config The settings, or NULL.
+ * @param index  The setting's position, from 0.
+ * @return The setting, owned by `config`; NULL when out of range or
+ *         `config` is NULL.
+ */
+const struct KafkaConfigEntry *kafka_topic_config_get(const struct KafkaTopicConfig *config, size_t index);
+
+/**
+ * Gives the value of the setting `name`.
+ *
+ * @param config The settings, or NULL.
+ * @param name   The setting's name (e.g. `"retention.ms"`), NUL-terminated.
+ * @return The value, owned by `config`; NULL when `config` has no such
+ *         setting, the setting has no value or is sensitive, or an argument
+ *         is NULL.
+ */
+const char *kafka_topic_config_value(const struct KafkaTopicConfig *config, const char *name);
+
+/**
+ * Releases `config`.
+ *
+ * @param config The settings to release; NULL is a no-op.
+ */
+void kafka_topic_config_free(struct KafkaTopicConfig *config);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 8. Statistics and logging
+ * ==================================================================== */
+
+/**
+ * @defgroup observing Statistics and logging
+ * Structured log records (secrets never included) and librdkafka's
+ * statistics, whole or summarized per broker and partition.
+ * @{
+ */
+
+/**
+ * Severity of a log record (syslog numbering).
+ */
+typedef enum KafkaLogLevel {
+  KAFKA_LOG_ERROR = 3,
+  KAFKA_LOG_WARNING = 4,
+  KAFKA_LOG_INFO = 6,
+  KAFKA_LOG_DEBUG = 7,
+} KafkaLogLevel;
+
+/**
+ * One structured log record. Every pointer is valid
+ * only during the callback; copy what you keep. Strings are UTF-8 and
+ * never contain a password or other secret.
+ */
+typedef struct KafkaLogRecord {
+  enum KafkaLogLevel level;
+  /**
+   * `"error"`, `"warning"`, `"info"` or `"debug"`.
+   */
+  const char *log_type;
+  const char *message;
+  /**
+   * Where it happened, e.g. `"kafka_instance.config.set"`; librdkafka's
+   * own lines have `"librdkafka.<facility>"`.
+   */
+  const char *controller;
+  /**
+   * Which component, e.g. `"Kafka Producer"`; `"librdkafka"` for
+   * librdkafka's own lines.
+   */
+  const char *subject;
+  /**
+   * A JSON object with details (error code, librdkafka code, ...), or
+   * NULL.
+   */
+  const char *payload_json;
+} KafkaLogRecord;
+
+/**
+ * Receives log records.
+ *
+ * It may be called from any thread, including librdkafka's, concurrently;
+ * it must not block for long. Calling into kafka_instance from it is
+ * allowed, except `kafka_set_log_callback` (ignored there); records such
+ * calls produce go to stderr.
+ *
+ * @param record The record, valid only during the call (see
+ *               `KafkaLogRecord`).
+ * @param opaque The `opaque` given to `kafka_set_log_callback`.
+ */
+typedef void (*KafkaLogCallback)(const struct KafkaLogRecord *record, void *opaque);
 
 /**
  * One broker's figures in a `KafkaStatistics`.
@@ -787,701 +2860,34 @@ typedef struct KafkaStatistics {
 } KafkaStatistics;
 
 /**
- * Called every `interval_ms` with librdkafka's statistics JSON (`json`,
- * `json_len` bytes, NUL-terminated) and its figures (`summary`, NULL
- * only if the JSON could not be read). Both live until the callback
- * returns. Runs on a thread of the library that each client with a
- * callback has for it alone (`kafka-statistics`), so a slow callback
- * never holds back deliveries, polls, flush or close. A callback slower
- * than `interval_ms` gets the newest report when it returns: those that
- * came meanwhile are skipped (each report holds the counts of the ones
- * before it).
+ * Receives librdkafka's statistics JSON and its figures, every
+ * `interval_ms`.
+ *
+ * Runs on a thread of the library that each client with a callback has
+ * for it alone (`kafka-statistics`), so a slow callback never holds back
+ * deliveries, polls, flush or close. A callback slower than `interval_ms`
+ * gets the newest report when it returns: those that came meanwhile are
+ * skipped (each report holds the counts of the ones before it).
+ *
+ * @param json     The statistics JSON, NUL-terminated; it lives until the
+ *                 callback returns.
+ * @param json_len The length of `json` in bytes.
+ * @param summary  Its figures, NULL only if the JSON could not be read; it
+ *                 lives until the callback returns.
+ * @param opaque   The `opaque` given to `kafka_set_statistics_callback`.
  */
 typedef void (*KafkaStatisticsCallback)(const char *json, size_t json_len, const struct KafkaStatistics *summary, void *opaque);
 
-/**
- * One setting of a `KafkaTopicConfig`; its strings live as long as it.
- */
-typedef struct KafkaConfigEntry {
-  const char *name;
-  /**
-   * NULL for a sensitive setting (never shown) or one without a value.
-   */
-  const char *value;
-  /**
-   * Set on the topic itself, rather than inherited from the broker's
-   * settings or defaults.
-   */
-  bool set_on_topic;
-  bool is_default;
-  bool is_read_only;
-  bool is_sensitive;
-} KafkaConfigEntry;
-
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
-
-/**
- * `*out` receives the cluster's brokers and the partitions of every
- * topic (internal ones, whose names start with `__`, left out), asked of
- * the brokers within `timeout_ms` (-1: no limit). Uses the instance's
- * admin client (made on first use).
- */
-enum KafkaErrorCode kafka_instance_describe_cluster(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
-
-/**
- * `kafka_instance_describe_cluster` for one topic: the brokers and that
- * topic's partitions. A topic the cluster does not have is
- * `KAFKA_ERR_BROKER` with `rdkafka_code` 3 (UNKNOWN_TOPIC_OR_PART), unless
- * the brokers create topics when asked about them.
- */
-enum KafkaErrorCode kafka_instance_describe_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaCluster **out, struct KafkaError *err);
-
-/**
- * The cluster's id, NUL-terminated, owned by `cluster`; NULL when the
- * brokers did not say (or `cluster` is NULL).
- */
-const char *kafka_cluster_id(const struct KafkaCluster *cluster);
-
-/**
- * How many brokers `cluster` holds (0 for NULL).
- */
-size_t kafka_cluster_broker_count(const struct KafkaCluster *cluster);
-
-/**
- * Broker `index` (sorted by id), owned by `cluster`; NULL when out of
- * range or `cluster` is NULL.
- */
-const struct KafkaBroker *kafka_cluster_broker(const struct KafkaCluster *cluster, size_t index);
-
-/**
- * How many partitions `cluster` holds (0 for NULL).
- */
-size_t kafka_cluster_partition_count(const struct KafkaCluster *cluster);
-
-/**
- * Partition `index` (sorted by topic, then partition), owned by
- * `cluster`; NULL when out of range or `cluster` is NULL.
- */
-const struct KafkaPartitionInfo *kafka_cluster_partition(const struct KafkaCluster *cluster, size_t index);
-
-/**
- * Releases `cluster`. NULL is a no-op.
- */
-void kafka_cluster_free(struct KafkaCluster *cluster);
-
-/**
- * A new, empty config. NULL only if memory ran out.
- */
-struct KafkaConfig *kafka_config_new(void);
-
-/**
- * A deep copy of `cfg` (secrets included), or NULL when `cfg` is NULL.
- * Free it with `kafka_config_free`.
- */
-struct KafkaConfig *kafka_config_clone(const struct KafkaConfig *cfg);
-
-/**
- * Releases `cfg`. NULL is a no-op. Instances made from it are unaffected
- * (they hold their own copy).
- */
-void kafka_config_free(struct KafkaConfig *cfg);
-
-/**
- * Sets the connection URL: `kafka://user:password@host1:9092,host2:9092`.
- *
- * - Schemes: `kafka://` (plaintext, or SASL_PLAINTEXT with credentials),
- *   `kafka+ssl://` (SSL, or SASL_SSL with credentials),
- *   `kafka+sasl_ssl://`, `kafka+sasl_plaintext://`, `kafka+plaintext://`;
- *   or no scheme: `host:port,host:port`.
- * - Credentials are percent-decoded and become the SASL user name and
- *   password (SASL mechanism PLAIN unless one is set).
- * - The URL wins over `kafka_config_set_bootstrap_servers` and over the
- *   username, password and security protocol for what it states.
- *
- * A malformed URL fails with `KAFKA_ERR_CONFIG`; the message never quotes
- * the password.
- */
-enum KafkaErrorCode kafka_config_set_kafka_url(struct KafkaConfig *cfg, const char *url, struct KafkaError *err);
-
-/**
- * Sets the bootstrap servers from an array of `count` `"host:port"`
- * strings. An empty list, a NULL entry or invalid UTF-8 is
- * `KAFKA_ERR_INVALID_ARGUMENT` (as for every C array argument); a
- * malformed address is `KAFKA_ERR_CONFIG`.
- */
-enum KafkaErrorCode kafka_config_set_bootstrap_servers(struct KafkaConfig *cfg, const char *const *servers, size_t count, struct KafkaError *err);
-
-/**
- * `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any case).
- */
-enum KafkaErrorCode kafka_config_set_security_protocol(struct KafkaConfig *cfg, const char *protocol, struct KafkaError *err);
-
-/**
- * `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `GSSAPI` (only in builds with
- * the `gssapi` feature) or `OAUTHBEARER` (any case).
- */
-enum KafkaErrorCode kafka_config_set_sasl_mechanism(struct KafkaConfig *cfg, const char *mechanism, struct KafkaError *err);
-
-/**
- * The SASL user name.
- */
-enum KafkaErrorCode kafka_config_set_sasl_plain_username(struct KafkaConfig *cfg, const char *username, struct KafkaError *err);
-
-/**
- * The SASL password. It never appears in a log record, an error message
- * or a debug dump.
- */
-enum KafkaErrorCode kafka_config_set_sasl_plain_password(struct KafkaConfig *cfg, const char *password, struct KafkaError *err);
-
-/**
- * The client id brokers see in their logs and metrics.
- */
-enum KafkaErrorCode kafka_config_set_client_id(struct KafkaConfig *cfg, const char *client_id, struct KafkaError *err);
-
-/**
- * The consumer group id (required for consumers).
- */
-enum KafkaErrorCode kafka_config_set_group_id(struct KafkaConfig *cfg, const char *group_id, struct KafkaError *err);
-
-/**
- * Where a consumer group with no committed offset starts: `earliest`,
- * `latest` (the default) or `none` (fail instead).
- */
-enum KafkaErrorCode kafka_config_set_auto_offset_reset(struct KafkaConfig *cfg, const char *reset, struct KafkaError *err);
-
-/**
- * Whether consumers commit offsets automatically (default true).
- */
-enum KafkaErrorCode kafka_config_set_enable_auto_commit(struct KafkaConfig *cfg, bool enable, struct KafkaError *err);
-
-/**
- * Sets any setting by any of its names: a librdkafka property
- * (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
- * `"compression_type"`, `"max_poll_records"`, ...) or the name of a
- * setter above (`"sasl_plain_username"`). The README lists every alias.
- *
- * Unknown keys and values that librdkafka or this library refuse fail
- * here, with `KAFKA_ERR_CONFIG` and a message naming the key.
- */
-enum KafkaErrorCode kafka_config_set(struct KafkaConfig *cfg, const char *key, const char *value, struct KafkaError *err);
-
-/**
- * Reads a setting: copies the value of `key` (looked up
- * under the name it was set with, its canonical name or any alias) into
- * `buf`, NUL-terminated.
- *
- * `*len` (when `len` is not NULL) receives the value's length without the
- * NUL, even when `buf` is too small; then the result is
- * `KAFKA_ERR_BUFFER_TOO_SMALL` and `buf` holds nothing. Pass `buf` NULL and
- * `buf_len` 0 to ask for the length. A setting that is not set gives
- * `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
- * as errors: they are how the function is meant to be used.
- *
- * The answer is what a client will use: once a kafka_url is set, it wins
- * over the settings it implies, so `bootstrap.servers` reads as the URL's
- * hosts, `sasl_plain_username` as its user, `security_protocol` as what
- * its scheme and credentials select.
- *
- * Secrets are write-only: a password reads back as `***`, and a
- * kafka_url as the URL with its password shown as `***`.
- */
-enum KafkaErrorCode kafka_config_get(const struct KafkaConfig *cfg, const char *key, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
-
-/**
- * Makes every client created from `cfg` (an instance's config or a
- * client's overrides) get its SASL/OAUTHBEARER tokens from `cb`, given
- * `opaque` (`cb` NULL: librdkafka's own ways again, e.g.
- * `enable_sasl_oauthbearer_unsecure_jwt`). Use it with
- * `security_protocol` SASL_SSL or SASL_PLAINTEXT and `sasl_mechanism`
- * OAUTHBEARER. A failure of the callback, or a token librdkafka refuses
- * (empty, expired), is logged at error level and reported to the client
- * as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
- * from its calls), then retried. A token must be printable ASCII (space,
- * tab, CR and LF allowed, as RFC 7628 says); another is refused with the
- * position of the first byte that is not, never its text. A callback
- * still running when a client's close runs out of time finishes on its
- * own thread: keep what `opaque` points to valid until it has returned.
- * Tokens are never logged, nor quoted in an error message: librdkafka's own texts
- * pass the same redaction as the library's.
- */
-enum KafkaErrorCode kafka_config_set_oauthbearer_token_callback(struct KafkaConfig *cfg, KafkaOAuthTokenCallback cb, void *opaque, struct KafkaError *err);
-
-/**
- * Creates a consumer subscribed to `topic_count` topics: the instance's
- * settings (producer-only ones left out), then `overrides` (NULL or any
- * settings `kafka_config_set` accepts, e.g. `max_poll_records`,
- * `session_timeout_ms`, `fetch_min_bytes`). A group id is required
- * (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
- * `enable_auto_commit` to true. Producer-only settings in `overrides`,
- * an empty topic list or an invalid topic name fail. NULL on failure.
- * `zero_copy_messages=true` makes its messages keep librdkafka's fetch
- * buffer instead of a copy: faster, and a kept message keeps that buffer
- * (and, once the consumer is closed, its client) in memory until freed.
- *
- * Offsets (at-least-once): a message's offset is stored, and so becomes
- * committable, only once the application is done with it:
- * - with `kafka_consumer_consume`, when every handler for it returned;
- * - with `kafka_consumer_poll` / `_poll_batch`, when the application comes
- *   back for more (the next poll, batch or consume), commits, or closes;
- *   with `enable.auto.offset.store` set to false, only
- *   `kafka_consumer_store_message` stores;
- * - with `kafka_consumer_store_message`, when called.
- *
- * A message that was fetched but never handed to the application (still
- * in the local queue at close, or of a partition revoked meanwhile) is
- * never stored or committed. With `enable_auto_commit` (the default), what
- * is stored is committed by `poll`, `_poll_batch` and `_consume` every
- * `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
- * partitions away, and synchronously by `kafka_consumer_close`.
- */
-struct KafkaConsumer *kafka_instance_get_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, struct KafkaError *err);
-
-/**
- * Waits up to `timeout_ms` for one message. `*out` receives it (free it
- * with `kafka_message_free`), or NULL with `KAFKA_OK` when none arrived.
- * Partition ends and transient broker errors are logged, not returned.
- * A fatal error is `KAFKA_ERR_BROKER` with `fatal` set; with
- * `auto_offset_reset` none, a partition without a committed offset is
- * `KAFKA_ERR_BROKER` with `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`).
- * A refused SASL authentication or TLS handshake is returned as soon as
- * librdkafka reports it: `KAFKA_ERR_BROKER`, `retriable` false,
- * `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
- * keeps reconnecting, so a later poll may succeed once the broker's
- * side is fixed.
- *
- * Calling it marks the messages of the previous poll or batch as done
- * (see `kafka_instance_get_consumer`). `KAFKA_ERR_WAKEUP` when
- * `kafka_consumer_wakeup` was called before or during the wait;
- * `KAFKA_ERR_STATE` inside a handler of this consumer.
- */
-enum KafkaErrorCode kafka_consumer_poll(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaMessage **out, struct KafkaError *err);
-
-/**
- * Fills `out[0..*count]` with up to `capacity` messages (and at most
- * `max_poll_records` when set): waits up to `timeout_ms` for the first,
- * then takes only those already fetched, returning at once. `*count`
- * (may be NULL) receives how many; each must be freed with
- * `kafka_message_free`. An error met once some messages are in `out`
- * ends the batch early: those messages are returned (`KAFKA_OK`) and the
- * error comes from the next poll, so no fetched message is dropped.
- * Offsets, wake-ups and handlers as for `kafka_consumer_poll`.
- */
-enum KafkaErrorCode kafka_consumer_poll_batch(struct KafkaConsumer *c, struct KafkaMessage **out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
-
-/**
- * Commits, for every partition, the offset after the last message the
- * application is done with (see `kafka_instance_get_consumer`: what the
- * last poll or batch handed out counts as done, and so do messages whose
- * handlers returned and messages given to
- * `kafka_consumer_store_message`), and waits for the broker, at most
- * `default_api_timeout_ms` (10000 unless set): then `KAFKA_ERR_TIMEOUT`,
- * and the commit may still complete later. Nothing to commit is not an
- * error.
- */
-enum KafkaErrorCode kafka_consumer_commit(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * Commits `m`'s offset + 1 for its partition (the next message to read),
- * and nothing else, and waits for the broker (at most
- * `default_api_timeout_ms`, as `kafka_consumer_commit`). It does not
- * change what later commits commit.
- */
-enum KafkaErrorCode kafka_consumer_commit_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
-
-/**
- * Marks `m`, and every earlier message of its partition, as done: its
- * offset + 1 is stored now and committed by the next commit (automatic,
- * `kafka_consumer_commit`, a rebalance or the close). For applications
- * that finish messages on other threads: it may be called from any
- * thread, while another polls. Set `enable.auto.offset.store` to false
- * so that only these calls count. A message of a partition no longer
- * assigned to this consumer is `KAFKA_ERR_STATE` (its new owner consumes
- * it again).
- */
-enum KafkaErrorCode kafka_consumer_store_message(struct KafkaConsumer *c, const struct KafkaMessage *m, struct KafkaError *err);
-
-/**
- * A file descriptor that is readable while a poll of `c` would return at
- * once: a message, an event its callbacks handle (a rebalance, a commit
- * outcome), a refused login, or a wake-up (`kafka_consumer_wakeup`, the
- * way to end a loop's wait from another thread or a signal handler). For
- * event loops: wait for it with select/poll/epoll, libuv's `uv_poll_t`
- * or asyncio's `add_reader`, then call `kafka_consumer_poll` (or
- * `_poll_batch`, `_consume`) with timeout 0 until it returns nothing;
- * every poll leaves the descriptor readable exactly when the next one
- * has something, so the loop never misses an arrival and never spins.
- *
- * The descriptor belongs to the consumer: never read, write or close
- * it. It is closed by `kafka_consumer_close`: take it out of the event
- * loop first. Asking again returns the same one. -1 with `err` set when
- * `c` is NULL, closing, or inherited across fork().
- *
- * Once asked for, librdkafka writes to it whenever a message arrives
- * while none is waiting (one write per quiet period, not per message).
- *
- * A loop must still poll when nothing arrives, at least every
- * `auto_commit_interval_ms` (auto-commit runs inside polls) and well
- * within `max_poll_interval_ms` (a consumer that does not poll for that
- * long leaves its group): add a timer, as `examples-c/event_loop.c`
- * does. Ask for the descriptor from the thread that polls, not while a
- * poll runs (`KAFKA_ERR_STATE`).
- */
-int kafka_consumer_event_fd(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
- * `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
- * running, the next one. Safe from any thread and from a signal handler:
- * it only sets a flag and writes one byte to a pipe (no lock, no
- * allocation), and, unlike every other function, it never logs. A shutdown
- * looks like this: a `SIGTERM` handler (or another thread) calls
- * `kafka_consumer_wakeup(c, NULL)`; the polling thread sees
- * `KAFKA_ERR_WAKEUP`, leaves its loop and calls `kafka_consumer_close`.
- * `c` must still be open: close it only once nothing can call this any
- * more.
- */
-enum KafkaErrorCode kafka_consumer_wakeup(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * Commits what the application is done with (with `enable_auto_commit`,
- * the default; messages the last poll or batch handed out count as done),
- * leaves the group so that its partitions go to the remaining members at
- * once, and releases the consumer; `c` is invalid after, even on failure.
- * Messages already polled stay valid. NULL is a no-op.
- *
- * Nothing fetched but not handed to the application is committed. When
- * the final commit fails the consumer is still released and the failure
- * is returned (and logged): the messages processed since the last
- * successful commit will be consumed again.
- *
- * Close returns within `default_api_timeout_ms` (10000 unless set), the
- * commit and the leaving of the group together, even with the broker
- * unreachable. When librdkafka could not finish in that time, the result
- * is `KAFKA_ERR_TIMEOUT` (or the failed commit) and librdkafka's client is
- * released on a thread of its own once it lets go; it runs none of your
- * callbacks from then on. The bound holds whatever the callbacks do: a
- * statistics or token callback still running when the time is up
- * finishes on its own thread, and none starts after close returns.
- *
- * Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
- * any callback of this consumer (close it after the call that ran the
- * callback returns), on the consumer of `kafka_instance_with_consumer`
- * (the scope closes it), and in a process forked from the one that
- * created it (there it releases nothing: what it holds is the parent's).
- */
-enum KafkaErrorCode kafka_consumer_close(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * A scoped consumer: creates a consumer (as
- * `kafka_instance_get_consumer`), calls `fn(c, opaque)`, then closes it
- * whatever `fn` returned. `fn` returning non-zero gives
- * `KAFKA_ERR_CALLBACK` (after the close); otherwise a failed close (its
- * final commit) is the result.
- */
-enum KafkaErrorCode kafka_instance_with_consumer(const struct KafkaInstance *inst, const char *const *topics, size_t topic_count, const struct KafkaConfig *overrides, KafkaConsumerScope scope, void *opaque, struct KafkaError *err);
-
-/**
- * Adds `fn` for `topic`. Several handlers per topic run in registration
- * order. `topic` need not be subscribed (its handlers then never run).
- * Called inside a handler, the new handler runs from the next message
- * on. `opaque` is passed to `fn`, on the thread that calls
- * `kafka_consumer_consume`.
- */
-enum KafkaErrorCode kafka_consumer_register_handler(struct KafkaConsumer *c, const char *topic, KafkaHandler handler, void *opaque, struct KafkaError *err);
-
-/**
- * Polls one batch (up to `max_poll_records`, default 500) and dispatches
- * each message to its topic's handlers (a non-zero return is logged and
- * processing goes on; a message of a topic without handlers is logged at
- * debug and still counts as consumed). A message is done, and its offset
- * stored, once its handlers returned. With auto-commit disabled, commits
- * after the batch. `*dispatched` (may be NULL) receives how many messages
- * were polled. Wake-ups and offsets as for `kafka_consumer_poll`.
- */
-enum KafkaErrorCode kafka_consumer_consume(struct KafkaConsumer *c, int32_t timeout_ms, size_t *dispatched, struct KafkaError *err);
-
-/**
- * Replaces the subscription with `topic_count` topics; a name starting
- * with `^` is a regular expression (librdkafka's rule: `^orders-.*`
- * matches every topic starting with `orders-`, now and later). The group
- * rebalances: partitions of topics no longer subscribed are revoked
- * (committed first, with auto-commit). An empty list is
- * `KAFKA_ERR_INVALID_ARGUMENT`: use `kafka_consumer_unsubscribe`.
- */
-enum KafkaErrorCode kafka_consumer_subscribe(struct KafkaConsumer *c, const char *const *topics, size_t topic_count, struct KafkaError *err);
-
-/**
- * Leaves every subscribed topic: the group revokes this consumer's
- * partitions (committed first, with auto-commit).
- */
-enum KafkaErrorCode kafka_consumer_unsubscribe(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * `*out` receives the subscribed topics and patterns (partition -1,
- * offset `KAFKA_OFFSET_NONE`); free it with `kafka_partition_list_free`.
- */
-enum KafkaErrorCode kafka_consumer_subscription(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * Takes the partitions of `list`, without group management (manual
- * assignment), each from its `offset`: an offset, `KAFKA_OFFSET_BEGINNING`,
- * `_END` or `_COMMITTED` (the group's committed offset, else
- * `auto_offset_reset`). Replaces the current assignment; what was handed
- * out and not yet committed is forgotten (not committed). Offsets are
- * still committed to the consumer's group. Use it on a consumer whose
- * subscription you left (`kafka_consumer_unsubscribe`).
- */
-enum KafkaErrorCode kafka_consumer_assign(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
-
-/**
- * Gives up every assigned partition; what was handed out and not yet
- * committed is forgotten.
- */
-enum KafkaErrorCode kafka_consumer_unassign(struct KafkaConsumer *c, struct KafkaError *err);
-
-/**
- * `*out` receives the partitions assigned now (by the group or by
- * `kafka_consumer_assign`; offsets `KAFKA_OFFSET_NONE`).
- */
-enum KafkaErrorCode kafka_consumer_assignment(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * Moves an assigned partition to `offset` (0 or more,
- * `KAFKA_OFFSET_BEGINNING` or `_END`): the next poll returns the message
- * there. Messages fetched from the old position are dropped, and what was
- * handed out on this partition and not yet committed is not committed:
- * the partition's committed offset moves again once messages from the new
- * position are done, backwards too: the next commit after a seek back
- * commits the offset after the last message done from the new position,
- * below what was committed before. Waits up to `timeout_ms` (-1: no
- * limit).
- *
- * From a rebalance callback on `KAFKA_REBALANCE_ASSIGNED`, a seek on a
- * partition being assigned sets where it starts (instead of its committed
- * offset), with every assignor and group protocol; it returns at once.
- *
- * Errors: `KAFKA_ERR_INVALID_ARGUMENT` (a bad topic, partition, offset or
- * timeout), `KAFKA_ERR_STATE` (the partition is not assigned to this
- * consumer, or the consumer is closed), `KAFKA_ERR_BROKER` (librdkafka
- * refused the seek; its reason is in the message).
- */
-enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *topic, int32_t partition, int64_t offset, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Moves every assigned partition to its first message at or after
- * `timestamp_ms` (milliseconds since the epoch); a partition without one
- * moves to its end. `*out` (may be NULL) receives where each went
- * (`KAFKA_OFFSET_NONE`: its end). Waits up to `timeout_ms` for the
- * brokers' answers (-1: no limit). From a rebalance callback on
- * `KAFKA_REBALANCE_ASSIGNED`, the partitions being assigned start there.
- */
-enum KafkaErrorCode kafka_consumer_seek_to_time(struct KafkaConsumer *c, int64_t timestamp_ms, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * Stops fetching the partitions of `list` (offsets ignored) while keeping
- * them and the group membership: the usual answer to a slow downstream
- * (keep polling, so that `max_poll_interval_ms` is met). Messages already
- * fetched are still handed out.
- */
-enum KafkaErrorCode kafka_consumer_pause(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
-
-/**
- * Fetches paused partitions of `list` again, from where they stopped.
- */
-enum KafkaErrorCode kafka_consumer_resume(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
-
-/**
- * `*out` receives, for each assigned partition, the offset of the next
- * message the application will be handed (`KAFKA_OFFSET_NONE` before the
- * first).
- */
-enum KafkaErrorCode kafka_consumer_position(struct KafkaConsumer *c, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * `*out` receives the group's committed offset of each assigned partition
- * (`KAFKA_OFFSET_NONE`: none), asked of the group coordinator within
- * `timeout_ms` (-1: no limit).
- */
-enum KafkaErrorCode kafka_consumer_committed(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * `*low` and `*high` (either may be NULL) receive the partition's oldest
- * offset and the offset its next message will get, asked of its leader
- * within `timeout_ms` (-1: no limit).
- */
-enum KafkaErrorCode kafka_consumer_watermarks(struct KafkaConsumer *c, const char *topic, int32_t partition, int32_t timeout_ms, int64_t *low, int64_t *high, struct KafkaError *err);
-
-/**
- * `*out` receives one entry per assigned partition: `offset` (the
- * position), `low_watermark`, `high_watermark`, `committed`, `lag`
- * (messages not yet handed to the application) and `uncommitted_lag`
- * (messages not yet committed). Asks the brokers within `timeout_ms` per
- * question (-1: no limit).
- */
-enum KafkaErrorCode kafka_consumer_lag(struct KafkaConsumer *c, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * Commits exactly the offsets of `list` (each the offset of the next
- * message to consume, 0 or more) and waits for the broker, at most
- * `default_api_timeout_ms`. What the application is done with is left
- * for the next commit.
- */
-enum KafkaErrorCode kafka_consumer_commit_offsets(struct KafkaConsumer *c, const struct KafkaPartitionList *list, struct KafkaError *err);
-
-/**
- * Starts a commit and returns at once: of exactly the offsets of `list`
- * (each the offset of the next message to consume, 0 or more) or, with a
- * NULL `list`, of what the application is done with (as
- * `kafka_consumer_commit`). When it returns `KAFKA_OK`, `cb` (NULL: no
- * callback) is called exactly once with the outcome (see
- * `KafkaCommitCallback`); `kafka_consumer_close` waits for outcomes still
- * out, up to `default_api_timeout_ms`. On any other return, it is never
- * called. A failed commit of what is done is retried by the next commit.
- */
-enum KafkaErrorCode kafka_consumer_commit_async(struct KafkaConsumer *c, const struct KafkaPartitionList *list, KafkaCommitCallback cb, void *opaque, struct KafkaError *err);
-
-/**
- * Calls `cb(c, event, partitions, opaque)` at every rebalance of `c` (see
- * `KafkaRebalanceCallback`): assigned, revoked and lost partitions, with
- * the eager assignors, `cooperative-sticky` and the consumer group
- * protocol (`group.protocol=consumer`). The library does the assigning
- * itself, so the callback only reacts. NULL `cb` removes it. Set it
- * before the first poll to see the first assignment.
- */
-enum KafkaErrorCode kafka_consumer_set_rebalance_callback(struct KafkaConsumer *c, KafkaRebalanceCallback cb, void *opaque, struct KafkaError *err);
-
-/**
- * The C name of an error code, e.g. `"KAFKA_ERR_TIMEOUT"`: a static
- * string, never NULL. A value that is not a `KafkaErrorCode` gives
- * `"KAFKA_ERR_UNKNOWN"`.
- */
-const char *kafka_error_code_name(KafkaErrorCode code);
-
-/**
- * `*out` receives every group the brokers know (consumer groups and
- * others), with name, state and protocol; members are filled only as far
- * as the brokers' listing gives them (use `kafka_instance_describe_group`
- * for one group's members). Within `timeout_ms` (-1: no limit).
- */
-enum KafkaErrorCode kafka_instance_list_groups(const struct KafkaInstance *inst, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
-
-/**
- * `*out` receives one group: its state, protocol, and each member with
- * the partitions assigned to it. A group nobody uses is answered with
- * state "Dead" and no members (that is how coordinators answer).
- */
-enum KafkaErrorCode kafka_instance_describe_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaGroupList **out, struct KafkaError *err);
-
-/**
- * `*out` receives the offsets `group` has committed, sorted, `offset`
- * and `committed` both the committed offset (the next message the group
- * will read): of each partition of `partitions` (`KAFKA_OFFSET_NONE`
- * where nothing is committed; offsets in the list are ignored), or, with
- * `partitions` NULL, of every partition the group committed (then a
- * group that committed nothing answers an empty list). Asks the group's
- * coordinator within `timeout_ms` (-1: up to 59 minutes); unanswered in
- * that time (the coordinator unreachable): `KAFKA_ERR_TIMEOUT`, and the
- * instance's next admin call uses a new admin client.
- */
-enum KafkaErrorCode kafka_instance_group_offsets(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * `*out` receives, for each partition of `partitions` (NULL: each the
- * group has committed an offset for, as `kafka_instance_group_offsets`):
- * `committed` (and `offset`), the partition's `low_watermark` and
- * `high_watermark`, and `lag` = `uncommitted_lag` = high watermark minus
- * committed: the messages the group has yet to process (with nothing
- * committed: every message the partition holds). The whole call is
- * bounded by `timeout_ms` (-1: no limit).
- */
-enum KafkaErrorCode kafka_instance_group_lag(const struct KafkaInstance *inst, const char *group, const struct KafkaPartitionList *partitions, int32_t timeout_ms, struct KafkaPartitionList **out, struct KafkaError *err);
-
-/**
- * Deletes `group` and its committed offsets, within `timeout_ms` (-1: up
- * to 59 minutes; unanswered: `KAFKA_ERR_TIMEOUT`, as for
- * `kafka_instance_group_offsets`). A group with members is refused: `KAFKA_ERR_BROKER`,
- * `rdkafka_code` 68 (NON_EMPTY_GROUP); an unknown one: 69
- * (GROUP_ID_NOT_FOUND).
- */
-enum KafkaErrorCode kafka_instance_delete_group(const struct KafkaInstance *inst, const char *group, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * How many groups `list` holds (0 for NULL).
- */
-size_t kafka_group_list_count(const struct KafkaGroupList *list);
-
-/**
- * Group `index`, owned by `list`; NULL when out of range or `list` is
- * NULL.
- */
-const struct KafkaGroup *kafka_group_list_get(const struct KafkaGroupList *list, size_t index);
-
-/**
- * Releases `list`. NULL is a no-op.
- */
-void kafka_group_list_free(struct KafkaGroupList *list);
-
-/**
- * Creates an instance from a copy of `cfg` (later changes to `cfg` do not
- * affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
- * (neither a kafka_url nor bootstrap servers) or
- * when librdkafka refuses the combined settings. Returns NULL on failure.
- */
-struct KafkaInstance *kafka_instance_new(const struct KafkaConfig *cfg, struct KafkaError *err);
-
-/**
- * Releases `inst`. NULL is a no-op.
- */
-void kafka_instance_free(struct KafkaInstance *inst);
-
-/**
- * Creates `topic` on the cluster and waits up to `timeout_ms` (-1:
- * forever) for the result. A topic that exists already fails with
- * `KAFKA_ERR_BROKER` and `rdkafka_code` 36 (TOPIC_ALREADY_EXISTS), which
- * callers may treat as success.
- */
-enum KafkaErrorCode kafka_instance_create_topic(const struct KafkaInstance *inst, const char *topic, int32_t partitions, int32_t replication_factor, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Deletes `topic` and waits up to `timeout_ms` (-1: forever).
- */
-enum KafkaErrorCode kafka_instance_delete_topic(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * The cluster's topic names, sorted, each followed by `'\n'`, copied
- * into `buf` NUL-terminated (internal topics, whose names start with
- * `__`, are left out). Waits up to `timeout_ms` for the broker.
- *
- * `*len` (may be NULL) receives the text's length without the NUL even
- * when `buf` is too small; then the result is `KAFKA_ERR_BUFFER_TOO_SMALL`
- * and `buf` holds nothing: call again with a larger buffer (topics may
- * have been added meanwhile, so allow some room). `buf` NULL with
- * `buf_len` 0 asks for the length.
- */
-enum KafkaErrorCode kafka_instance_list_topics(const struct KafkaInstance *inst, int32_t timeout_ms, char *buf, size_t buf_len, size_t *len, struct KafkaError *err);
-
-/**
- * Grows `topic` to `total` partitions (more than it has: partitions are
- * never removed), within `timeout_ms` (-1: no limit). Keys sent before
- * may map to other partitions afterwards.
- */
-enum KafkaErrorCode kafka_instance_create_partitions(const struct KafkaInstance *inst, const char *topic, int32_t total, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Deletes the records of `topic`'s `partition` before `before_offset`
- * (-1: all of them), within `timeout_ms` (-1: no limit). `*low_watermark`
- * (may be NULL) receives the partition's oldest offset afterwards.
- */
-enum KafkaErrorCode kafka_instance_delete_records(const struct KafkaInstance *inst, const char *topic, int32_t partition, int64_t before_offset, int32_t timeout_ms, int64_t *low_watermark, struct KafkaError *err);
+#endif
 
 /**
  * Sends log records to `cb` instead of stderr, or back to stderr when `cb`
- * is NULL. Records whose level is at most `max_level` are delivered: pass
- * `KAFKA_LOG_ERROR` for errors only, `KAFKA_LOG_DEBUG` for everything; a
- * value below 3 turns logging off. (The initial stderr level is warning,
- * or `KAFKA_INSTANCE_LOG=off|error|warning|info|debug`.)
+ * is NULL.
+ *
+ * (The initial stderr level is warning, or
+ * `KAFKA_INSTANCE_LOG=off|error|warning|info|debug`.)
  *
  * Every failure a function reports through `KafkaError` is logged at
  * error level, and librdkafka's own lines arrive here too, with subject
@@ -1489,579 +2895,513 @@ enum KafkaErrorCode kafka_instance_delete_records(const struct KafkaInstance *in
  *
  * When this returns, the previous callback has returned from every call
  * and will not be called again, so its `opaque` may be freed.
+ *
+ * @param cb        The callback, or NULL for stderr.
+ * @param opaque    Passed to `cb` as is, from any thread.
+ * @param max_level Records whose level is at most `max_level` are
+ *                  delivered: pass `KAFKA_LOG_ERROR` for errors only,
+ *                  `KAFKA_LOG_DEBUG` for everything; a value below 3 turns
+ *                  logging off.
  */
 void kafka_set_log_callback(KafkaLogCallback cb, void *opaque, KafkaLogLevel max_level);
 
 /**
- * The message's topic: valid until `kafka_message_free`. NULL for NULL.
+ * Makes every client created from `cfg` report its statistics to `cb`
+ * every `interval_ms`.
+ *
+ * The callback runs on a library thread: no poll is needed for it (see
+ * `KafkaStatisticsCallback`). It may call back into the library, except
+ * to free or close the client it reports on from inside the callback
+ * (refused there with `KAFKA_ERR_STATE`). Closing a client stops its
+ * reports: none starts after the close returns. Later calls replace
+ * earlier ones.
+ *
+ * @param cfg         The config to change: an instance's config, or a
+ *                    client's overrides.
+ * @param interval_ms librdkafka's `statistics.interval.ms`; 0 turns the
+ *                    reports off.
+ * @param cb          The callback; NULL turns the reports off.
+ * @param opaque      Passed to `cb` as is. A report already running when a
+ *                    close's time is up finishes on its own thread: keep
+ *                    what `opaque` points to valid until it has returned
+ *                    (or until the process ends).
+ * @param err         NULL, or where a failure is described (`KAFKA_OK` on
+ *                    success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`cfg` NULL, `interval_ms` outside 0 to 86400000).
  */
-const char *kafka_message_topic(const struct KafkaMessage *m);
+enum KafkaErrorCode kafka_set_statistics_callback(struct KafkaConfig *cfg, int32_t interval_ms, KafkaStatisticsCallback cb, void *opaque, struct KafkaError *err);
 
 /**
- * The message's partition; -1 for NULL.
+ * Reads the figures of a statistics text, as a statistics callback
+ * receives it (kept, for instance, to read later).
+ *
+ * @param json The statistics text (`len` bytes).
+ * @param len  The length of `json` in bytes.
+ * @param out  Receives the figures; free them with
+ *             `kafka_statistics_summary_free`. NULL until the call succeeds.
+ * @param err  NULL, or where a failure is described (`KAFKA_OK` on
+ *             success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_SERIALIZATION`
+ *         (`json` is not a JSON object), `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`out` NULL, `json` NULL with `len` not 0, `json` not UTF-8).
  */
-int32_t kafka_message_partition(const struct KafkaMessage *m);
+enum KafkaErrorCode kafka_statistics_summary(const char *json, size_t len, struct KafkaStatisticsSummary **out, struct KafkaError *err);
 
 /**
- * The message's offset; -1 for NULL.
+ * Gives the figures of `summary`.
+ *
+ * @param summary The figures from `kafka_statistics_summary`, or NULL.
+ * @return The figures, owned by `summary`; NULL for NULL.
  */
-int64_t kafka_message_offset(const struct KafkaMessage *m);
+const struct KafkaStatistics *kafka_statistics_summary_get(const struct KafkaStatisticsSummary *summary);
 
 /**
- * The message's timestamp in milliseconds since the epoch; -1 if it has
- * none (or for NULL).
+ * Releases `summary`.
+ *
+ * @param summary The figures to release; NULL is a no-op.
  */
-int64_t kafka_message_timestamp(const struct KafkaMessage *m);
+void kafka_statistics_summary_free(struct KafkaStatisticsSummary *summary);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 9. Embedded broker
+ * ==================================================================== */
 
 /**
- * The key: NULL if the message has none (`*len` = 0). Valid until
- * `kafka_message_free`. `len` may be NULL.
+ * @defgroup mock Embedded broker
+ * librdkafka's mock cluster in this process: a real Kafka protocol broker
+ * on loopback for examples and tests, with brokers to stop and errors to
+ * inject. Not for production.
+ * @{
  */
-const void *kafka_message_key(const struct KafkaMessage *m, size_t *len);
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
- * The value: NULL if the message has none (a tombstone; `*len` = 0).
- * Valid until `kafka_message_free`. `len` may be NULL.
- */
-const void *kafka_message_value(const struct KafkaMessage *m, size_t *len);
-
-/**
- * How many headers the message has; 0 for NULL.
- */
-size_t kafka_message_header_count(const struct KafkaMessage *m);
-
-/**
- * Header `index` (in the order they were sent): `*name` (NUL-terminated),
- * `*value` (NULL for a header without a value) and `*value_len`; each
- * output may be NULL. The pointers are valid until `kafka_message_free`.
- * false when `index` is out of range or `m` is NULL.
- */
-bool kafka_message_header(const struct KafkaMessage *m, size_t index, const char **name, const void **value, size_t *value_len);
-
-/**
- * The last header named `name` (a message may carry several): `*value`
- * (NULL for a header without a value) and `*value_len`, either may be
- * NULL, valid until `kafka_message_free`. false when there is none, or
- * for NULL `m` or `name`.
- */
-bool kafka_message_header_last(const struct KafkaMessage *m, const char *name, const void **value, size_t *value_len);
-
-/**
- * Releases a message. NULL is a no-op. Messages outlive their consumer:
- * free them before or after closing it. With `zero_copy_messages`, the
- * last message freed after its consumer closed releases the client.
- */
-void kafka_message_free(struct KafkaMessage *m);
-
-/**
- * Fills `views[i]` from `messages[i]` for `count` messages (a batch from
- * `kafka_consumer_poll_batch`), in one call: for bindings to whom a call
- * per field of every message is expensive. Nothing is copied: the views
- * point into the messages. A NULL array (with `count` > 0) or a NULL
- * message is `KAFKA_ERR_INVALID_ARGUMENT`, and no view is written.
- */
-enum KafkaErrorCode kafka_message_views(const struct KafkaMessage *const *messages, size_t count, struct KafkaMessageView *views, struct KafkaError *err);
-
-/**
- * Starts `broker_count` brokers (1 to 64; ids 1..broker_count) on
- * loopback. NULL on failure.
+ * Starts `broker_count` brokers on loopback.
+ *
+ * @param broker_count How many brokers: 1 to 64; their ids are 1 to
+ *                     `broker_count`.
+ * @param err          NULL, or where a failure is described (`KAFKA_OK` on
+ *                     success).
+ * @return The cluster (stop it with `kafka_mock_cluster_free`), or NULL on
+ *         failure: `KAFKA_ERR_INVALID_ARGUMENT` (a broker count out of
+ *         range), or why the brokers could not start.
  */
 struct KafkaMockCluster *kafka_mock_cluster_new(int32_t broker_count, struct KafkaError *err);
 
 /**
- * The cluster's `host:port,...` bootstrap string, owned by `mc` and valid
- * until `kafka_mock_cluster_free`. NULL when `mc` is NULL.
+ * Gives the cluster's `host:port,...` bootstrap string.
+ *
+ * @param mc The cluster, or NULL.
+ * @return The string, owned by `mc` and valid until
+ *         `kafka_mock_cluster_free`; NULL when `mc` is NULL.
  */
 const char *kafka_mock_cluster_bootstrap_servers(const struct KafkaMockCluster *mc);
 
 /**
  * Creates `topic` with `partitions` partitions and `replication_factor`
- * replicas (at most the broker count).
+ * replicas.
+ *
+ * @param mc                 The cluster.
+ * @param topic              The topic, NUL-terminated.
+ * @param partitions         How many partitions, 1 or more.
+ * @param replication_factor How many replicas, at most the broker count.
+ * @param err                NULL, or where a failure is described
+ *                           (`KAFKA_OK` on success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` or `topic` NULL, an invalid topic, a count out of range),
+ *         `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_create_topic(struct KafkaMockCluster *mc, const char *topic, int32_t partitions, int32_t replication_factor, struct KafkaError *err);
 
 /**
  * Stops broker `broker_id`: its connections drop and it accepts none until
- * `kafka_mock_cluster_broker_up`. Clients see a real broker outage.
+ * `kafka_mock_cluster_broker_up`.
+ *
+ * Clients see a real broker outage.
+ *
+ * @param mc        The cluster.
+ * @param broker_id The broker, 1 to the broker count.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` NULL, no such broker), `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_broker_down(struct KafkaMockCluster *mc, int32_t broker_id, struct KafkaError *err);
 
 /**
  * Restarts broker `broker_id` after `kafka_mock_cluster_broker_down`.
+ *
+ * @param mc        The cluster.
+ * @param broker_id The broker, 1 to the broker count.
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` NULL, no such broker), `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_broker_up(struct KafkaMockCluster *mc, int32_t broker_id, struct KafkaError *err);
 
 /**
  * Makes the next requests of Kafka API `api_key` fail, one request per
- * code, with the broker error codes `errors[0..count]`, in order. API
- * keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
- * 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
- * 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId, 24 AddPartitionsToTxn,
- * 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit. Codes are Kafka's (and
- * librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
- * 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
- * 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the
- * connection instead.
+ * code, with the broker error codes `errors[0..count]`, in order.
+ *
+ * @param mc      The cluster.
+ * @param api_key The Kafka API: 0 Produce, 1 Fetch, 2 ListOffsets,
+ *                3 Metadata, 8 OffsetCommit, 9 OffsetFetch,
+ *                10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
+ *                13 LeaveGroup, 14 SyncGroup, 22 InitProducerId,
+ *                24 AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn,
+ *                28 TxnOffsetCommit.
+ * @param errors  `count` codes, Kafka's (and librdkafka's
+ *                `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
+ *                7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
+ *                29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`)
+ *                drops the connection instead.
+ * @param count   How many codes `errors` holds.
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` NULL, `errors` NULL with `count` not 0, an API key not
+ *         listed, a value that is not a Kafka error code),
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_push_request_errors(struct KafkaMockCluster *mc, int16_t api_key, const int32_t *errors, size_t count, struct KafkaError *err);
 
 /**
  * Forgets the errors pushed for `api_key` that have not been used yet.
+ *
+ * @param mc      The cluster.
+ * @param api_key The Kafka API, as for
+ *                `kafka_mock_cluster_push_request_errors`.
+ * @param err     NULL, or where a failure is described (`KAFKA_OK` on
+ *                success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` NULL, an API key not listed),
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_clear_request_errors(struct KafkaMockCluster *mc, int16_t api_key, struct KafkaError *err);
 
 /**
- * Delays every response of broker `broker_id` (-1: every broker) by
- * `rtt_ms` milliseconds (0 removes the delay).
+ * Delays every response of broker `broker_id` by `rtt_ms` milliseconds.
+ *
+ * @param mc        The cluster.
+ * @param broker_id The broker (-1: every broker).
+ * @param rtt_ms    The delay in milliseconds (0 removes it).
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` NULL, no such broker, a negative `rtt_ms`),
+ *         `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_set_round_trip_time(struct KafkaMockCluster *mc, int32_t broker_id, int32_t rtt_ms, struct KafkaError *err);
 
 /**
- * Moves the leadership of `topic`'s `partition` to broker `broker_id`
- * (-1: no leader, until one is set again). Replicas keep their data, as
- * in a real failover: with `replication_factor` 3, moving the leader and
- * then taking its old broker down is how a test loses a partition leader.
- * The topic is created if it does not exist.
+ * Moves the leadership of `topic`'s `partition` to broker `broker_id`.
+ *
+ * Replicas keep their data, as in a real failover: with
+ * `replication_factor` 3, moving the leader and then taking its old broker
+ * down is how a test loses a partition leader. The topic is created if it
+ * does not exist.
+ *
+ * @param mc        The cluster.
+ * @param topic     The topic, NUL-terminated.
+ * @param partition The partition, 0 or more.
+ * @param broker_id The new leader (-1: no leader, until one is set again).
+ * @param err       NULL, or where a failure is described (`KAFKA_OK` on
+ *                  success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (`mc` or `topic` NULL, an invalid topic, a negative partition, no
+ *         such broker), `KAFKA_ERR_BROKER`,
+ *         `KAFKA_ERR_STATE` (in a process forked from the one that started
+ *         the cluster).
  */
 enum KafkaErrorCode kafka_mock_cluster_partition_set_leader(struct KafkaMockCluster *mc, const char *topic, int32_t partition, int32_t broker_id, struct KafkaError *err);
 
 /**
- * Stops the cluster and releases it. NULL is a no-op. Clients still
- * connected see the brokers go away. In a process forked from the one
- * that started it, it releases nothing (the brokers are the parent's).
+ * Stops the cluster and releases it.
+ *
+ * Clients still connected see the brokers go away. In a process forked
+ * from the one that started it, it releases nothing (the brokers are the
+ * parent's).
+ *
+ * @param mc The cluster to release; NULL is a no-op.
  */
 void kafka_mock_cluster_free(struct KafkaMockCluster *mc);
 
-/**
- * A new, empty list. Free it with `kafka_partition_list_free`.
- */
-struct KafkaPartitionList *kafka_partition_list_new(void);
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
+
+/* ======================================================================
+ * 10. For language bindings
+ * ==================================================================== */
 
 /**
- * Adds `topic`'s `partition` (0 or more) with `offset`: an offset of 0 or
- * more, or `KAFKA_OFFSET_BEGINNING`, `_END` or `_COMMITTED`. An invalid
- * topic name, partition or offset is `KAFKA_ERR_INVALID_ARGUMENT` and
- * adds nothing.
+ * @defgroup bindings For language bindings
+ * Calls a C program does not need: sends whose outcomes are taken in bulk
+ * (tracked, packed, handed over) and message views, for bindings to which
+ * a call per message from a library thread costs more than the work.
+ * @{
  */
-enum KafkaErrorCode kafka_partition_list_add(struct KafkaPartitionList *list, const char *topic, int32_t partition, int64_t offset, struct KafkaError *err);
 
 /**
- * How many partitions `list` holds; 0 for NULL.
+ * Every field of a message but its headers, read at once (see
+ * `kafka_message_views`). The pointers are valid until the message is
+ * freed; `key` and `value` are NULL when absent.
  */
-size_t kafka_partition_list_count(const struct KafkaPartitionList *list);
+typedef struct KafkaMessageView {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+  const void *key;
+  size_t key_len;
+  const void *value;
+  size_t value_len;
+  size_t header_count;
+} KafkaMessageView;
 
 /**
- * Partition `index` of `list`, valid until the list is freed (or, in a
- * rebalance callback, until it returns); NULL when out of range or for
- * NULL.
+ * The outcome of a message sent with `kafka_producer_send_tracked`.
  */
-const struct KafkaTopicPartition *kafka_partition_list_get(const struct KafkaPartitionList *list, size_t index);
+typedef struct KafkaTrackedReport {
+  /**
+   * The tag the message was sent with.
+   */
+  uint64_t tag;
+  /**
+   * `KAFKA_OK` when the broker acknowledged the message.
+   */
+  enum KafkaErrorCode code;
+  /**
+   * librdkafka's error code, 0 on success.
+   */
+  int32_t rdkafka_code;
+  /**
+   * -1 when the message was not delivered.
+   */
+  int32_t partition;
+  /**
+   * -1 when the message was not acknowledged.
+   */
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+} KafkaTrackedReport;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /**
- * Releases a list made by `kafka_partition_list_new` or returned by a
- * consumer function. NULL is a no-op.
- */
-void kafka_partition_list_free(struct KafkaPartitionList *list);
-
-/**
- * Creates a producer: the instance's settings (consumer-only ones left
- * out), then `overrides` (NULL, or any settings `kafka_config_set`
- * accepts) on top. Consumer-only settings in `overrides` fail with
- * `KAFKA_ERR_CONFIG`. Idempotence is on by default (unless `acks` or
- * in-flight settings that exclude it are set); the partitioner is
- * `murmur2_random`, the Java client's. The producer keeps working after
- * the instance is freed. NULL on failure.
- */
-struct KafkaProducer *kafka_instance_get_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, struct KafkaError *err);
-
-/**
- * Sends a JSON value.
+ * Sends `record` as `kafka_producer_send` does, but keeps its outcome,
+ * tagged with `tag`, for `kafka_producer_reports` instead of calling a
+ * function per message.
  *
- * `json` must be exactly one valid JSON text; otherwise
- * `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
- * The bytes sent are `json` as given (not re-encoded). `key`: NULL or a
- * NUL-terminated string. Asynchronous: returns once queued; a delivery
- * failure is logged at error level. A full queue is `KAFKA_ERR_QUEUE_FULL`
- * (nothing queued; retry later).
- */
-enum KafkaErrorCode kafka_producer_send_json(struct KafkaProducer *p, const char *topic, const char *key, const char *json, struct KafkaError *err);
-
-/**
- * Sends a JSON value and waits up to `timeout_ms` for the broker's
- * acknowledgement (10000 ms is the recommended timeout). `report` (may be NULL) receives
- * partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
- * acknowledgement came in time: the message stays queued and may still
- * be delivered (once, with idempotence). When the broker refused this
- * producer's connection meanwhile (SASL authentication, TLS handshake),
- * the result is that failure instead: `KAFKA_ERR_BROKER`, `retriable`
- * false, `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with
- * librdkafka's reason in the message.
- */
-enum KafkaErrorCode kafka_producer_send_json_sync(struct KafkaProducer *p, const char *topic, const char *key, const char *json, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
-
-/**
- * Sends a record with binary key and value, headers, an explicit
- * partition or timestamp. Asynchronous: returns once queued. `cb` (may be
- * NULL) is called exactly once with the outcome, on the producer's
- * thread; `opaque` is passed to it. Invalid records and a full queue fail
- * here and queue nothing (no callback is made for them).
- */
-enum KafkaErrorCode kafka_producer_send(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, struct KafkaError *err);
-
-/**
- * Sends `record` as `kafka_producer_send` does, but instead of calling a
- * function per message, keeps its outcome, tagged with `tag`, for
- * `kafka_producer_reports`: for bindings to whom a call per message from
- * the producer's thread is expensive (entering Python, Node or Go from a
- * foreign thread costs more than the send), which then take outcomes in
- * bulk. Every message sent this way gets exactly one report (delivered,
- * failed, or purged at close); take them, or they are kept until the
- * producer is closed. Invalid records and a full queue fail here and
- * queue nothing (no report).
+ * For bindings to whom a call per message from the producer's thread is
+ * expensive (entering Python, Node or Go from a foreign thread costs more
+ * than the send), which then take outcomes in bulk. Every message sent
+ * this way gets exactly one report (delivered, failed, or purged at
+ * close); take them, or they are kept until the producer is closed.
+ *
+ * @param p      The producer.
+ * @param record The message (see `KafkaRecord`), lent for the call.
+ * @param tag    The tag its report carries.
+ * @param err    NULL, or where a failure is described (`KAFKA_OK` on
+ *               success).
+ * @return `KAFKA_OK` once queued, or the failure's code: invalid records
+ *         (`KAFKA_ERR_INVALID_ARGUMENT`) and a full queue
+ *         (`KAFKA_ERR_QUEUE_FULL`) fail here and queue nothing (no report).
  */
 enum KafkaErrorCode kafka_producer_send_tracked(struct KafkaProducer *p, const struct KafkaRecord *record, uint64_t tag, struct KafkaError *err);
 
 /**
  * Sends `count` records to `topic` in one call, each tracked as by
- * `kafka_producer_send_tracked` with tag `first_tag + i`: for bindings
- * that gather records (in one buffer) and cross into the library once per
- * batch. `data` holds, for each record in order, its key then its value,
- * back to back (`data_len` bytes in all); `lengths` holds `2 * count`
- * lengths, key then value for each record, -1 for none (no key, a
- * tombstone). When the local queue is full, waits up to `timeout_ms` in
- * all for room (0: not at all; -1: no limit; refused inside this
- * producer's callbacks).
+ * `kafka_producer_send_tracked` with tag `first_tag + i`.
  *
- * Stops at the first record that cannot be queued: `*queued` is how many
- * were queued before it, the result is why it was not (its later records
- * are not sent: send them again after dealing with it). `KAFKA_OK` with
- * `*queued == count` when all were. Lengths that do not add up to
- * `data_len`, and a length below -1, queue nothing
- * (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
+ * For bindings that gather records (in one buffer) and cross into the
+ * library once per batch. It stops at the first record that cannot be
+ * queued: its later records are not sent (send them again after dealing
+ * with it).
+ *
+ * @param p          The producer.
+ * @param topic      The topic, NUL-terminated.
+ * @param data       For each record in order, its key then its value, back
+ *                   to back.
+ * @param data_len   The bytes in `data`, in all.
+ * @param lengths    `2 * count` lengths, key then value for each record, -1
+ *                   for none (no key, a tombstone).
+ * @param count      How many records.
+ * @param first_tag  The first record's tag.
+ * @param timeout_ms How long to wait in all for room when the local queue
+ *                   is full (0: not at all; -1: no limit; refused inside
+ *                   this producer's callbacks).
+ * @param queued     NULL, or receives how many were queued before the
+ *                   first that could not be (`count` when all were).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` when all were queued, else why the first record that
+ *         was not could not be; lengths that do not add up to `data_len`,
+ *         and a length below -1, queue nothing
+ *         (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
  */
 enum KafkaErrorCode kafka_producer_send_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, size_t *queued, struct KafkaError *err);
 
 /**
- * Hands `count` packed records (laid out as for
- * `kafka_producer_send_tracked_packed`) to the producer's own sender
- * thread and returns once they are copied: for a binding whose sending
- * thread is its busiest (Python's, holding the interpreter's lock), which
- * should not pay librdkafka's cost per message or wait for its room. The
- * thread queues them in the order they were handed over, each tracked
- * with tag `first_tag + i`. A record waits for room in the local queue
- * until `timeout_ms` after this call (-1: no limit); a record that cannot
- * be queued gets a failed report (`KAFKA_ERR_TIMEOUT`, a too-large
- * record's code, `KAFKA_ERR_BROKER` with librdkafka's purge code when
- * purged, aborted or closed out of time) and the records after it go on:
- * every record handed over gets exactly one report. They count as in
- * flight from now: flush and close wait for them, and
- * `kafka_producer_purge` with `purge_queued` and
+ * Hands `count` packed records to the producer's own sender thread and
+ * returns once they are copied.
+ *
+ * For a binding whose sending thread is its busiest (Python's, holding the
+ * interpreter's lock), which should not pay librdkafka's cost per message
+ * or wait for its room. The thread queues them in the order they were
+ * handed over. A record that cannot be queued gets a failed report
+ * (`KAFKA_ERR_TIMEOUT`, a too-large record's code, `KAFKA_ERR_BROKER` with
+ * librdkafka's purge code when purged, aborted or closed out of time) and
+ * the records after it go on: every record handed over gets exactly one
+ * report. They count as in flight from now: flush and close wait for
+ * them, and `kafka_producer_purge` with `queued` and
  * `kafka_producer_abort_transaction` fail those not yet queued.
  *
- * Never waits. When 20,000 records wait for the thread already:
- * `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with
- * `kafka_producer_wait_handed_over`). Lengths that do not add up or a
- * length below -1 (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record), or
- * a closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
- * another way after this call may be queued before these: call
- * `kafka_producer_wait_handed_over` first when the order matters.
+ * Never waits. A message sent another way after this call may be queued
+ * before these: call `kafka_producer_wait_handed_over` first when the
+ * order matters.
+ *
+ * @param p          The producer.
+ * @param topic      The topic, NUL-terminated.
+ * @param data       The keys and values, laid out as for
+ *                   `kafka_producer_send_tracked_packed`.
+ * @param data_len   The bytes in `data`, in all.
+ * @param lengths    `2 * count` lengths, as for
+ *                   `kafka_producer_send_tracked_packed`.
+ * @param count      How many records.
+ * @param first_tag  The first record's tag: record `i` is tracked with tag
+ *                   `first_tag + i`.
+ * @param timeout_ms How long after this call a record waits for room in the
+ *                   local queue (-1: no limit).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK` when the records were taken, or the failure's code,
+ *         with nothing taken: `KAFKA_ERR_QUEUE_FULL` (20,000 records wait
+ *         for the thread already; wait for room with
+ *         `kafka_producer_wait_handed_over`), `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (lengths that do not add up or a length below -1, naming the
+ *         record), `KAFKA_ERR_STATE` (a closing producer).
  */
 enum KafkaErrorCode kafka_producer_hand_over_tracked_packed(struct KafkaProducer *p, const char *topic, const void *data, size_t data_len, const int64_t *lengths, size_t count, uint64_t first_tag, int32_t timeout_ms, struct KafkaError *err);
 
 /**
  * Waits until every record handed over before the call
  * (`kafka_producer_hand_over_tracked_packed`) is in the local queue or
- * has its failed report, up to `timeout_ms` (-1: no limit; then
- * `KAFKA_ERR_TIMEOUT`): a message sent after it returns is queued after
- * them. Records handed over meanwhile do not hold it up. Refused inside
- * this producer's callbacks.
+ * has its failed report.
+ *
+ * A message sent after it returns is queued after them. Records handed
+ * over meanwhile do not hold it up.
+ *
+ * @param p          The producer.
+ * @param timeout_ms How long to wait (-1: no limit).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+ *         `KAFKA_ERR_STATE` (refused inside this producer's callbacks),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (`p` NULL, a bad timeout).
  */
 enum KafkaErrorCode kafka_producer_wait_handed_over(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
 
 /**
  * Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
- * messages to `out`, oldest first, and their number to `*count`; waits up
- * to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
- * is there (then `*count` is 0 and the result `KAFKA_OK`). Waiting is
- * refused (`KAFKA_ERR_STATE`) inside this producer's own callbacks. A
- * thread blocked here must return before the producer is closed.
+ * messages to `out`, oldest first.
+ *
+ * A thread blocked here must return before the producer is closed.
+ *
+ * @param p          The producer.
+ * @param out        Room for `capacity` reports.
+ * @param capacity   How many reports `out` has room for (1 or more).
+ * @param timeout_ms How long to wait for the first when none is there (-1:
+ *                   no limit, 0: not at all).
+ * @param count      NULL, or receives how many reports were written (0 when
+ *                   none came in time).
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, also when none came in time, or the failure's code:
+ *         `KAFKA_ERR_STATE` (waiting is refused inside this producer's own
+ *         callbacks), `KAFKA_ERR_INVALID_ARGUMENT` (`p` NULL, `out` NULL or
+ *         `capacity` 0, a bad timeout).
  */
 enum KafkaErrorCode kafka_producer_reports(struct KafkaProducer *p, struct KafkaTrackedReport *out, size_t capacity, int32_t timeout_ms, size_t *count, struct KafkaError *err);
 
 /**
  * `kafka_producer_reports`, and once the first outcome is there, up to
- * `gather_ms` more for others to join it, until `capacity` are there or
- * no message of this producer is in flight (so a lone message's outcome
- * is not held back). For a caller who pays per call (a lock to take, a
- * language runtime to enter): while messages stream, fewer calls that
- * each take more. `gather_ms` 0 is `kafka_producer_reports`; a negative
- * one is `KAFKA_ERR_INVALID_ARGUMENT`. Gathering is refused
- * (`KAFKA_ERR_STATE`) inside this producer's own callbacks.
+ * `gather_ms` more for others to join it.
+ *
+ * It gathers until `capacity` are there or no message of this producer is
+ * in flight (so a lone message's outcome is not held back). For a caller
+ * who pays per call (a lock to take, a language runtime to enter): while
+ * messages stream, fewer calls that each take more.
+ *
+ * @param p          The producer.
+ * @param out        Room for `capacity` reports.
+ * @param capacity   How many reports `out` has room for (1 or more).
+ * @param timeout_ms As for `kafka_producer_reports`.
+ * @param gather_ms  How long to gather after the first outcome; 0 is
+ *                   `kafka_producer_reports`.
+ * @param count      NULL, or receives how many reports were written.
+ * @param err        NULL, or where a failure is described (`KAFKA_OK` on
+ *                   success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (gathering
+ *         is refused inside this producer's own callbacks),
+ *         `KAFKA_ERR_INVALID_ARGUMENT` (a negative `gather_ms`, and as for
+ *         `kafka_producer_reports`).
  */
 enum KafkaErrorCode kafka_producer_reports_gathered(struct KafkaProducer *p, struct KafkaTrackedReport *out, size_t capacity, int32_t timeout_ms, int32_t gather_ms, size_t *count, struct KafkaError *err);
 
 /**
- * Sends a record and waits up to `timeout_ms` for the broker's
- * acknowledgement; `report` (may be NULL) receives where it went.
- * Timeouts and refused connections as for `kafka_producer_send_json_sync`.
- */
-enum KafkaErrorCode kafka_producer_send_sync(struct KafkaProducer *p, const struct KafkaRecord *record, int32_t timeout_ms, struct KafkaDeliveryReport *report, struct KafkaError *err);
-
-/**
- * Waits until every queued message is acknowledged or has failed (and
- * its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
- * `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
- * When the broker refused the connection (SASL, TLS), that failure is
- * returned instead of the timeout, as for `kafka_producer_send_json_sync`.
- */
-enum KafkaErrorCode kafka_producer_flush(struct KafkaProducer *p, int32_t timeout_ms, size_t *remaining, struct KafkaError *err);
-
-/**
- * Messages queued whose outcome has not been reported yet. 0 for NULL.
- */
-size_t kafka_producer_in_flight(const struct KafkaProducer *p);
-
-/**
- * Stops sending, flushes for up to `timeout_ms`, then releases the
- * producer; `p` is invalid after, even on failure. Messages still queued
- * when the timeout passes are purged: each gets its failure callback
- * before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
- * says how many. The timeout holds whatever the callbacks do (a
- * statistics callback slower than its interval, a token callback that
- * takes its time). Callbacks never run after this returns, except a
- * statistics or token callback already running when the time was up,
- * which finishes on its own thread. NULL is a no-op. Call it once no other thread uses `p`: the handle is freed when
- * it returns. (Callbacks that run meanwhile may still call functions on
- * `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
+ * Fills `views[i]` from `messages[i]` for `count` messages, in one call.
  *
- * Refused, leaving `p` open: an invalid timeout (below -1,
- * `KAFKA_ERR_INVALID_ARGUMENT`); and with `KAFKA_ERR_STATE`, a call inside
- * `p`'s own delivery callback (its thread would wait for itself), on the
- * producer of `kafka_instance_with_producer` (the scope closes it), and in
- * a process forked from the one that created `p` (there it releases
- * nothing: what it holds is the parent's).
+ * For bindings to whom a call per field of every message is expensive.
+ * Nothing is copied: the views point into the messages.
+ *
+ * @param messages `count` messages (a batch from
+ *                 `kafka_consumer_poll_batch`).
+ * @param count    How many messages and views.
+ * @param views    Room for `count` views.
+ * @param err      NULL, or where a failure is described (`KAFKA_OK` on
+ *                 success).
+ * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+ *         (a NULL array with `count` more than 0, or a NULL message; no view
+ *         is written then).
  */
-enum KafkaErrorCode kafka_producer_close(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * A scoped producer: creates a producer (as
- * `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
- * closes it whatever `fn` returned. The flush waits until every message is
- * delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
- * `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
- */
-enum KafkaErrorCode kafka_instance_with_producer(const struct KafkaInstance *inst, const struct KafkaConfig *overrides, KafkaProducerScope scope, void *opaque, struct KafkaError *err);
-
-/**
- * Transactions, for exactly-once pipelines: set `transactional_id` in the
- * producer's overrides, call this once, then per transaction
- * `kafka_producer_begin_transaction`, sends,
- * `kafka_producer_send_offsets_to_transaction` (a consume-transform-produce
- * loop) and `kafka_producer_commit_transaction` or `_abort_transaction`.
- * This registers the id with the broker, fencing any older producer with
- * it and finishing that producer's open transaction. On failure, `err`
- * says what to do: `retriable` (call again), `txn_requires_abort` (abort,
- * then go on), `fatal` (this producer is finished: close it and create a
- * new one). These calls are refused inside the producer's own callbacks
- * (`KAFKA_ERR_STATE`), and on a producer without `transactional_id`.
- */
-enum KafkaErrorCode kafka_producer_init_transactions(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Starts a transaction: everything sent until the commit or abort belongs
- * to it. Local: it waits for nothing, so it takes no timeout.
- */
-enum KafkaErrorCode kafka_producer_begin_transaction(struct KafkaProducer *p, struct KafkaError *err);
-
-/**
- * Adds consumer `c`'s offsets to the transaction, to be committed with
- * its output (and not at all if it aborts): exactly `offsets` (each the
- * offset of the next message to consume), or with NULL, `c`'s position
- * on each partition it holds (the message after the last one it handed
- * out). `c` must not commit by itself: create it with
- * `enable_auto_commit=false` (else `KAFKA_ERR_CONFIG`), and read with
- * `isolation_level=read_committed` when its input is transactional too.
- */
-enum KafkaErrorCode kafka_producer_send_offsets_to_transaction(struct KafkaProducer *p, struct KafkaConsumer *c, const struct KafkaPartitionList *offsets, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Commits the transaction: waits until everything it sent is delivered,
- * then makes it visible to `read_committed` readers, with its offsets.
- * `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
- */
-enum KafkaErrorCode kafka_producer_commit_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Aborts the transaction: what it sent is never visible to
- * `read_committed` readers and its offsets are not committed; messages
- * still queued, and records handed over and not yet queued, get their
- * failure callbacks or reports. A consumer feeding the transaction
- * should then go back to its committed offsets (or restart).
- * `KAFKA_ERR_TIMEOUT` (retriable) may be called again.
- */
-enum KafkaErrorCode kafka_producer_abort_transaction(struct KafkaProducer *p, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Whether the producer hit a fatal error (fenced by a newer producer with
- * its `transactional_id`, or an idempotence failure such as an
- * out-of-order sequence): then `*err` (may be NULL) gets it, with
- * `fatal` set, and every later call on the producer fails. The only
- * recovery is a new producer: close this one (its undelivered messages
- * get failure callbacks) and create another. false (and `*err` cleared)
- * when there is none, and for NULL.
- */
-bool kafka_producer_fatal_error(const struct KafkaProducer *p, struct KafkaError *err);
-
-/**
- * Purges messages not yet delivered: those in the local queue (`queued`,
- * with the records handed over and not yet queued) and those sent but
- * not yet answered (`in_flight`: whether the broker got them is then
- * unknown). Each purged message gets its failure callback or report
- * (`rdkafka_code` -152 for queued, -151 for in flight), on the
- * producer's threads; `kafka_producer_flush` returns once they ran.
- */
-enum KafkaErrorCode kafka_producer_purge(struct KafkaProducer *p, bool queued, bool in_flight, struct KafkaError *err);
-
-/**
- * Queues `count` records in one call (the way for callers that pay for
- * each call across a language boundary). Each record is checked and
- * queued as by `kafka_producer_send`; one that is invalid or finds the
- * queue full is refused alone, and the others are still queued.
- * `results` (NULL, or room for `count`) gets each record's outcome:
- * `KAFKA_OK` (queued: `cb`, when not NULL, will be called once with its
- * delivery, given `opaques[i]`, or NULL when `opaques` is NULL) or why it
- * was refused (nothing queued, no callback). Returns `KAFKA_OK` when all
- * were queued, else the first refusal's code, with a message that counts
- * them.
- */
-enum KafkaErrorCode kafka_producer_send_batch(struct KafkaProducer *p, const struct KafkaRecord *records, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
-
-/**
- * `kafka_producer_send_batch` for JSON values to one topic: `values[i]`
- * (each checked to be JSON) with `keys[i]` (`keys` NULL: no keys; a NULL
- * entry: no key for that one). Results, callbacks and the return as for
- * `kafka_producer_send_batch`.
- */
-enum KafkaErrorCode kafka_producer_send_json_batch(struct KafkaProducer *p, const char *topic, const char *const *keys, const char *const *values, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
-
-/**
- * `kafka_producer_send_json_batch` with the values in one JSON text: the
- * way for callers whose language encodes a list in one call faster than
- * each item (Python's `json.dumps(list)`). `values_json` is a JSON array
- * of exactly `count` values; each element, its text exactly as written,
- * is one record's value. `keys_json` is NULL (no keys) or a JSON array of
- * `count` strings (the key's UTF-8 bytes) or nulls (no key). When either
- * is not such an array, or an argument is invalid, nothing is queued and
- * the call fails as a whole; `results` (NULL, or room for `count`) then
- * holds that code for every record, so it always says what became of
- * each. Otherwise results, callbacks and the return are as for
- * `kafka_producer_send_batch`.
- */
-enum KafkaErrorCode kafka_producer_send_json_array(struct KafkaProducer *p, const char *topic, const char *keys_json, const char *values_json, size_t count, KafkaDeliveryCallback cb, void *const *opaques, enum KafkaErrorCode *results, struct KafkaError *err);
-
-/**
- * `kafka_producer_send`, waiting up to `timeout_ms` (0 or more: the wait
- * is always bounded) for room when the local queue is full
- * (`queue_buffering_max_messages` / `_kbytes`), instead of failing with
- * `KAFKA_ERR_QUEUE_FULL` at once. `KAFKA_ERR_TIMEOUT` when no room came
- * in time: the record was not queued and `cb` is not called. Refused
- * inside this producer's own callbacks (`KAFKA_ERR_STATE`): their thread
- * is the one that makes room.
- */
-enum KafkaErrorCode kafka_producer_send_wait(struct KafkaProducer *p, const struct KafkaRecord *record, KafkaDeliveryCallback cb, void *opaque, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * Makes every client created from `cfg` (an instance's config, or a
- * client's overrides) report its statistics to `cb` every `interval_ms`
- * (librdkafka's `statistics.interval.ms`; 0, or `cb` NULL, turns them
- * off), with `opaque`. The callback runs on a library thread: no poll is
- * needed for it (see `KafkaStatisticsCallback`). It may call back into
- * the library, except to free or close the client it reports on from
- * inside the callback (refused there with `KAFKA_ERR_STATE`). Closing a
- * client stops its reports: none starts after the close returns, and one
- * already running when the close's time is up finishes on its own
- * thread: keep what `opaque` points to valid until it has returned (or
- * until the process ends). Later calls replace earlier ones.
- */
-enum KafkaErrorCode kafka_set_statistics_callback(struct KafkaConfig *cfg, int32_t interval_ms, KafkaStatisticsCallback cb, void *opaque, struct KafkaError *err);
-
-/**
- * `*out` receives the figures of `json` (`len` bytes), a statistics text
- * as a statistics callback receives it (kept, for instance, to read
- * later). `KAFKA_ERR_SERIALIZATION` when it is not a JSON object. Free
- * it with `kafka_statistics_summary_free`.
- */
-enum KafkaErrorCode kafka_statistics_summary(const char *json, size_t len, struct KafkaStatisticsSummary **out, struct KafkaError *err);
-
-/**
- * The figures of `summary`, owned by it; NULL for NULL.
- */
-const struct KafkaStatistics *kafka_statistics_summary_get(const struct KafkaStatisticsSummary *summary);
-
-/**
- * Releases `summary`. NULL is a no-op.
- */
-void kafka_statistics_summary_free(struct KafkaStatisticsSummary *summary);
-
-/**
- * `*out` receives every setting of `topic` as the broker reports it
- * (its own and the ones it inherits), within `timeout_ms` (-1: no
- * limit).
- */
-enum KafkaErrorCode kafka_instance_describe_topic_config(const struct KafkaInstance *inst, const char *topic, int32_t timeout_ms, struct KafkaTopicConfig **out, struct KafkaError *err);
-
-/**
- * Sets `keys[i]` to `values[i]` on `topic` (`values[i]` NULL: back to
- * the inherited value), for `count` settings, keeping the topic's other
- * settings; within `timeout_ms` (-1: no limit). Only the settings named
- * are sent (IncrementalAlterConfigs, Kafka 2.3 and later). A broker
- * older than that replaces a topic's whole set at once: the settings set
- * on the topic are read and sent again with these changes (a change
- * someone else makes in between is lost), and a topic with a sensitive
- * setting of its own, whose value no broker shows, is refused
- * (`KAFKA_ERR_BROKER`, librdkafka code -165) rather than losing it. A
- * setting the broker does not know, or a value it refuses, fails the
- * whole call (`KAFKA_ERR_BROKER`, the broker's words in the message) and
- * changes nothing.
- */
-enum KafkaErrorCode kafka_instance_alter_topic_config(const struct KafkaInstance *inst, const char *topic, const char *const *keys, const char *const *values, size_t count, int32_t timeout_ms, struct KafkaError *err);
-
-/**
- * How many settings `config` holds (0 for NULL).
- */
-size_t kafka_topic_config_count(const struct KafkaTopicConfig *config);
-
-/**
- * Setting `index`, owned by `config`; NULL when out of range or
- * `config` is NULL.
- */
-const struct KafkaConfigEntry *kafka_topic_config_get(const struct KafkaTopicConfig *config, size_t index);
-
-/**
- * The value of the setting `name` (e.g. `"retention.ms"`), owned by
- * `config`; NULL when `config` has no such setting, the setting has no
- * value or is sensitive, or an argument is NULL.
- */
-const char *kafka_topic_config_value(const struct KafkaTopicConfig *config, const char *name);
-
-/**
- * Releases `config`. NULL is a no-op.
- */
-void kafka_topic_config_free(struct KafkaTopicConfig *config);
-
-/**
- * This library's version, e.g. `"0.1.0"`: a static string.
- */
-const char *kafka_instance_version(void);
-
-/**
- * The version of the librdkafka built into this library, e.g.
- * `"2.12.1"`: a static string.
- */
-const char *kafka_instance_librdkafka_version(void);
+enum KafkaErrorCode kafka_message_views(const struct KafkaMessage *const *messages, size_t count, struct KafkaMessageView *views, struct KafkaError *err);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif
+
+/** @} */
 
 #endif  /* KAFKA_INSTANCE_H */

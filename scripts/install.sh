@@ -2,7 +2,7 @@
 # Installs kafka_instance: the shared library with its soname links, the
 # static library, both headers, a pkg-config file, the licenses,
 # valgrind suppressions (share/kafka_instance/valgrind.supp, for
-# rust-rdkafka's 216 bytes per client: see the README's Memory section),
+# rust-rdkafka's 216 bytes per client: see docs/performance.md, Memory),
 # and the command bin/kafka-embedded-broker (the embedded broker, to run programs
 # against; compiled here from examples-c/kafka_embedded_broker.c with $CC,
 # default cc, against the installed library). The

@@ -14,7 +14,7 @@
 #
 # Installs, when missing: Debian packages (as root, or with sudo) for the C
 # and C++ compilers, make, pkg-config, binutils, perl, git, python3 with
-# venv, kcat, valgrind, socat, openssl, Go and Node.js with npm;
+# venv, kcat, valgrind, socat, openssl, doxygen, Go and Node.js with npm;
 # kafka-python, pytest and setuptools-rust into target/venv (and koffi
 # into node/node_modules, from the npm registry, when its test runs);
 # tansu, a Kafka-compatible broker, with cargo (about 15 minutes on 2 cores, once;
@@ -48,6 +48,7 @@ need openssl openssl
 need go golang-go
 need node nodejs
 need npm npm
+need doxygen doxygen
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 # Python's headers: the package's compiled send (python/kafka_instance/_speedups.c).
 python3 -c 'import os, sys, sysconfig

@@ -13,9 +13,9 @@ use rdkafka::client::{Client, ClientContext};
 use serde_json::json;
 
 use crate::events::{join_library_thread_by, Ending};
-use crate::sys;
 use crate::logging::{self, Level};
 use crate::secrets;
+use crate::sys;
 
 /// A token as the application's callback returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,8 +81,11 @@ mod tests {
     fn a_nul_text_keeps_one_nul_at_its_end_and_none_inside() {
         let t = NulText::new("a\0b");
         assert_eq!(t.as_str(), "a b");
-        assert_eq!(t.as_ref().with_nul(), b"a b\0");
-        assert_eq!(NulStr::from_bytes_with_nul(b"ab\0").map(NulStr::as_str), Some("ab"));
+        assert_eq!(t.as_nul_str().with_nul(), b"a b\0");
+        assert_eq!(
+            NulStr::from_bytes_with_nul(b"ab\0").map(NulStr::as_str),
+            Some("ab")
+        );
         assert!(NulStr::from_bytes_with_nul(b"a\0b\0").is_none());
         assert!(NulStr::from_bytes_with_nul(b"ab").is_none());
     }

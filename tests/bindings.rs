@@ -96,7 +96,7 @@ fn python_package_installs_and_its_tests_pass() {
         assert!(!stdout.contains("skipped"), "{what}: {stdout}");
     }
 
-    // The README's "From Python" program, with the installed package.
+    // The program of docs/python.md ("From Python"), with the installed package.
     let out = Command::new(&python)
         .arg("examples-python/orders.py")
         .current_dir(ROOT)
@@ -193,7 +193,7 @@ fn go_package_tests_pass() {
     };
     let stdout = go(&["test", "-count=1", "./..."]);
     assert!(stdout.contains("ok"), "{stdout}");
-    // The README's "From Go" program.
+    // The program of docs/go.md ("From Go").
     let stdout = go(&["run", "./cmd/orders"]);
     assert!(stdout.contains("received orders [1 2 3]"), "{stdout}");
 }
@@ -231,7 +231,7 @@ fn node_module_tests_pass() {
         stdout.contains("# pass 1") && stdout.contains("# fail 0"),
         "{stdout}"
     );
-    // The README's "From Node" program.
+    // The program of docs/node.md ("From Node").
     let stdout = node(&["examples/orders.js"]);
     assert!(stdout.contains("received orders [ 1, 2, 3 ]"), "{stdout}");
 }

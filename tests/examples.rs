@@ -152,10 +152,11 @@ fn quickstart() {
     assert!(out.contains("quickstart: ok"), "{out}");
 }
 
-/// What each README program prints when run against the embedded broker,
-/// in README order (they share one broker: the consumer reads what the
-/// first program sent). Keyed by the `prints:` comment that opens each
-/// block, which tells the reader the same thing.
+/// What each program of the README and its guides prints when run against
+/// the embedded broker, in run order (they share one broker: the consumer
+/// reads what the first program sent, and the producer's offset counts
+/// it). Keyed by the `prints:` comment that opens each block, which tells
+/// the reader the same thing.
 const README_PROGRAMS: &[(&str, &str)] = &[
     (
         "prints: received {\"order_id\": 1}",
@@ -181,11 +182,30 @@ const README_PROGRAMS: &[(&str, &str)] = &[
     ("prints: committed 1 transaction", "committed 1 transaction"),
 ];
 
-/// The C and C++ code blocks of the README, in order: (language, body).
-fn readme_blocks() -> Vec<(&'static str, String)> {
-    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+/// The files whose C and C++ programs run, in this order: the README's
+/// (its first program sends the order the others count on), then the
+/// guides in the order the README had them before they moved: the C++
+/// program; the producer, whose acknowledged send lands at offset 2 after
+/// the README's order and its own queued one; the transaction, which
+/// writes to `orders` after that; the consumer, which reads the README's
+/// order at offset 0; consumer control; SASL and TLS. A page of docs/ with
+/// a C or C++ block that is not listed fails the test.
+const PROGRAM_FILES: &[&str] = &[
+    "README.md",
+    "docs/cpp.md",
+    "docs/producing.md",
+    "docs/transactions.md",
+    "docs/consuming.md",
+    "docs/security.md",
+];
+
+/// The C and C++ code blocks of one markdown file (a path from the
+/// repository's root), in order: (language, body).
+fn code_blocks(file: &str) -> Vec<(&'static str, String)> {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut blocks = Vec::new();
-    let mut rest = readme.as_str();
+    let mut rest = text.as_str();
     while let Some(start) = rest.find("```") {
         let after = &rest[start + 3..];
         let lang_end = after.find('\n').unwrap();
@@ -202,19 +222,62 @@ fn readme_blocks() -> Vec<(&'static str, String)> {
     blocks
 }
 
-/// Every C and C++ code block in the README compiles, and runs against the
-/// embedded broker printing what its `prints:` comment says.
+/// The C and C++ code blocks of the README alone, in order.
+fn readme_blocks() -> Vec<(&'static str, String)> {
+    code_blocks("README.md")
+}
+
+/// The C and C++ code blocks of the README and of every page of docs/, in
+/// the run order of [`PROGRAM_FILES`]: (file, language, body). Fails when
+/// a page of docs/ holding such a block is not in that list.
+fn program_blocks() -> Vec<(&'static str, &'static str, String)> {
+    let mut pages: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    for page in &pages {
+        assert!(
+            PROGRAM_FILES.contains(&page.as_str()) || code_blocks(page).is_empty(),
+            "{page} has C or C++ programs: add it to PROGRAM_FILES, where its programs \
+             should run"
+        );
+    }
+    let mut blocks = Vec::new();
+    for file in PROGRAM_FILES {
+        for (lang, body) in code_blocks(file) {
+            blocks.push((*file, lang, body));
+        }
+    }
+    blocks
+}
+
+/// Every C and C++ code block in the README and its guides compiles, and
+/// runs against the embedded broker printing what its `prints:` comment
+/// says.
 #[test]
 fn every_readme_program_compiles_and_prints_what_it_says() {
-    let blocks = readme_blocks();
+    let blocks = program_blocks();
     assert!(blocks.len() >= 5, "found {} C/C++ blocks", blocks.len());
+    for (marker, _) in README_PROGRAMS {
+        assert!(
+            blocks.iter().any(|(_, _, body)| body
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains(marker)),
+            "no program of the README or its guides opens with {marker:?}"
+        );
+    }
     let dir = Path::new(ROOT).join("target").join("c-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let broker = common::embedded();
     for topic in ["orders", "payments", "orders-cpp"] {
         common::create_topic(&broker, topic, 1);
     }
-    for (i, (lang, body)) in blocks.iter().enumerate() {
+    for (i, (file, lang, body)) in blocks.iter().enumerate() {
         let source = dir.join(format!("readme_{i}.{lang}"));
         std::fs::write(&source, body).unwrap();
         let bin = if *lang == "c" {
@@ -226,7 +289,7 @@ fn every_readme_program_compiles_and_prints_what_it_says() {
         let (_, expect) = README_PROGRAMS
             .iter()
             .find(|(marker, _)| first.contains(marker))
-            .unwrap_or_else(|| panic!("README block {i} has no known `prints:` comment: {first}"));
+            .unwrap_or_else(|| panic!("{file}: block {i} has no known `prints:` comment: {first}"));
         let out = run(
             &bin,
             &[
@@ -234,9 +297,9 @@ fn every_readme_program_compiles_and_prints_what_it_says() {
                 ("KAFKA_INSTANCE_LOG", "off"),
             ],
         );
-        assert_ok(&out, &format!("README block {i}"));
+        assert_ok(&out, &format!("{file}: block {i}"));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains(expect), "README block {i}: {stdout}");
+        assert!(stdout.contains(expect), "{file}: block {i}: {stdout}");
     }
 }
 

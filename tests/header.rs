@@ -1,7 +1,19 @@
-//! The committed C header is what cbindgen generates from the sources.
+//! The committed C header is what cbindgen generates from the sources,
+//! in the sections of src/ffi/handles.rs, with the version macros, and an
+//! API reference that doxygen builds from it without a warning.
+
+#![allow(unsafe_code)] // the shared helpers call the C ABI, as a C program would
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
+
+// The handles and the header's sections, as build.rs and the crate read them.
+#[allow(dead_code)]
+mod handles {
+    include!("../src/ffi/handles.rs");
+}
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -73,42 +85,11 @@ fn the_header_has_guards_and_the_contract_names() {
     }
 }
 
-/// The test file a C function's tests live in: its handle's
-/// (`kafka_consumer_poll`: tests/consumer.rs). A client made from an
-/// instance is tested with that client (`kafka_instance_get_producer`:
-/// tests/producer.rs).
+/// The test file a C function's tests live in: its handle's, as
+/// src/ffi/handles.rs divides the functions (`kafka_consumer_poll`:
+/// tests/consumer.rs; `kafka_instance_get_producer`: tests/producer.rs).
 fn test_file_of(function: &str) -> &'static str {
-    const BY_PREFIX: &[(&str, &str)] = &[
-        ("kafka_instance_get_producer", "producer"),
-        ("kafka_instance_with_producer", "producer"),
-        ("kafka_instance_get_consumer", "consumer"),
-        ("kafka_instance_with_consumer", "consumer"),
-        ("kafka_mock_cluster_", "mock_cluster"),
-        ("kafka_instance_describe_topic_config", "topic_config"),
-        ("kafka_instance_alter_topic_config", "topic_config"),
-        ("kafka_topic_config_", "topic_config"),
-        ("kafka_instance_describe_cluster", "cluster"),
-        ("kafka_instance_describe_topic", "cluster"),
-        ("kafka_cluster_", "cluster"),
-        ("kafka_instance_list_groups", "group_list"),
-        ("kafka_instance_describe_group", "group_list"),
-        ("kafka_instance_group_", "group_list"),
-        ("kafka_instance_delete_group", "group_list"),
-        ("kafka_group_list_", "group_list"),
-        ("kafka_statistics_", "statistics"),
-        ("kafka_set_statistics_callback", "statistics"),
-        ("kafka_partition_list_", "partition_list"),
-        ("kafka_config_", "config"),
-        ("kafka_instance_", "instance"),
-        ("kafka_producer_", "producer"),
-        ("kafka_consumer_", "consumer"),
-        ("kafka_message_", "message"),
-        ("kafka_error_", "error"),
-    ];
-    BY_PREFIX
-        .iter()
-        .find(|(prefix, _)| function.starts_with(prefix))
-        .map_or("log", |(_, file)| file)
+    handles::handle_of(function).map_or("log", |h| h.name)
 }
 
 /// Every function of the header is named in the test file of its handle
@@ -117,7 +98,30 @@ fn test_file_of(function: &str) -> &'static str {
 #[test]
 fn every_c_function_is_tested_in_the_file_of_its_handle() {
     let header = generated();
-    // Every identifier right before a '(' that names one of ours.
+    let functions = c_functions(&header);
+    assert!(functions.len() > 50, "functions found: {functions:?}");
+    // A handle's tests may be split by topic (tests/consumer.rs,
+    // tests/consumer_control.rs, ...) and into modules (tests/consumer/).
+    let files = test_files();
+    let missing: Vec<String> = functions
+        .iter()
+        .filter_map(|f| {
+            let handle = test_file_of(f);
+            let found = files.iter().any(|(name, text)| {
+                (name == handle || name.starts_with(&format!("{handle}_"))) && text.contains(f)
+            });
+            (!found).then(|| format!("{f} (tests/{handle}.rs or tests/{handle}_*.rs)"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not tested in its handle's file: {missing:?}"
+    );
+}
+
+/// The functions the header declares (every identifier of ours right
+/// before a '('), sorted, once each.
+fn c_functions(header: &str) -> Vec<&str> {
     let mut functions: Vec<&str> = header
         .match_indices('(')
         .filter_map(|(at, _)| {
@@ -130,31 +134,157 @@ fn every_c_function_is_tested_in_the_file_of_its_handle() {
         .collect();
     functions.sort();
     functions.dedup();
-    assert!(functions.len() > 50, "functions found: {functions:?}");
-    // A handle's tests may be split by topic: tests/consumer.rs,
-    // tests/consumer_control.rs, ...
+    functions
+}
+
+/// Each test binary's name (`consumer` for tests/consumer.rs and for
+/// tests/consumer/, whose files it reads together) and its text.
+fn test_files() -> Vec<(String, String)> {
     let tests = Path::new(ROOT).join("tests");
-    let files: Vec<(String, String)> = std::fs::read_dir(&tests)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            let text = std::fs::read_to_string(tests.join(&name)).ok()?;
-            name.ends_with(".rs").then_some((name, text))
-        })
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&tests).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "rs") {
+            files.push((name, std::fs::read_to_string(&path).unwrap()));
+        } else if path.join("main.rs").exists() {
+            let mut text = String::new();
+            for module in std::fs::read_dir(&path).unwrap() {
+                text += &std::fs::read_to_string(module.unwrap().path()).unwrap_or_default();
+            }
+            files.push((name, text));
+        }
+    }
+    files
+}
+
+/// The header's macros: (name, value).
+fn macros(header: &str) -> Vec<(&str, &str)> {
+    header
+        .lines()
+        .filter_map(|l| l.strip_prefix("#define "))
+        .map(|l| l.split_once(' ').unwrap_or((l, "")))
+        .collect()
+}
+
+/// A C program that defines its own `NO_OFFSET` (or any name without our
+/// prefix) still compiles with the header.
+#[test]
+fn every_macro_in_the_header_starts_with_kafka() {
+    let header = generated();
+    let foreign: Vec<&str> = macros(&header)
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| !name.starts_with("KAFKA_"))
         .collect();
-    let missing: Vec<String> = functions
-        .iter()
-        .filter_map(|f| {
-            let handle = test_file_of(f);
-            let found = files.iter().any(|(name, text)| {
-                (name == &format!("{handle}.rs") || name.starts_with(&format!("{handle}_")))
-                    && text.contains(f)
-            });
-            (!found).then(|| format!("{f} (tests/{handle}.rs or tests/{handle}_*.rs)"))
-        })
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "not tested in its handle's file: {missing:?}"
-    );
+    assert!(foreign.is_empty(), "macros without the KAFKA_ prefix: {foreign:?}");
+}
+
+#[test]
+fn the_version_macros_say_the_version_of_cargo_toml_and_of_kafka_version() {
+    let header = generated();
+    let value = |name: &str| -> u32 {
+        let found = macros(&header).into_iter().find(|(n, _)| *n == name);
+        found.unwrap_or_else(|| panic!("no {name}")).1.trim().parse().unwrap()
+    };
+    let [major, minor, patch] = ["MAJOR", "MINOR", "PATCH"]
+        .map(|part| value(&format!("KAFKA_INSTANCE_VERSION_{part}")));
+    assert_eq!(value("KAFKA_INSTANCE_VERSION_NUM"), major * 10000 + minor * 100 + patch);
+    let toml = std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap();
+    let in_toml = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap();
+    assert_eq!(format!("{major}.{minor}.{patch}"), in_toml);
+    // SAFETY: a static NUL-terminated string.
+    let at_run_time = unsafe { std::ffi::CStr::from_ptr(kafka_instance::ffi::version::kafka_instance_version()) };
+    assert_eq!(at_run_time.to_str().unwrap(), in_toml);
+}
+
+/// The sections come in the order a user meets them, each opening with
+/// its paragraph, and the producer's four sends of the original API come
+/// before every other send.
+#[test]
+fn the_header_reads_in_sections_in_the_order_a_user_meets_them() {
+    let header = generated();
+    let mut at = 0;
+    for (i, section) in handles::SECTIONS.iter().enumerate() {
+        let banner = format!(" * {}. {}\n", i + 1, section.title);
+        let found = header[at..].find(&banner);
+        at += found.unwrap_or_else(|| panic!("section {banner:?} missing or out of order"));
+        let first_words: String = section.intro.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+        let opening = &header[at..at + 600.min(header.len() - at)];
+        let opening = opening.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(opening.contains(&first_words), "section {} opens without its paragraph", section.title);
+    }
+    let position = |name: &str| header.find(&format!(" {name}(")).unwrap_or_else(|| panic!("no {name}"));
+    let original = ["kafka_producer_send_json", "kafka_producer_send_json_sync", "kafka_producer_send", "kafka_producer_send_sync"];
+    let last_original = original.iter().map(|f| position(f)).max().unwrap();
+    for other in ["kafka_producer_send_batch", "kafka_producer_send_wait", "kafka_producer_send_tracked", "kafka_producer_send_tracked_packed", "kafka_producer_hand_over_tracked_packed"] {
+        assert!(position(other) > last_original, "{other} comes before the original four sends");
+    }
+    let bindings = header.find(" * 10. For language bindings").unwrap();
+    assert!(position("kafka_producer_send_tracked") > bindings);
+}
+
+/// KAFKA_DEPRECATED makes a compiler warn about a use, quoting its reason.
+#[test]
+fn the_deprecation_marker_makes_a_use_warn() {
+    if !common::have_tool("the_deprecation_marker_makes_a_use_warn", "cc") {
+        return;
+    }
+    let dir = Path::new(ROOT).join("target/tmp/deprecation");
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("old.c");
+    std::fs::write(
+        &program,
+        "#include \"kafka_instance.h\"\n\
+         KAFKA_DEPRECATED(\"use kafka_new_call\") int kafka_old_call(void);\n\
+         int kafka_old_call(void) { return 0; }\n\
+         int main(void) { return kafka_old_call(); }\n",
+    )
+    .unwrap();
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-fsyntax-only", "-Iinclude"])
+        .arg(&program)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("deprecated") && said.contains("use kafka_new_call"), "no warning: {said}");
+}
+
+/// `doxygen docs/Doxyfile` builds the API reference from the header, and
+/// says nothing: a @param naming no parameter, or a function with some
+/// parameters left undocumented, is a warning, so a failure here.
+#[test]
+fn the_api_reference_builds_from_the_header_without_a_warning() {
+    if !common::have_tool("the_api_reference_builds_from_the_header_without_a_warning", "doxygen") {
+        return;
+    }
+    let out = Command::new("doxygen").arg("docs/Doxyfile").current_dir(ROOT).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "doxygen failed: {said}");
+    assert!(said.trim().is_empty(), "doxygen warned:\n{said}");
+    let index = Path::new(ROOT).join("target/api-reference/html/index.html");
+    assert!(index.exists(), "no {}", index.display());
+    for section in handles::SECTIONS {
+        let page = Path::new(ROOT).join(format!("target/api-reference/html/group__{}.html", section.group));
+        assert!(page.exists(), "no page for the section {}", section.title);
+    }
+}
+
+/// Every function of the header belongs to a handle of src/ffi/handles.rs,
+/// which names its log subject and its test file.
+#[test]
+fn every_c_function_belongs_to_a_handle_of_the_one_list() {
+    let header = generated();
+    let functions = c_functions(&header);
+    let orphans: Vec<&&str> = functions.iter().filter(|f| handles::handle_of(f).is_none()).collect();
+    assert!(orphans.is_empty(), "functions of no handle: {orphans:?}");
+    for h in handles::HANDLES.iter().filter(|h| !h.c_type.is_empty()) {
+        assert!(header.contains(&format!("typedef struct {}", h.c_type)), "no type {}", h.c_type);
+    }
 }

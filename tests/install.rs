@@ -369,8 +369,9 @@ fn the_installed_valgrind_suppressions_match_the_installed_library() {
         if let Some(file) = suppressions {
             valgrind.arg(format!("--suppressions={}", file.display()));
         }
-        // The README's command, and an exit code for the errors (valgrind's
-        // default: leaks definitely and possibly lost).
+        // The command of docs/performance.md (Memory), and an exit code for
+        // the errors (valgrind's default: leaks definitely and possibly
+        // lost).
         let out = valgrind
             .args(["--leak-check=full", "--error-exitcode=3"])
             .arg(&bin)
@@ -391,7 +392,7 @@ fn the_installed_valgrind_suppressions_match_the_installed_library() {
         )
     };
 
-    // The command the README gives.
+    // The command docs/performance.md (Memory) gives.
     let (status, report) = memcheck(Some(&supp));
     assert!(
         status.success() && report.contains("ERROR SUMMARY: 0 errors"),

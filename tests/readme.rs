@@ -116,25 +116,192 @@ fn every_program_the_tests_start_is_a_prerequisite_or_installed() {
     }
 }
 
-/// The README's Python, Go and Node programs are the files the binding
-/// tests run (tests/bindings.rs), word for word.
+/// The Python, Go and Node programs of the guides (docs/python.md,
+/// docs/go.md, docs/node.md) are the files the binding tests run
+/// (tests/bindings.rs), word for word.
 #[test]
 fn the_readme_programs_in_other_languages_are_the_tested_files() {
-    let readme = read("README.md");
-    for (fence, file) in [
-        ("```python\n", "examples-python/orders.py"),
-        ("```go\n", "go/cmd/orders/main.go"),
-        ("```js\n", "node/examples/orders.js"),
+    for (page, fence, file) in [
+        ("docs/python.md", "```python\n", "examples-python/orders.py"),
+        ("docs/go.md", "```go\n", "go/cmd/orders/main.go"),
+        ("docs/node.md", "```js\n", "node/examples/orders.js"),
     ] {
-        let start = readme
+        let text = read(page);
+        let start = text
             .find(fence)
-            .unwrap_or_else(|| panic!("no {fence:?} block in the README"))
+            .unwrap_or_else(|| panic!("no {fence:?} block in {page}"))
             + fence.len();
-        let end = start + readme[start..].find("```\n").unwrap();
+        let end = start + text[start..].find("```\n").unwrap();
         assert_eq!(
-            &readme[start..end],
+            &text[start..end],
             read(file),
-            "the README's {fence:?} block differs from {file}"
+            "the {fence:?} block of {page} differs from {file}"
+        );
+    }
+}
+
+/// The pages of docs/, as paths from the repository's root, sorted.
+fn guide_pages() -> Vec<String> {
+    let mut pages: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// A markdown text without its fenced code blocks and inline code spans
+/// (their `](` and `#` are code, not links or headings); the lines stay
+/// where they were.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            out.push('\n');
+            continue;
+        }
+        if !fenced {
+            let mut in_code = false;
+            for c in line.chars() {
+                if c == '`' {
+                    in_code = !in_code;
+                } else if !in_code {
+                    out.push(c);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The targets of the inline links `[text](target)` of a markdown text,
+/// code left out.
+fn link_targets(text: &str) -> Vec<String> {
+    let text = prose(text);
+    let mut targets = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        targets.push(rest[..end].trim().to_owned());
+        rest = &rest[end..];
+    }
+    targets
+}
+
+/// The anchors GitHub gives the headings of a markdown text: the heading's
+/// text lowercased, punctuation other than `-` and `_` dropped, spaces
+/// made `-`; a repeated one gets `-1`, `-2`, ...
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let Some(heading) = line.strip_prefix('#') else {
+            continue;
+        };
+        let heading = heading.trim_start_matches('#');
+        if !heading.starts_with(' ') {
+            continue;
+        }
+        let anchor: String = heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_' || *c == ' ')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let mut unique = anchor.clone();
+        let mut n = 0;
+        while found.contains(&unique) {
+            n += 1;
+            unique = format!("{anchor}-{n}");
+        }
+        found.insert(unique);
+    }
+    found
+}
+
+/// Every relative link of the README, ARCHITECTURE.md and the guides
+/// (docs/) names a file that exists, and every `#anchor` a heading of its
+/// file.
+#[test]
+fn every_link_between_the_readme_and_the_guides_resolves() {
+    let mut files = vec!["README.md".to_owned(), "ARCHITECTURE.md".to_owned()];
+    files.extend(guide_pages());
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let dir = Path::new(file).parent().unwrap();
+        for target in link_targets(&read(file)) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let linked = if path.is_empty() {
+                Path::new(file).to_path_buf()
+            } else {
+                dir.join(path)
+            };
+            if !Path::new(ROOT).join(&linked).exists() {
+                broken.push(format!("{file}: ({target}): no file {}", linked.display()));
+                continue;
+            }
+            if let Some(anchor) = anchor {
+                let text =
+                    std::fs::read_to_string(Path::new(ROOT).join(&linked)).unwrap_or_default();
+                if !anchors(&text).contains(anchor) {
+                    broken.push(format!(
+                        "{file}: ({target}): no heading of {} has the anchor #{anchor}",
+                        linked.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} links found");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The README is a first screen, a first program and a map: the rest is
+/// in the guides.
+#[test]
+fn the_readme_stays_short() {
+    let lines = read("README.md").lines().count();
+    assert!(
+        lines <= 400,
+        "README.md has {lines} lines: move the detail into a page of docs/"
+    );
+}
+
+/// Every page of docs/ is linked from the README.
+#[test]
+fn every_guide_page_is_linked_from_the_readme() {
+    let linked: BTreeSet<String> = link_targets(&read("README.md"))
+        .into_iter()
+        .map(|t| t.split('#').next().unwrap().to_owned())
+        .collect();
+    let pages = guide_pages();
+    assert!(pages.len() > 10, "{pages:?}");
+    for page in pages {
+        assert!(
+            linked.contains(&page),
+            "README.md does not link {page} (add it to its Guides list)"
         );
     }
 }
@@ -180,4 +347,60 @@ fn the_not_run_list_names_each_test_once() {
         ],
         "{printed}"
     );
+}
+
+// The handles, as the crate, build.rs and tests/header.rs read them.
+#[allow(dead_code)]
+mod handles {
+    include!("../src/ffi/handles.rs");
+}
+
+/// Every file of src/, by its path below src/ (`consumer/polling.rs`), as
+/// ARCHITECTURE.md must name it.
+fn source_files(dir: &Path, below: &str, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let relative = format!("{below}{name}");
+        if path.is_dir() {
+            source_files(&path, &format!("{relative}/"), out);
+        } else if name.ends_with(".rs") {
+            out.push(relative);
+        }
+    }
+}
+
+/// A newcomer finds every file of src/ in ARCHITECTURE.md, by its path
+/// below src/ (a path not preceded by another folder's name).
+#[test]
+fn every_source_file_is_in_architecture_md() {
+    let architecture = read("ARCHITECTURE.md");
+    let mut files = Vec::new();
+    source_files(&Path::new(ROOT).join("src"), "", &mut files);
+    assert!(files.len() > 40, "{files:?}");
+    let named = |path: &str| {
+        architecture.match_indices(path).any(|(at, _)| {
+            let before = architecture[..at].chars().next_back();
+            !before.is_some_and(|c| c == '/' || c == '_' || c.is_ascii_alphanumeric())
+                || architecture[..at].ends_with("src/")
+        })
+    };
+    let missing: Vec<&String> = files.iter().filter(|f| !named(f)).collect();
+    assert!(missing.is_empty(), "ARCHITECTURE.md does not name: {missing:?}");
+}
+
+/// ARCHITECTURE.md's list of handles is src/ffi/handles.rs's: each handle
+/// with its C type and its boundary file.
+#[test]
+fn architecture_md_lists_every_handle_of_the_one_list() {
+    let architecture = read("ARCHITECTURE.md");
+    for h in handles::HANDLES {
+        let file = format!("ffi/{}.rs", h.name);
+        assert!(architecture.contains(&file), "ARCHITECTURE.md lacks {file}");
+        assert!(
+            h.c_type.is_empty() || architecture.contains(&format!("`{}`", h.c_type)),
+            "ARCHITECTURE.md lacks `{}`",
+            h.c_type
+        );
+    }
 }

@@ -15,8 +15,8 @@ use super::{rewind, Consumer, PartitionOffset};
 use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::CommitOutcome;
 use crate::logging::{self, Level};
+use crate::sys::CommitOutcome;
 
 /// What an asynchronous commit's outcome is handed to: the result and the
 /// offsets librdkafka reports (none when there was nothing to commit).

@@ -474,8 +474,7 @@ impl Consumer {
 
     /// Forgets what was handed out or marked done on one partition.
     fn forget_partition(&self, t: &str, partition: i32) {
-        let other =
-            |p: &Position| !(p.partition == partition && p.topic.as_str() == t);
+        let other = |p: &Position| !(p.partition == partition && p.topic.as_str() == t);
         self.state().handed.retain(other);
         self.state().done.retain(other);
     }

@@ -192,12 +192,7 @@ fn headers_of(m: &BorrowedMessage<'_>) -> Vec<(NulText, Option<Box<[u8]>>)> {
     m.headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| {
-                    (
-                        NulText::new(h.key),
-                        h.value.map(Box::from),
-                    )
-                })
+                .map(|h| (NulText::new(h.key), h.value.map(Box::from)))
                 .collect()
         })
         .unwrap_or_default()

@@ -114,10 +114,20 @@ impl KafkaCluster {
     }
 }
 
-/// `*out` receives the cluster's brokers and the partitions of every
-/// topic (internal ones, whose names start with `__`, left out), asked of
-/// the brokers within `timeout_ms` (-1: no limit). Uses the instance's
-/// admin client (made on first use).
+/// Describes the cluster: its brokers and the partitions of every topic
+/// (internal ones, whose names start with `__`, left out).
+///
+/// Uses the instance's admin client (made on first use).
+///
+/// @param inst       The instance.
+/// @param timeout_ms How long to wait for the brokers (-1: no limit).
+/// @param out        Receives the description; free it with
+///                   `kafka_cluster_free`. NULL until the call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+///         `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_describe_cluster(
     inst: *const KafkaInstance,
@@ -126,7 +136,8 @@ pub unsafe extern "C" fn kafka_instance_describe_cluster(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable for one pointer, and `inst` NULL or a live
+        // instance (the header's contract); `out_slot` and `handle` refuse NULL.
         let slot = unsafe { out_slot(out, "out") }?;
         let inst = unsafe { handle(inst, "inst") }?;
         let cluster = inst
@@ -139,9 +150,20 @@ pub unsafe extern "C" fn kafka_instance_describe_cluster(
 }
 
 /// `kafka_instance_describe_cluster` for one topic: the brokers and that
-/// topic's partitions. A topic the cluster does not have is
-/// `KAFKA_ERR_BROKER` with `rdkafka_code` 3 (UNKNOWN_TOPIC_OR_PART), unless
-/// the brokers create topics when asked about them.
+/// topic's partitions.
+///
+/// @param inst       The instance.
+/// @param topic      The topic, NUL-terminated.
+/// @param timeout_ms How long to wait for the brokers (-1: no limit).
+/// @param out        Receives the description; free it with
+///                   `kafka_cluster_free`. NULL until the call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (with
+///         `rdkafka_code` 3, UNKNOWN_TOPIC_OR_PART, for a topic the cluster
+///         does not have, unless the brokers create topics when asked about
+///         them), `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `topic` or `out`
+///         NULL, invalid UTF-8, a bad timeout), `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_describe_topic(
     inst: *const KafkaInstance,
@@ -151,7 +173,8 @@ pub unsafe extern "C" fn kafka_instance_describe_topic(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all three): module contract.
+        // SAFETY (all three): `out` is NULL or writable, `inst` NULL or a live instance, `topic`
+        // NULL or NUL-terminated (the header's contract); each helper refuses NULL.
         let slot = unsafe { out_slot(out, "out") }?;
         let inst = unsafe { handle(inst, "inst") }?;
         let topic = unsafe { arg_str(topic, "topic") }?;
@@ -162,71 +185,96 @@ pub unsafe extern "C" fn kafka_instance_describe_topic(
     })
 }
 
-/// The cluster's id, NUL-terminated, owned by `cluster`; NULL when the
-/// brokers did not say (or `cluster` is NULL).
+/// Gives the cluster's id.
+///
+/// @param cluster The description, or NULL.
+/// @return The id, NUL-terminated, owned by `cluster`; NULL when the brokers
+///         did not say (or `cluster` is NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_id(cluster: *const KafkaCluster) -> *const c_char {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `cluster` is NULL or a live `KafkaCluster` from a describe call, not yet freed
+        // (the header's contract); `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(cluster) }
             .and_then(|c| c.id.as_ref())
             .map_or(std::ptr::null(), |id| id.as_ptr())
     })
 }
 
-/// How many brokers `cluster` holds (0 for NULL).
+/// Counts the brokers `cluster` holds.
+///
+/// @param cluster The description, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_broker_count(cluster: *const KafkaCluster) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `cluster` is NULL or a live cluster description (the header's contract); the
+        // borrow ends with the count.
         unsafe { opt_handle(cluster) }.map_or(0, |c| c.brokers.len())
     })
 }
 
-/// Broker `index` (sorted by id), owned by `cluster`; NULL when out of
-/// range or `cluster` is NULL.
+/// Gives broker `index` (sorted by id).
+///
+/// @param cluster The description, or NULL.
+/// @param index   The broker's position, from 0.
+/// @return The broker, owned by `cluster`; NULL when out of range or
+///         `cluster` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_broker(
     cluster: *const KafkaCluster,
     index: usize,
 ) -> *const KafkaBroker {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `cluster` is NULL or a live cluster description; the broker returned lives in
+        // it, as the header says, until `kafka_cluster_free`.
         unsafe { opt_handle(cluster) }
             .and_then(|c| c.brokers.get(index))
             .map_or(std::ptr::null(), |b| b as *const KafkaBroker)
     })
 }
 
-/// How many partitions `cluster` holds (0 for NULL).
+/// Counts the partitions `cluster` holds.
+///
+/// @param cluster The description, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_partition_count(cluster: *const KafkaCluster) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `cluster` is NULL or a live cluster description (the header's contract); the
+        // borrow ends with the count.
         unsafe { opt_handle(cluster) }.map_or(0, |c| c.partitions.len())
     })
 }
 
-/// Partition `index` (sorted by topic, then partition), owned by
-/// `cluster`; NULL when out of range or `cluster` is NULL.
+/// Gives partition `index` (sorted by topic, then partition).
+///
+/// @param cluster The description, or NULL.
+/// @param index   The partition's position, from 0.
+/// @return The partition, owned by `cluster`; NULL when out of range or
+///         `cluster` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_partition(
     cluster: *const KafkaCluster,
     index: usize,
 ) -> *const KafkaPartitionInfo {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `cluster` is NULL or a live cluster description; the partition returned lives in
+        // it, as the header says, until `kafka_cluster_free`.
         unsafe { opt_handle(cluster) }
             .and_then(|c| c.partitions.get(index))
             .map_or(std::ptr::null(), |p| p as *const KafkaPartitionInfo)
     })
 }
 
-/// Releases `cluster`. NULL is a no-op.
+/// Releases `cluster`.
+///
+/// @param cluster The description to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_cluster_free(cluster: *mut KafkaCluster) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: NULL or from a describe call (module contract).
+        // SAFETY: `cluster` is NULL or from a describe call, freed once and not used after (the
+        // header's contract for `kafka_cluster_free`); NULL is a no-op.
         unsafe { free_handle(cluster) }
     })
 }

@@ -21,7 +21,10 @@ impl Handle for KafkaConfig {}
 
 const SUBJECT: &str = "Kafka Config";
 
-/// A new, empty config. NULL only if memory ran out.
+/// Creates a new, empty config.
+///
+/// @return The new config (release it with `kafka_config_free`); NULL only
+///         if memory ran out.
 #[no_mangle]
 pub extern "C" fn kafka_config_new() -> *mut KafkaConfig {
     call_infallible(here!(SUBJECT), || {
@@ -31,12 +34,16 @@ pub extern "C" fn kafka_config_new() -> *mut KafkaConfig {
     })
 }
 
-/// A deep copy of `cfg` (secrets included), or NULL when `cfg` is NULL.
-/// Free it with `kafka_config_free`.
+/// Makes a deep copy of `cfg`, secrets included.
+///
+/// @param cfg The config to copy, or NULL.
+/// @return The copy (free it with `kafka_config_free`), or NULL when `cfg`
+///         is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_clone(cfg: *const KafkaConfig) -> *mut KafkaConfig {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: cfg is NULL or a live KafkaConfig (module contract).
+        // SAFETY: `cfg` is NULL or a live config not being changed by another thread (the header:
+        // a `KafkaConfig` is used by one thread at a time); NULL gives NULL.
         match unsafe { handle(cfg, "cfg") } {
             Ok(c) => into_handle(KafkaConfig {
                 inner: c.inner.clone(),
@@ -46,12 +53,16 @@ pub unsafe extern "C" fn kafka_config_clone(cfg: *const KafkaConfig) -> *mut Kaf
     })
 }
 
-/// Releases `cfg`. NULL is a no-op. Instances made from it are unaffected
-/// (they hold their own copy).
+/// Releases `cfg`.
+///
+/// Instances made from it are unaffected (they hold their own copy).
+///
+/// @param cfg The config to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_free(cfg: *mut KafkaConfig) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: cfg is NULL or came from this library (module contract).
+        // SAFETY: `cfg` is NULL or from `kafka_config_new`/`_clone`, freed once and not used after
+        // (the header's contract for `kafka_config_free`); NULL is a no-op.
         unsafe { free_handle(cfg) }
     })
 }
@@ -67,9 +78,11 @@ unsafe fn set_named(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(where_, err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config that no other thread uses during the call (the
+        // header's contract); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
-        // SAFETY: module contract.
+        // SAFETY: `value` is the setter's string argument: NULL or NUL-terminated (the header's
+        // contract); `arg_str` refuses NULL and invalid UTF-8.
         let value = unsafe { arg_str(value, value_name) }?;
         cfg.inner.set(key, value)?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -87,8 +100,12 @@ unsafe fn set_named(
 /// - The URL wins over `kafka_config_set_bootstrap_servers` and over the
 ///   username, password and security protocol for what it states.
 ///
-/// A malformed URL fails with `KAFKA_ERR_CONFIG`; the message never quotes
-/// the password.
+/// @param cfg The config to change.
+/// @param url The URL, NUL-terminated.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `url` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         malformed URL; the message never quotes the password).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_kafka_url(
     cfg: *mut KafkaConfig,
@@ -96,14 +113,22 @@ pub unsafe extern "C" fn kafka_config_set_kafka_url(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `url` are as `set_named` requires, by this function's contract in the
+    // header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "kafka_url", url, "url", err) }
 }
 
 /// Sets the bootstrap servers from an array of `count` `"host:port"`
-/// strings. An empty list, a NULL entry or invalid UTF-8 is
-/// `KAFKA_ERR_INVALID_ARGUMENT` (as for every C array argument); a
-/// malformed address is `KAFKA_ERR_CONFIG`.
+/// strings.
+///
+/// @param cfg     The config to change.
+/// @param servers `count` NUL-terminated `"host:port"` strings.
+/// @param count   How many strings `servers` holds (1 or more).
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` NULL, an empty list, a NULL entry or invalid UTF-8, as for
+///         every C array argument), `KAFKA_ERR_CONFIG` (a malformed address).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
     cfg: *mut KafkaConfig,
@@ -112,16 +137,27 @@ pub unsafe extern "C" fn kafka_config_set_bootstrap_servers(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no other thread uses until the servers are set
+        // (the header: one thread at a time); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
-        // SAFETY: module contract: servers points to count strings.
+        // SAFETY: `servers` is NULL or points to `count` pointers, each NULL or a C string (the
+        // header's contract); `arg_strs` refuses NULL, 0 and NULL entries.
         let names = unsafe { arg_strs(servers, count, "servers", "count") }?;
         cfg.inner.set_bootstrap_servers(&names)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any case).
+/// Sets the security protocol.
+///
+/// @param cfg      The config to change.
+/// @param protocol `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` (any
+///                 case), NUL-terminated.
+/// @param err      NULL, or where a failure is described (`KAFKA_OK` on
+///                 success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `protocol` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value that is none of these).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_security_protocol(
     cfg: *mut KafkaConfig,
@@ -129,12 +165,22 @@ pub unsafe extern "C" fn kafka_config_set_security_protocol(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `protocol` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "security_protocol", protocol, "protocol", err) }
 }
 
-/// `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `GSSAPI` (only in builds with
-/// the `gssapi` feature) or `OAUTHBEARER` (any case).
+/// Sets the SASL mechanism.
+///
+/// @param cfg       The config to change.
+/// @param mechanism `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `GSSAPI` (only
+///                  in builds with the `gssapi` feature) or `OAUTHBEARER` (any
+///                  case), NUL-terminated.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `mechanism` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value that is none of these).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_sasl_mechanism(
     cfg: *mut KafkaConfig,
@@ -142,11 +188,20 @@ pub unsafe extern "C" fn kafka_config_set_sasl_mechanism(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `mechanism` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "sasl_mechanism", mechanism, "mechanism", err) }
 }
 
-/// The SASL user name.
+/// Sets the SASL user name.
+///
+/// @param cfg      The config to change.
+/// @param username The SASL user name, NUL-terminated.
+/// @param err      NULL, or where a failure is described (`KAFKA_OK` on
+///                 success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `username` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value refused).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_sasl_plain_username(
     cfg: *mut KafkaConfig,
@@ -154,12 +209,22 @@ pub unsafe extern "C" fn kafka_config_set_sasl_plain_username(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `username` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "sasl_plain_username", username, "username", err) }
 }
 
-/// The SASL password. It never appears in a log record, an error message
-/// or a debug dump.
+/// Sets the SASL password.
+///
+/// It never appears in a log record, an error message or a debug dump.
+///
+/// @param cfg      The config to change.
+/// @param password The SASL password, NUL-terminated.
+/// @param err      NULL, or where a failure is described (`KAFKA_OK` on
+///                 success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `password` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value refused).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_sasl_plain_password(
     cfg: *mut KafkaConfig,
@@ -167,11 +232,20 @@ pub unsafe extern "C" fn kafka_config_set_sasl_plain_password(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `password` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "sasl_plain_password", password, "password", err) }
 }
 
-/// The client id brokers see in their logs and metrics.
+/// Sets the client id brokers see in their logs and metrics.
+///
+/// @param cfg       The config to change.
+/// @param client_id The client id, NUL-terminated.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `client_id` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value refused).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_client_id(
     cfg: *mut KafkaConfig,
@@ -179,11 +253,20 @@ pub unsafe extern "C" fn kafka_config_set_client_id(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `client_id` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "client_id", client_id, "client_id", err) }
 }
 
-/// The consumer group id (required for consumers).
+/// Sets the consumer group id (required for consumers).
+///
+/// @param cfg      The config to change.
+/// @param group_id The group id, NUL-terminated.
+/// @param err      NULL, or where a failure is described (`KAFKA_OK` on
+///                 success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `group_id` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value refused).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_group_id(
     cfg: *mut KafkaConfig,
@@ -191,12 +274,21 @@ pub unsafe extern "C" fn kafka_config_set_group_id(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `group_id` are as `set_named` requires, by this function's contract in
+    // the header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "group_id", group_id, "group_id", err) }
 }
 
-/// Where a consumer group with no committed offset starts: `earliest`,
-/// `latest` (the default) or `none` (fail instead).
+/// Sets where a consumer group with no committed offset starts.
+///
+/// @param cfg   The config to change.
+/// @param reset `earliest`, `latest` (the default) or `none` (fail instead),
+///              NUL-terminated.
+/// @param err   NULL, or where a failure is described (`KAFKA_OK` on
+///              success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` or `reset` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG` (a
+///         value that is none of these).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_auto_offset_reset(
     cfg: *mut KafkaConfig,
@@ -204,11 +296,19 @@ pub unsafe extern "C" fn kafka_config_set_auto_offset_reset(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     let at = here!(SUBJECT);
-    // SAFETY: module contract.
+    // SAFETY: `cfg` and `reset` are as `set_named` requires, by this function's contract in the
+    // header (a live config or NULL; NULL or a C string).
     unsafe { set_named(at, cfg, "auto_offset_reset", reset, "reset", err) }
 }
 
-/// Whether consumers commit offsets automatically (default true).
+/// Sets whether consumers commit offsets automatically (default true).
+///
+/// @param cfg    The config to change.
+/// @param enable true to commit automatically, false not to.
+/// @param err    NULL, or where a failure is described (`KAFKA_OK` on
+///               success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
     cfg: *mut KafkaConfig,
@@ -216,7 +316,8 @@ pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no other thread uses until the flag is set (the
+        // header: one thread at a time); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
         cfg.inner
             .set("enable_auto_commit", if enable { "true" } else { "false" })?;
@@ -224,13 +325,22 @@ pub unsafe extern "C" fn kafka_config_set_enable_auto_commit(
     })
 }
 
-/// Sets any setting by any of its names: a librdkafka property
-/// (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
-/// `"compression_type"`, `"max_poll_records"`, ...) or the name of a
-/// setter above (`"sasl_plain_username"`). The README lists every alias.
+/// Sets any setting by any of its names.
 ///
-/// Unknown keys and values that librdkafka or this library refuse fail
-/// here, with `KAFKA_ERR_CONFIG` and a message naming the key.
+/// The README lists every alias.
+///
+/// @param cfg   The config to change.
+/// @param key   The setting's name, NUL-terminated: a librdkafka property
+///              (`"linger.ms"`), a kafka-python keyword (`"linger_ms"`,
+///              `"compression_type"`, `"max_poll_records"`, ...) or the name
+///              of a setter above (`"sasl_plain_username"`).
+/// @param value The value, NUL-terminated.
+/// @param err   NULL, or where a failure is described (`KAFKA_OK` on
+///              success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg`, `key` or `value` NULL, invalid UTF-8), `KAFKA_ERR_CONFIG`
+///         (unknown keys and values that librdkafka or this library refuse
+///         fail here, with a message naming the key).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set(
     cfg: *mut KafkaConfig,
@@ -239,27 +349,21 @@ pub unsafe extern "C" fn kafka_config_set(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no other thread uses until the setting is set
+        // (the header: one thread at a time); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
-        // SAFETY: module contract.
+        // SAFETY: `key` is NULL or a NUL-terminated string the caller keeps for the call;
+        // `arg_str` refuses NULL and invalid UTF-8.
         let key = unsafe { arg_str(key, "key") }?;
-        // SAFETY: module contract.
+        // SAFETY: `value` is NULL or a NUL-terminated string the caller keeps for the call;
+        // `arg_str` refuses NULL and invalid UTF-8.
         let value = unsafe { arg_str(value, "value") }?;
         cfg.inner.set(key, value)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Reads a setting: copies the value of `key` (looked up
-/// under the name it was set with, its canonical name or any alias) into
-/// `buf`, NUL-terminated.
-///
-/// `*len` (when `len` is not NULL) receives the value's length without the
-/// NUL, even when `buf` is too small; then the result is
-/// `KAFKA_ERR_BUFFER_TOO_SMALL` and `buf` holds nothing. Pass `buf` NULL and
-/// `buf_len` 0 to ask for the length. A setting that is not set gives
-/// `KAFKA_ERR_NOT_FOUND`. These two answers are logged at debug level, not
-/// as errors: they are how the function is meant to be used.
+/// Reads a setting: copies the value of `key` into `buf`, NUL-terminated.
 ///
 /// The answer is what a client will use: once a kafka_url is set, it wins
 /// over the settings it implies, so `bootstrap.servers` reads as the URL's
@@ -268,6 +372,24 @@ pub unsafe extern "C" fn kafka_config_set(
 ///
 /// Secrets are write-only: a password reads back as `***`, and a
 /// kafka_url as the URL with its password shown as `***`.
+///
+/// @param cfg     The config to read.
+/// @param key     The setting's name, NUL-terminated: looked up under the
+///                name it was set with, its canonical name or any alias.
+/// @param buf     Where the value is written, NUL-terminated; NULL (with
+///                `buf_len` 0) to ask for the length only.
+/// @param buf_len The size of `buf` in bytes.
+/// @param len     NULL, or receives the value's length without the NUL, even
+///                when `buf` is too small.
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BUFFER_TOO_SMALL`
+///         (`buf` holds nothing; `*len` says what is needed),
+///         `KAFKA_ERR_NOT_FOUND` (the setting is not set),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`cfg` or `key` NULL, invalid UTF-8,
+///         `buf` NULL with `buf_len` not 0). The first two answers are logged
+///         at debug level, not as errors: they are how the function is meant
+///         to be used.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_get(
     cfg: *const KafkaConfig,
@@ -278,9 +400,11 @@ pub unsafe extern "C" fn kafka_config_get(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no thread changes during the call (the header's
+        // contract); `handle` refuses NULL.
         let cfg = unsafe { handle(cfg, "cfg") }?;
-        // SAFETY: module contract.
+        // SAFETY: `key` is NULL or a NUL-terminated string the caller keeps for the call;
+        // `arg_str` refuses NULL and invalid UTF-8.
         let key = unsafe { arg_str(key, "key") }?;
         let value = cfg
             .inner
@@ -308,13 +432,21 @@ pub struct KafkaOAuthToken {
     pub error: *const std::ffi::c_char,
 }
 
-/// Fills `token` (every field starts NULL or 0) and returns 0, or returns
+/// Supplies an OAUTHBEARER token: fills `token` and returns 0, or returns
 /// non-zero with `token->error` saying why no token could be had.
-/// `oauthbearer_config` is the `sasl_oauthbearer_config` setting (NULL when
-/// unset). Called on a thread of the library, once when a client starts
-/// and again before each token expires (after 80% of its lifetime), and
-/// 10 s after a failure; no poll is needed for it. It must not close or
-/// free the client it serves.
+///
+/// Called on a thread of the library, once when a client starts and again
+/// before each token expires (after 80% of its lifetime), and 10 s after a
+/// failure; no poll is needed for it. It must not close or free the client
+/// it serves.
+///
+/// @param oauthbearer_config The `sasl_oauthbearer_config` setting (NULL
+///                           when unset).
+/// @param token              What to fill: every field starts NULL or 0.
+/// @param opaque             The `opaque` given to
+///                           `kafka_config_set_oauthbearer_token_callback`.
+/// @return 0 when `token` is filled; non-zero when there is no token (with
+///         `token->error` saying why).
 pub type KafkaOAuthTokenCallback = Option<
     unsafe extern "C" fn(
         oauthbearer_config: *const std::ffi::c_char,
@@ -323,21 +455,31 @@ pub type KafkaOAuthTokenCallback = Option<
     ) -> std::ffi::c_int,
 >;
 
-/// Makes every client created from `cfg` (an instance's config or a
-/// client's overrides) get its SASL/OAUTHBEARER tokens from `cb`, given
-/// `opaque` (`cb` NULL: librdkafka's own ways again, e.g.
-/// `enable_sasl_oauthbearer_unsecure_jwt`). Use it with
-/// `security_protocol` SASL_SSL or SASL_PLAINTEXT and `sasl_mechanism`
-/// OAUTHBEARER. A failure of the callback, or a token librdkafka refuses
-/// (empty, expired), is logged at error level and reported to the client
-/// as an authentication failure (`KAFKA_ERR_BROKER`, `rdkafka_code` -169
-/// from its calls), then retried. A token must be printable ASCII (space,
-/// tab, CR and LF allowed, as RFC 7628 says); another is refused with the
-/// position of the first byte that is not, never its text. A callback
-/// still running when a client's close runs out of time finishes on its
-/// own thread: keep what `opaque` points to valid until it has returned.
-/// Tokens are never logged, nor quoted in an error message: librdkafka's own texts
-/// pass the same redaction as the library's.
+/// Makes every client created from `cfg` get its SASL/OAUTHBEARER tokens
+/// from `cb`.
+///
+/// Use it with `security_protocol` SASL_SSL or SASL_PLAINTEXT and
+/// `sasl_mechanism` OAUTHBEARER. A failure of the callback, or a token
+/// librdkafka refuses (empty, expired), is logged at error level and
+/// reported to the client as an authentication failure (`KAFKA_ERR_BROKER`,
+/// `rdkafka_code` -169 from its calls), then retried. A token must be
+/// printable ASCII (space, tab, CR and LF allowed, as RFC 7628 says);
+/// another is refused with the position of the first byte that is not,
+/// never its text. Tokens are never logged, nor quoted in an error message:
+/// librdkafka's own texts pass the same redaction as the library's.
+///
+/// @param cfg    The config to change: an instance's config or a client's
+///               overrides.
+/// @param cb     The token callback; NULL: librdkafka's own ways again, e.g.
+///               `enable_sasl_oauthbearer_unsecure_jwt`.
+/// @param opaque Passed to `cb` as is. A callback still running when a
+///               client's close runs out of time finishes on its own
+///               thread: keep what `opaque` points to valid until it has
+///               returned.
+/// @param err    NULL, or where a failure is described (`KAFKA_OK` on
+///               success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_config_set_oauthbearer_token_callback(
     cfg: *mut KafkaConfig,
@@ -346,7 +488,8 @@ pub unsafe extern "C" fn kafka_config_set_oauthbearer_token_callback(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no other thread uses until the token callback is
+        // set (the header: one thread at a time); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
         // The caller promises `opaque` may be used from library threads.
         let opaque = opaque as usize;

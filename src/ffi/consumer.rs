@@ -22,8 +22,9 @@ use crate::ffi::{
 mod commits;
 mod control;
 
-pub use commits::KafkaCommitCallback;
-pub use control::{KafkaRebalanceCallback, KafkaRebalanceEvent};
+// Every C function and type of the handle, wherever its concern put it.
+pub use commits::*;
+pub use control::*;
 
 /// A subscribed consumer. One thread polls it at a time;
 /// `kafka_consumer_store_message`, `kafka_consumer_wakeup` and
@@ -143,9 +144,6 @@ unsafe fn act(
 
 /// A topic handler: called with each consumed message of its topic, in
 /// registration order, on the thread that called `kafka_consumer_consume`.
-/// Return 0 for success; non-zero is logged (with topic, partition and
-/// offset) and processing goes on: the message counts as done either way.
-/// `m` is valid only during the call.
 ///
 /// A handler may call any function on its consumer: commit
 /// (`kafka_consumer_commit` commits every message done so far, this batch's
@@ -156,26 +154,36 @@ unsafe fn act(
 /// consumer (close it after `kafka_consumer_consume` returns) and polling it
 /// (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
 /// past messages of the batch that are not handled yet.
+///
+/// @param m      The message, valid only during the call.
+/// @param opaque The `opaque` given to `kafka_consumer_register_handler`.
+/// @return 0 for success; non-zero is logged (with topic, partition and
+///         offset) and processing goes on: the message counts as done either
+///         way.
 pub type KafkaHandler =
     Option<unsafe extern "C" fn(m: *const KafkaMessage, opaque: *mut c_void) -> c_int>;
 
-/// The body of `kafka_instance_with_consumer`. Return 0 for success.
+/// The body of `kafka_instance_with_consumer`.
+///
 /// Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+///
+/// @param c      The scope's consumer.
+/// @param opaque The `opaque` given to `kafka_instance_with_consumer`.
+/// @return 0 for success; non-zero makes `kafka_instance_with_consumer`
+///         return `KAFKA_ERR_CALLBACK`.
 pub type KafkaConsumerScope =
     Option<unsafe extern "C" fn(c: *mut KafkaConsumer, opaque: *mut c_void) -> c_int>;
 
 const SUBJECT: &str = "Kafka Consumer";
 
-/// Creates a consumer subscribed to `topic_count` topics: the instance's
-/// settings (producer-only ones left out), then `overrides` (NULL or any
-/// settings `kafka_config_set` accepts, e.g. `max_poll_records`,
-/// `session_timeout_ms`, `fetch_min_bytes`). A group id is required
-/// (`KAFKA_ERR_CONFIG`); `auto_offset_reset` defaults to latest and
-/// `enable_auto_commit` to true. Producer-only settings in `overrides`,
-/// an empty topic list or an invalid topic name fail. NULL on failure.
-/// `zero_copy_messages=true` makes its messages keep librdkafka's fetch
-/// buffer instead of a copy: faster, and a kept message keeps that buffer
-/// (and, once the consumer is closed, its client) in memory until freed.
+/// Creates a consumer subscribed to `topic_count` topics.
+///
+/// Its settings are the instance's (producer-only ones left out), then
+/// `overrides`. `auto_offset_reset` defaults to latest and
+/// `enable_auto_commit` to true. `zero_copy_messages=true` makes its
+/// messages keep librdkafka's fetch buffer instead of a copy: faster, and a
+/// kept message keeps that buffer (and, once the consumer is closed, its
+/// client) in memory until freed.
 ///
 /// Offsets (at-least-once): a message's offset is stored, and so becomes
 /// committable, only once the application is done with it:
@@ -192,6 +200,20 @@ const SUBJECT: &str = "Kafka Consumer";
 /// is stored is committed by `poll`, `_poll_batch` and `_consume` every
 /// `auto_commit_interval_ms` (5000), synchronously before a rebalance takes
 /// partitions away, and synchronously by `kafka_consumer_close`.
+///
+/// @param inst        The instance.
+/// @param topics      `topic_count` topic names, NUL-terminated.
+/// @param topic_count How many names `topics` holds (1 or more).
+/// @param overrides   NULL, or any settings `kafka_config_set` accepts, e.g.
+///                    `max_poll_records`, `session_timeout_ms`,
+///                    `fetch_min_bytes`, applied over the instance's.
+/// @param err         NULL, or where a failure is described (`KAFKA_OK` on
+///                    success).
+/// @return The consumer (close it with `kafka_consumer_close`), or NULL on
+///         failure: `KAFKA_ERR_CONFIG` (no group id, which is required;
+///         producer-only settings in `overrides`),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL, an empty topic list or
+///         an invalid topic name).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_get_consumer(
     inst: *const KafkaInstance,
@@ -201,33 +223,44 @@ pub unsafe extern "C" fn kafka_instance_get_consumer(
     err: *mut KafkaError,
 ) -> *mut KafkaConsumer {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance from `kafka_instance_new`, shareable between
+        // threads (the header's contract); `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topics` is NULL or `topic_count` pointers, each NULL or a C string, read while
+        // the consumer is made (the header's contract); `arg_strs` refuses NULL entries.
         let topics = unsafe { arg_strs(topics, topic_count, "topics", "topic_count") }?;
-        // SAFETY: module contract (NULL means no overrides).
+        // SAFETY: `overrides` is NULL (no overrides) or a live config no thread changes during the
+        // call (the header's contract); read only while the consumer is made.
         let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
         let inner = Consumer::new(&inst.inner, &topics, overrides)?;
         Ok(KafkaConsumer::new(inner, false))
     })
 }
 
-/// Waits up to `timeout_ms` for one message. `*out` receives it (free it
-/// with `kafka_message_free`), or NULL with `KAFKA_OK` when none arrived.
-/// Partition ends and transient broker errors are logged, not returned.
-/// A fatal error is `KAFKA_ERR_BROKER` with `fatal` set; with
-/// `auto_offset_reset` none, a partition without a committed offset is
-/// `KAFKA_ERR_BROKER` with `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`).
-/// A refused SASL authentication or TLS handshake is returned as soon as
-/// librdkafka reports it: `KAFKA_ERR_BROKER`, `retriable` false,
-/// `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`); librdkafka
-/// keeps reconnecting, so a later poll may succeed once the broker's
-/// side is fixed.
+/// Waits up to `timeout_ms` for one message.
 ///
+/// Partition ends and transient broker errors are logged, not returned.
 /// Calling it marks the messages of the previous poll or batch as done
-/// (see `kafka_instance_get_consumer`). `KAFKA_ERR_WAKEUP` when
-/// `kafka_consumer_wakeup` was called before or during the wait;
-/// `KAFKA_ERR_STATE` inside a handler of this consumer.
+/// (see `kafka_instance_get_consumer`). After a refused login librdkafka
+/// keeps reconnecting, so a later poll may succeed once the broker's side
+/// is fixed.
+///
+/// @param c          The consumer.
+/// @param timeout_ms How long to wait (-1: forever).
+/// @param out        Receives the message (free it with `kafka_message_free`),
+///                   or NULL with `KAFKA_OK` when none arrived.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` (with a message or none), or the failure's code:
+///         `KAFKA_ERR_BROKER` (a fatal error, with `fatal` set; with
+///         `auto_offset_reset` none, a partition without a committed offset,
+///         `rdkafka_code` -140 (`_AUTO_OFFSET_RESET`); a refused SASL
+///         authentication or TLS handshake, returned as soon as librdkafka
+///         reports it, `retriable` false, `rdkafka_code` -169
+///         (`_AUTHENTICATION`) or -181 (`_SSL`)), `KAFKA_ERR_WAKEUP`
+///         (`kafka_consumer_wakeup` was called before or during the wait),
+///         `KAFKA_ERR_STATE` (inside a handler of this consumer),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `out` NULL, a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll(
     c: *mut KafkaConsumer,
@@ -236,9 +269,11 @@ pub unsafe extern "C" fn kafka_consumer_poll(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `out` is NULL or writable for one message pointer (the header's contract);
+        // `out_slot` refuses NULL and sets `*out` to NULL.
         let out = unsafe { out_slot(out, "out") }?;
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer from `kafka_instance_get_consumer` (the header's
+        // contract); `with` refuses NULL and a closing consumer.
         if let Some(m) = unsafe { with(c, |c| c.poll(arg_timeout(timeout_ms)?)) }? {
             *out = into_handle(KafkaMessage(m));
         }
@@ -247,13 +282,25 @@ pub unsafe extern "C" fn kafka_consumer_poll(
 }
 
 /// Fills `out[0..*count]` with up to `capacity` messages (and at most
-/// `max_poll_records` when set): waits up to `timeout_ms` for the first,
-/// then takes only those already fetched, returning at once. `*count`
-/// (may be NULL) receives how many; each must be freed with
-/// `kafka_message_free`. An error met once some messages are in `out`
+/// `max_poll_records` when set).
+///
+/// It waits up to `timeout_ms` for the first, then takes only those already
+/// fetched, returning at once. An error met once some messages are in `out`
 /// ends the batch early: those messages are returned (`KAFKA_OK`) and the
 /// error comes from the next poll, so no fetched message is dropped.
 /// Offsets, wake-ups and handlers as for `kafka_consumer_poll`.
+///
+/// @param c          The consumer.
+/// @param out        Room for `capacity` messages; each one written must be
+///                   freed with `kafka_message_free`.
+/// @param capacity   How many messages `out` has room for.
+/// @param timeout_ms How long to wait for the first message (-1: forever).
+/// @param count      NULL, or receives how many messages were written.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code, as for `kafka_consumer_poll`;
+///         `KAFKA_ERR_INVALID_ARGUMENT` also for `out` NULL with `capacity`
+///         not 0.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_poll_batch(
     c: *mut KafkaConsumer,
@@ -264,7 +311,8 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: count is NULL or writable (module contract).
+        // SAFETY: `count` is NULL or writable for one `size_t` (the header's contract); written
+        // only after the poll, whatever its result.
         let count = unsafe { count.as_mut() };
         let mut written = 0;
         let fill = |c: &Consumer| {
@@ -279,7 +327,8 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
             })?;
             Ok(KafkaErrorCode::KAFKA_OK)
         };
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer polled by this thread alone (the header's
+        // contract); `with` refuses NULL and a closing consumer.
         let result = unsafe { with(c, fill) };
         if let Some(n) = count {
             *n = written;
@@ -289,28 +338,43 @@ pub unsafe extern "C" fn kafka_consumer_poll_batch(
 }
 
 /// Commits, for every partition, the offset after the last message the
-/// application is done with (see `kafka_instance_get_consumer`: what the
-/// last poll or batch handed out counts as done, and so do messages whose
-/// handlers returned and messages given to
-/// `kafka_consumer_store_message`), and waits for the broker, at most
-/// `default_api_timeout_ms` (10000 unless set): then `KAFKA_ERR_TIMEOUT`,
-/// and the commit may still complete later. Nothing to commit is not an
-/// error.
+/// application is done with, and waits for the broker.
+///
+/// What the last poll or batch handed out counts as done, and so do
+/// messages whose handlers returned and messages given to
+/// `kafka_consumer_store_message` (see `kafka_instance_get_consumer`). The
+/// wait is at most `default_api_timeout_ms` (10000 unless set). Nothing to
+/// commit is not an error.
+///
+/// @param c   The consumer.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (the wait
+///         ran out; the commit may still complete later), `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`c` NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_commit(
     c: *mut KafkaConsumer,
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer from `kafka_instance_get_consumer` (the header's
+        // contract); `act` refuses NULL and a closing consumer.
         unsafe { act(c, Consumer::commit) }
     })
 }
 
 /// Commits `m`'s offset + 1 for its partition (the next message to read),
-/// and nothing else, and waits for the broker (at most
-/// `default_api_timeout_ms`, as `kafka_consumer_commit`). It does not
-/// change what later commits commit.
+/// and nothing else, and waits for the broker.
+///
+/// The wait is at most `default_api_timeout_ms`, as for
+/// `kafka_consumer_commit`. It does not change what later commits commit.
+///
+/// @param c   The consumer.
+/// @param m   The message whose offset is committed.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+///         `KAFKA_ERR_BROKER`, `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `m`
+///         NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_commit_message(
     c: *mut KafkaConsumer,
@@ -318,21 +382,30 @@ pub unsafe extern "C" fn kafka_consumer_commit_message(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `m` is NULL or a live message not yet given to `kafka_message_free` (the
+        // header's contract); `handle` refuses NULL, and `m` outlives the call.
         let m = &unsafe { handle(m, "m") }?.0;
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer (the header's contract); `act` refuses NULL and a
+        // closing consumer, and borrows `c` for the commit of `m`, which lives past it only.
         unsafe { act(c, |c| c.commit_message(m)) }
     })
 }
 
-/// Marks `m`, and every earlier message of its partition, as done: its
-/// offset + 1 is stored now and committed by the next commit (automatic,
+/// Marks `m`, and every earlier message of its partition, as done.
+///
+/// Its offset + 1 is stored now and committed by the next commit (automatic,
 /// `kafka_consumer_commit`, a rebalance or the close). For applications
 /// that finish messages on other threads: it may be called from any
 /// thread, while another polls. Set `enable.auto.offset.store` to false
-/// so that only these calls count. A message of a partition no longer
-/// assigned to this consumer is `KAFKA_ERR_STATE` (its new owner consumes
-/// it again).
+/// so that only these calls count.
+///
+/// @param c   The consumer.
+/// @param m   The message the application is done with.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (a message
+///         of a partition no longer assigned to this consumer: its new owner
+///         consumes it again), `KAFKA_ERR_INVALID_ARGUMENT` (`c` or `m`
+///         NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_store_message(
     c: *mut KafkaConsumer,
@@ -340,15 +413,19 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `m` is NULL or a live message not yet given to `kafka_message_free` (the
+        // header's contract); `handle` refuses NULL, and `m` outlives the call.
         let m = &unsafe { handle(m, "m") }?.0;
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer, which this function may use from any thread (the
+        // header's contract); `act` refuses NULL and a closing consumer.
         unsafe { act(c, |c| c.store(m)) }
     })
 }
 
-/// A file descriptor that is readable while a poll of `c` would return at
-/// once: a message, an event its callbacks handle (a rebalance, a commit
+/// Gives a file descriptor that is readable while a poll of `c` would
+/// return at once.
+///
+/// That is: a message, an event its callbacks handle (a rebalance, a commit
 /// outcome), a refused login, or a wake-up (`kafka_consumer_wakeup`, the
 /// way to end a loop's wait from another thread or a signal handler). For
 /// event loops: wait for it with select/poll/epoll, libuv's `uv_poll_t`
@@ -359,8 +436,7 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
 ///
 /// The descriptor belongs to the consumer: never read, write or close
 /// it. It is closed by `kafka_consumer_close`: take it out of the event
-/// loop first. Asking again returns the same one. -1 with `err` set when
-/// `c` is NULL, closing, or inherited across fork().
+/// loop first. Asking again returns the same one.
 ///
 /// Once asked for, librdkafka writes to it whenever a message arrives
 /// while none is waiting (one write per quiet period, not per message).
@@ -370,28 +446,42 @@ pub unsafe extern "C" fn kafka_consumer_store_message(
 /// within `max_poll_interval_ms` (a consumer that does not poll for that
 /// long leaves its group): add a timer, as `examples-c/event_loop.c`
 /// does. Ask for the descriptor from the thread that polls, not while a
-/// poll runs (`KAFKA_ERR_STATE`).
+/// poll runs.
+///
+/// @param c   The consumer.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return The descriptor, or -1 with `err` set when `c` is NULL, closing,
+///         or inherited across fork(), and while a poll runs
+///         (`KAFKA_ERR_STATE`).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_event_fd(
     c: *mut KafkaConsumer,
     err: *mut KafkaError,
 ) -> c_int {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer from `kafka_instance_get_consumer` (the header's
+        // contract); `with` refuses NULL and a closing consumer.
         unsafe { with(c, |c| c.event_fd()) }
     })
 }
 
 /// Makes the consumer's blocked `kafka_consumer_poll`, `_poll_batch` or
 /// `_consume` return `KAFKA_ERR_WAKEUP` at once, or, when none is
-/// running, the next one. Safe from any thread and from a signal handler:
-/// it only sets a flag and writes one byte to a pipe (no lock, no
-/// allocation), and, unlike every other function, it never logs. A shutdown
-/// looks like this: a `SIGTERM` handler (or another thread) calls
-/// `kafka_consumer_wakeup(c, NULL)`; the polling thread sees
-/// `KAFKA_ERR_WAKEUP`, leaves its loop and calls `kafka_consumer_close`.
-/// `c` must still be open: close it only once nothing can call this any
-/// more.
+/// running, the next one.
+///
+/// Safe from any thread and from a signal handler: it only sets a flag and
+/// writes one byte to a pipe (no lock, no allocation), and, unlike every
+/// other function, it never logs. A shutdown looks like this: a `SIGTERM`
+/// handler (or another thread) calls `kafka_consumer_wakeup(c, NULL)`; the
+/// polling thread sees `KAFKA_ERR_WAKEUP`, leaves its loop and calls
+/// `kafka_consumer_close`.
+///
+/// @param c   The consumer. It must still be open: close it only once
+///            nothing can call this any more.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`c` NULL), `KAFKA_ERR_STATE` (`c` was created in another process,
+///         before a fork()).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_wakeup(
     c: *mut KafkaConsumer,
@@ -399,7 +489,8 @@ pub unsafe extern "C" fn kafka_consumer_wakeup(
 ) -> KafkaErrorCode {
     // Not through `call`: it logs failures, which takes locks and
     // allocates, and nothing below can panic.
-    // SAFETY: module contract.
+    // SAFETY: `c` is NULL or a consumer still open, as the header requires of a wake-up from
+    // any thread or a signal handler; NULL is answered below.
     let (code, why) = match unsafe { c.as_ref() } {
         None => (KafkaErrorCode::KAFKA_ERR_INVALID_ARGUMENT, "c is NULL"),
         Some(c) if !c.inner.is_in_its_process() => (
@@ -411,18 +502,21 @@ pub unsafe extern "C" fn kafka_consumer_wakeup(
             (KafkaErrorCode::KAFKA_OK, "")
         }
     };
-    // SAFETY: err is NULL or writable (module contract).
+    // SAFETY: `err` is NULL or points to a `KafkaError` the caller owns for the call (the
+    // header's convention); only fixed fields and text are written.
     if let Some(out) = unsafe { err.as_mut() } {
         out.set_static(code, why);
     }
     code
 }
 
-/// Commits what the application is done with (with `enable_auto_commit`,
-/// the default; messages the last poll or batch handed out count as done),
-/// leaves the group so that its partitions go to the remaining members at
-/// once, and releases the consumer; `c` is invalid after, even on failure.
-/// Messages already polled stay valid. NULL is a no-op.
+/// Commits what the application is done with, leaves the group and
+/// releases the consumer.
+///
+/// The commit is made with `enable_auto_commit` (the default); messages the
+/// last poll or batch handed out count as done. Leaving the group makes its
+/// partitions go to the remaining members at once. Messages already polled
+/// stay valid.
 ///
 /// Nothing fetched but not handed to the application is committed. When
 /// the final commit fails the consumer is still released and the failure
@@ -438,11 +532,18 @@ pub unsafe extern "C" fn kafka_consumer_wakeup(
 /// statistics or token callback still running when the time is up
 /// finishes on its own thread, and none starts after close returns.
 ///
-/// Refused with `KAFKA_ERR_STATE`, leaving `c` open: inside a handler or
-/// any callback of this consumer (close it after the call that ran the
-/// callback returns), on the consumer of `kafka_instance_with_consumer`
-/// (the scope closes it), and in a process forked from the one that
-/// created it (there it releases nothing: what it holds is the parent's).
+/// @param c   The consumer to close; NULL is a no-op. `c` is invalid after,
+///            even on failure, unless the close was refused
+///            (`KAFKA_ERR_STATE`, below).
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`, or the
+///         failed final commit's code (the consumer is released either way);
+///         `KAFKA_ERR_STATE` when refused, leaving `c` open: inside a handler
+///         or any callback of this consumer (close it after the call that ran
+///         the callback returns), on the consumer of
+///         `kafka_instance_with_consumer` (the scope closes it), and in a
+///         process forked from the one that created it (there it releases
+///         nothing: what it holds is the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_close(
     c: *mut KafkaConsumer,
@@ -452,7 +553,8 @@ pub unsafe extern "C" fn kafka_consumer_close(
         if c.is_null() {
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
-        // SAFETY: c came from kafka_instance_get_consumer (module contract).
+        // SAFETY: `c` is not NULL (checked above) and, by the header's contract, a consumer from
+        // `kafka_instance_get_consumer` not closed before.
         unsafe { handle(c, "c") }?.begin_close()?;
         // SAFETY: as above; no call on it is running (checked), and the
         // caller gives up the handle.
@@ -461,11 +563,26 @@ pub unsafe extern "C" fn kafka_consumer_close(
     })
 }
 
-/// A scoped consumer: creates a consumer (as
-/// `kafka_instance_get_consumer`), calls `fn(c, opaque)`, then closes it
-/// whatever `fn` returned. `fn` returning non-zero gives
-/// `KAFKA_ERR_CALLBACK` (after the close); otherwise a failed close (its
-/// final commit) is the result.
+/// A scoped consumer: creates a consumer (as `kafka_instance_get_consumer`),
+/// calls `scope(c, opaque)`, then closes it whatever `scope` returned.
+///
+/// @param inst        The instance.
+/// @param topics      `topic_count` topic names, as for
+///                    `kafka_instance_get_consumer`.
+/// @param topic_count How many names `topics` holds (1 or more).
+/// @param overrides   NULL, or settings over the instance's, as for
+///                    `kafka_instance_get_consumer`.
+/// @param scope       The function to run with the consumer (see
+///                    `KafkaConsumerScope`).
+/// @param opaque      Passed to `scope` as is.
+/// @param err         NULL, or where a failure is described (`KAFKA_OK` on
+///                    success).
+/// @return `KAFKA_ERR_CALLBACK` when `scope` returned non-zero (after the
+///         close); otherwise the close's result: `KAFKA_OK`, or the code of
+///         a failed close (its final commit). A consumer that cannot be
+///         created fails as `kafka_instance_get_consumer` does, and a NULL
+///         `scope` is `KAFKA_ERR_INVALID_ARGUMENT`; `scope` is not called
+///         then.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_with_consumer(
     inst: *const KafkaInstance,
@@ -477,12 +594,15 @@ pub unsafe extern "C" fn kafka_instance_with_consumer(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance (the header's contract), borrowed only until
+        // the scoped consumer is made; `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
         let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
-        // SAFETY: module contract.
+        // SAFETY: `topics` is NULL or `topic_count` pointers to C strings, read before the scope
+        // starts (the header's contract); `arg_strs` refuses NULL, 0 and NULL entries.
         let topics = unsafe { arg_strs(topics, topic_count, "topics", "topic_count") }?;
-        // SAFETY: module contract.
+        // SAFETY: `overrides` is NULL (none) or a live config no thread changes during the call
+        // (the header's contract); read only while the scoped consumer is made.
         let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
         let scoped = KafkaConsumer::new(Consumer::new(&inst.inner, &topics, overrides)?, true);
         run_scope(
@@ -501,11 +621,21 @@ pub unsafe extern "C" fn kafka_instance_with_consumer(
     })
 }
 
-/// Adds `fn` for `topic`. Several handlers per topic run in registration
-/// order. `topic` need not be subscribed (its handlers then never run).
-/// Called inside a handler, the new handler runs from the next message
-/// on. `opaque` is passed to `fn`, on the thread that calls
-/// `kafka_consumer_consume`.
+/// Adds `handler` for `topic`.
+///
+/// Several handlers per topic run in registration order. Called inside a
+/// handler, the new handler runs from the next message on.
+///
+/// @param c       The consumer.
+/// @param topic   The topic, NUL-terminated. It need not be subscribed (its
+///                handlers then never run).
+/// @param handler The handler (see `KafkaHandler`).
+/// @param opaque  Passed to `handler`, on the thread that calls
+///                `kafka_consumer_consume`.
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`c`, `topic` or `handler` NULL, invalid UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_register_handler(
     c: *mut KafkaConsumer,
@@ -515,7 +645,8 @@ pub unsafe extern "C" fn kafka_consumer_register_handler(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string the caller keeps for the call;
+        // `arg_str` refuses NULL and invalid UTF-8, and the handler copies it.
         let topic = unsafe { arg_str(topic, "topic") }?;
         let f = handler.ok_or_else(|| Error::invalid_argument("fn is NULL"))?;
         // Handlers run on the thread that calls consume, as documented.
@@ -527,18 +658,27 @@ pub unsafe extern "C" fn kafka_consumer_register_handler(
                 rc => Err(format!("the handler returned {rc}")),
             }
         });
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer, which this function may use from any thread (the
+        // header's contract); `act` refuses NULL and a closing consumer.
         unsafe { act(c, |c| c.register_handler(topic, handler)) }
     })
 }
 
-/// Polls one batch (up to `max_poll_records`, default 500) and dispatches
-/// each message to its topic's handlers (a non-zero return is logged and
-/// processing goes on; a message of a topic without handlers is logged at
-/// debug and still counts as consumed). A message is done, and its offset
-/// stored, once its handlers returned. With auto-commit disabled, commits
-/// after the batch. `*dispatched` (may be NULL) receives how many messages
-/// were polled. Wake-ups and offsets as for `kafka_consumer_poll`.
+/// Polls one batch and dispatches each message to its topic's handlers.
+///
+/// The batch holds up to `max_poll_records` (default 500). A non-zero
+/// return of a handler is logged and processing goes on; a message of a
+/// topic without handlers is logged at debug and still counts as consumed.
+/// A message is done, and its offset stored, once its handlers returned.
+/// With auto-commit disabled, commits after the batch. Wake-ups and offsets
+/// as for `kafka_consumer_poll`.
+///
+/// @param c          The consumer.
+/// @param timeout_ms The poll's timeout (-1: forever).
+/// @param dispatched NULL, or receives how many messages were polled.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code, as for `kafka_consumer_poll`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_consume(
     c: *mut KafkaConsumer,
@@ -547,10 +687,12 @@ pub unsafe extern "C" fn kafka_consumer_consume(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: dispatched is NULL or writable (module contract).
+        // SAFETY: `dispatched` is NULL or writable for one `size_t` (the header's contract);
+        // written only after the consume, whatever its result.
         let dispatched = unsafe { dispatched.as_mut() };
         let mut n = 0;
-        // SAFETY: module contract.
+        // SAFETY: `c` is NULL or a live consumer polled by this thread alone (the header's
+        // contract); `with` refuses NULL and a closing consumer.
         let result = unsafe { with(c, |c| c.consume(arg_timeout(timeout_ms)?, &mut n)) };
         if let Some(d) = dispatched {
             *d = n;
@@ -558,4 +700,3 @@ pub unsafe extern "C" fn kafka_consumer_consume(
         result.map(|_| KafkaErrorCode::KAFKA_OK)
     })
 }
-

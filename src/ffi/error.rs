@@ -209,9 +209,11 @@ pub(crate) fn write_message(buf: &mut [c_char], text: &str) {
     buf[end] = 0;
 }
 
-/// The C name of an error code, e.g. `"KAFKA_ERR_TIMEOUT"`: a static
-/// string, never NULL. A value that is not a `KafkaErrorCode` gives
-/// `"KAFKA_ERR_UNKNOWN"`.
+/// Gives the C name of an error code, such as `"KAFKA_ERR_TIMEOUT"`.
+///
+/// @param code The code; any integer may be passed.
+/// @return A static string, never NULL: `"KAFKA_ERR_UNKNOWN"` for a value
+///         that is not a `KafkaErrorCode`.
 #[no_mangle]
 pub extern "C" fn kafka_error_code_name(code: KafkaErrorCodeArg) -> *const c_char {
     call_infallible(here!("Kafka Error"), || {

@@ -133,10 +133,21 @@ unsafe fn with_group<T>(
     ask(&inst.inner, group)
 }
 
-/// `*out` receives every group the brokers know (consumer groups and
-/// others), with name, state and protocol; members are filled only as far
-/// as the brokers' listing gives them (use `kafka_instance_describe_group`
-/// for one group's members). Within `timeout_ms` (-1: no limit).
+/// Lists every group the brokers know (consumer groups and others), with
+/// name, state and protocol.
+///
+/// Members are filled only as far as the brokers' listing gives them (use
+/// `kafka_instance_describe_group` for one group's members).
+///
+/// @param inst       The instance.
+/// @param timeout_ms How long to wait (-1: no limit).
+/// @param out        Receives the groups; free them with
+///                   `kafka_group_list_free`. NULL until the call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `out` NULL, a bad timeout), `KAFKA_ERR_TIMEOUT`,
+///         `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_list_groups(
     inst: *const KafkaInstance,
@@ -145,7 +156,8 @@ pub unsafe extern "C" fn kafka_instance_list_groups(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable for one pointer, `inst` NULL or a live instance
+        // (the header's contract); `out_slot` and `handle` refuse NULL.
         let slot = unsafe { out_slot(out, "out") }?;
         let inst = unsafe { handle(inst, "inst") }?;
         let groups = inst.inner.admin()?.groups(None, arg_timeout(timeout_ms)?)?;
@@ -154,9 +166,22 @@ pub unsafe extern "C" fn kafka_instance_list_groups(
     })
 }
 
-/// `*out` receives one group: its state, protocol, and each member with
-/// the partitions assigned to it. A group nobody uses is answered with
-/// state "Dead" and no members (that is how coordinators answer).
+/// Describes one group: its state, protocol, and each member with the
+/// partitions assigned to it.
+///
+/// A group nobody uses is answered with state "Dead" and no members (that
+/// is how coordinators answer).
+///
+/// @param inst       The instance.
+/// @param group      The group's name, NUL-terminated.
+/// @param timeout_ms How long to wait (-1: no limit).
+/// @param out        Receives the group, as a list of one; free it with
+///                   `kafka_group_list_free`. NULL until the call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst`, `group` or `out` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_describe_group(
     inst: *const KafkaInstance,
@@ -166,7 +191,8 @@ pub unsafe extern "C" fn kafka_instance_describe_group(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable; `inst` and `group` are as `with_group`
+        // requires (a live instance or NULL; NULL or a C string), by the header.
         let slot = unsafe { out_slot(out, "out") }?;
         let groups = unsafe {
             with_group(inst, group, |i, g| {
@@ -178,15 +204,28 @@ pub unsafe extern "C" fn kafka_instance_describe_group(
     })
 }
 
-/// `*out` receives the offsets `group` has committed, sorted, `offset`
-/// and `committed` both the committed offset (the next message the group
-/// will read): of each partition of `partitions` (`KAFKA_OFFSET_NONE`
-/// where nothing is committed; offsets in the list are ignored), or, with
-/// `partitions` NULL, of every partition the group committed (then a
-/// group that committed nothing answers an empty list). Asks the group's
-/// coordinator within `timeout_ms` (-1: up to 59 minutes); unanswered in
-/// that time (the coordinator unreachable): `KAFKA_ERR_TIMEOUT`, and the
-/// instance's next admin call uses a new admin client.
+/// Gives the offsets `group` has committed, sorted.
+///
+/// @param inst       The instance.
+/// @param group      The group's name, NUL-terminated.
+/// @param partitions The partitions to ask about (offsets in the list are
+///                   ignored), or NULL for every partition the group
+///                   committed (then a group that committed nothing answers
+///                   an empty list).
+/// @param timeout_ms How long to wait for the group's coordinator (-1: up to
+///                   59 minutes).
+/// @param out        Receives the list: `offset` and `committed` both the
+///                   committed offset (the next message the group will
+///                   read), `KAFKA_OFFSET_NONE` where nothing is committed;
+///                   free it with `kafka_partition_list_free`. NULL until the
+///                   call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (unanswered
+///         in time, the coordinator unreachable; the instance's next admin
+///         call uses a new admin client), `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst`, `group` or `out` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_group_offsets(
     inst: *const KafkaInstance,
@@ -197,7 +236,8 @@ pub unsafe extern "C" fn kafka_instance_group_offsets(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable; `inst` and `group` are as `with_group`
+        // requires, and `partitions` NULL or a live list (the header's contract).
         let slot = unsafe { out_slot(out, "out") }?;
         let offsets = unsafe {
             with_group(inst, group, |i, g| {
@@ -211,13 +251,28 @@ pub unsafe extern "C" fn kafka_instance_group_offsets(
     })
 }
 
-/// `*out` receives, for each partition of `partitions` (NULL: each the
-/// group has committed an offset for, as `kafka_instance_group_offsets`):
-/// `committed` (and `offset`), the partition's `low_watermark` and
-/// `high_watermark`, and `lag` = `uncommitted_lag` = high watermark minus
-/// committed: the messages the group has yet to process (with nothing
-/// committed: every message the partition holds). The whole call is
-/// bounded by `timeout_ms` (-1: no limit).
+/// Gives a group's committed offsets with their partitions' watermarks and
+/// lag.
+///
+/// @param inst       The instance.
+/// @param group      The group's name, NUL-terminated.
+/// @param partitions The partitions to ask about, or NULL for each the group
+///                   has committed an offset for, as
+///                   `kafka_instance_group_offsets`.
+/// @param timeout_ms The bound of the whole call (-1: no limit).
+/// @param out        Receives, for each partition: `committed` (and
+///                   `offset`), the partition's `low_watermark` and
+///                   `high_watermark`, and `lag` = `uncommitted_lag` = high
+///                   watermark minus committed: the messages the group has
+///                   yet to process (with nothing committed: every message
+///                   the partition holds). Free it with
+///                   `kafka_partition_list_free`. NULL until the call
+///                   succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `group` or `out` NULL,
+///         invalid UTF-8, a bad timeout), `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_group_lag(
     inst: *const KafkaInstance,
@@ -228,7 +283,8 @@ pub unsafe extern "C" fn kafka_instance_group_lag(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable; `inst` and `group` are as `with_group`
+        // requires, and `partitions` NULL or a live list (the header's contract).
         let slot = unsafe { out_slot(out, "out") }?;
         let lags = unsafe {
             with_group(inst, group, |i, g| {
@@ -242,11 +298,19 @@ pub unsafe extern "C" fn kafka_instance_group_lag(
     })
 }
 
-/// Deletes `group` and its committed offsets, within `timeout_ms` (-1: up
-/// to 59 minutes; unanswered: `KAFKA_ERR_TIMEOUT`, as for
-/// `kafka_instance_group_offsets`). A group with members is refused: `KAFKA_ERR_BROKER`,
-/// `rdkafka_code` 68 (NON_EMPTY_GROUP); an unknown one: 69
-/// (GROUP_ID_NOT_FOUND).
+/// Deletes `group` and its committed offsets.
+///
+/// @param inst       The instance.
+/// @param group      The group's name, NUL-terminated.
+/// @param timeout_ms How long to wait (-1: up to 59 minutes).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (a group
+///         with members is refused, `rdkafka_code` 68, NON_EMPTY_GROUP; an
+///         unknown one: 69, GROUP_ID_NOT_FOUND), `KAFKA_ERR_TIMEOUT`
+///         (unanswered, as for `kafka_instance_group_offsets`),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` or `group` NULL, invalid
+///         UTF-8, a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_delete_group(
     inst: *const KafkaInstance,
@@ -255,7 +319,8 @@ pub unsafe extern "C" fn kafka_instance_delete_group(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance and `group` NULL or a C string (the header's
+        // contract), as `with_group` requires; it refuses NULL.
         unsafe {
             with_group(inst, group, |i, g| {
                 i.admin()?.delete_group(g, arg_timeout(timeout_ms)?)
@@ -265,35 +330,47 @@ pub unsafe extern "C" fn kafka_instance_delete_group(
     })
 }
 
-/// How many groups `list` holds (0 for NULL).
+/// Counts the groups `list` holds.
+///
+/// @param list The groups, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_group_list_count(list: *const KafkaGroupList) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `list` is NULL or a live group list, not yet freed (the header's contract);
+        // `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(list) }.map_or(0, |l| l.groups.len())
     })
 }
 
-/// Group `index`, owned by `list`; NULL when out of range or `list` is
-/// NULL.
+/// Gives group `index`.
+///
+/// @param list  The groups, or NULL.
+/// @param index The group's position, from 0.
+/// @return The group, owned by `list`; NULL when out of range or `list` is
+///         NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_group_list_get(
     list: *const KafkaGroupList,
     index: usize,
 ) -> *const KafkaGroup {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `list` is NULL or a live group list; the group returned lives in it, as the
+        // header says, until `kafka_group_list_free`.
         unsafe { opt_handle(list) }
             .and_then(|l| l.groups.get(index))
             .map_or(std::ptr::null(), |g| g as *const KafkaGroup)
     })
 }
 
-/// Releases `list`. NULL is a no-op.
+/// Releases `list`.
+///
+/// @param list The groups to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_group_list_free(list: *mut KafkaGroupList) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: NULL or from a group call (module contract).
+        // SAFETY: `list` is NULL or from a group call, freed once and not used after (the header's
+        // contract for `kafka_group_list_free`); NULL is a no-op.
         unsafe { free_handle(list) }
     })
 }

@@ -29,36 +29,55 @@ impl Handle for KafkaInstance {}
 
 const SUBJECT: &str = "Kafka Instance";
 
-/// Creates an instance from a copy of `cfg` (later changes to `cfg` do not
-/// affect it). Fails with `KAFKA_ERR_CONFIG` when `cfg` names no brokers
-/// (neither a kafka_url nor bootstrap servers) or
-/// when librdkafka refuses the combined settings. Returns NULL on failure.
+/// Creates an instance from a copy of `cfg`.
+///
+/// @param cfg The config; later changes to `cfg` do not affect the instance.
+/// @param err NULL, or where a failure is described (`KAFKA_OK` on success).
+/// @return The instance (release it with `kafka_instance_free`), or NULL on
+///         failure: `KAFKA_ERR_INVALID_ARGUMENT` (`cfg` NULL),
+///         `KAFKA_ERR_CONFIG` (`cfg` names no brokers, neither a kafka_url
+///         nor bootstrap servers, or librdkafka refuses the combined
+///         settings).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_new(
     cfg: *const KafkaConfig,
     err: *mut KafkaError,
 ) -> *mut KafkaInstance {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no thread changes during the call (the header's
+        // contract); `handle` refuses NULL, and the instance copies it.
         let cfg = unsafe { handle(cfg, "cfg") }?;
         let inner = Instance::new(&cfg.inner)?;
         Ok(into_handle(KafkaInstance { inner }))
     })
 }
 
-/// Releases `inst`. NULL is a no-op.
+/// Releases `inst`.
+///
+/// @param inst The instance to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_free(inst: *mut KafkaInstance) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: inst is NULL or came from kafka_instance_new (module contract).
+        // SAFETY: `inst` is NULL or from `kafka_instance_new`, freed once and not used after (the
+        // header's contract for `kafka_instance_free`); NULL is a no-op.
         unsafe { free_handle(inst) }
     })
 }
 
-/// Creates `topic` on the cluster and waits up to `timeout_ms` (-1:
-/// forever) for the result. A topic that exists already fails with
-/// `KAFKA_ERR_BROKER` and `rdkafka_code` 36 (TOPIC_ALREADY_EXISTS), which
-/// callers may treat as success.
+/// Creates `topic` on the cluster and waits for the result.
+///
+/// @param inst               The instance.
+/// @param topic              The topic's name, NUL-terminated.
+/// @param partitions         How many partitions it gets.
+/// @param replication_factor How many replicas each partition gets.
+/// @param timeout_ms         How long to wait for the result (-1: forever).
+/// @param err                NULL, or where a failure is described
+///                           (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_BROKER` (with `rdkafka_code` 36, TOPIC_ALREADY_EXISTS,
+///         for a topic that exists already, which callers may treat as
+///         success), `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_create_topic(
     inst: *const KafkaInstance,
@@ -69,9 +88,11 @@ pub unsafe extern "C" fn kafka_instance_create_topic(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance, shareable between threads and not freed until
+        // the topic is created (the header's contract); `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string kept for the call, read until the
+        // topic is created; `arg_str` refuses NULL and invalid UTF-8.
         let topic = unsafe { arg_str(topic, "topic") }?;
         inst.inner.create_topic(
             topic,
@@ -83,7 +104,16 @@ pub unsafe extern "C" fn kafka_instance_create_topic(
     })
 }
 
-/// Deletes `topic` and waits up to `timeout_ms` (-1: forever).
+/// Deletes `topic` and waits for the result.
+///
+/// @param inst       The instance.
+/// @param topic      The topic's name, NUL-terminated.
+/// @param timeout_ms How long to wait (-1: forever).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_delete_topic(
     inst: *const KafkaInstance,
@@ -92,24 +122,37 @@ pub unsafe extern "C" fn kafka_instance_delete_topic(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance, shareable between threads and not freed until
+        // the topic is deleted (the header's contract); `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string kept for the call, read until the
+        // topic is deleted; `arg_str` refuses NULL and invalid UTF-8.
         let topic = unsafe { arg_str(topic, "topic") }?;
         inst.inner.delete_topic(topic, arg_timeout(timeout_ms)?)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// The cluster's topic names, sorted, each followed by `'\n'`, copied
-/// into `buf` NUL-terminated (internal topics, whose names start with
-/// `__`, are left out). Waits up to `timeout_ms` for the broker.
+/// Copies the cluster's topic names, sorted, each followed by `'\n'`, into
+/// `buf`, NUL-terminated.
 ///
-/// `*len` (may be NULL) receives the text's length without the NUL even
-/// when `buf` is too small; then the result is `KAFKA_ERR_BUFFER_TOO_SMALL`
-/// and `buf` holds nothing: call again with a larger buffer (topics may
-/// have been added meanwhile, so allow some room). `buf` NULL with
-/// `buf_len` 0 asks for the length.
+/// Internal topics, whose names start with `__`, are left out.
+///
+/// @param inst       The instance.
+/// @param timeout_ms How long to wait for the broker.
+/// @param buf        Where the text is written; NULL (with `buf_len` 0) asks
+///                   for the length.
+/// @param buf_len    The size of `buf` in bytes.
+/// @param len        NULL, or receives the text's length without the NUL,
+///                   even when `buf` is too small.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BUFFER_TOO_SMALL`
+///         (`buf` holds nothing: call again with a larger buffer; topics may
+///         have been added meanwhile, so allow some room),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL, `buf` NULL with
+///         `buf_len` not 0, a bad timeout), `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_list_topics(
     inst: *const KafkaInstance,
@@ -120,7 +163,8 @@ pub unsafe extern "C" fn kafka_instance_list_topics(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance, shareable between threads and not freed until
+        // the topics are listed (the header's contract); `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
         if buf.is_null() && buf_len > 0 {
             return Err(crate::error::Error::invalid_argument(
@@ -138,9 +182,20 @@ pub unsafe extern "C" fn kafka_instance_list_topics(
     })
 }
 
-/// Grows `topic` to `total` partitions (more than it has: partitions are
-/// never removed), within `timeout_ms` (-1: no limit). Keys sent before
-/// may map to other partitions afterwards.
+/// Grows `topic` to `total` partitions.
+///
+/// Keys sent before may map to other partitions afterwards.
+///
+/// @param inst       The instance.
+/// @param topic      The topic's name, NUL-terminated.
+/// @param total      The partition count wanted: more than it has
+///                   (partitions are never removed).
+/// @param timeout_ms How long to wait (-1: no limit).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_create_partitions(
     inst: *const KafkaInstance,
@@ -150,7 +205,8 @@ pub unsafe extern "C" fn kafka_instance_create_partitions(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `inst` is NULL or a live instance, `topic` NULL or a C string kept for
+        // the call (the header's contract); `handle` and `arg_str` refuse NULL.
         let inst = unsafe { handle(inst, "inst") }?;
         let topic = unsafe { arg_str(topic, "topic") }?;
         let admin = inst.inner.admin()?;
@@ -159,9 +215,20 @@ pub unsafe extern "C" fn kafka_instance_create_partitions(
     })
 }
 
-/// Deletes the records of `topic`'s `partition` before `before_offset`
-/// (-1: all of them), within `timeout_ms` (-1: no limit). `*low_watermark`
-/// (may be NULL) receives the partition's oldest offset afterwards.
+/// Deletes the records of `topic`'s `partition` before `before_offset`.
+///
+/// @param inst          The instance.
+/// @param topic         The topic's name, NUL-terminated.
+/// @param partition     The partition.
+/// @param before_offset The first offset kept (-1: delete all of them).
+/// @param timeout_ms    How long to wait (-1: no limit).
+/// @param low_watermark NULL, or receives the partition's oldest offset
+///                      afterwards.
+/// @param err           NULL, or where a failure is described (`KAFKA_OK`
+///                      on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst` or `topic` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_BROKER`, `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_delete_records(
     inst: *const KafkaInstance,
@@ -173,13 +240,15 @@ pub unsafe extern "C" fn kafka_instance_delete_records(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `inst` is NULL or a live instance, `topic` NULL or a C string kept for
+        // the call (the header's contract); `handle` and `arg_str` refuse NULL.
         let inst = unsafe { handle(inst, "inst") }?;
         let topic = unsafe { arg_str(topic, "topic") }?;
         let admin = inst.inner.admin()?;
         let low =
             admin.delete_records(topic, partition, before_offset, arg_timeout(timeout_ms)?)?;
-        // SAFETY: NULL or a caller-owned i64 (module contract).
+        // SAFETY: `low_watermark` is NULL or writable for one `int64_t` (the header's contract);
+        // NULL is skipped.
         if let Some(out) = unsafe { low_watermark.as_mut() } {
             *out = low;
         }

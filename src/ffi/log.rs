@@ -43,10 +43,16 @@ pub struct KafkaLogRecord {
     pub payload_json: *const c_char,
 }
 
-/// Receives log records. It may be called from any thread, including
-/// librdkafka's, concurrently; it must not block for long. Calling into
-/// kafka_instance from it is allowed, except `kafka_set_log_callback`
-/// (ignored there); records such calls produce go to stderr.
+/// Receives log records.
+///
+/// It may be called from any thread, including librdkafka's, concurrently;
+/// it must not block for long. Calling into kafka_instance from it is
+/// allowed, except `kafka_set_log_callback` (ignored there); records such
+/// calls produce go to stderr.
+///
+/// @param record The record, valid only during the call (see
+///               `KafkaLogRecord`).
+/// @param opaque The `opaque` given to `kafka_set_log_callback`.
 pub type KafkaLogCallback =
     Option<unsafe extern "C" fn(record: *const KafkaLogRecord, opaque: *mut c_void)>;
 
@@ -65,10 +71,10 @@ fn c_text(text: &str) -> CString {
 }
 
 /// Sends log records to `cb` instead of stderr, or back to stderr when `cb`
-/// is NULL. Records whose level is at most `max_level` are delivered: pass
-/// `KAFKA_LOG_ERROR` for errors only, `KAFKA_LOG_DEBUG` for everything; a
-/// value below 3 turns logging off. (The initial stderr level is warning,
-/// or `KAFKA_INSTANCE_LOG=off|error|warning|info|debug`.)
+/// is NULL.
+///
+/// (The initial stderr level is warning, or
+/// `KAFKA_INSTANCE_LOG=off|error|warning|info|debug`.)
 ///
 /// Every failure a function reports through `KafkaError` is logged at
 /// error level, and librdkafka's own lines arrive here too, with subject
@@ -76,6 +82,13 @@ fn c_text(text: &str) -> CString {
 ///
 /// When this returns, the previous callback has returned from every call
 /// and will not be called again, so its `opaque` may be freed.
+///
+/// @param cb        The callback, or NULL for stderr.
+/// @param opaque    Passed to `cb` as is, from any thread.
+/// @param max_level Records whose level is at most `max_level` are
+///                  delivered: pass `KAFKA_LOG_ERROR` for errors only,
+///                  `KAFKA_LOG_DEBUG` for everything; a value below 3 turns
+///                  logging off.
 #[no_mangle]
 pub extern "C" fn kafka_set_log_callback(
     cb: KafkaLogCallback,

@@ -42,7 +42,8 @@ fn with<R: crate::ffi::Failure>(
     f: impl FnOnce(&Message) -> R,
 ) -> R {
     call_infallible(site, || {
-        // SAFETY: m is NULL or a live message (module contract).
+        // SAFETY: `m` is NULL or a live message: polled and not yet freed, or lent to a handler
+        // for its call (the header's contract); `opt_handle` maps NULL to `None`.
         match unsafe { crate::ffi::opt_handle(m) } {
             Some(m) => f(&m.0),
             None => none,
@@ -50,7 +51,11 @@ fn with<R: crate::ffi::Failure>(
     })
 }
 
-/// The message's topic: valid until `kafka_message_free`. NULL for NULL.
+/// Gives the message's topic.
+///
+/// @param m The message, or NULL.
+/// @return The topic, NUL-terminated, valid until `kafka_message_free`;
+///         NULL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_topic(m: *const KafkaMessage) -> *const c_char {
     with(here!(SUBJECT), m, std::ptr::null(), |m| {
@@ -58,20 +63,28 @@ pub unsafe extern "C" fn kafka_message_topic(m: *const KafkaMessage) -> *const c
     })
 }
 
-/// The message's partition; -1 for NULL.
+/// Gives the message's partition.
+///
+/// @param m The message, or NULL.
+/// @return The partition; -1 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_partition(m: *const KafkaMessage) -> i32 {
     with(here!(SUBJECT), m, -1, |m| m.partition())
 }
 
-/// The message's offset; -1 for NULL.
+/// Gives the message's offset.
+///
+/// @param m The message, or NULL.
+/// @return The offset; -1 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_offset(m: *const KafkaMessage) -> i64 {
     with(here!(SUBJECT), m, -1, |m| m.offset())
 }
 
-/// The message's timestamp in milliseconds since the epoch; -1 if it has
-/// none (or for NULL).
+/// Gives the message's timestamp in milliseconds since the epoch.
+///
+/// @param m The message, or NULL.
+/// @return The timestamp; -1 if it has none (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_timestamp(m: *const KafkaMessage) -> i64 {
     with(here!(SUBJECT), m, -1, |m| m.timestamp_ms())
@@ -80,15 +93,20 @@ pub unsafe extern "C" fn kafka_message_timestamp(m: *const KafkaMessage) -> i64 
 /// Writes `bytes`' length to `len` (when not NULL) and returns its
 /// address, or NULL (length 0) when absent.
 fn bytes_out(bytes: Option<&[u8]>, len: *mut usize) -> *const c_void {
-    // SAFETY: len is NULL or writable (module contract).
+    // SAFETY: `len` is the accessor's `len` argument: NULL or writable for one `size_t` (the
+    // header's contract); NULL is skipped.
     if let Some(out) = unsafe { len.as_mut() } {
         *out = bytes.map_or(0, <[u8]>::len);
     }
     bytes.map_or(std::ptr::null(), |b| b.as_ptr().cast())
 }
 
-/// The key: NULL if the message has none (`*len` = 0). Valid until
-/// `kafka_message_free`. `len` may be NULL.
+/// Gives the message's key.
+///
+/// @param m   The message, or NULL.
+/// @param len NULL, or receives the key's length (0 when there is none).
+/// @return The key, valid until `kafka_message_free`; NULL if the message
+///         has none (or for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_key(
     m: *const KafkaMessage,
@@ -99,8 +117,12 @@ pub unsafe extern "C" fn kafka_message_key(
     })
 }
 
-/// The value: NULL if the message has none (a tombstone; `*len` = 0).
-/// Valid until `kafka_message_free`. `len` may be NULL.
+/// Gives the message's value.
+///
+/// @param m   The message, or NULL.
+/// @param len NULL, or receives the value's length (0 when there is none).
+/// @return The value, valid until `kafka_message_free`; NULL if the message
+///         has none (a tombstone), or for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_value(
     m: *const KafkaMessage,
@@ -111,16 +133,27 @@ pub unsafe extern "C" fn kafka_message_value(
     })
 }
 
-/// How many headers the message has; 0 for NULL.
+/// Gives how many headers the message has.
+///
+/// @param m The message, or NULL.
+/// @return The header count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_header_count(m: *const KafkaMessage) -> usize {
     with(here!(SUBJECT), m, 0, |m| m.header_count())
 }
 
-/// Header `index` (in the order they were sent): `*name` (NUL-terminated),
-/// `*value` (NULL for a header without a value) and `*value_len`; each
-/// output may be NULL. The pointers are valid until `kafka_message_free`.
-/// false when `index` is out of range or `m` is NULL.
+/// Reads header `index` (in the order they were sent).
+///
+/// The pointers are valid until `kafka_message_free`.
+///
+/// @param m         The message, or NULL.
+/// @param index     The header's position, from 0.
+/// @param name      NULL, or receives the header's name (NUL-terminated).
+/// @param value     NULL, or receives its value (NULL for a header without
+///                  a value).
+/// @param value_len NULL, or receives the value's length.
+/// @return true when the header was read; false when `index` is out of range
+///         or `m` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_header(
     m: *const KafkaMessage,
@@ -133,7 +166,8 @@ pub unsafe extern "C" fn kafka_message_header(
         match m.header(index) {
             None => false,
             Some((n, v)) => {
-                // SAFETY: each output is NULL or writable (module contract).
+                // SAFETY: `name` and `value` are NULL or writable for one pointer each (the
+                // header's contract); NULL ones are skipped.
                 unsafe {
                     if let Some(out) = name.as_mut() {
                         *out = n.with_nul().as_ptr().cast();
@@ -149,10 +183,17 @@ pub unsafe extern "C" fn kafka_message_header(
     })
 }
 
-/// The last header named `name` (a message may carry several): `*value`
-/// (NULL for a header without a value) and `*value_len`, either may be
-/// NULL, valid until `kafka_message_free`. false when there is none, or
-/// for NULL `m` or `name`.
+/// Reads the last header named `name` (a message may carry several).
+///
+/// The pointers are valid until `kafka_message_free`.
+///
+/// @param m         The message, or NULL.
+/// @param name      The header's name, NUL-terminated.
+/// @param value     NULL, or receives its value (NULL for a header without
+///                  a value).
+/// @param value_len NULL, or receives the value's length.
+/// @return true when the header was found; false when there is none, or for
+///         NULL `m` or `name`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_header_last(
     m: *const KafkaMessage,
@@ -161,14 +202,16 @@ pub unsafe extern "C" fn kafka_message_header_last(
     value_len: *mut usize,
 ) -> bool {
     with(here!(SUBJECT), m, false, |m| {
-        // SAFETY: name is NULL or NUL-terminated (module contract).
+        // SAFETY: `name` is NULL or a NUL-terminated string kept for the call (the header's
+        // contract); NULL and invalid UTF-8 give false.
         let Some(name) = (unsafe { crate::ffi::arg_str(name, "name") }).ok() else {
             return false;
         };
         match m.header_last(name) {
             None => false,
             Some((_, v)) => {
-                // SAFETY: value is NULL or writable (module contract).
+                // SAFETY: `value` is NULL or writable for one pointer (the header's contract);
+                // NULL is skipped.
                 if let Some(out) = unsafe { value.as_mut() } {
                     *out = v.map_or(std::ptr::null(), |v| v.as_ptr().cast());
                 }
@@ -179,9 +222,13 @@ pub unsafe extern "C" fn kafka_message_header_last(
     })
 }
 
-/// Releases a message. NULL is a no-op. Messages outlive their consumer:
-/// free them before or after closing it. With `zero_copy_messages`, the
-/// last message freed after its consumer closed releases the client.
+/// Releases a message.
+///
+/// Messages outlive their consumer: free them before or after closing it.
+/// With `zero_copy_messages`, the last message freed after its consumer
+/// closed releases the client.
+///
+/// @param m The message to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_free(m: *mut KafkaMessage) {
     call_infallible(here!(SUBJECT), || {
@@ -210,11 +257,20 @@ pub struct KafkaMessageView {
 impl crate::ffi::Lent for KafkaMessageView {}
 impl crate::ffi::Lent for *const KafkaMessage {}
 
-/// Fills `views[i]` from `messages[i]` for `count` messages (a batch from
-/// `kafka_consumer_poll_batch`), in one call: for bindings to whom a call
-/// per field of every message is expensive. Nothing is copied: the views
-/// point into the messages. A NULL array (with `count` > 0) or a NULL
-/// message is `KAFKA_ERR_INVALID_ARGUMENT`, and no view is written.
+/// Fills `views[i]` from `messages[i]` for `count` messages, in one call.
+///
+/// For bindings to whom a call per field of every message is expensive.
+/// Nothing is copied: the views point into the messages.
+///
+/// @param messages `count` messages (a batch from
+///                 `kafka_consumer_poll_batch`).
+/// @param count    How many messages and views.
+/// @param views    Room for `count` views.
+/// @param err      NULL, or where a failure is described (`KAFKA_OK` on
+///                 success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (a NULL array with `count` more than 0, or a NULL message; no view
+///         is written then).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_message_views(
     messages: *const *const KafkaMessage,
@@ -223,7 +279,8 @@ pub unsafe extern "C" fn kafka_message_views(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `messages` is NULL or `count` readable pointers, `views` NULL or `count`
+        // writable views (the header's contract); NULL with a count is refused.
         let messages = unsafe { arg_slice(messages, count, "messages") }?;
         let views = unsafe { out_slice(views, count, "views") }?;
         let Some(views) = views else {
@@ -234,7 +291,8 @@ pub unsafe extern "C" fn kafka_message_views(
         };
         let mut read = Vec::with_capacity(count);
         for (i, &m) in messages.iter().enumerate() {
-            // SAFETY: m is NULL or a live message (module contract).
+            // SAFETY: each element of `messages` is NULL or a live message, not freed during the
+            // call (the header's contract); NULL is refused below.
             match unsafe { crate::ffi::opt_handle(m) } {
                 Some(m) => read.push(&m.0),
                 None => {

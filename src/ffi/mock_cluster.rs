@@ -24,8 +24,15 @@ impl Lent for i32 {}
 
 const SUBJECT: &str = "Kafka Mock Cluster";
 
-/// Starts `broker_count` brokers (1 to 64; ids 1..broker_count) on
-/// loopback. NULL on failure.
+/// Starts `broker_count` brokers on loopback.
+///
+/// @param broker_count How many brokers: 1 to 64; their ids are 1 to
+///                     `broker_count`.
+/// @param err          NULL, or where a failure is described (`KAFKA_OK` on
+///                     success).
+/// @return The cluster (stop it with `kafka_mock_cluster_free`), or NULL on
+///         failure: `KAFKA_ERR_INVALID_ARGUMENT` (a broker count out of
+///         range), or why the brokers could not start.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_new(
     broker_count: i32,
@@ -42,14 +49,18 @@ pub unsafe extern "C" fn kafka_mock_cluster_new(
     })
 }
 
-/// The cluster's `host:port,...` bootstrap string, owned by `mc` and valid
-/// until `kafka_mock_cluster_free`. NULL when `mc` is NULL.
+/// Gives the cluster's `host:port,...` bootstrap string.
+///
+/// @param mc The cluster, or NULL.
+/// @return The string, owned by `mc` and valid until
+///         `kafka_mock_cluster_free`; NULL when `mc` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_bootstrap_servers(
     mc: *const KafkaMockCluster,
 ) -> *const c_char {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new` (the header's
+        // contract); `opt_handle` maps NULL to `None`.
         match unsafe { opt_handle(mc) } {
             Some(mc) => mc.bootstrap_servers.as_ptr(),
             None => std::ptr::null(),
@@ -58,7 +69,19 @@ pub unsafe extern "C" fn kafka_mock_cluster_bootstrap_servers(
 }
 
 /// Creates `topic` with `partitions` partitions and `replication_factor`
-/// replicas (at most the broker count).
+/// replicas.
+///
+/// @param mc                 The cluster.
+/// @param topic              The topic, NUL-terminated.
+/// @param partitions         How many partitions, 1 or more.
+/// @param replication_factor How many replicas, at most the broker count.
+/// @param err                NULL, or where a failure is described
+///                           (`KAFKA_OK` on success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` or `topic` NULL, an invalid topic, a count out of range),
+///         `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_create_topic(
     mc: *mut KafkaMockCluster,
@@ -68,9 +91,11 @@ pub unsafe extern "C" fn kafka_mock_cluster_create_topic(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while creating a topic (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string kept for the call, read until the
+        // topic is created; `arg_str` refuses NULL and invalid UTF-8.
         let topic = unsafe { arg_str(topic, "topic") }?;
         mc.inner
             .create_topic(topic, partitions, replication_factor)?;
@@ -79,7 +104,18 @@ pub unsafe extern "C" fn kafka_mock_cluster_create_topic(
 }
 
 /// Stops broker `broker_id`: its connections drop and it accepts none until
-/// `kafka_mock_cluster_broker_up`. Clients see a real broker outage.
+/// `kafka_mock_cluster_broker_up`.
+///
+/// Clients see a real broker outage.
+///
+/// @param mc        The cluster.
+/// @param broker_id The broker, 1 to the broker count.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` NULL, no such broker), `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_broker_down(
     mc: *mut KafkaMockCluster,
@@ -87,7 +123,8 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_down(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while stopping a broker (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
         mc.inner.broker_down(broker_id)?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -95,6 +132,15 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_down(
 }
 
 /// Restarts broker `broker_id` after `kafka_mock_cluster_broker_down`.
+///
+/// @param mc        The cluster.
+/// @param broker_id The broker, 1 to the broker count.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` NULL, no such broker), `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
     mc: *mut KafkaMockCluster,
@@ -102,7 +148,8 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while restarting a broker (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
         mc.inner.broker_up(broker_id)?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -110,15 +157,28 @@ pub unsafe extern "C" fn kafka_mock_cluster_broker_up(
 }
 
 /// Makes the next requests of Kafka API `api_key` fail, one request per
-/// code, with the broker error codes `errors[0..count]`, in order. API
-/// keys: 0 Produce, 1 Fetch, 2 ListOffsets, 3 Metadata, 8 OffsetCommit,
-/// 9 OffsetFetch, 10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
-/// 13 LeaveGroup, 14 SyncGroup, 22 InitProducerId, 24 AddPartitionsToTxn,
-/// 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit. Codes are Kafka's (and
-/// librdkafka's `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
-/// 7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
-/// 29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`) drops the
-/// connection instead.
+/// code, with the broker error codes `errors[0..count]`, in order.
+///
+/// @param mc      The cluster.
+/// @param api_key The Kafka API: 0 Produce, 1 Fetch, 2 ListOffsets,
+///                3 Metadata, 8 OffsetCommit, 9 OffsetFetch,
+///                10 FindCoordinator, 11 JoinGroup, 12 Heartbeat,
+///                13 LeaveGroup, 14 SyncGroup, 22 InitProducerId,
+///                24 AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn,
+///                28 TxnOffsetCommit.
+/// @param errors  `count` codes, Kafka's (and librdkafka's
+///                `rd_kafka_resp_err_t`): e.g. 6 NOT_LEADER_OR_FOLLOWER,
+///                7 REQUEST_TIMED_OUT, 19 NOT_ENOUGH_REPLICAS (retriable),
+///                29 TOPIC_AUTHORIZATION_FAILED (not); -195 (`_TRANSPORT`)
+///                drops the connection instead.
+/// @param count   How many codes `errors` holds.
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` NULL, `errors` NULL with `count` not 0, an API key not
+///         listed, a value that is not a Kafka error code),
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_push_request_errors(
     mc: *mut KafkaMockCluster,
@@ -128,9 +188,11 @@ pub unsafe extern "C" fn kafka_mock_cluster_push_request_errors(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while pushing errors (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
-        // SAFETY: module contract: errors points to count codes.
+        // SAFETY: `errors` is NULL or points to `count` readable `int32_t` codes (the header's
+        // contract); `arg_slice` refuses NULL with a count, and oversize counts.
         let codes = unsafe { arg_slice(errors, count, "errors") }?;
         mc.inner.push_request_errors(api_key, codes)?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -138,6 +200,16 @@ pub unsafe extern "C" fn kafka_mock_cluster_push_request_errors(
 }
 
 /// Forgets the errors pushed for `api_key` that have not been used yet.
+///
+/// @param mc      The cluster.
+/// @param api_key The Kafka API, as for
+///                `kafka_mock_cluster_push_request_errors`.
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` NULL, an API key not listed),
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_clear_request_errors(
     mc: *mut KafkaMockCluster,
@@ -145,15 +217,26 @@ pub unsafe extern "C" fn kafka_mock_cluster_clear_request_errors(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while clearing errors (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
         mc.inner.clear_request_errors(api_key)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Delays every response of broker `broker_id` (-1: every broker) by
-/// `rtt_ms` milliseconds (0 removes the delay).
+/// Delays every response of broker `broker_id` by `rtt_ms` milliseconds.
+///
+/// @param mc        The cluster.
+/// @param broker_id The broker (-1: every broker).
+/// @param rtt_ms    The delay in milliseconds (0 removes it).
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` NULL, no such broker, a negative `rtt_ms`),
+///         `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_set_round_trip_time(
     mc: *mut KafkaMockCluster,
@@ -162,18 +245,32 @@ pub unsafe extern "C" fn kafka_mock_cluster_set_round_trip_time(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while setting the round-trip time (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
         mc.inner.set_round_trip_time(broker_id, rtt_ms)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Moves the leadership of `topic`'s `partition` to broker `broker_id`
-/// (-1: no leader, until one is set again). Replicas keep their data, as
-/// in a real failover: with `replication_factor` 3, moving the leader and
-/// then taking its old broker down is how a test loses a partition leader.
-/// The topic is created if it does not exist.
+/// Moves the leadership of `topic`'s `partition` to broker `broker_id`.
+///
+/// Replicas keep their data, as in a real failover: with
+/// `replication_factor` 3, moving the leader and then taking its old broker
+/// down is how a test loses a partition leader. The topic is created if it
+/// does not exist.
+///
+/// @param mc        The cluster.
+/// @param topic     The topic, NUL-terminated.
+/// @param partition The partition, 0 or more.
+/// @param broker_id The new leader (-1: no leader, until one is set again).
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`mc` or `topic` NULL, an invalid topic, a negative partition, no
+///         such broker), `KAFKA_ERR_BROKER`,
+///         `KAFKA_ERR_STATE` (in a process forked from the one that started
+///         the cluster).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_partition_set_leader(
     mc: *mut KafkaMockCluster,
@@ -183,22 +280,29 @@ pub unsafe extern "C" fn kafka_mock_cluster_partition_set_leader(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `mc` is NULL or a live mock cluster from `kafka_mock_cluster_new`, not freed
+        // while moving a leader (the header's contract); `handle` refuses NULL.
         let mc = unsafe { handle(mc, "mc") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string kept for the call, read until the
+        // leader moves; `arg_str` refuses NULL and invalid UTF-8.
         let topic = unsafe { arg_str(topic, "topic") }?;
         mc.inner.partition_set_leader(topic, partition, broker_id)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Stops the cluster and releases it. NULL is a no-op. Clients still
-/// connected see the brokers go away. In a process forked from the one
-/// that started it, it releases nothing (the brokers are the parent's).
+/// Stops the cluster and releases it.
+///
+/// Clients still connected see the brokers go away. In a process forked
+/// from the one that started it, it releases nothing (the brokers are the
+/// parent's).
+///
+/// @param mc The cluster to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_mock_cluster_free(mc: *mut KafkaMockCluster) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: mc is NULL or came from kafka_mock_cluster_new (module contract).
+        // SAFETY: `mc` is NULL or from `kafka_mock_cluster_new`, not freed before (the header's
+        // contract for `kafka_mock_cluster_free`); only read here.
         if unsafe { mc.as_ref() }.is_some_and(|m| !m.inner.is_in_its_process()) {
             return;
         }

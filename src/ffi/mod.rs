@@ -25,6 +25,9 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod group_list;
+// Read by build.rs and the tests too; the crate uses the handles alone.
+#[allow(dead_code)]
+pub(crate) mod handles;
 pub mod instance;
 pub mod log;
 pub mod message;
@@ -70,17 +73,6 @@ macro_rules! here {
 }
 pub(crate) use here;
 
-/// The handle names that start C function names, longest first.
-const HANDLES: &[&str] = &[
-    "partition_list",
-    "mock_cluster",
-    "instance",
-    "consumer",
-    "producer",
-    "message",
-    "config",
-    "error",
-];
 
 impl Site {
     pub(crate) const fn function(path: &'static str, subject: &'static str) -> Site {
@@ -112,12 +104,15 @@ impl Site {
             .find(|s| *s != "f" && !s.starts_with('{'))
             .unwrap_or(path);
         let rest = function.strip_prefix("kafka_").unwrap_or(function);
-        HANDLES
+        // The handle whose name starts the call's (the longest): a call
+        // of another handle's family (`kafka_instance_describe_cluster`)
+        // is logged under the handle it is a call of.
+        handles::HANDLES
             .iter()
-            .find_map(|h| {
-                let call = rest.strip_prefix(h)?.strip_prefix('_')?;
-                Some(format!("kafka_instance.{h}.{call}"))
-            })
+            .filter(|h| rest.len() > h.name.len() && rest.starts_with(h.name))
+            .filter(|h| rest.as_bytes()[h.name.len()] == b'_')
+            .max_by_key(|h| h.name.len())
+            .map(|h| format!("kafka_instance.{}.{}", h.name, &rest[h.name.len() + 1..]))
             .unwrap_or_else(|| format!("kafka_instance.{rest}"))
     }
 }

@@ -196,16 +196,26 @@ impl KafkaPartitionList {
     }
 }
 
-/// A new, empty list. Free it with `kafka_partition_list_free`.
+/// Creates a new, empty list.
+///
+/// @return The list; free it with `kafka_partition_list_free`.
 #[no_mangle]
 pub extern "C" fn kafka_partition_list_new() -> *mut KafkaPartitionList {
     call_infallible(here!(SUBJECT), || into_handle(KafkaPartitionList::new()))
 }
 
-/// Adds `topic`'s `partition` (0 or more) with `offset`: an offset of 0 or
-/// more, or `KAFKA_OFFSET_BEGINNING`, `_END` or `_COMMITTED`. An invalid
-/// topic name, partition or offset is `KAFKA_ERR_INVALID_ARGUMENT` and
-/// adds nothing.
+/// Adds `topic`'s `partition` with `offset`.
+///
+/// @param list      The list to add to.
+/// @param topic     The topic, NUL-terminated.
+/// @param partition The partition, 0 or more.
+/// @param offset    An offset of 0 or more, or `KAFKA_OFFSET_BEGINNING`,
+///                  `_END` or `_COMMITTED`.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`list` or `topic` NULL, an invalid topic name, partition or
+///         offset), and nothing is added.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_partition_list_add(
     list: *mut KafkaPartitionList,
@@ -215,9 +225,11 @@ pub unsafe extern "C" fn kafka_partition_list_add(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `list` is NULL or a live list from `kafka_partition_list_new`, changed by this
+        // thread alone (the header's contract); `handle_mut` refuses NULL.
         let list = unsafe { handle_mut(list, "list") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic` is NULL or a NUL-terminated string kept for the call; `arg_str` refuses
+        // NULL and invalid UTF-8, and the list copies the name.
         let t = unsafe { arg_str(topic, "topic") }?;
         topic::validate(t)?;
         if partition < 0 {
@@ -240,25 +252,33 @@ pub unsafe extern "C" fn kafka_partition_list_add(
     })
 }
 
-/// How many partitions `list` holds; 0 for NULL.
+/// Counts the partitions `list` holds.
+///
+/// @param list The list, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_partition_list_count(list: *const KafkaPartitionList) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `list` is NULL or a live list: the caller's, or one lent to a callback for its
+        // call (the header's contract); `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(list) }.map_or(0, |l| l.items.len())
     })
 }
 
-/// Partition `index` of `list`, valid until the list is freed (or, in a
-/// rebalance callback, until it returns); NULL when out of range or for
-/// NULL.
+/// Gives partition `index` of `list`.
+///
+/// @param list  The list, or NULL.
+/// @param index The entry's position, from 0.
+/// @return The entry, valid until the list is freed (or, in a rebalance
+///         callback, until it returns); NULL when out of range or for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_partition_list_get(
     list: *const KafkaPartitionList,
     index: usize,
 ) -> *const KafkaTopicPartition {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `list` is NULL or a live list; the entry returned lives in it, as the header
+        // says, until the list is freed (or the callback returns).
         unsafe { opt_handle(list) }
             .and_then(|l| l.items.get(index))
             .map_or(std::ptr::null(), |item| item as *const KafkaTopicPartition)
@@ -266,11 +286,14 @@ pub unsafe extern "C" fn kafka_partition_list_get(
 }
 
 /// Releases a list made by `kafka_partition_list_new` or returned by a
-/// consumer function. NULL is a no-op.
+/// consumer function.
+///
+/// @param list The list to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_partition_list_free(list: *mut KafkaPartitionList) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: list is NULL or came from this library (module contract).
+        // SAFETY: `list` is NULL or one the caller owns (from `kafka_partition_list_new` or a
+        // consumer call), freed once and not used after; NULL is a no-op.
         unsafe { free_handle(list) }
     })
 }

@@ -23,7 +23,10 @@ mod batch;
 mod bindings;
 mod transaction;
 
-pub use bindings::KafkaTrackedReport;
+// Every C function and type of the handle, wherever its concern put it.
+pub use batch::*;
+pub use bindings::*;
+pub use transaction::*;
 
 /// A producer. Safe to share between threads: any number may send, flush
 /// and query it at once. Delivery callbacks run on a thread the library
@@ -157,10 +160,11 @@ pub struct KafkaDeliveryReport {
     pub timestamp_ms: i64,
 }
 
-/// Called once per message sent with `kafka_producer_send`, on the
-/// producer's own thread, with the message's outcome (success, failure,
-/// timeout, or purge at close). It should not block for long: the next
-/// reports wait for it.
+/// Receives the outcome of one message sent with `kafka_producer_send`.
+///
+/// Called once per message, on the producer's own thread, with the
+/// message's outcome (success, failure, timeout, or purge at close). It
+/// should not block for long: the next reports wait for it.
 ///
 /// It may call any function of this library, on any producer. On the
 /// producer it reports on, the calls that would wait for this very thread
@@ -170,23 +174,41 @@ pub struct KafkaDeliveryReport {
 /// waits for that producer's own callbacks (which run on its thread), so
 /// two producers whose callbacks wait for each other with timeout -1 can
 /// deadlock, as two threads waiting on each other would.
+///
+/// @param report The outcome, valid only during the call (see
+///               `KafkaDeliveryReport`).
+/// @param opaque The `opaque` given with the message.
 pub type KafkaDeliveryCallback =
     Option<unsafe extern "C" fn(report: *const KafkaDeliveryReport, opaque: *mut c_void)>;
 
-/// The body of `kafka_instance_with_producer`. Return 0 for success.
+/// The body of `kafka_instance_with_producer`.
+///
 /// Closing `p` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+///
+/// @param p      The scope's producer.
+/// @param opaque The `opaque` given to `kafka_instance_with_producer`.
+/// @return 0 for success; non-zero makes `kafka_instance_with_producer`
+///         return `KAFKA_ERR_CALLBACK`.
 pub type KafkaProducerScope =
     Option<unsafe extern "C" fn(p: *mut KafkaProducer, opaque: *mut c_void) -> c_int>;
 
 const SUBJECT: &str = "Kafka Producer";
 
 /// Creates a producer: the instance's settings (consumer-only ones left
-/// out), then `overrides` (NULL, or any settings `kafka_config_set`
-/// accepts) on top. Consumer-only settings in `overrides` fail with
-/// `KAFKA_ERR_CONFIG`. Idempotence is on by default (unless `acks` or
-/// in-flight settings that exclude it are set); the partitioner is
-/// `murmur2_random`, the Java client's. The producer keeps working after
-/// the instance is freed. NULL on failure.
+/// out), then `overrides` on top.
+///
+/// Idempotence is on by default (unless `acks` or in-flight settings that
+/// exclude it are set); the partitioner is `murmur2_random`, the Java
+/// client's. The producer keeps working after the instance is freed.
+///
+/// @param inst      The instance.
+/// @param overrides NULL, or any settings `kafka_config_set` accepts.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return The producer (close it with `kafka_producer_close`), or NULL on
+///         failure: `KAFKA_ERR_CONFIG` (consumer-only settings in
+///         `overrides`, settings librdkafka refuses),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst` NULL).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_get_producer(
     inst: *const KafkaInstance,
@@ -194,9 +216,11 @@ pub unsafe extern "C" fn kafka_instance_get_producer(
     err: *mut KafkaError,
 ) -> *mut KafkaProducer {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance from `kafka_instance_new` (the header's
+        // contract); `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
-        // SAFETY: module contract (NULL means no overrides).
+        // SAFETY: `overrides` is NULL (no overrides) or a live config no thread changes during the
+        // call (the header's contract); read only while the producer is made.
         let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
         let inner = Producer::new(&inst.inner, overrides)?;
         Ok(KafkaProducer::new(inner, false))
@@ -241,7 +265,8 @@ unsafe fn json_record<'a>(
     key: *const c_char,
     json: *const c_char,
 ) -> Result<Record<'a>> {
-    // SAFETY (all below): module contract.
+    // SAFETY (all below): `topic`, `key` and `json` are the JSON send's arguments: NULL or
+    // NUL-terminated strings kept for the call (the header's contract).
     let topic = unsafe { arg_str(topic, "topic") }?;
     let key = unsafe { arg_opt_str(key, "key") }?;
     let json = unsafe { arg_str(json, "json") }?;
@@ -283,12 +308,21 @@ fn fill_report(
 
 /// Sends a JSON value.
 ///
-/// `json` must be exactly one valid JSON text; otherwise
-/// `KAFKA_ERR_SERIALIZATION` says where it broke, and nothing is sent.
-/// The bytes sent are `json` as given (not re-encoded). `key`: NULL or a
-/// NUL-terminated string. Asynchronous: returns once queued; a delivery
-/// failure is logged at error level. A full queue is `KAFKA_ERR_QUEUE_FULL`
-/// (nothing queued; retry later).
+/// The bytes sent are `json` as given (not re-encoded). Asynchronous:
+/// returns once queued; a delivery failure is logged at error level.
+///
+/// @param p     The producer.
+/// @param topic The topic, NUL-terminated.
+/// @param key   NULL (no key) or a NUL-terminated string.
+/// @param json  Exactly one valid JSON text, NUL-terminated.
+/// @param err   NULL, or where a failure is described (`KAFKA_OK` on
+///              success).
+/// @return `KAFKA_OK` once queued, or the failure's code:
+///         `KAFKA_ERR_SERIALIZATION` (`json` is not exactly one valid JSON
+///         text; the message says where it broke, and nothing is sent),
+///         `KAFKA_ERR_QUEUE_FULL` (a full queue: nothing queued; retry
+///         later), `KAFKA_ERR_INVALID_ARGUMENT` (`p`, `topic` or `json` NULL,
+///         an invalid topic, invalid UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_json(
     p: *mut KafkaProducer,
@@ -298,24 +332,41 @@ pub unsafe extern "C" fn kafka_producer_send_json(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads and not closed while
+        // this queues the JSON send (the header's contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic`, `key` and `json` are NULL or NUL-terminated strings kept for the call,
+        // as `json_record` requires (the header's contract).
         let record = unsafe { json_record(topic, key, json) }?;
         p.inner.send(&record, None)?;
         Ok(KafkaErrorCode::KAFKA_OK)
     })
 }
 
-/// Sends a JSON value and waits up to `timeout_ms` for the broker's
-/// acknowledgement (10000 ms is the recommended timeout). `report` (may be NULL) receives
-/// partition, offset and timestamp. `KAFKA_ERR_TIMEOUT` when no
-/// acknowledgement came in time: the message stays queued and may still
-/// be delivered (once, with idempotence). When the broker refused this
-/// producer's connection meanwhile (SASL authentication, TLS handshake),
-/// the result is that failure instead: `KAFKA_ERR_BROKER`, `retriable`
-/// false, `rdkafka_code` -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with
-/// librdkafka's reason in the message.
+/// Sends a JSON value and waits for the broker's acknowledgement.
+///
+/// A message not acknowledged in time stays queued and may still be
+/// delivered (once, with idempotence).
+///
+/// @param p          The producer.
+/// @param topic      The topic, NUL-terminated.
+/// @param key        NULL (no key) or a NUL-terminated string.
+/// @param json       Exactly one valid JSON text, NUL-terminated.
+/// @param timeout_ms How long to wait (10000 ms is the recommended
+///                   timeout).
+/// @param report     NULL, or receives partition, offset and timestamp.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` once acknowledged, or the failure's code:
+///         `KAFKA_ERR_TIMEOUT` (no acknowledgement came in time; when the
+///         broker refused this producer's connection meanwhile (SASL
+///         authentication, TLS handshake), the result is that failure
+///         instead: `KAFKA_ERR_BROKER`, `retriable` false, `rdkafka_code`
+///         -169 (`_AUTHENTICATION`) or -181 (`_SSL`), with librdkafka's
+///         reason in the message), `KAFKA_ERR_SERIALIZATION`,
+///         `KAFKA_ERR_STATE` (inside this producer's delivery callback),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (as for `kafka_producer_send_json`,
+///         or a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_json_sync(
     p: *mut KafkaProducer,
@@ -327,12 +378,15 @@ pub unsafe extern "C" fn kafka_producer_send_json_sync(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads and not closed while
+        // this waits for the JSON send (the header's contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
-        // SAFETY: module contract.
+        // SAFETY: `topic`, `key` and `json` are NULL or NUL-terminated strings kept for the call,
+        // as `json_record` requires (the header's contract).
         let record = unsafe { json_record(topic, key, json) }?;
         let outcome = arg_timeout(timeout_ms).and_then(|t| p.inner.send_sync(&record, t));
-        // SAFETY: report is NULL or writable (module contract).
+        // SAFETY: `report` is NULL or a writable `KafkaDeliveryReport` the caller owns (the
+        // header's contract); NULL is skipped.
         fill_report(unsafe { report.as_mut() }, topic, &outcome);
         outcome.map(|_| KafkaErrorCode::KAFKA_OK)
     })
@@ -347,10 +401,21 @@ thread_local! {
 }
 
 /// Sends a record with binary key and value, headers, an explicit
-/// partition or timestamp. Asynchronous: returns once queued. `cb` (may be
-/// NULL) is called exactly once with the outcome, on the producer's
-/// thread; `opaque` is passed to it. Invalid records and a full queue fail
-/// here and queue nothing (no callback is made for them).
+/// partition or timestamp.
+///
+/// Asynchronous: returns once queued.
+///
+/// @param p      The producer.
+/// @param record The message (see `KafkaRecord`), lent for the call.
+/// @param cb     NULL, or called exactly once with the outcome, on the
+///               producer's thread.
+/// @param opaque Passed to `cb`.
+/// @param err    NULL, or where a failure is described (`KAFKA_OK` on
+///               success).
+/// @return `KAFKA_OK` once queued, or the failure's code: invalid records
+///         (`KAFKA_ERR_INVALID_ARGUMENT`) and a full queue
+///         (`KAFKA_ERR_QUEUE_FULL`) fail here and queue nothing (no callback
+///         is made for them).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send(
     p: *mut KafkaProducer,
@@ -360,7 +425,8 @@ pub unsafe extern "C" fn kafka_producer_send(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer and `record` NULL or a `KafkaRecord` the caller
+        // lends for this call (the header's contract), as `send_with` needs.
         unsafe { send_with(p, record, cb, opaque, Producer::send) }
     })
 }
@@ -417,9 +483,17 @@ fn report_to(
     })
 }
 
-/// Sends a record and waits up to `timeout_ms` for the broker's
-/// acknowledgement; `report` (may be NULL) receives where it went.
-/// Timeouts and refused connections as for `kafka_producer_send_json_sync`.
+/// Sends a record and waits for the broker's acknowledgement.
+///
+/// @param p          The producer.
+/// @param record     The message (see `KafkaRecord`), lent for the call.
+/// @param timeout_ms How long to wait for the acknowledgement.
+/// @param report     NULL, or receives where the message went.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` once acknowledged, or the failure's code: timeouts and
+///         refused connections as for `kafka_producer_send_json_sync`,
+///         `KAFKA_ERR_INVALID_ARGUMENT` (an invalid record).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_sync(
     p: *mut KafkaProducer,
@@ -429,25 +503,39 @@ pub unsafe extern "C" fn kafka_producer_send_sync(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads and not closed while
+        // this waits for the send (the header's contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
-        // SAFETY: module contract.
+        // SAFETY: `record` is NULL or points to a `KafkaRecord` the caller lends for this call
+        // (the header's contract); `arg` refuses NULL.
         let c_record = unsafe { arg(record, "record") }?;
         let mut headers = Vec::new();
         // SAFETY: the record's pointers per its contract.
         let record = unsafe { record_from(c_record, &mut headers) }?;
         let outcome = arg_timeout(timeout_ms).and_then(|t| p.inner.send_sync(&record, t));
-        // SAFETY: report is NULL or writable (module contract).
+        // SAFETY: `report` is NULL or a writable `KafkaDeliveryReport` the caller owns (the
+        // header's contract); NULL is skipped.
         fill_report(unsafe { report.as_mut() }, c_record.topic, &outcome);
         outcome.map(|_| KafkaErrorCode::KAFKA_OK)
     })
 }
 
 /// Waits until every queued message is acknowledged or has failed (and
-/// its callback has returned). `KAFKA_ERR_TIMEOUT` when some remain after
-/// `timeout_ms`; `*remaining` (may be NULL) gets their count either way.
-/// When the broker refused the connection (SASL, TLS), that failure is
-/// returned instead of the timeout, as for `kafka_producer_send_json_sync`.
+/// its callback has returned).
+///
+/// @param p          The producer.
+/// @param timeout_ms How long to wait.
+/// @param remaining  NULL, or receives how many messages remain, whatever
+///                   the result.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` when none remain, or the failure's code:
+///         `KAFKA_ERR_TIMEOUT` (some remain after `timeout_ms`; when the
+///         broker refused the connection (SASL, TLS), that failure is
+///         returned instead of the timeout, as for
+///         `kafka_producer_send_json_sync`), `KAFKA_ERR_STATE` (inside this
+///         producer's delivery callback), `KAFKA_ERR_INVALID_ARGUMENT` (`p`
+///         NULL, a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_flush(
     p: *mut KafkaProducer,
@@ -456,10 +544,12 @@ pub unsafe extern "C" fn kafka_producer_flush(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads and not closed while
+        // this flushes (the header's contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
         let result = arg_timeout(timeout_ms).and_then(|t| p.inner.flush(t));
-        // SAFETY: remaining is NULL or writable (module contract).
+        // SAFETY: `remaining` is NULL or writable for one `size_t` (the header's contract); NULL
+        // is skipped.
         if let Some(out) = unsafe { remaining.as_mut() } {
             *out = p.inner.in_flight();
         }
@@ -467,33 +557,46 @@ pub unsafe extern "C" fn kafka_producer_flush(
     })
 }
 
-/// Messages queued whose outcome has not been reported yet. 0 for NULL.
+/// Counts the messages queued whose outcome has not been reported yet.
+///
+/// @param p The producer, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_in_flight(p: *const KafkaProducer) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads (the header's
+        // contract); `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(p) }.map_or(0, |p| p.inner.in_flight())
     })
 }
 
 /// Stops sending, flushes for up to `timeout_ms`, then releases the
-/// producer; `p` is invalid after, even on failure. Messages still queued
-/// when the timeout passes are purged: each gets its failure callback
-/// before this returns, the result is `KAFKA_ERR_TIMEOUT` and the message
-/// says how many. The timeout holds whatever the callbacks do (a
-/// statistics callback slower than its interval, a token callback that
-/// takes its time). Callbacks never run after this returns, except a
-/// statistics or token callback already running when the time was up,
-/// which finishes on its own thread. NULL is a no-op. Call it once no other thread uses `p`: the handle is freed when
-/// it returns. (Callbacks that run meanwhile may still call functions on
-/// `p`: sends fail with `KAFKA_ERR_STATE`, the producer is closing.)
+/// producer.
 ///
-/// Refused, leaving `p` open: an invalid timeout (below -1,
-/// `KAFKA_ERR_INVALID_ARGUMENT`); and with `KAFKA_ERR_STATE`, a call inside
-/// `p`'s own delivery callback (its thread would wait for itself), on the
-/// producer of `kafka_instance_with_producer` (the scope closes it), and in
-/// a process forked from the one that created `p` (there it releases
-/// nothing: what it holds is the parent's).
+/// Messages still queued when the timeout passes are purged: each gets its
+/// failure callback before this returns. The timeout holds whatever the
+/// callbacks do (a statistics callback slower than its interval, a token
+/// callback that takes its time). Callbacks never run after this returns,
+/// except a statistics or token callback already running when the time was
+/// up, which finishes on its own thread. (Callbacks that run meanwhile may
+/// still call functions on `p`: sends fail with `KAFKA_ERR_STATE`, the
+/// producer is closing.)
+///
+/// @param p          The producer; NULL is a no-op. Call this once no other
+///                   thread uses `p`: the handle is freed when it returns, so
+///                   `p` is invalid after, even on failure, unless the close
+///                   was refused (below).
+/// @param timeout_ms How long to flush before purging.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT` (messages
+///         were purged; the message says how many). Refused, leaving `p`
+///         open: an invalid timeout (below -1, `KAFKA_ERR_INVALID_ARGUMENT`);
+///         and with `KAFKA_ERR_STATE`, a call inside `p`'s own delivery
+///         callback (its thread would wait for itself), on the producer of
+///         `kafka_instance_with_producer` (the scope closes it), and in a
+///         process forked from the one that created `p` (there it releases
+///         nothing: what it holds is the parent's).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_close(
     p: *mut KafkaProducer,
@@ -505,7 +608,8 @@ pub unsafe extern "C" fn kafka_producer_close(
             return Ok(KafkaErrorCode::KAFKA_OK);
         }
         let timeout = arg_timeout(timeout_ms)?;
-        // SAFETY: p came from kafka_instance_get_producer (module contract).
+        // SAFETY: `p` is not NULL (checked above) and, by the header's contract, a producer from
+        // `kafka_instance_get_producer` not closed before.
         unsafe { handle(p, "p") }?.begin_close()?;
         // SAFETY: as above, and the caller gives up the handle.
         unsafe { KafkaProducer::close_and_free(p, timeout) }?;
@@ -513,11 +617,26 @@ pub unsafe extern "C" fn kafka_producer_close(
     })
 }
 
-/// A scoped producer: creates a producer (as
-/// `kafka_instance_get_producer`), calls `fn(p, opaque)`, then flushes and
-/// closes it whatever `fn` returned. The flush waits until every message is
-/// delivered or failed, which librdkafka bounds by `delivery.timeout.ms`.
-/// `fn` returning non-zero gives `KAFKA_ERR_CALLBACK` (after the cleanup).
+/// A scoped producer: creates a producer (as `kafka_instance_get_producer`),
+/// calls `scope(p, opaque)`, then flushes and closes it whatever `scope`
+/// returned.
+///
+/// The flush waits until every message is delivered or failed, which
+/// librdkafka bounds by `delivery.timeout.ms`.
+///
+/// @param inst      The instance.
+/// @param overrides NULL, or settings over the instance's, as for
+///                  `kafka_instance_get_producer`.
+/// @param scope     The function to run with the producer (see
+///                  `KafkaProducerScope`).
+/// @param opaque    Passed to `scope` as is.
+/// @param err       NULL, or where a failure is described (`KAFKA_OK` on
+///                  success).
+/// @return `KAFKA_ERR_CALLBACK` when `scope` returned non-zero (after the
+///         cleanup); otherwise the close's result. A producer that cannot be
+///         created fails as `kafka_instance_get_producer` does, and a NULL
+///         `scope` is `KAFKA_ERR_INVALID_ARGUMENT`; `scope` is not called
+///         then.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_with_producer(
     inst: *const KafkaInstance,
@@ -527,10 +646,12 @@ pub unsafe extern "C" fn kafka_instance_with_producer(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `inst` is NULL or a live instance (the header's contract), borrowed only until
+        // the scoped producer is made; `handle` refuses NULL.
         let inst = unsafe { handle(inst, "inst") }?;
         let body = scope.ok_or_else(|| Error::invalid_argument("scope is NULL"))?;
-        // SAFETY: module contract.
+        // SAFETY: `overrides` is NULL (none) or a live config no thread changes during the call
+        // (the header's contract); read only while the scoped producer is made.
         let overrides = unsafe { opt_handle(overrides) }.map(|o| &o.inner);
         let scoped = KafkaProducer::new(Producer::new(&inst.inner, overrides)?, true);
         run_scope(
@@ -561,4 +682,3 @@ unsafe fn act(
     let p = unsafe { handle(p, "p") }?;
     f(&p.inner).map(|()| KafkaErrorCode::KAFKA_OK)
 }
-

@@ -68,15 +68,21 @@ pub struct KafkaStatistics {
     pub partition_count: usize,
 }
 
-/// Called every `interval_ms` with librdkafka's statistics JSON (`json`,
-/// `json_len` bytes, NUL-terminated) and its figures (`summary`, NULL
-/// only if the JSON could not be read). Both live until the callback
-/// returns. Runs on a thread of the library that each client with a
-/// callback has for it alone (`kafka-statistics`), so a slow callback
-/// never holds back deliveries, polls, flush or close. A callback slower
-/// than `interval_ms` gets the newest report when it returns: those that
-/// came meanwhile are skipped (each report holds the counts of the ones
-/// before it).
+/// Receives librdkafka's statistics JSON and its figures, every
+/// `interval_ms`.
+///
+/// Runs on a thread of the library that each client with a callback has
+/// for it alone (`kafka-statistics`), so a slow callback never holds back
+/// deliveries, polls, flush or close. A callback slower than `interval_ms`
+/// gets the newest report when it returns: those that came meanwhile are
+/// skipped (each report holds the counts of the ones before it).
+///
+/// @param json     The statistics JSON, NUL-terminated; it lives until the
+///                 callback returns.
+/// @param json_len The length of `json` in bytes.
+/// @param summary  Its figures, NULL only if the JSON could not be read; it
+///                 lives until the callback returns.
+/// @param opaque   The `opaque` given to `kafka_set_statistics_callback`.
 pub type KafkaStatisticsCallback = Option<
     unsafe extern "C" fn(
         json: *const c_char,
@@ -155,17 +161,29 @@ impl KafkaStatisticsSummary {
     }
 }
 
-/// Makes every client created from `cfg` (an instance's config, or a
-/// client's overrides) report its statistics to `cb` every `interval_ms`
-/// (librdkafka's `statistics.interval.ms`; 0, or `cb` NULL, turns them
-/// off), with `opaque`. The callback runs on a library thread: no poll is
-/// needed for it (see `KafkaStatisticsCallback`). It may call back into
-/// the library, except to free or close the client it reports on from
-/// inside the callback (refused there with `KAFKA_ERR_STATE`). Closing a
-/// client stops its reports: none starts after the close returns, and one
-/// already running when the close's time is up finishes on its own
-/// thread: keep what `opaque` points to valid until it has returned (or
-/// until the process ends). Later calls replace earlier ones.
+/// Makes every client created from `cfg` report its statistics to `cb`
+/// every `interval_ms`.
+///
+/// The callback runs on a library thread: no poll is needed for it (see
+/// `KafkaStatisticsCallback`). It may call back into the library, except
+/// to free or close the client it reports on from inside the callback
+/// (refused there with `KAFKA_ERR_STATE`). Closing a client stops its
+/// reports: none starts after the close returns. Later calls replace
+/// earlier ones.
+///
+/// @param cfg         The config to change: an instance's config, or a
+///                    client's overrides.
+/// @param interval_ms librdkafka's `statistics.interval.ms`; 0 turns the
+///                    reports off.
+/// @param cb          The callback; NULL turns the reports off.
+/// @param opaque      Passed to `cb` as is. A report already running when a
+///                    close's time is up finishes on its own thread: keep
+///                    what `opaque` points to valid until it has returned
+///                    (or until the process ends).
+/// @param err         NULL, or where a failure is described (`KAFKA_OK` on
+///                    success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`cfg` NULL, `interval_ms` outside 0 to 86400000).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_set_statistics_callback(
     cfg: *mut KafkaConfig,
@@ -175,7 +193,8 @@ pub unsafe extern "C" fn kafka_set_statistics_callback(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `cfg` is NULL or a live config no other thread uses until the statistics
+        // callback is set (the header: one thread at a time); `handle_mut` refuses NULL.
         let cfg = unsafe { handle_mut(cfg, "cfg") }?;
         // The caller promises `opaque` may be used from library threads.
         let opaque = opaque as usize;
@@ -197,10 +216,18 @@ pub unsafe extern "C" fn kafka_set_statistics_callback(
     })
 }
 
-/// `*out` receives the figures of `json` (`len` bytes), a statistics text
-/// as a statistics callback receives it (kept, for instance, to read
-/// later). `KAFKA_ERR_SERIALIZATION` when it is not a JSON object. Free
-/// it with `kafka_statistics_summary_free`.
+/// Reads the figures of a statistics text, as a statistics callback
+/// receives it (kept, for instance, to read later).
+///
+/// @param json The statistics text (`len` bytes).
+/// @param len  The length of `json` in bytes.
+/// @param out  Receives the figures; free them with
+///             `kafka_statistics_summary_free`. NULL until the call succeeds.
+/// @param err  NULL, or where a failure is described (`KAFKA_OK` on
+///             success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_SERIALIZATION`
+///         (`json` is not a JSON object), `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`out` NULL, `json` NULL with `len` not 0, `json` not UTF-8).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_statistics_summary(
     json: *const c_char,
@@ -209,7 +236,8 @@ pub unsafe extern "C" fn kafka_statistics_summary(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `out` is NULL or writable, `json` NULL or readable for `len` bytes (the
+        // header's contract); NULL `out`, or NULL `json` with a length, is refused.
         let slot = unsafe { out_slot(out, "out") }?;
         let bytes = unsafe { arg_bytes(json.cast(), len, "json") }?.unwrap_or_default();
         let text = std::str::from_utf8(bytes)
@@ -220,22 +248,29 @@ pub unsafe extern "C" fn kafka_statistics_summary(
     })
 }
 
-/// The figures of `summary`, owned by it; NULL for NULL.
+/// Gives the figures of `summary`.
+///
+/// @param summary The figures from `kafka_statistics_summary`, or NULL.
+/// @return The figures, owned by `summary`; NULL for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_statistics_summary_get(
     summary: *const KafkaStatisticsSummary,
 ) -> *const KafkaStatistics {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `summary` is NULL or a live summary from `kafka_statistics_summary` (the
+        // header's contract); `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(summary) }.map_or(std::ptr::null(), |s| &s.view as *const _)
     })
 }
 
-/// Releases `summary`. NULL is a no-op.
+/// Releases `summary`.
+///
+/// @param summary The figures to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_statistics_summary_free(summary: *mut KafkaStatisticsSummary) {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: NULL or from kafka_statistics_summary (module contract).
+        // SAFETY: `summary` is NULL or from `kafka_statistics_summary`, freed once and not used
+        // after (the header's contract); NULL is a no-op.
         unsafe { free_handle(summary) }
     })
 }

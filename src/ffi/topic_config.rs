@@ -65,9 +65,19 @@ impl KafkaTopicConfig {
     }
 }
 
-/// `*out` receives every setting of `topic` as the broker reports it
-/// (its own and the ones it inherits), within `timeout_ms` (-1: no
-/// limit).
+/// Gives every setting of `topic` as the broker reports it (its own and the
+/// ones it inherits).
+///
+/// @param inst       The instance.
+/// @param topic      The topic, NUL-terminated.
+/// @param timeout_ms How long to wait for the broker (-1: no limit).
+/// @param out        Receives the settings; free them with
+///                   `kafka_topic_config_free`. NULL until the call succeeds.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
+///         (`inst`, `topic` or `out` NULL, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_TIMEOUT`, `KAFKA_ERR_BROKER`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_describe_topic_config(
     inst: *const KafkaInstance,
@@ -77,7 +87,8 @@ pub unsafe extern "C" fn kafka_instance_describe_topic_config(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all three): module contract.
+        // SAFETY (all three): `out` is NULL or writable, `inst` NULL or a live instance, `topic`
+        // NULL or NUL-terminated (the header's contract); each helper refuses NULL.
         let slot = unsafe { out_slot(out, "out") }?;
         let inst = unsafe { handle(inst, "inst") }?;
         let topic = unsafe { arg_str(topic, "topic") }?;
@@ -87,18 +98,32 @@ pub unsafe extern "C" fn kafka_instance_describe_topic_config(
     })
 }
 
-/// Sets `keys[i]` to `values[i]` on `topic` (`values[i]` NULL: back to
-/// the inherited value), for `count` settings, keeping the topic's other
-/// settings; within `timeout_ms` (-1: no limit). Only the settings named
-/// are sent (IncrementalAlterConfigs, Kafka 2.3 and later). A broker
-/// older than that replaces a topic's whole set at once: the settings set
-/// on the topic are read and sent again with these changes (a change
-/// someone else makes in between is lost), and a topic with a sensitive
-/// setting of its own, whose value no broker shows, is refused
-/// (`KAFKA_ERR_BROKER`, librdkafka code -165) rather than losing it. A
-/// setting the broker does not know, or a value it refuses, fails the
-/// whole call (`KAFKA_ERR_BROKER`, the broker's words in the message) and
-/// changes nothing.
+/// Sets `keys[i]` to `values[i]` on `topic`, for `count` settings, keeping
+/// the topic's other settings.
+///
+/// Only the settings named are sent (IncrementalAlterConfigs, Kafka 2.3
+/// and later). A broker older than that replaces a topic's whole set at
+/// once: the settings set on the topic are read and sent again with these
+/// changes (a change someone else makes in between is lost).
+///
+/// @param inst       The instance.
+/// @param topic      The topic, NUL-terminated.
+/// @param keys       `count` setting names, NUL-terminated.
+/// @param values     `count` values, NUL-terminated; `values[i]` NULL: back
+///                   to the inherited value.
+/// @param count      How many settings.
+/// @param timeout_ms How long to wait for the broker (-1: no limit).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_BROKER` (a setting
+///         the broker does not know, or a value it refuses, fails the whole
+///         call, with the broker's words in the message, and changes
+///         nothing; with a broker older than 2.3, a topic with a sensitive
+///         setting of its own, whose value no broker shows, is refused with
+///         librdkafka code -165 rather than losing it),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`inst`, `topic` or a key NULL, an
+///         array NULL with `count` not 0, invalid UTF-8, a bad timeout),
+///         `KAFKA_ERR_TIMEOUT`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_instance_alter_topic_config(
     inst: *const KafkaInstance,
@@ -110,8 +135,8 @@ pub unsafe extern "C" fn kafka_instance_alter_topic_config(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all below): module contract: keys and values hold
-        // count entries.
+        // SAFETY (all below): `inst` is NULL or a live instance, `topic` NULL or a C string,
+        // `keys` and `values` NULL or `count` pointers to C strings or NULL (the header).
         let inst = unsafe { handle(inst, "inst") }?;
         let topic = unsafe { arg_str(topic, "topic") }?;
         let keys = unsafe { arg_slice(keys, count, "keys") }?;
@@ -131,40 +156,54 @@ pub unsafe extern "C" fn kafka_instance_alter_topic_config(
     })
 }
 
-/// How many settings `config` holds (0 for NULL).
+/// Counts the settings `config` holds.
+///
+/// @param config The settings, or NULL.
+/// @return The count; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_topic_config_count(config: *const KafkaTopicConfig) -> usize {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `config` is NULL or a live `KafkaTopicConfig`, not yet freed (the header's
+        // contract); `opt_handle` maps NULL to `None`.
         unsafe { opt_handle(config) }.map_or(0, |c| c.entries.len())
     })
 }
 
-/// Setting `index`, owned by `config`; NULL when out of range or
-/// `config` is NULL.
+/// Gives setting `index`.
+///
+/// @param config The settings, or NULL.
+/// @param index  The setting's position, from 0.
+/// @return The setting, owned by `config`; NULL when out of range or
+///         `config` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_topic_config_get(
     config: *const KafkaTopicConfig,
     index: usize,
 ) -> *const KafkaConfigEntry {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY: module contract.
+        // SAFETY: `config` is NULL or a live `KafkaTopicConfig`; the entry returned lives in it,
+        // as the header says, until `kafka_topic_config_free`.
         unsafe { opt_handle(config) }
             .and_then(|c| c.entries.get(index))
             .map_or(std::ptr::null(), |e| e as *const KafkaConfigEntry)
     })
 }
 
-/// The value of the setting `name` (e.g. `"retention.ms"`), owned by
-/// `config`; NULL when `config` has no such setting, the setting has no
-/// value or is sensitive, or an argument is NULL.
+/// Gives the value of the setting `name`.
+///
+/// @param config The settings, or NULL.
+/// @param name   The setting's name (e.g. `"retention.ms"`), NUL-terminated.
+/// @return The value, owned by `config`; NULL when `config` has no such
+///         setting, the setting has no value or is sensitive, or an argument
+///         is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_topic_config_value(
     config: *const KafkaTopicConfig,
     name: *const c_char,
 ) -> *const c_char {
     call_infallible(here!(SUBJECT), || {
-        // SAFETY (both): module contract.
+        // SAFETY (both): `config` is NULL or a live `KafkaTopicConfig`, `name` NULL or a C string
+        // kept for the call (the header's contract); NULL gives NULL.
         let Some(config) = (unsafe { opt_handle(config) }) else {
             return std::ptr::null();
         };
@@ -180,7 +219,9 @@ pub unsafe extern "C" fn kafka_topic_config_value(
     })
 }
 
-/// Releases `config`. NULL is a no-op.
+/// Releases `config`.
+///
+/// @param config The settings to release; NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_topic_config_free(config: *mut KafkaTopicConfig) {
     call_infallible(here!(SUBJECT), || {

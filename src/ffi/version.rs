@@ -5,14 +5,18 @@ use std::sync::OnceLock;
 
 use crate::ffi::{call_infallible, Site};
 
-/// This library's version, e.g. `"0.1.0"`: a static string.
+/// Gives this library's version, such as `"0.1.0"`.
+///
+/// @return A static string.
 #[no_mangle]
 pub extern "C" fn kafka_instance_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// The version of the librdkafka built into this library, e.g.
-/// `"2.12.1"`: a static string.
+/// Gives the version of the librdkafka built into this library, such as
+/// `"2.12.1"`.
+///
+/// @return A static string.
 #[no_mangle]
 pub extern "C" fn kafka_instance_librdkafka_version() -> *const c_char {
     static VERSION: OnceLock<CString> = OnceLock::new();

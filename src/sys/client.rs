@@ -90,7 +90,8 @@ fn known_topics_metadata<C: rdkafka::client::ClientContext>(
     // SAFETY: a live client; with all_topics 0 and no topic handle
     // librdkafka asks for the topics it holds locally, and writes its
     // answer into `md` on success.
-    let err = unsafe { rd::rd_kafka_metadata(client.native_ptr(), 0, std::ptr::null_mut(), &mut md, ms) };
+    let err =
+        unsafe { rd::rd_kafka_metadata(client.native_ptr(), 0, std::ptr::null_mut(), &mut md, ms) };
     if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
         return None;
     }
@@ -161,7 +162,10 @@ pub(crate) fn broker_ids<C: rdkafka::client::ClientContext>(
     // broker_cnt elements.
     let ids = unsafe {
         let md = &*md.ptr();
-        elements(md.brokers, md.broker_cnt).iter().map(|b| b.id).collect()
+        elements(md.brokers, md.broker_cnt)
+            .iter()
+            .map(|b| b.id)
+            .collect()
     };
     Some(ids)
 }

@@ -4,15 +4,29 @@
 use super::*;
 
 /// Queues `count` records in one call (the way for callers that pay for
-/// each call across a language boundary). Each record is checked and
-/// queued as by `kafka_producer_send`; one that is invalid or finds the
-/// queue full is refused alone, and the others are still queued.
-/// `results` (NULL, or room for `count`) gets each record's outcome:
-/// `KAFKA_OK` (queued: `cb`, when not NULL, will be called once with its
-/// delivery, given `opaques[i]`, or NULL when `opaques` is NULL) or why it
-/// was refused (nothing queued, no callback). Returns `KAFKA_OK` when all
-/// were queued, else the first refusal's code, with a message that counts
-/// them.
+/// each call across a language boundary).
+///
+/// Each record is checked and queued as by `kafka_producer_send`; one that
+/// is invalid or finds the queue full is refused alone, and the others are
+/// still queued.
+///
+/// @param p       The producer.
+/// @param records `count` records, lent for the call.
+/// @param count   How many records.
+/// @param cb      NULL, or called once with the delivery of each record
+///                queued.
+/// @param opaques NULL, or `count` values: `cb` is given `opaques[i]` for
+///                record `i` (NULL when `opaques` is NULL).
+/// @param results NULL, or room for `count` codes: each record's outcome,
+///                `KAFKA_OK` (queued: `cb`, when not NULL, will be called
+///                once with its delivery) or why it was refused (nothing
+///                queued, no callback).
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return `KAFKA_OK` when all were queued, else the first refusal's code,
+///         with a message that counts them; `KAFKA_ERR_INVALID_ARGUMENT`,
+///         nothing queued, when `p` is NULL or `records` is NULL with
+///         `count` not 0.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_batch(
     p: *mut KafkaProducer,
@@ -24,8 +38,8 @@ pub unsafe extern "C" fn kafka_producer_send_batch(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all below): module contract: records and results (when
-        // not NULL) hold count entries, opaques too.
+        // SAFETY (all below): `p` is NULL or a live producer; `records`, and `opaques` and
+        // `results` when not NULL, hold `count` entries (the header's contract).
         let p = unsafe { handle(p, "p") }?;
         let records = unsafe { arg_slice(records, count, "records") }?;
         let opaques = unsafe { opt_slice(opaques, count, "opaques") }?;
@@ -38,10 +52,20 @@ pub unsafe extern "C" fn kafka_producer_send_batch(
     })
 }
 
-/// `kafka_producer_send_batch` for JSON values to one topic: `values[i]`
-/// (each checked to be JSON) with `keys[i]` (`keys` NULL: no keys; a NULL
-/// entry: no key for that one). Results, callbacks and the return as for
-/// `kafka_producer_send_batch`.
+/// `kafka_producer_send_batch` for JSON values to one topic.
+///
+/// @param p       The producer.
+/// @param topic   The topic, NUL-terminated.
+/// @param keys    NULL (no keys), or `count` keys, NUL-terminated: `keys[i]`
+///                goes with `values[i]` (a NULL entry: no key for that one).
+/// @param values  `count` values, NUL-terminated, each checked to be JSON.
+/// @param count   How many values.
+/// @param cb      As for `kafka_producer_send_batch`.
+/// @param opaques As for `kafka_producer_send_batch`.
+/// @param results As for `kafka_producer_send_batch`.
+/// @param err     NULL, or where a failure is described (`KAFKA_OK` on
+///                success).
+/// @return As for `kafka_producer_send_batch`.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_json_batch(
     p: *mut KafkaProducer,
@@ -55,7 +79,8 @@ pub unsafe extern "C" fn kafka_producer_send_json_batch(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all below): module contract, as above.
+        // SAFETY (all below): `p` is NULL or a live producer; `values`, and `keys`, `opaques` and
+        // `results` when not NULL, hold `count` entries (the header's contract).
         let p = unsafe { handle(p, "p") }?;
         let values = unsafe { arg_slice(values, count, "values") }?;
         let keys = unsafe { opt_slice(keys, count, "keys") }?;
@@ -69,17 +94,30 @@ pub unsafe extern "C" fn kafka_producer_send_json_batch(
     })
 }
 
-/// `kafka_producer_send_json_batch` with the values in one JSON text: the
-/// way for callers whose language encodes a list in one call faster than
-/// each item (Python's `json.dumps(list)`). `values_json` is a JSON array
-/// of exactly `count` values; each element, its text exactly as written,
-/// is one record's value. `keys_json` is NULL (no keys) or a JSON array of
-/// `count` strings (the key's UTF-8 bytes) or nulls (no key). When either
-/// is not such an array, or an argument is invalid, nothing is queued and
-/// the call fails as a whole; `results` (NULL, or room for `count`) then
-/// holds that code for every record, so it always says what became of
-/// each. Otherwise results, callbacks and the return are as for
-/// `kafka_producer_send_batch`.
+/// `kafka_producer_send_json_batch` with the values in one JSON text.
+///
+/// The way for callers whose language encodes a list in one call faster
+/// than each item (Python's `json.dumps(list)`). When `keys_json` or
+/// `values_json` is not such an array, or an argument is invalid, nothing
+/// is queued and the call fails as a whole.
+///
+/// @param p           The producer.
+/// @param topic       The topic, NUL-terminated.
+/// @param keys_json   NULL (no keys) or a JSON array of `count` strings (the
+///                    key's UTF-8 bytes) or nulls (no key).
+/// @param values_json A JSON array of exactly `count` values; each element,
+///                    its text exactly as written, is one record's value.
+/// @param count       How many records.
+/// @param cb          As for `kafka_producer_send_batch`.
+/// @param opaques     As for `kafka_producer_send_batch`.
+/// @param results     NULL, or room for `count` codes. When the call fails as
+///                    a whole, it holds that code for every record, so it
+///                    always says what became of each; otherwise as for
+///                    `kafka_producer_send_batch`.
+/// @param err         NULL, or where a failure is described (`KAFKA_OK` on
+///                    success).
+/// @return As for `kafka_producer_send_batch`; when the call fails as a
+///         whole, that failure's code.
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_json_array(
     p: *mut KafkaProducer,
@@ -93,8 +131,8 @@ pub unsafe extern "C" fn kafka_producer_send_json_array(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all below): module contract: results and opaques (when
-        // not NULL) hold count entries.
+        // SAFETY (all below): `results` and `opaques` are NULL or hold `count` entries, `p` is
+        // NULL or a live producer, the strings NULL or NUL-terminated (the header).
         let mut results = unsafe { out_slice(results, count, "results") }?;
         let checked = (|| -> Result<_> {
             let p = unsafe { handle(p, "p") }?;
@@ -168,13 +206,24 @@ fn send_each(
     }
 }
 
-/// `kafka_producer_send`, waiting up to `timeout_ms` (0 or more: the wait
-/// is always bounded) for room when the local queue is full
+/// `kafka_producer_send`, waiting for room when the local queue is full
 /// (`queue_buffering_max_messages` / `_kbytes`), instead of failing with
-/// `KAFKA_ERR_QUEUE_FULL` at once. `KAFKA_ERR_TIMEOUT` when no room came
-/// in time: the record was not queued and `cb` is not called. Refused
-/// inside this producer's own callbacks (`KAFKA_ERR_STATE`): their thread
-/// is the one that makes room.
+/// `KAFKA_ERR_QUEUE_FULL` at once.
+///
+/// @param p          The producer.
+/// @param record     The message (see `KafkaRecord`), lent for the call.
+/// @param cb         As for `kafka_producer_send`.
+/// @param opaque     Passed to `cb`.
+/// @param timeout_ms How long to wait for room: 0 or more (the wait is
+///                   always bounded).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` once queued, or the failure's code:
+///         `KAFKA_ERR_TIMEOUT` (no room came in time: the record was not
+///         queued and `cb` is not called), `KAFKA_ERR_STATE` (refused inside
+///         this producer's own callbacks: their thread is the one that makes
+///         room), `KAFKA_ERR_INVALID_ARGUMENT` (an invalid record, a negative
+///         `timeout_ms`).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_wait(
     p: *mut KafkaProducer,
@@ -193,7 +242,8 @@ pub unsafe extern "C" fn kafka_producer_send_wait(
         }
         let timeout = Duration::from_millis(timeout_ms as u64);
         let send = |p: &Producer, r: &Record<'_>, d| p.send_wait(r, d, timeout);
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer and `record` NULL or a `KafkaRecord` the caller
+        // lends for this call (the header's contract), as `send_with` needs.
         unsafe { send_with(p, record, cb, opaque, send) }
     })
 }

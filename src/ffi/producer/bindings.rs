@@ -46,15 +46,24 @@ impl From<&Tracked> for KafkaTrackedReport {
     }
 }
 
-/// Sends `record` as `kafka_producer_send` does, but instead of calling a
-/// function per message, keeps its outcome, tagged with `tag`, for
-/// `kafka_producer_reports`: for bindings to whom a call per message from
-/// the producer's thread is expensive (entering Python, Node or Go from a
-/// foreign thread costs more than the send), which then take outcomes in
-/// bulk. Every message sent this way gets exactly one report (delivered,
-/// failed, or purged at close); take them, or they are kept until the
-/// producer is closed. Invalid records and a full queue fail here and
-/// queue nothing (no report).
+/// Sends `record` as `kafka_producer_send` does, but keeps its outcome,
+/// tagged with `tag`, for `kafka_producer_reports` instead of calling a
+/// function per message.
+///
+/// For bindings to whom a call per message from the producer's thread is
+/// expensive (entering Python, Node or Go from a foreign thread costs more
+/// than the send), which then take outcomes in bulk. Every message sent
+/// this way gets exactly one report (delivered, failed, or purged at
+/// close); take them, or they are kept until the producer is closed.
+///
+/// @param p      The producer.
+/// @param record The message (see `KafkaRecord`), lent for the call.
+/// @param tag    The tag its report carries.
+/// @param err    NULL, or where a failure is described (`KAFKA_OK` on
+///               success).
+/// @return `KAFKA_OK` once queued, or the failure's code: invalid records
+///         (`KAFKA_ERR_INVALID_ARGUMENT`) and a full queue
+///         (`KAFKA_ERR_QUEUE_FULL`) fail here and queue nothing (no report).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_tracked(
     p: *mut KafkaProducer,
@@ -63,7 +72,8 @@ pub unsafe extern "C" fn kafka_producer_send_tracked(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY (all three): module contract.
+        // SAFETY (all three): `p` is NULL or a live producer, `record` NULL or a `KafkaRecord` the
+        // caller lends for this call, its pointers as its fields say (the header).
         let p = unsafe { handle(p, "p") }?;
         let record = unsafe { arg(record, "record") }?;
         let mut headers = Vec::new();
@@ -74,21 +84,33 @@ pub unsafe extern "C" fn kafka_producer_send_tracked(
 }
 
 /// Sends `count` records to `topic` in one call, each tracked as by
-/// `kafka_producer_send_tracked` with tag `first_tag + i`: for bindings
-/// that gather records (in one buffer) and cross into the library once per
-/// batch. `data` holds, for each record in order, its key then its value,
-/// back to back (`data_len` bytes in all); `lengths` holds `2 * count`
-/// lengths, key then value for each record, -1 for none (no key, a
-/// tombstone). When the local queue is full, waits up to `timeout_ms` in
-/// all for room (0: not at all; -1: no limit; refused inside this
-/// producer's callbacks).
+/// `kafka_producer_send_tracked` with tag `first_tag + i`.
 ///
-/// Stops at the first record that cannot be queued: `*queued` is how many
-/// were queued before it, the result is why it was not (its later records
-/// are not sent: send them again after dealing with it). `KAFKA_OK` with
-/// `*queued == count` when all were. Lengths that do not add up to
-/// `data_len`, and a length below -1, queue nothing
-/// (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
+/// For bindings that gather records (in one buffer) and cross into the
+/// library once per batch. It stops at the first record that cannot be
+/// queued: its later records are not sent (send them again after dealing
+/// with it).
+///
+/// @param p          The producer.
+/// @param topic      The topic, NUL-terminated.
+/// @param data       For each record in order, its key then its value, back
+///                   to back.
+/// @param data_len   The bytes in `data`, in all.
+/// @param lengths    `2 * count` lengths, key then value for each record, -1
+///                   for none (no key, a tombstone).
+/// @param count      How many records.
+/// @param first_tag  The first record's tag.
+/// @param timeout_ms How long to wait in all for room when the local queue
+///                   is full (0: not at all; -1: no limit; refused inside
+///                   this producer's callbacks).
+/// @param queued     NULL, or receives how many were queued before the
+///                   first that could not be (`count` when all were).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` when all were queued, else why the first record that
+///         was not could not be; lengths that do not add up to `data_len`,
+///         and a length below -1, queue nothing
+///         (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
     p: *mut KafkaProducer,
@@ -103,11 +125,13 @@ pub unsafe extern "C" fn kafka_producer_send_tracked_packed(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: queued is NULL or writable (module contract).
+        // SAFETY: `queued` is NULL or writable for one `size_t` (the header's contract); written
+        // only after the sends, whatever their result.
         let queued = unsafe { queued.as_mut() };
         let mut done = 0;
         let result = (|| {
-            // SAFETY: module contract.
+            // SAFETY: `p`, `topic`, `data` (`data_len` bytes) and `lengths` (`2 * count`) are NULL
+            // or valid as the header says, as `packed_args` requires.
             let (p, topic, data, lengths) =
                 unsafe { packed_args(p, topic, data, data_len, lengths, count) }?;
             let records = unpack(topic, data, lengths)?;
@@ -152,29 +176,44 @@ unsafe fn packed_args<'a>(
     Ok((p, topic, data, lengths))
 }
 
-/// Hands `count` packed records (laid out as for
-/// `kafka_producer_send_tracked_packed`) to the producer's own sender
-/// thread and returns once they are copied: for a binding whose sending
-/// thread is its busiest (Python's, holding the interpreter's lock), which
-/// should not pay librdkafka's cost per message or wait for its room. The
-/// thread queues them in the order they were handed over, each tracked
-/// with tag `first_tag + i`. A record waits for room in the local queue
-/// until `timeout_ms` after this call (-1: no limit); a record that cannot
-/// be queued gets a failed report (`KAFKA_ERR_TIMEOUT`, a too-large
-/// record's code, `KAFKA_ERR_BROKER` with librdkafka's purge code when
-/// purged, aborted or closed out of time) and the records after it go on:
-/// every record handed over gets exactly one report. They count as in
-/// flight from now: flush and close wait for them, and
-/// `kafka_producer_purge` with `purge_queued` and
+/// Hands `count` packed records to the producer's own sender thread and
+/// returns once they are copied.
+///
+/// For a binding whose sending thread is its busiest (Python's, holding the
+/// interpreter's lock), which should not pay librdkafka's cost per message
+/// or wait for its room. The thread queues them in the order they were
+/// handed over. A record that cannot be queued gets a failed report
+/// (`KAFKA_ERR_TIMEOUT`, a too-large record's code, `KAFKA_ERR_BROKER` with
+/// librdkafka's purge code when purged, aborted or closed out of time) and
+/// the records after it go on: every record handed over gets exactly one
+/// report. They count as in flight from now: flush and close wait for
+/// them, and `kafka_producer_purge` with `queued` and
 /// `kafka_producer_abort_transaction` fail those not yet queued.
 ///
-/// Never waits. When 20,000 records wait for the thread already:
-/// `KAFKA_ERR_QUEUE_FULL`, nothing taken (wait for room with
-/// `kafka_producer_wait_handed_over`). Lengths that do not add up or a
-/// length below -1 (`KAFKA_ERR_INVALID_ARGUMENT`, naming the record), or
-/// a closing producer (`KAFKA_ERR_STATE`), take nothing. A message sent
-/// another way after this call may be queued before these: call
-/// `kafka_producer_wait_handed_over` first when the order matters.
+/// Never waits. A message sent another way after this call may be queued
+/// before these: call `kafka_producer_wait_handed_over` first when the
+/// order matters.
+///
+/// @param p          The producer.
+/// @param topic      The topic, NUL-terminated.
+/// @param data       The keys and values, laid out as for
+///                   `kafka_producer_send_tracked_packed`.
+/// @param data_len   The bytes in `data`, in all.
+/// @param lengths    `2 * count` lengths, as for
+///                   `kafka_producer_send_tracked_packed`.
+/// @param count      How many records.
+/// @param first_tag  The first record's tag: record `i` is tracked with tag
+///                   `first_tag + i`.
+/// @param timeout_ms How long after this call a record waits for room in the
+///                   local queue (-1: no limit).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK` when the records were taken, or the failure's code,
+///         with nothing taken: `KAFKA_ERR_QUEUE_FULL` (20,000 records wait
+///         for the thread already; wait for room with
+///         `kafka_producer_wait_handed_over`), `KAFKA_ERR_INVALID_ARGUMENT`
+///         (lengths that do not add up or a length below -1, naming the
+///         record), `KAFKA_ERR_STATE` (a closing producer).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_hand_over_tracked_packed(
     p: *mut KafkaProducer,
@@ -188,7 +227,8 @@ pub unsafe extern "C" fn kafka_producer_hand_over_tracked_packed(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p`, `topic`, `data` (`data_len` bytes) and `lengths` (`2 * count`) are NULL or
+        // valid as the header says, as `packed_args` requires; the data is copied.
         let (p, topic, data, lengths) =
             unsafe { packed_args(p, topic, data, data_len, lengths, count) }?;
         let timeout = arg_timeout(timeout_ms)?.unwrap_or(Duration::MAX);
@@ -200,10 +240,18 @@ pub unsafe extern "C" fn kafka_producer_hand_over_tracked_packed(
 
 /// Waits until every record handed over before the call
 /// (`kafka_producer_hand_over_tracked_packed`) is in the local queue or
-/// has its failed report, up to `timeout_ms` (-1: no limit; then
-/// `KAFKA_ERR_TIMEOUT`): a message sent after it returns is queued after
-/// them. Records handed over meanwhile do not hold it up. Refused inside
-/// this producer's callbacks.
+/// has its failed report.
+///
+/// A message sent after it returns is queued after them. Records handed
+/// over meanwhile do not hold it up.
+///
+/// @param p          The producer.
+/// @param timeout_ms How long to wait (-1: no limit).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_TIMEOUT`,
+///         `KAFKA_ERR_STATE` (refused inside this producer's callbacks),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (`p` NULL, a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_wait_handed_over(
     p: *mut KafkaProducer,
@@ -211,7 +259,8 @@ pub unsafe extern "C" fn kafka_producer_wait_handed_over(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, shareable between threads and not closed while
+        // this waits for the hand-over (the header's contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
         p.inner.wait_handed_over(arg_timeout(timeout_ms)?)?;
         Ok(KafkaErrorCode::KAFKA_OK)
@@ -219,11 +268,23 @@ pub unsafe extern "C" fn kafka_producer_wait_handed_over(
 }
 
 /// Writes up to `capacity` outcomes of `kafka_producer_send_tracked`
-/// messages to `out`, oldest first, and their number to `*count`; waits up
-/// to `timeout_ms` (-1: no limit, 0: not at all) for the first when none
-/// is there (then `*count` is 0 and the result `KAFKA_OK`). Waiting is
-/// refused (`KAFKA_ERR_STATE`) inside this producer's own callbacks. A
-/// thread blocked here must return before the producer is closed.
+/// messages to `out`, oldest first.
+///
+/// A thread blocked here must return before the producer is closed.
+///
+/// @param p          The producer.
+/// @param out        Room for `capacity` reports.
+/// @param capacity   How many reports `out` has room for (1 or more).
+/// @param timeout_ms How long to wait for the first when none is there (-1:
+///                   no limit, 0: not at all).
+/// @param count      NULL, or receives how many reports were written (0 when
+///                   none came in time).
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, also when none came in time, or the failure's code:
+///         `KAFKA_ERR_STATE` (waiting is refused inside this producer's own
+///         callbacks), `KAFKA_ERR_INVALID_ARGUMENT` (`p` NULL, `out` NULL or
+///         `capacity` 0, a bad timeout).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_reports(
     p: *mut KafkaProducer,
@@ -238,13 +299,26 @@ pub unsafe extern "C" fn kafka_producer_reports(
 }
 
 /// `kafka_producer_reports`, and once the first outcome is there, up to
-/// `gather_ms` more for others to join it, until `capacity` are there or
-/// no message of this producer is in flight (so a lone message's outcome
-/// is not held back). For a caller who pays per call (a lock to take, a
-/// language runtime to enter): while messages stream, fewer calls that
-/// each take more. `gather_ms` 0 is `kafka_producer_reports`; a negative
-/// one is `KAFKA_ERR_INVALID_ARGUMENT`. Gathering is refused
-/// (`KAFKA_ERR_STATE`) inside this producer's own callbacks.
+/// `gather_ms` more for others to join it.
+///
+/// It gathers until `capacity` are there or no message of this producer is
+/// in flight (so a lone message's outcome is not held back). For a caller
+/// who pays per call (a lock to take, a language runtime to enter): while
+/// messages stream, fewer calls that each take more.
+///
+/// @param p          The producer.
+/// @param out        Room for `capacity` reports.
+/// @param capacity   How many reports `out` has room for (1 or more).
+/// @param timeout_ms As for `kafka_producer_reports`.
+/// @param gather_ms  How long to gather after the first outcome; 0 is
+///                   `kafka_producer_reports`.
+/// @param count      NULL, or receives how many reports were written.
+/// @param err        NULL, or where a failure is described (`KAFKA_OK` on
+///                   success).
+/// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_STATE` (gathering
+///         is refused inside this producer's own callbacks),
+///         `KAFKA_ERR_INVALID_ARGUMENT` (a negative `gather_ms`, and as for
+///         `kafka_producer_reports`).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_producer_reports_gathered(
     p: *mut KafkaProducer,
@@ -256,13 +330,16 @@ pub unsafe extern "C" fn kafka_producer_reports_gathered(
     err: *mut KafkaError,
 ) -> KafkaErrorCode {
     call(here!(SUBJECT), err, || {
-        // SAFETY: count is NULL or writable (module contract).
+        // SAFETY: `count` is NULL or writable for one `size_t` (the header's contract); NULL is
+        // skipped.
         if let Some(n) = unsafe { count.as_mut() } {
             *n = 0;
         }
-        // SAFETY: module contract.
+        // SAFETY: `p` is NULL or a live producer, not closed while a call waits here (the header's
+        // contract); `handle` refuses NULL.
         let p = unsafe { handle(p, "p") }?;
-        // SAFETY: module contract.
+        // SAFETY: `out` is NULL or writable for `capacity` reports that nothing else touches
+        // during the call (the header's contract); NULL is refused below.
         let slots = unsafe { out_slice(out, capacity, "out") }?;
         let Some(slots) = slots else {
             return Err(Error::invalid_argument("out is NULL or capacity is 0"));

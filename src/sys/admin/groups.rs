@@ -45,7 +45,11 @@ pub(crate) fn group_offsets<C: rdkafka::client::ClientContext>(
                     let list = Owned::new(list).ok_or("librdkafka could not make a list")?;
                     for (topic, partition) in parts {
                         let topic = CString::new(*topic).unwrap_or_default();
-                        rd::rd_kafka_topic_partition_list_add(list.ptr(), topic.as_ptr(), *partition);
+                        rd::rd_kafka_topic_partition_list_add(
+                            list.ptr(),
+                            topic.as_ptr(),
+                            *partition,
+                        );
                     }
                     Some(list)
                 }
@@ -123,7 +127,13 @@ pub(crate) fn delete_group<C: rdkafka::client::ClientContext>(
             let one = Owned::new(rd::rd_kafka_DeleteGroup_new(group.as_ptr()))
                 .ok_or("librdkafka could not make the request")?;
             let mut requests = [one.ptr()];
-            rd::rd_kafka_DeleteGroups(client.native_ptr(), requests.as_mut_ptr(), 1, options, queue);
+            rd::rd_kafka_DeleteGroups(
+                client.native_ptr(),
+                requests.as_mut_ptr(),
+                1,
+                options,
+                queue,
+            );
         }
         Ok(())
     };

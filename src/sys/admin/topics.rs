@@ -250,7 +250,9 @@ pub(crate) fn topic_settings<C: rdkafka::client::ClientContext>(
         let r = topic_resource(&cname)?;
         // SAFETY: a live client; the resource is owned until the end of the
         // closure, and librdkafka copies it into the request it sends.
-        unsafe { rd::rd_kafka_DescribeConfigs(client.native_ptr(), &mut r.ptr(), 1, options, queue) };
+        unsafe {
+            rd::rd_kafka_DescribeConfigs(client.native_ptr(), &mut r.ptr(), 1, options, queue)
+        };
         Ok(())
     };
     // SAFETY: the event is live while `read` runs; everything is copied.
