@@ -97,7 +97,8 @@ fn in_sections(generated: &str, version: &[u32; 3]) -> Result<String, String> {
         .collect::<Vec<_>>()
         .join("\n");
     let mut types: Vec<Vec<(String, String)>> = SECTIONS.iter().map(|_| Vec::new()).collect();
-    let mut functions: Vec<Vec<(usize, usize, String)>> = types.iter().map(|_| Vec::new()).collect();
+    let mut functions: Vec<Vec<(usize, usize, String)>> =
+        types.iter().map(|_| Vec::new()).collect();
     for (order, item) in items(&body).into_iter().enumerate() {
         let (name, is_function, opaque) = declared(&item)?;
         let section = match opaque {
@@ -238,7 +239,9 @@ fn items(body: &str) -> Vec<String> {
 /// handle's typedef.
 fn declared(item: &str) -> Result<(String, bool, bool), String> {
     let ident = |s: &str| -> String {
-        s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
     };
     let decl = item
         .lines()
@@ -250,17 +253,24 @@ fn declared(item: &str) -> Result<(String, bool, bool), String> {
     if let Some(rest) = decl.strip_prefix("#define ") {
         return Ok((ident(rest), false, false));
     }
-    if let Some(rest) = decl.strip_prefix("typedef struct ").or(decl.strip_prefix("typedef enum ")) {
+    if let Some(rest) = decl
+        .strip_prefix("typedef struct ")
+        .or(decl.strip_prefix("typedef enum "))
+    {
         let name = ident(rest);
         let opaque = decl.trim_end() == format!("typedef struct {name} {name};");
         return Ok((name, false, opaque));
     }
     if decl.starts_with("typedef ") {
         // A function pointer: typedef R (*Name)(...);
-        let at = decl.find("(*").ok_or_else(|| format!("build.rs: unknown typedef: {decl}"))?;
+        let at = decl
+            .find("(*")
+            .ok_or_else(|| format!("build.rs: unknown typedef: {decl}"))?;
         return Ok((ident(&decl[at + 2..]), false, false));
     }
-    let at = decl.find('(').ok_or_else(|| format!("build.rs: unknown item: {decl}"))?;
+    let at = decl
+        .find('(')
+        .ok_or_else(|| format!("build.rs: unknown item: {decl}"))?;
     let before = &decl[..at];
     let start = before
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

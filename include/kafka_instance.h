@@ -670,37 +670,6 @@ void kafka_instance_free(struct KafkaInstance *inst);
  */
 
 /**
- * The outcome of one message.
- */
-typedef struct KafkaDeliveryReport {
-  /**
-   * `KAFKA_OK` when the broker acknowledged the message.
-   */
-  enum KafkaErrorCode code;
-  /**
-   * librdkafka's error code, 0 on success.
-   */
-  int32_t rdkafka_code;
-  /**
-   * In a callback: valid only during the callback. From a sync send:
-   * the `topic` pointer the caller passed in.
-   */
-  const char *topic;
-  /**
-   * -1 when the message did not reach a partition.
-   */
-  int32_t partition;
-  /**
-   * -1 when the message was not acknowledged.
-   */
-  int64_t offset;
-  /**
-   * Milliseconds since the epoch, -1 when unknown.
-   */
-  int64_t timestamp_ms;
-} KafkaDeliveryReport;
-
-/**
  * One message header. `value` may be NULL (with `value_len` 0) for a
  * header without a value.
  */
@@ -755,6 +724,37 @@ typedef struct KafkaRecord {
    */
   int64_t timestamp_ms;
 } KafkaRecord;
+
+/**
+ * The outcome of one message.
+ */
+typedef struct KafkaDeliveryReport {
+  /**
+   * `KAFKA_OK` when the broker acknowledged the message.
+   */
+  enum KafkaErrorCode code;
+  /**
+   * librdkafka's error code, 0 on success.
+   */
+  int32_t rdkafka_code;
+  /**
+   * In a callback: valid only during the callback. From a sync send:
+   * the `topic` pointer the caller passed in.
+   */
+  const char *topic;
+  /**
+   * -1 when the message did not reach a partition.
+   */
+  int32_t partition;
+  /**
+   * -1 when the message was not acknowledged.
+   */
+  int64_t offset;
+  /**
+   * Milliseconds since the epoch, -1 when unknown.
+   */
+  int64_t timestamp_ms;
+} KafkaDeliveryReport;
 
 /**
  * Receives the outcome of one message sent with `kafka_producer_send`.
@@ -1278,40 +1278,6 @@ typedef enum KafkaRebalanceEvent {
 } KafkaRebalanceEvent;
 
 /**
- * The body of `kafka_instance_with_consumer`.
- *
- * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
- *
- * @param c      The scope's consumer.
- * @param opaque The `opaque` given to `kafka_instance_with_consumer`.
- * @return 0 for success; non-zero makes `kafka_instance_with_consumer`
- *         return `KAFKA_ERR_CALLBACK`.
- */
-typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
-
-/**
- * A topic handler: called with each consumed message of its topic, in
- * registration order, on the thread that called `kafka_consumer_consume`.
- *
- * A handler may call any function on its consumer: commit
- * (`kafka_consumer_commit` commits every message done so far, this batch's
- * included), `kafka_consumer_commit_message`,
- * `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
- * new handler runs from the next message on) and `kafka_consumer_wakeup`.
- * Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
- * consumer (close it after `kafka_consumer_consume` returns) and polling it
- * (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
- * past messages of the batch that are not handled yet.
- *
- * @param m      The message, valid only during the call.
- * @param opaque The `opaque` given to `kafka_consumer_register_handler`.
- * @return 0 for success; non-zero is logged (with topic, partition and
- *         offset) and processing goes on: the message counts as done either
- *         way.
- */
-typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
-
-/**
  * Receives the outcome of a `kafka_consumer_commit_async`.
  *
  * It runs on the thread that polls, inside `kafka_consumer_poll`,
@@ -1352,6 +1318,40 @@ typedef void (*KafkaCommitCallback)(struct KafkaConsumer *c, const struct KafkaE
  *                   `kafka_consumer_set_rebalance_callback`.
  */
 typedef void (*KafkaRebalanceCallback)(struct KafkaConsumer *c, enum KafkaRebalanceEvent event, const struct KafkaPartitionList *partitions, void *opaque);
+
+/**
+ * The body of `kafka_instance_with_consumer`.
+ *
+ * Closing `c` here is refused (`KAFKA_ERR_STATE`): the scope closes it.
+ *
+ * @param c      The scope's consumer.
+ * @param opaque The `opaque` given to `kafka_instance_with_consumer`.
+ * @return 0 for success; non-zero makes `kafka_instance_with_consumer`
+ *         return `KAFKA_ERR_CALLBACK`.
+ */
+typedef int (*KafkaConsumerScope)(struct KafkaConsumer *c, void *opaque);
+
+/**
+ * A topic handler: called with each consumed message of its topic, in
+ * registration order, on the thread that called `kafka_consumer_consume`.
+ *
+ * A handler may call any function on its consumer: commit
+ * (`kafka_consumer_commit` commits every message done so far, this batch's
+ * included), `kafka_consumer_commit_message`,
+ * `kafka_consumer_store_message`, `kafka_consumer_register_handler` (the
+ * new handler runs from the next message on) and `kafka_consumer_wakeup`.
+ * Two calls are refused with `KAFKA_ERR_STATE` and do nothing: closing the
+ * consumer (close it after `kafka_consumer_consume` returns) and polling it
+ * (`kafka_consumer_poll`, `_poll_batch`, `_consume`), which would commit
+ * past messages of the batch that are not handled yet.
+ *
+ * @param m      The message, valid only during the call.
+ * @param opaque The `opaque` given to `kafka_consumer_register_handler`.
+ * @return 0 for success; non-zero is logged (with topic, partition and
+ *         offset) and processing goes on: the message counts as done either
+ *         way.
+ */
+typedef int (*KafkaHandler)(const struct KafkaMessage *m, void *opaque);
 
 /**
  * One partition of a `KafkaPartitionList`. Read it with
@@ -1864,7 +1864,8 @@ enum KafkaErrorCode kafka_consumer_assignment(struct KafkaConsumer *c, struct Ka
  * @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
  *         (a bad topic, partition, offset or timeout),
  *         `KAFKA_ERR_STATE` (the partition is not assigned to this
- *         consumer, or the consumer is closed), `KAFKA_ERR_BROKER`
+ *         consumer, or the consumer is closing: a callback that
+ *         `kafka_consumer_close` runs called it), `KAFKA_ERR_BROKER`
  *         (librdkafka refused the seek; its reason is in the message).
  */
 enum KafkaErrorCode kafka_consumer_seek(struct KafkaConsumer *c, const char *topic, int32_t partition, int64_t offset, int32_t timeout_ms, struct KafkaError *err);

@@ -7,6 +7,9 @@
 #                              too, when it is set)
 #   scripts/test.sh ARGS...    ARGS go to cargo test (e.g. --test consumer)
 #
+# Test binaries run three at a time (KAFKA_INSTANCE_TEST_JOBS=1: one after
+# another); each prints its time, and the run its phases' times.
+#
 # With KAFKA_INSTANCE_BROKERS=external (and KAFKA_BOOTSTRAP_SERVERS set), the
 # tests that run against every broker run against that one alone; those
 # that control the embedded broker (stop it, fail its requests) or check
@@ -17,7 +20,7 @@
 # venv, kcat, valgrind, socat, openssl, doxygen, Go and Node.js with npm;
 # kafka-python, pytest and setuptools-rust into target/venv (and koffi
 # into node/node_modules, from the npm registry, when its test runs);
-# tansu, a Kafka-compatible broker, with cargo (about 15 minutes on 2 cores, once;
+# tansu, a Kafka-compatible broker, with cargo (about 8 minutes on 2 cores, once;
 # KAFKA_INSTANCE_SKIP_TANSU=1 skips it, and the tests that need it are
 # listed as not run).
 #
@@ -80,17 +83,46 @@ if ! target/venv/bin/python -c "import kafka, pytest, setuptools_rust, wheel" >/
 fi
 
 # tansu for tests/security.rs (a broker with SASL and SQLite storage; TLS in
-# front of it).
+# front of it) and the second pass of CI: built in the background, at the
+# lowest priority, while the tests build and run (most of their time is
+# spent waiting); a test that needs it before then waits for it
+# (scripts/broker.sh install takes a lock).
+tansu_install=
 if [ "${KAFKA_INSTANCE_SKIP_TANSU:-}" != 1 ]; then
-  scripts/broker.sh install || say "could not install tansu; the tests that need it are listed as not run"
+  mkdir -p target
+  nice -n 19 scripts/broker.sh install >target/tansu-install.log 2>&1 &
+  tansu_install=$!
 fi
 
 not_run="$PWD/target/tests-not-run.txt"
 mkdir -p target
 : >"$not_run"
 log="$PWD/target/test-output.txt"
-KAFKA_INSTANCE_NOT_RUN_FILE="$not_run" cargo test --no-fail-fast "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+say "installs: ${SECONDS}s"
+started=$SECONDS
+# The build first, timed apart from the run (cargo test would build the
+# same, and a build error still shows in the run's output).
+cargo test --no-run "$@" >/dev/null 2>&1 || true
+say "build: $((SECONDS - started))s"
+started=$SECONDS
+# Several test binaries at a time (KAFKA_INSTANCE_TEST_JOBS, 3 by default;
+# 1: one after another, as cargo runs them); arguments for the test
+# binaries themselves (after --) go through cargo.
+export KAFKA_INSTANCE_NOT_RUN_FILE="$not_run"
+test_jobs=${KAFKA_INSTANCE_TEST_JOBS:-3}
+if [ "$test_jobs" -gt 1 ] && [[ " $* " != *" -- "* ]]; then
+  scripts/run-tests.sh "$test_jobs" "$log" "$@"
+  status=$?
+else
+  cargo test --no-fail-fast "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+fi
+say "tests: $((SECONDS - started))s"
+if [ -n "$tansu_install" ]; then
+  wait "$tansu_install" ||
+    say "could not install tansu (target/tansu-install.log); the tests that need it are listed as not run"
+  say "tansu ready: ${SECONDS}s after the start"
+fi
 
 # One total: every "test result" line, and the binaries that failed.
 awk '

@@ -87,7 +87,7 @@ fn the_header_has_guards_and_the_contract_names() {
 
 /// The test file a C function's tests live in: its handle's, as
 /// src/ffi/handles.rs divides the functions (`kafka_consumer_poll`:
-/// tests/consumer.rs; `kafka_instance_get_producer`: tests/producer.rs).
+/// tests/consumer/; `kafka_instance_get_producer`: tests/producer/).
 fn test_file_of(function: &str) -> &'static str {
     handles::handle_of(function).map_or("log", |h| h.name)
 }
@@ -177,7 +177,10 @@ fn every_macro_in_the_header_starts_with_kafka() {
         .map(|(name, _)| name)
         .filter(|name| !name.starts_with("KAFKA_"))
         .collect();
-    assert!(foreign.is_empty(), "macros without the KAFKA_ prefix: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "macros without the KAFKA_ prefix: {foreign:?}"
+    );
 }
 
 #[test]
@@ -185,11 +188,19 @@ fn the_version_macros_say_the_version_of_cargo_toml_and_of_kafka_version() {
     let header = generated();
     let value = |name: &str| -> u32 {
         let found = macros(&header).into_iter().find(|(n, _)| *n == name);
-        found.unwrap_or_else(|| panic!("no {name}")).1.trim().parse().unwrap()
+        found
+            .unwrap_or_else(|| panic!("no {name}"))
+            .1
+            .trim()
+            .parse()
+            .unwrap()
     };
-    let [major, minor, patch] = ["MAJOR", "MINOR", "PATCH"]
-        .map(|part| value(&format!("KAFKA_INSTANCE_VERSION_{part}")));
-    assert_eq!(value("KAFKA_INSTANCE_VERSION_NUM"), major * 10000 + minor * 100 + patch);
+    let [major, minor, patch] =
+        ["MAJOR", "MINOR", "PATCH"].map(|part| value(&format!("KAFKA_INSTANCE_VERSION_{part}")));
+    assert_eq!(
+        value("KAFKA_INSTANCE_VERSION_NUM"),
+        major * 10000 + minor * 100 + patch
+    );
     let toml = std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap();
     let in_toml = toml
         .lines()
@@ -198,7 +209,8 @@ fn the_version_macros_say_the_version_of_cargo_toml_and_of_kafka_version() {
         .unwrap();
     assert_eq!(format!("{major}.{minor}.{patch}"), in_toml);
     // SAFETY: a static NUL-terminated string.
-    let at_run_time = unsafe { std::ffi::CStr::from_ptr(kafka_instance::ffi::version::kafka_instance_version()) };
+    let at_run_time =
+        unsafe { std::ffi::CStr::from_ptr(kafka_instance::ffi::version::kafka_instance_version()) };
     assert_eq!(at_run_time.to_str().unwrap(), in_toml);
 }
 
@@ -213,16 +225,43 @@ fn the_header_reads_in_sections_in_the_order_a_user_meets_them() {
         let banner = format!(" * {}. {}\n", i + 1, section.title);
         let found = header[at..].find(&banner);
         at += found.unwrap_or_else(|| panic!("section {banner:?} missing or out of order"));
-        let first_words: String = section.intro.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+        let first_words: String = section
+            .intro
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
         let opening = &header[at..at + 600.min(header.len() - at)];
         let opening = opening.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(opening.contains(&first_words), "section {} opens without its paragraph", section.title);
+        assert!(
+            opening.contains(&first_words),
+            "section {} opens without its paragraph",
+            section.title
+        );
     }
-    let position = |name: &str| header.find(&format!(" {name}(")).unwrap_or_else(|| panic!("no {name}"));
-    let original = ["kafka_producer_send_json", "kafka_producer_send_json_sync", "kafka_producer_send", "kafka_producer_send_sync"];
+    let position = |name: &str| {
+        header
+            .find(&format!(" {name}("))
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let original = [
+        "kafka_producer_send_json",
+        "kafka_producer_send_json_sync",
+        "kafka_producer_send",
+        "kafka_producer_send_sync",
+    ];
     let last_original = original.iter().map(|f| position(f)).max().unwrap();
-    for other in ["kafka_producer_send_batch", "kafka_producer_send_wait", "kafka_producer_send_tracked", "kafka_producer_send_tracked_packed", "kafka_producer_hand_over_tracked_packed"] {
-        assert!(position(other) > last_original, "{other} comes before the original four sends");
+    for other in [
+        "kafka_producer_send_batch",
+        "kafka_producer_send_wait",
+        "kafka_producer_send_tracked",
+        "kafka_producer_send_tracked_packed",
+        "kafka_producer_hand_over_tracked_packed",
+    ] {
+        assert!(
+            position(other) > last_original,
+            "{other} comes before the original four sends"
+        );
     }
     let bindings = header.find(" * 10. For language bindings").unwrap();
     assert!(position("kafka_producer_send_tracked") > bindings);
@@ -253,7 +292,10 @@ fn the_deprecation_marker_makes_a_use_warn() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("deprecated") && said.contains("use kafka_new_call"), "no warning: {said}");
+    assert!(
+        said.contains("deprecated") && said.contains("use kafka_new_call"),
+        "no warning: {said}"
+    );
 }
 
 /// `doxygen docs/Doxyfile` builds the API reference from the header, and
@@ -261,17 +303,27 @@ fn the_deprecation_marker_makes_a_use_warn() {
 /// parameters left undocumented, is a warning, so a failure here.
 #[test]
 fn the_api_reference_builds_from_the_header_without_a_warning() {
-    if !common::have_tool("the_api_reference_builds_from_the_header_without_a_warning", "doxygen") {
+    if !common::have_tool(
+        "the_api_reference_builds_from_the_header_without_a_warning",
+        "doxygen",
+    ) {
         return;
     }
-    let out = Command::new("doxygen").arg("docs/Doxyfile").current_dir(ROOT).output().unwrap();
+    let out = Command::new("doxygen")
+        .arg("docs/Doxyfile")
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "doxygen failed: {said}");
     assert!(said.trim().is_empty(), "doxygen warned:\n{said}");
     let index = Path::new(ROOT).join("target/api-reference/html/index.html");
     assert!(index.exists(), "no {}", index.display());
     for section in handles::SECTIONS {
-        let page = Path::new(ROOT).join(format!("target/api-reference/html/group__{}.html", section.group));
+        let page = Path::new(ROOT).join(format!(
+            "target/api-reference/html/group__{}.html",
+            section.group
+        ));
         assert!(page.exists(), "no page for the section {}", section.title);
     }
 }
@@ -282,9 +334,38 @@ fn the_api_reference_builds_from_the_header_without_a_warning() {
 fn every_c_function_belongs_to_a_handle_of_the_one_list() {
     let header = generated();
     let functions = c_functions(&header);
-    let orphans: Vec<&&str> = functions.iter().filter(|f| handles::handle_of(f).is_none()).collect();
+    let orphans: Vec<&&str> = functions
+        .iter()
+        .filter(|f| handles::handle_of(f).is_none())
+        .collect();
     assert!(orphans.is_empty(), "functions of no handle: {orphans:?}");
     for h in handles::HANDLES.iter().filter(|h| !h.c_type.is_empty()) {
-        assert!(header.contains(&format!("typedef struct {}", h.c_type)), "no type {}", h.c_type);
+        assert!(
+            header.contains(&format!("typedef struct {}", h.c_type)),
+            "no type {}",
+            h.c_type
+        );
     }
+}
+
+/// Every function that takes a pointer has its NULL and bad arguments
+/// tried in tests/null_args/ (each case names its function).
+#[test]
+fn every_function_taking_a_pointer_is_in_the_null_argument_tables() {
+    let header = generated();
+    let tables: String = std::fs::read_dir(Path::new(ROOT).join("tests/null_args"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let missing: Vec<&str> = header
+        .lines()
+        .filter(|l| l.ends_with(");") && !l.starts_with(' ') && !l.starts_with("typedef"))
+        .filter_map(|l| {
+            let (before, params) = l.split_once('(')?;
+            let name = before.rsplit([' ', '*']).next()?;
+            (name.starts_with("kafka_") && params.contains('*')).then_some(name)
+        })
+        .filter(|name| !tables.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "no NULL-argument case for {missing:?}");
 }

@@ -46,6 +46,14 @@ fn programs_the_tests_run() -> BTreeSet<String> {
         // This file names the pattern itself.
         if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("readme.rs") {
             files.push(path);
+        } else if path.join("main.rs").exists() || path.ends_with("common") {
+            // A test binary of several files (tests/NAME/), or the helpers.
+            for module in std::fs::read_dir(&path).unwrap() {
+                let module = module.unwrap().path();
+                if module.extension().is_some_and(|e| e == "rs") {
+                    files.push(module);
+                }
+            }
         }
     }
     for file in files {
@@ -386,7 +394,10 @@ fn every_source_file_is_in_architecture_md() {
         })
     };
     let missing: Vec<&String> = files.iter().filter(|f| !named(f)).collect();
-    assert!(missing.is_empty(), "ARCHITECTURE.md does not name: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md does not name: {missing:?}"
+    );
 }
 
 /// ARCHITECTURE.md's list of handles is src/ffi/handles.rs's: each handle
@@ -401,6 +412,170 @@ fn architecture_md_lists_every_handle_of_the_one_list() {
             h.c_type.is_empty() || architecture.contains(&format!("`{}`", h.c_type)),
             "ARCHITECTURE.md lacks `{}`",
             h.c_type
+        );
+    }
+}
+
+/// Every `.rs` file below `dir`, with its text.
+fn rust_files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.push((path, text));
+        }
+    }
+    out
+}
+
+/// The lines of code of a source file, its comments included, as a reader
+/// meets them.
+fn lines_of(text: &str) -> usize {
+    text.lines().count()
+}
+
+/// ARCHITECTURE.md's layers: src/ffi/ is imported by nothing outside it;
+/// the safe layer names no C type and holds no `unsafe`; src/sys/ imports
+/// nothing of the safe layer.
+#[test]
+fn the_layers_point_one_way() {
+    let src = Path::new(ROOT).join("src");
+    let mut wrong = Vec::new();
+    for (path, text) in rust_files(&src) {
+        let below = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let layer = below.split('/').next().unwrap();
+        let c_words = [
+            "unsafe",
+            "c_char",
+            "c_void",
+            "c_int",
+            "CStr",
+            "CString",
+            "libc::",
+            "rdkafka::bindings",
+            "extern \"C\"",
+        ];
+        match layer {
+            "ffi" => {}
+            "sys" | "sys.rs" => {
+                for word in code.split("crate::").skip(1) {
+                    if !word.starts_with("sys") {
+                        wrong.push(format!(
+                            "src/{below} (below the safe layer) uses crate::{}",
+                            &word[..word.len().min(20)]
+                        ));
+                    }
+                }
+            }
+            _ if below == "lib.rs" => {}
+            _ => {
+                if code.contains("crate::ffi") || code.contains("ffi::") {
+                    wrong.push(format!("src/{below} imports the C boundary"));
+                }
+                for word in c_words {
+                    if code.contains(word) {
+                        wrong.push(format!("src/{below} names `{word}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "layers pointing the wrong way: {wrong:#?}"
+    );
+}
+
+/// A reader can hold a file: none in src/ passes 600 lines, none in
+/// tests/ 800.
+#[test]
+fn no_file_passes_its_line_limit() {
+    let mut long = Vec::new();
+    for (dir, limit) in [("src", 600), ("tests", 800)] {
+        for (path, text) in rust_files(&Path::new(ROOT).join(dir)) {
+            if lines_of(&text) > limit {
+                long.push(format!(
+                    "{} ({} lines, limit {limit})",
+                    path.display(),
+                    lines_of(&text)
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "too long: {long:?}");
+}
+
+/// No two modules of src/ import each other, directly or around a circle
+/// (`use crate::a` in a file of module `b`, at the level of the crate's
+/// top modules; the C boundary, above all, is left out: nothing imports it).
+#[test]
+fn no_import_circle_between_the_modules() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let src = Path::new(ROOT).join("src");
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in rust_files(&src) {
+        let below = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let from = below.split(['/', '.']).next().unwrap().to_owned();
+        if from == "ffi" || from == "lib" {
+            continue;
+        }
+        for (at, _) in text.match_indices("crate::") {
+            let to: String = text[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !to.is_empty() && to != from {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    // Depth-first: a module met again on the path is a circle.
+    fn visit(
+        m: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == m) {
+            let mut circle = path[i..].to_vec();
+            circle.push(m.to_owned());
+            return Some(circle);
+        }
+        if !done.insert(m.to_owned()) {
+            return None;
+        }
+        path.push(m.to_owned());
+        for next in edges.get(m).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    for m in edges.keys() {
+        let circle = visit(m, &edges, &mut Vec::new(), &mut done);
+        assert!(
+            circle.is_none(),
+            "an import circle: {}",
+            circle.unwrap().join(" -> ")
         );
     }
 }

@@ -135,7 +135,11 @@ pub fn handle_of(function: &str) -> Option<&'static HandleEntry> {
     HANDLES
         .iter()
         .filter_map(|h| {
-            let best = h.functions.iter().filter_map(|p| match_len(p, function)).max()?;
+            let best = h
+                .functions
+                .iter()
+                .filter_map(|p| match_len(p, function))
+                .max()?;
             Some((best, h))
         })
         .max_by_key(|(len, _)| *len)
@@ -178,7 +182,11 @@ fills, and the opaque handles the sections below make and free.",
         intro: "A KafkaConfig gathers settings (a connection URL, librdkafka's names or \
 kafka-python's) before an instance, a producer or a consumer is made from it. Not thread-safe; \
 the instance copies it.",
-        members: &["kafka_config_*", "KafkaOAuthToken", "KafkaOAuthTokenCallback"],
+        members: &[
+            "kafka_config_*",
+            "KafkaOAuthToken",
+            "KafkaOAuthTokenCallback",
+        ],
     },
     Section {
         group: "instance",
@@ -316,7 +324,12 @@ pub fn section_of(item: &str) -> Option<usize> {
     SECTIONS
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| Some((s.members.iter().filter_map(|m| match_len(m, item)).max()?, i)))
+        .filter_map(|(i, s)| {
+            Some((
+                s.members.iter().filter_map(|m| match_len(m, item)).max()?,
+                i,
+            ))
+        })
         .max_by_key(|(len, _)| *len)
         .map(|(_, i)| i)
 }

@@ -1,4 +1,6 @@
-//! The C ABI. Every `unsafe` in the crate lives under this module.
+//! The C ABI: the top of the crate's three layers (ARCHITECTURE.md). Its
+//! `unsafe` is the C caller's pointers; the other `unsafe`, librdkafka's
+//! own calls, is at the bottom, in `sys`.
 //!
 //! Each `extern "C"` function has the same shape: [`call`] (or
 //! [`call_infallible`]) catches panics, [`handle`]/[`arg`]/[`arg_str`]
@@ -17,7 +19,8 @@
 // The contract above is the one safety section for the whole C API; the
 // header carries each function's own documentation.
 #![allow(clippy::missing_safety_doc)]
-// The one place the crate-wide `unsafe_code = "deny"` (Cargo.toml) is lifted.
+// One of the two places (with `sys`) the crate-wide `unsafe_code = "deny"`
+// (Cargo.toml) is lifted.
 #![allow(unsafe_code)]
 
 pub mod cluster;
@@ -72,7 +75,6 @@ macro_rules! here {
     }};
 }
 pub(crate) use here;
-
 
 impl Site {
     pub(crate) const fn function(path: &'static str, subject: &'static str) -> Site {

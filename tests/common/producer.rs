@@ -1,4 +1,4 @@
-//! Producer helpers shared by tests/producer.rs and
+//! Producer helpers shared by tests/producer/ and
 //! tests/producer_failures.rs: a producer from overrides, a checked close,
 //! sends that return the code and message, and the delivery reports a
 //! callback collected.

@@ -257,7 +257,8 @@ pub unsafe extern "C" fn kafka_consumer_assignment(
 /// @return `KAFKA_OK`, or the failure's code: `KAFKA_ERR_INVALID_ARGUMENT`
 ///         (a bad topic, partition, offset or timeout),
 ///         `KAFKA_ERR_STATE` (the partition is not assigned to this
-///         consumer, or the consumer is closed), `KAFKA_ERR_BROKER`
+///         consumer, or the consumer is closing: a callback that
+///         `kafka_consumer_close` runs called it), `KAFKA_ERR_BROKER`
 ///         (librdkafka refused the seek; its reason is in the message).
 #[no_mangle]
 pub unsafe extern "C" fn kafka_consumer_seek(

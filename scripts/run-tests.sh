@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs the test binaries cargo built, several at a time, the way `cargo
+# test --no-fail-fast` runs them one after another: from the repository's
+# root, each binary's output kept together, in cargo's format (a `Running`
+# line, then the binary's own output), so that scripts/test.sh's total reads
+# it unchanged. Most tests wait (for a broker, a timeout, a rebalance), so
+# binaries side by side take a fraction of the time on 2 cores.
+#
+#   scripts/run-tests.sh JOBS LOG CARGO_ARGS...
+#
+# JOBS binaries at a time; the binaries that rebuild the library in place
+# (pip's build of the Python package, `cargo build --lib`, the examples'
+# install) run after the others, one at a time, as they did under cargo.
+# Output goes to stdout and LOG. Exit status: 0 when every binary passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=$1 log=$2
+shift 2
+logs=target/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+: >"$log"
+
+# The binaries of this build, from cargo: kind, name, source, executable.
+cargo test --no-run --message-format=json "$@" 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        t = m["target"]
+        print(t["kind"][0], t["name"], t["src_path"], m["executable"], sep="\t")
+' >"$logs/plan"
+if [ ! -s "$logs/plan" ]; then
+  echo "run-tests.sh: cargo built no test binary (a build error?)" | tee -a "$log"
+  exit 101
+fi
+
+# One binary: its `Running` line and output into its own file, then the
+# whole file at once onto stdout and LOG (under a lock: no interleaving).
+run_one() {
+  local kind=$1 name=$2 src=$3 exe=$4 out="$logs/$2.out" started=$SECONDS status
+  local shown=${src#"$PWD/"}
+  [ "$kind" = lib ] && shown="unittests $shown"
+  {
+    echo "     Running $shown (${exe#"$PWD/"})"
+    "$exe" 2>&1
+  } >"$out"
+  status=$?
+  echo "$status" >"$logs/$name.status"
+  {
+    flock 9
+    cat "$out" | tee -a "$log"
+    echo "run-tests.sh: $name: $((SECONDS - started))s" >&2
+  } 9>>"$logs/lock"
+  return 0
+}
+export -f run_one
+export logs log
+export CARGO="${CARGO:-$(command -v cargo)}" CARGO_MANIFEST_DIR="$PWD"
+
+rebuilders='^(bindings|install|examples)$'
+awk -F'\t' -v r="$rebuilders" '$2 !~ r' "$logs/plan" |
+  tr '\t' '\n' | xargs -d '\n' -n 4 -P "$jobs" bash -c 'run_one "$@"' _
+awk -F'\t' -v r="$rebuilders" '$2 ~ r' "$logs/plan" |
+  tr '\t' '\n' | xargs -d '\n' -n 4 -P 1 bash -c 'run_one "$@"' _
+
+status=0
+while IFS=$'\t' read -r _ name _ _; do
+  s=$(cat "$logs/$name.status" 2>/dev/null || echo 101)
+  [ "$s" -eq 0 ] || status=101
+done <"$logs/plan"
+exit "$status"
