@@ -7,7 +7,7 @@
 #                              too, when it is set)
 #   scripts/test.sh ARGS...    ARGS go to cargo test (e.g. --test consumer)
 #
-# Test binaries run three at a time (KAFKA_INSTANCE_TEST_JOBS=1: one after
+# Test binaries run four at a time (KAFKA_INSTANCE_TEST_JOBS=1: one after
 # another); each prints its time, and the run its phases' times.
 #
 # With KAFKA_INSTANCE_BROKERS=external (and KAFKA_BOOTSTRAP_SERVERS set), the
@@ -105,11 +105,11 @@ started=$SECONDS
 cargo test --no-run "$@" >/dev/null 2>&1 || true
 say "build: $((SECONDS - started))s"
 started=$SECONDS
-# Several test binaries at a time (KAFKA_INSTANCE_TEST_JOBS, 3 by default;
+# Several test binaries at a time (KAFKA_INSTANCE_TEST_JOBS, 4 by default;
 # 1: one after another, as cargo runs them); arguments for the test
 # binaries themselves (after --) go through cargo.
 export KAFKA_INSTANCE_NOT_RUN_FILE="$not_run"
-test_jobs=${KAFKA_INSTANCE_TEST_JOBS:-3}
+test_jobs=${KAFKA_INSTANCE_TEST_JOBS:-4}
 if [ "$test_jobs" -gt 1 ] && [[ " $* " != *" -- "* ]]; then
   scripts/run-tests.sh "$test_jobs" "$log" "$@"
   status=$?

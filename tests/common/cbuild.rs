@@ -34,8 +34,14 @@ pub fn lib_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let _quiet = rebuilding();
         let exe = std::env::current_exe().unwrap();
-        let deps = exe.parent().unwrap();
-        // One folder per test binary (they run one after another).
+        // The libraries scripts/run-tests.sh set aside before any test ran
+        // (a binary that rebuilds the library may run beside this one, and
+        // must never hand it a half-written file), else cargo's, in deps/.
+        let set_aside = std::env::var_os("KAFKA_INSTANCE_TEST_LIBS").map(PathBuf::from);
+        let deps = set_aside
+            .as_deref()
+            .unwrap_or_else(|| exe.parent().unwrap());
+        // One folder per test binary.
         let binary = exe.file_stem().unwrap().to_string_lossy().into_owned();
         let dir = Path::new(ROOT)
             .join("target")
