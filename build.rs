@@ -90,16 +90,30 @@ fn in_sections(generated: &str, version: &[u32; 3]) -> Result<String, String> {
         .and_then(|i| generated[i..].find('\n').map(|n| i + n + 1))
         .ok_or("cbindgen wrote no #include")?;
     let body_end = generated.rfind("#endif").ok_or("no include guard")?;
-    let body: String = generated[body_start..body_end]
-        .lines()
-        .filter(|l| !(l.starts_with("#ifdef __cplusplus") || l.starts_with("extern \"C\" {")))
-        .filter(|l| !(l.starts_with("}  // extern") || l.starts_with("#endif")))
-        .collect::<Vec<_>>()
-        .join("\n");
+    // cbindgen's `extern "C"` block, opened and closed by three lines each:
+    // left out here, written again around each section's functions.
+    let lines: Vec<&str> = generated[body_start..body_end].lines().collect();
+    let mut kept = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let wrapper = lines[i].starts_with("#ifdef __cplusplus")
+            && lines.get(i + 1).is_some_and(|l| {
+                l.starts_with("extern \"C\" {") || l.starts_with("}  // extern \"C\"")
+            })
+            && lines.get(i + 2).is_some_and(|l| l.starts_with("#endif"));
+        match wrapper {
+            true => i += 3,
+            false => {
+                kept.push(lines[i]);
+                i += 1;
+            }
+        }
+    }
+    let body = kept.join("\n");
     let mut types: Vec<Vec<(String, String)>> = SECTIONS.iter().map(|_| Vec::new()).collect();
     let mut functions: Vec<Vec<(usize, usize, String)>> =
         types.iter().map(|_| Vec::new()).collect();
-    for (order, item) in items(&body).into_iter().enumerate() {
+    for (order, item) in items(&body)?.into_iter().enumerate() {
         let (name, is_function, opaque) = declared(&item)?;
         let section = match opaque {
             true => 0,
@@ -206,7 +220,9 @@ fn wrap(text: &str, width: usize) -> String {
 }
 
 /// The header's items: each declaration with the doc comment above it.
-fn items(body: &str) -> Vec<String> {
+/// Fails on anything left over (a comment with no declaration, an item
+/// this reading does not end), rather than dropping it.
+fn items(body: &str) -> Result<Vec<String>, String> {
     let (mut items, mut current) = (Vec::new(), Vec::<&str>::new());
     let (mut in_comment, mut depth) = (false, 0i32);
     for line in body.lines() {
@@ -232,7 +248,13 @@ fn items(body: &str) -> Vec<String> {
             current.clear();
         }
     }
-    items
+    match current.is_empty() && depth == 0 && !in_comment {
+        true => Ok(items),
+        false => Err(format!(
+            "build.rs: the header ends inside an item it cannot place: {}",
+            current.join("\n")
+        )),
+    }
 }
 
 /// An item's name, whether it is a function, and whether it is an opaque

@@ -34,22 +34,30 @@ for line in sys.stdin:
         t = m["target"]
         print(t["kind"][0], t["name"], t["src_path"], m["executable"], sep="\t")
 ' >"$logs/plan"
-if [ ! -s "$logs/plan" ]; then
-  echo "run-tests.sh: cargo built no test binary (a build error?)" | tee -a "$log"
+built=${PIPESTATUS[0]}
+if [ "$built" -ne 0 ] || [ ! -s "$logs/plan" ]; then
+  # A binary that did not build fails the run, with the compiler's words.
+  echo "run-tests.sh: the test build failed:" | tee -a "$log"
+  cargo test --no-run "$@" 2>&1 | tee -a "$log"
   exit 101
 fi
 
 # One binary: its `Running` line and output into its own file, then the
 # whole file at once onto stdout and LOG (under a lock: no interleaving).
 run_one() {
-  local kind=$1 name=$2 src=$3 exe=$4 out="$logs/$2.out" started=$SECONDS status
+  local name=$2 src=$3 exe=$4 out="$logs/$2.out" started=$SECONDS status
   local shown=${src#"$PWD/"}
-  [ "$kind" = lib ] && shown="unittests $shown"
+  [ "$shown" = src/lib.rs ] && shown="unittests $shown"
   {
     echo "     Running $shown (${exe#"$PWD/"})"
     "$exe" 2>&1
   } >"$out"
   status=$?
+  if [ "$status" -ne 0 ]; then
+    # As cargo says it, and for a crash (no `test result` line) the only
+    # trace: scripts/test.sh's total names the binary from this line.
+    echo "error: test failed, to rerun pass \`--test $name\`: $shown exited with status $status" >>"$out"
+  fi
   echo "$status" >"$logs/$name.status"
   {
     flock 9

@@ -127,6 +127,10 @@ fi
 # One total: every "test result" line, and the binaries that failed.
 awk '
   /^     Running / { bin = $2 }
+  /^error: test failed, to rerun pass .* exited with status/ {
+    # A binary that ended without its total (a crash): named here.
+    if ($NF != 101) { crashed++; bad = bad "\n  " $(NF - 4) " (exited with status " $NF ")" }
+  }
   /^test result:/ {
     for (i = 1; i <= NF; i++) {
       if ($(i + 1) ~ /^passed;?$/) passed += $i
@@ -136,6 +140,7 @@ awk '
   }
   END {
     printf "\n==> %d passed, %d failed, %d ignored", passed, failed, ignored
+    if (crashed > 0) printf ", %d test binaries ended without a total", crashed
     if (bad != "") printf "; failing test binaries:%s", bad
     printf "\n"
   }' "$log"

@@ -1,12 +1,15 @@
 //! kafka_instance: a Kafka client library with a C ABI, on librdkafka.
 //!
-//! The crate has two layers. The safe modules (`config`, `instance`,
-//! `logging`, `mock`, ...) do the work and know nothing of C. The [`ffi`]
-//! module is the C ABI: it checks and converts arguments, calls the safe
-//! layer, and turns its `Result`s into `KafkaError`s. Only `ffi` may
-//! dereference C pointers: Cargo.toml's `[lints]` denies that crate-wide
-//! and `src/ffi/mod.rs` alone lifts it. The C header
-//! `include/kafka_instance.h` is generated from `ffi` by `build.rs`.
+//! The crate has three layers (ARCHITECTURE.md). The safe modules
+//! (`config`, `instance`, `producer`, `consumer`, `logging`, `mock`, ...)
+//! do the work and know nothing of C. The [`ffi`] module above them is the
+//! C ABI: it checks and converts arguments, calls the safe layer, and turns
+//! its `Result`s into `KafkaError`s. The `sys` module below them makes the
+//! librdkafka calls rust-rdkafka lacks, each object it makes owned by a
+//! type that frees it. `unsafe` lives at these two ends: Cargo.toml's
+//! `[lints]` denies it crate-wide and `src/ffi/mod.rs` and `src/sys/mod.rs`
+//! alone lift it. The C header `include/kafka_instance.h` is generated from
+//! `ffi` by `build.rs`.
 
 pub mod admin;
 pub mod config;

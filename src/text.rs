@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-/// An owned text followed by one NUL byte.
+/// An owned text followed by one NUL byte. Made from a `&str` it is UTF-8;
+/// a copy of a header name held in librdkafka's buffer keeps that name's
+/// bytes as the producer sent them (see [`NulStr::as_str`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NulText(Box<[u8]>);
 

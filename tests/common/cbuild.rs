@@ -93,7 +93,11 @@ pub fn compile_cpp(source: &Path) -> PathBuf {
 }
 
 fn compile(source: &Path, compiler: &str, flags: &[&str]) -> PathBuf {
-    let out_dir = Path::new(ROOT).join("target").join("c-tests");
+    // One folder per test binary, as for the library: binaries running
+    // side by side build the same programs.
+    let binary = std::env::current_exe().unwrap();
+    let binary = binary.file_stem().unwrap().to_string_lossy().into_owned();
+    let out_dir = Path::new(ROOT).join("target").join("c-tests").join(binary);
     std::fs::create_dir_all(&out_dir).unwrap();
     let bin = out_dir.join(source.file_stem().unwrap());
     let lib = lib_dir();
