@@ -91,25 +91,45 @@ fn lines(out: &Output) -> Vec<String> {
         .collect()
 }
 
-/// Runs kcat; again (up to three times, saying so) when it could not reach
-/// the broker at all: tansu, with several test binaries at it, now and then
-/// answers a new connection's first request short ("ApiVersionRequest
-/// failed: Local: Read underflow"), and kcat gives up on its metadata
-/// query. Nothing was read or written then; any other failure fails here.
+/// Runs kcat, which must succeed.
 fn kcat(args: &[&str], input: Option<&str>) -> Output {
-    for attempt in 1.. {
-        let out = kcat_once(args, input);
-        let said = String::from_utf8_lossy(&out.stderr);
-        let unreached =
-            said.contains("Failed to query metadata") && said.contains("transport failure");
-        if out.status.success() || !unreached || attempt == 3 {
-            cbuild::assert_ok(&out, "kcat");
-            return out;
+    let out = kcat_once(args, input);
+    cbuild::assert_ok(&out, "kcat");
+    out
+}
+
+/// Whether the kcat on this machine can talk to `bootstrap` at all: the
+/// kcat of Debian 12 runs on its librdkafka 2.0, which misreads the
+/// ApiVersions answer of some brokers (tansu 0.6: "Protocol read buffer
+/// underflow for ApiVersion v3", its tagged fields) and so reaches none of
+/// them. Run with cargo's library path, it used to load the librdkafka
+/// this crate builds instead and hide that; scripts/run-tests.sh runs the
+/// binaries as they are.
+fn kcat_reaches(bootstrap: &str) -> Result<(), String> {
+    let out = kcat_once(&["-L", "-b", bootstrap, "-m", "10"], None);
+    let said = String::from_utf8_lossy(&out.stderr);
+    match out.status.success() {
+        true => Ok(()),
+        false if said.contains("ApiVersionRequest failed") => Err(format!(
+            "this machine's kcat ({}) cannot read the broker's ApiVersions answer: {}",
+            kcat_version(),
+            said.lines().next().unwrap_or_default()
+        )),
+        false => {
+            cbuild::assert_ok(&out, "kcat -L");
+            Ok(())
         }
-        eprintln!("kcat could not reach the broker (attempt {attempt}), again: {said}");
-        std::thread::sleep(std::time::Duration::from_millis(500));
     }
-    unreachable!()
+}
+
+/// kcat's own version line, with its librdkafka's.
+fn kcat_version() -> String {
+    let out = kcat_once(&["-V"], None);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("Version"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn kcat_once(args: &[&str], input: Option<&str>) -> Output {
@@ -236,6 +256,12 @@ fn kcat_reads_what_we_write_and_writes_what_we_read() {
         return;
     }
     for broker in brokers() {
+        if broker.name != "embedded" {
+            if let Err(why) = kcat_reaches(&broker.bootstrap) {
+                broker_cannot("interop::kcat_reads_what_we_write", &why);
+                continue;
+            }
+        }
         let topic = unique_topic("kcat");
         create_topic(&broker, &topic, 1);
         let inst = instance(

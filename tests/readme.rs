@@ -102,8 +102,9 @@ fn every_program_the_tests_start_is_a_prerequisite_or_installed() {
             "the first screen names {prerequisite}"
         );
     }
-    // A shell is part of every machine; python3 is on Debian's base image.
-    let given = ["sh"];
+    // A shell is part of every machine, and flock of every Debian one
+    // (util-linux is essential); python3 is on Debian's base image.
+    let given = ["sh", "flock"];
     let missing: Vec<String> = programs_the_tests_run()
         .into_iter()
         .filter(|p| !installs.contains(p.as_str()) && !given.contains(&p.as_str()))

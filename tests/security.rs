@@ -71,6 +71,12 @@ fn start(name: &'static str, cmd: &mut Command, port: u16) -> Server {
 }
 
 fn tansu_binary() -> Option<PathBuf> {
+    // scripts/test.sh builds tansu in the background while the tests run,
+    // holding this lock (scripts/broker.sh install): wait for it to end.
+    let lock = Path::new(common::cbuild::ROOT).join("target/tansu-install.lock");
+    if lock.exists() {
+        let _ = Command::new("flock").arg(&lock).arg("true").status();
+    }
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
