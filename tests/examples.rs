@@ -86,7 +86,7 @@ fn usage_examples_run() {
                     std::env::var_os("KAFKA_BOOTSTRAP_SERVERS").is_some(),
                     "{stderr}"
                 );
-                common::broker_cannot("usage_examples_run: pipeline", &stderr);
+                common::broker_cannot("usage_examples_run: pipeline", stderr.trim());
                 continue;
             }
             assert_ok(&out, name);
