@@ -119,7 +119,12 @@ proptest! {
             let rc = unsafe { kafka_config_get(cfg, k.as_ptr(), std::ptr::null_mut(), 0, &mut len, &mut e) };
             prop_assert_eq!(rc, KAFKA_ERR_BUFFER_TOO_SMALL, "{}={} reads back", key, value);
         } else {
-            prop_assert!(e.message_str().contains(key.trim()) || key.trim().is_empty(), "{}", e.message_str());
+            // The key is named, unless a secret another case of this
+            // process registered (a URL's password) overlaps it: then it is
+            // masked, as every text that leaves the library is.
+            let quoted = format!("\"{}\"", key.trim());
+            let masked = kafka_instance::secrets::redact(&quoted) != quoted;
+            prop_assert!(e.message_str().contains(key.trim()) || key.trim().is_empty() || masked, "{}", e.message_str());
         }
         unsafe { kafka_config_free(cfg) };
     }
