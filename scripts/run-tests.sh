@@ -105,7 +105,13 @@ awk -F'\t' -v r="$rebuilders" -v longest="$longest" '
   tr '\t' '\n' | xargs -d '\n' -r -n 4 -P "$((jobs > 2 ? jobs - 1 : 1))" bash -c 'run_one "$@"' _
 wait "$lane"
 
+# The documentation's examples, as cargo test runs them last (a run of
+# the whole suite only: cargo takes no --doc beside --test).
 status=0
+if [ $# -eq 0 ]; then
+  { echo "   Doc-tests kafka_instance"; cargo test --doc 2>&1; } | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=101
+fi
 while IFS=$'\t' read -r _ name _ _; do
   s=$(cat "$logs/$name.status" 2>/dev/null || echo 101)
   [ "$s" -eq 0 ] || status=101
