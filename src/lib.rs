@@ -6,9 +6,9 @@
 //! C ABI: it checks and converts arguments, calls the safe layer, and turns
 //! its `Result`s into `KafkaError`s. The `sys` module below them makes the
 //! librdkafka calls rust-rdkafka lacks, each object it makes owned by a
-//! type that frees it. `unsafe` lives at these two ends: Cargo.toml's
-//! `[lints]` denies it crate-wide and `src/ffi/mod.rs` and `src/sys/mod.rs`
-//! alone lift it. The C header `include/kafka_instance.h` is generated from
+//! type that frees it. Code the compiler cannot check lives at these two
+//! ends alone: Cargo.toml's `[lints]` deny it crate-wide, and
+//! `src/ffi/mod.rs` and `src/sys/mod.rs` alone lift that. The C header `include/kafka_instance.h` is generated from
 //! `ffi` by `build.rs`.
 
 pub mod admin;

@@ -9,11 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-// The handles and the header's sections, as build.rs and the crate read them.
-#[allow(dead_code)]
-mod handles {
-    include!("../src/ffi/handles.rs");
-}
+use common::sources::{handles, rust_files};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -148,10 +144,10 @@ fn test_files() -> Vec<(String, String)> {
         if path.extension().is_some_and(|e| e == "rs") {
             files.push((name, std::fs::read_to_string(&path).unwrap()));
         } else if path.join("main.rs").exists() {
-            let mut text = String::new();
-            for module in std::fs::read_dir(&path).unwrap() {
-                text += &std::fs::read_to_string(module.unwrap().path()).unwrap_or_default();
-            }
+            let text = rust_files(&path)
+                .into_iter()
+                .map(|(_, text)| text)
+                .collect();
             files.push((name, text));
         }
     }
@@ -353,9 +349,9 @@ fn every_c_function_belongs_to_a_handle_of_the_one_list() {
 #[test]
 fn every_function_taking_a_pointer_is_in_the_null_argument_tables() {
     let header = generated();
-    let tables: String = std::fs::read_dir(Path::new(ROOT).join("tests/null_args"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+    let tables: String = rust_files(&Path::new(ROOT).join("tests/null_args"))
+        .into_iter()
+        .map(|(_, text)| text)
         .collect();
     let missing: Vec<&str> = header
         .lines()

@@ -7,6 +7,7 @@
 
 mod common;
 use common::cbuild::ROOT;
+use common::sources::{handles, rust_files};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,24 +41,12 @@ fn installed_by_test_script() -> Vec<(String, String)> {
 /// The programs the tests start by name: `Command::new("...")` in tests/.
 fn programs_the_tests_run() -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let mut files = vec![Path::new(ROOT).join("tests/common/cbuild.rs")];
-    for entry in std::fs::read_dir(Path::new(ROOT).join("tests")).unwrap() {
-        let path = entry.unwrap().path();
-        // This file names the pattern itself.
-        if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("readme.rs") {
-            files.push(path);
-        } else if path.join("main.rs").exists() || path.ends_with("common") {
-            // A test binary of several files (tests/NAME/), or the helpers.
-            for module in std::fs::read_dir(&path).unwrap() {
-                let module = module.unwrap().path();
-                if module.extension().is_some_and(|e| e == "rs") {
-                    files.push(module);
-                }
-            }
-        }
-    }
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+    // This file names the pattern itself.
+    let files = rust_files(&Path::new(ROOT).join("tests"));
+    for (_, text) in files
+        .iter()
+        .filter(|(path, _)| !path.ends_with("readme.rs"))
+    {
         for (i, _) in text.match_indices("Command::new(\"") {
             let rest = &text[i + "Command::new(\"".len()..];
             found.insert(rest[..rest.find('"').unwrap()].to_owned());
@@ -358,34 +347,21 @@ fn the_not_run_list_names_each_test_once() {
     );
 }
 
-// The handles, as the crate, build.rs and tests/header.rs read them.
-#[allow(dead_code)]
-mod handles {
-    include!("../src/ffi/handles.rs");
-}
-
-/// Every file of src/, by its path below src/ (`consumer/polling.rs`), as
-/// ARCHITECTURE.md must name it.
-fn source_files(dir: &Path, below: &str, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let relative = format!("{below}{name}");
-        if path.is_dir() {
-            source_files(&path, &format!("{relative}/"), out);
-        } else if name.ends_with(".rs") {
-            out.push(relative);
-        }
-    }
-}
-
 /// A newcomer finds every file of src/ in ARCHITECTURE.md, by its path
 /// below src/ (a path not preceded by another folder's name).
 #[test]
 fn every_source_file_is_in_architecture_md() {
     let architecture = read("ARCHITECTURE.md");
-    let mut files = Vec::new();
-    source_files(&Path::new(ROOT).join("src"), "", &mut files);
+    let src = Path::new(ROOT).join("src");
+    let files: Vec<String> = rust_files(&src)
+        .into_iter()
+        .map(|(path, _)| {
+            path.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
     assert!(files.len() > 40, "{files:?}");
     let named = |path: &str| {
         architecture.match_indices(path).any(|(at, _)| {
@@ -415,27 +391,6 @@ fn architecture_md_lists_every_handle_of_the_one_list() {
             h.c_type
         );
     }
-}
-
-/// Every `.rs` file below `dir`, with its text.
-fn rust_files(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            out.push((path, text));
-        }
-    }
-    out
-}
-
-/// The lines of code of a source file, its comments included, as a reader
-/// meets them.
-fn lines_of(text: &str) -> usize {
-    text.lines().count()
 }
 
 /// ARCHITECTURE.md's layers: src/ffi/ is imported by nothing outside it;
@@ -506,11 +461,12 @@ fn no_file_passes_its_line_limit() {
     let mut long = Vec::new();
     for (dir, limit) in [("src", 600), ("tests", 800)] {
         for (path, text) in rust_files(&Path::new(ROOT).join(dir)) {
-            if lines_of(&text) > limit {
+            let lines = text.lines().count();
+            if lines > limit {
                 long.push(format!(
                     "{} ({} lines, limit {limit})",
                     path.display(),
-                    lines_of(&text)
+                    lines
                 ));
             }
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rdkafka::bindings as rd;
 use rdkafka::error::RDKafkaErrorCode;
 
+use super::elements;
 use super::owned::Owned;
 
 /// Hands `client` an OAUTHBEARER token (librdkafka checks it: a lifetime in
@@ -98,20 +99,6 @@ fn known_topics_metadata<C: rdkafka::client::ClientContext>(
     // SAFETY: a successful answer is the caller's to release, and only
     // this owner holds it.
     unsafe { Owned::new(md.cast_mut()) }
-}
-
-/// The elements `(array, count)` of a metadata answer: empty when there
-/// are none.
-///
-/// # Safety
-/// `array` is NULL or points to `count` elements that live as long as the
-/// answer `'a` borrows.
-unsafe fn elements<'a, T>(array: *const T, count: i32) -> &'a [T] {
-    match count {
-        // SAFETY: the caller's contract.
-        n if n > 0 && !array.is_null() => unsafe { std::slice::from_raw_parts(array, n as usize) },
-        _ => &[],
-    }
 }
 
 /// The topics this client has used that the cluster says do not exist

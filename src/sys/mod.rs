@@ -53,6 +53,33 @@ pub(crate) fn fork_generation() -> u64 {
     FORKS.load(Ordering::Relaxed)
 }
 
+/// The `count` elements at `array`: empty when there are none (NULL, or a
+/// count of 0 or less, as librdkafka's `int` counts may say).
+///
+/// # Safety
+/// `array` is NULL or points to `count` elements that live for `'a`.
+unsafe fn elements<'a, T>(array: *const T, count: impl TryInto<usize>) -> &'a [T] {
+    match count.try_into() {
+        // SAFETY: the caller's contract.
+        Ok(n) if n > 0 && !array.is_null() => unsafe { std::slice::from_raw_parts(array, n) },
+        _ => &[],
+    }
+}
+
+/// The partitions of a librdkafka list (NULL: none).
+///
+/// # Safety
+/// `list` is NULL or a live list that lives for `'a`.
+unsafe fn partitions<'a>(
+    list: *const rdkafka::bindings::rd_kafka_topic_partition_list_t,
+) -> &'a [rdkafka::bindings::rd_kafka_topic_partition_t] {
+    match list.is_null() {
+        true => &[],
+        // SAFETY: the caller's contract; its array has `cnt` elements.
+        false => unsafe { elements((*list).elems, (*list).cnt) },
+    }
+}
+
 /// Releases `client` on a thread of its own once every other holder has
 /// let go of it, so that the release that waits for librdkafka (a close
 /// that timed out: rust-rdkafka's drop polls until the group is left) is

@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::owned::Owned;
+use super::partitions;
 use super::pipe::WakePipe;
 
 /// A librdkafka queue of a consumer's client: its consumer queue, where
@@ -147,12 +148,7 @@ impl Queue {
             let event = Owned::new(rd::rd_kafka_queue_poll(self.0, ms))?;
             let event = event.ptr();
             let mut err = rd::rd_kafka_event_error(event);
-            let list = rd::rd_kafka_event_topic_partition_list(event);
-            let elems = if list.is_null() || (*list).cnt <= 0 {
-                &[][..]
-            } else {
-                std::slice::from_raw_parts((*list).elems, (*list).cnt as usize)
-            };
+            let elems = partitions(rd::rd_kafka_event_topic_partition_list(event));
             let ok = rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
             if err == ok {
                 if let Some(e) = elems.iter().find(|e| e.err != ok) {

@@ -3,6 +3,7 @@
 
 pub mod cbuild;
 pub mod producer;
+pub mod sources;
 pub mod stand_in;
 
 use std::ffi::{c_char, c_void, CStr, CString};

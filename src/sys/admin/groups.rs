@@ -9,6 +9,7 @@ use rdkafka::error::RDKafkaErrorCode;
 
 use super::{first, group_error, request, text, Outcome, Target, NO_ERROR};
 use crate::sys::owned::Owned;
+use crate::sys::partitions as partition_elements;
 
 /// One partition's committed offset, as [`group_offsets`] reads it.
 #[derive(Debug)]
@@ -73,12 +74,7 @@ pub(crate) fn group_offsets<C: rdkafka::client::ClientContext>(
         if let Some((code, why)) = group_error(group) {
             return Outcome::Failed(code, why);
         }
-        let list = rd::rd_kafka_group_result_partitions(group);
-        let elems = if list.is_null() || (*list).cnt <= 0 {
-            &[][..]
-        } else {
-            std::slice::from_raw_parts((*list).elems, (*list).cnt as usize)
-        };
+        let elems = partition_elements(rd::rd_kafka_group_result_partitions(group));
         if let Some(e) = elems.iter().find(|e| e.err != NO_ERROR) {
             return Outcome::Failed(RDKafkaErrorCode::from(e.err), String::new());
         }

@@ -8,6 +8,7 @@ use rdkafka::bindings as rd;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::{first, request, text, Outcome, Target, NO_ERROR};
+use crate::sys::elements;
 use crate::sys::owned::Owned;
 
 /// A request about one topic whose answer is a code and a message.
@@ -269,10 +270,7 @@ pub(crate) fn topic_settings<C: rdkafka::client::ClientContext>(
         }
         let mut count = 0usize;
         let entries = rd::rd_kafka_ConfigResource_configs(r, &mut count);
-        let entries = match entries.is_null() || count == 0 {
-            true => &[][..],
-            false => std::slice::from_raw_parts(entries, count),
-        };
+        let entries = elements(entries, count);
         let topic_source = rd::rd_kafka_ConfigSource_t::RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
         Outcome::Done(
             entries
